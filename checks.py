@@ -1,0 +1,90 @@
+"""Quality checks on the knowledge graph: SHACL shapes and ODK-style violation queries.
+
+kg/checks/shapes.ttl holds the shapes; kg/checks/*-violation.rq the queries,
+any row of which is a problem. Both run on the union of asserted and entailed
+triples. `hem kg validate` and the test suite call `validate()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING, Iterable
+
+from hemkg import store as kgstore
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+SHAPES = ("kg/checks", "shapes.ttl")
+VIOLATION_QUERIES = ("kg/checks", "*-violation.rq")
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing a curator has to fix."""
+
+    check: str  # the shape's or query's stable id
+    entity: str  # IRI of the offending node
+    message: str
+
+    def describe(self, label: str | None = None) -> str:
+        name = kgstore.short(self.entity)
+        if label:
+            name += f" ({label})"
+        return f"{name}: {self.message}  [{self.check}]"
+
+
+def violation_queries() -> list[tuple[str, str]]:
+    """(id, query text) of every kg/checks/*-violation.rq."""
+    return [(f.name.removesuffix(".rq"), f.read_text(encoding="utf-8")) for f in kgstore.package_files(*VIOLATION_QUERIES)]
+
+
+def run_violation_queries(store: "pyoxigraph.Store") -> list[Problem]:
+    problems = []
+    for check_id, query in violation_queries():
+        for row in kgstore.select(query, store):
+            problems.append(Problem(check_id, row.get("entity", ""), row.get("problem", "violates " + check_id)))
+    return problems
+
+
+def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
+    import pyshacl
+    import rdflib
+
+    shapes = rdflib.Graph()
+    (shapes_file,) = kgstore.package_files(*SHAPES)
+    shapes.parse(data=shapes_file.read_text(encoding="utf-8"), format="turtle")
+    conforms, report, _ = pyshacl.validate(kgstore.to_rdflib(store), shacl_graph=shapes, inference="none")
+    if conforms:
+        return []
+    sh = rdflib.Namespace(SH)
+    problems = []
+    for result in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = report.value(result, sh.focusNode)
+        source = report.value(result, sh.sourceShape)
+        message = report.value(result, sh.resultMessage)
+        check = kgstore.short(str(source)) if isinstance(source, rdflib.URIRef) else "shape"
+        if check == "shape":  # a property shape (blank node): name the node shape that holds it
+            parent = shapes.value(predicate=sh.property, object=source)
+            check = kgstore.short(str(parent)) if parent is not None else "shape"
+        problems.append(Problem(check, str(focus), str(message)))
+    return problems
+
+
+def validate(extra_files: Iterable[Traversable] = ()) -> list[Problem]:
+    """Every problem in the packaged graph plus `extra_files`, sorted; empty when it conforms."""
+    store = kgstore.build_store(extra_files)
+    return sorted(set(run_shapes(store) + run_violation_queries(store)))
+
+
+def labels(iris: Iterable[str]) -> dict[str, str]:
+    """Preferred labels for IRIs, for readable reports."""
+    found = {}
+    for iri in set(iris):
+        if iri.startswith(("http://", "https://")):
+            rows = kgstore.select("SELECT ?l WHERE { ?x skos:prefLabel ?l } LIMIT 1", x=iri)
+            if rows:
+                found[iri] = rows[0]["l"]
+    return found

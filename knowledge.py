@@ -1,0 +1,244 @@
+"""Read the knowledge graph into plain Python objects: statements, labels, terms.
+
+One SPARQL pass over the packaged graph gives every guideline statement with
+its fields; answers (describe, later consultations) filter these in Python.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hemkg.store import HEM, HEMKG, REF, select
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+MECHANISMS = tuple(HEMKG + m for m in ("intercalation", "conversion", "alloying", "space-charge"))
+
+
+@dataclass
+class Statement:
+    """One guideline statement of the paper, as recorded in the graph."""
+
+    iri: str
+    label: str = ""
+    kinds: set[str] = field(default_factory=set)
+    subjects: list[str] = field(default_factory=list)
+    predicate: str | None = None
+    objects: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    direction: str | None = None  # hem:increase / hem:decrease IRI
+    references: list[int] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    equations: list[str] = field(default_factory=list)
+    evidence: str | None = None
+    notes: list[str] = field(default_factory=list)
+    scope_notes: list[str] = field(default_factory=list)
+    observed_in: list[str] = field(default_factory=list)
+    observed_active: bool | None = None
+    applies_to_ion: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    rests_on_paper_alone: bool = False
+    ordering_of: str | None = None
+    ordering_text: str | None = None
+    ranked: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def related(self) -> set[str]:
+        """Every term the statement is about, in any role."""
+        return {
+            *self.subjects, *self.objects, *self.mentions, *self.observed_in,
+            *self.applies_to_ion, *(item for _, item in self.ranked),
+        }
+
+    @property
+    def location(self) -> str:
+        parts = [f"Section {', '.join(self.sections)}" if self.sections else ""]
+        parts += self.tables + self.figures + self.equations
+        return "; ".join(p for p in parts if p)
+
+
+_FIELDS = {
+    SKOS + "prefLabel": "label", HEM + "subject": "subjects", HEM + "predicate": "predicate",
+    HEM + "object": "objects", HEM + "mentions": "mentions", HEM + "effectDirection": "direction",
+    HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inFigure": "figures",
+    HEM + "inEquation": "equations", HEM + "evidenceKind": "evidence", SKOS + "editorialNote": "notes",
+    SKOS + "scopeNote": "scope_notes", HEM + "observedIn": "observed_in",
+    HEM + "appliesToIon": "applies_to_ion", HEM + "hasReportedValue": "values",
+    HEM + "orderingOf": "ordering_of", HEM + "orderingText": "ordering_text",
+}
+
+
+@functools.cache
+def statements() -> dict[str, Statement]:
+    """Every guideline statement, keyed by IRI."""
+    found: dict[str, Statement] = {}
+    rows = select(
+        """SELECT ?st ?p ?o WHERE {
+             GRAPH <https://w3id.org/hemkg/graph/asserted> { ?st ?p ?o }
+             ?st a hem:GuidelineStatement }"""
+    )
+    for row in rows:
+        st = found.setdefault(row["st"], Statement(row["st"]))
+        p, o = row["p"], row["o"]
+        if p == RDF_TYPE:
+            st.kinds.add(o)
+        elif p == HEM + "citesReference":
+            st.references.append(int(o.removeprefix(REF)))
+        elif p == HEM + "restsOnPaperAlone":
+            st.rests_on_paper_alone = o == "true"
+        elif p == HEM + "observedActive":
+            st.observed_active = o == "true"
+        elif p in _FIELDS:
+            name = _FIELDS[p]
+            if isinstance(getattr(st, name), list):
+                getattr(st, name).append(o)
+            else:
+                setattr(st, name, o)
+    for row in select(
+        "SELECT ?st ?rank ?item WHERE { ?st hem:hasRankEntry ?e . ?e hem:rank ?rank ; hem:rankedItem ?item }"
+    ):
+        found[row["st"]].ranked.append((int(row["rank"]), row["item"]))
+    for st in found.values():
+        st.references.sort()
+        st.ranked.sort()
+        for name in ("sections", "tables", "figures", "equations", "subjects", "objects", "mentions"):
+            getattr(st, name).sort()
+    return found
+
+
+@functools.cache
+def labels() -> dict[str, str]:
+    """skos:prefLabel of every labelled node."""
+    return {row["x"]: row["l"] for row in select("SELECT ?x ?l WHERE { ?x skos:prefLabel ?l }")}
+
+
+def label(iri: str) -> str:
+    return labels().get(iri) or iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+@functools.cache
+def types() -> dict[str, frozenset[str]]:
+    """The (entailed) classes of every typed node."""
+    acc: dict[str, set[str]] = defaultdict(set)
+    for row in select("SELECT ?x ?c WHERE { ?x a ?c }"):
+        acc[row["x"]].add(row["c"])
+    return {k: frozenset(v) for k, v in acc.items()}
+
+
+def is_a(iri: str, cls: str) -> bool:
+    return HEM + cls in types().get(iri, frozenset())
+
+
+@functools.cache
+def group_mechanisms() -> dict[str, set[str]]:
+    """Element group -> the mechanisms it enables (Plane A -> conversion, ...)."""
+    acc: dict[str, set[str]] = defaultdict(set)
+    for row in select("SELECT ?g ?m WHERE { ?g hem:enablesMechanism ?m }"):
+        acc[row["g"]].add(row["m"])
+    return acc
+
+
+@functools.cache
+def memberships() -> dict[str, set[str]]:
+    """Element -> the groups it is a member of."""
+    acc: dict[str, set[str]] = defaultdict(set)
+    for row in select("SELECT ?e ?g WHERE { ?e hem:memberOf ?g }"):
+        acc[row["e"]].add(row["g"])
+    return acc
+
+
+@functools.cache
+def references() -> dict[int, dict[str, str]]:
+    """Reference number -> its label, citation text and any notes."""
+    found: dict[int, dict[str, str]] = {}
+    for row in select(
+        """SELECT ?n ?label ?citation ?duplicate ?slip ?note WHERE {
+             ?r hem:referenceNumber ?n ; skos:prefLabel ?label ; dcterms:bibliographicCitation ?citation .
+             OPTIONAL { ?r hem:duplicateOf ?d . ?d hem:referenceNumber ?duplicate }
+             OPTIONAL { ?r hem:citationSlip ?slip }
+             OPTIONAL { ?r skos:editorialNote ?note } }"""
+    ):
+        entry = found.setdefault(int(row["n"]), {"label": row["label"], "citation": row["citation"]})
+        if "duplicate" in row:
+            entry.setdefault("duplicates", [])
+            if int(row["duplicate"]) not in entry["duplicates"]:
+                entry["duplicates"].append(int(row["duplicate"]))
+        for key in ("slip", "note"):
+            if key in row:
+                entry[key] = row[key]
+    return found
+
+
+# ---------------------------------------------------------------- term lookup
+
+class UnknownTerm(LookupError):
+    """The text names nothing in the graph; `suggestions` holds close matches."""
+
+    def __init__(self, text: str, suggestions: list[str]):
+        self.text = text
+        self.suggestions = suggestions
+        super().__init__(text)
+
+
+_REF_PATTERN = re.compile(r"^\s*(?:ref(?:erence)?\.?\s*:?\s*|\[)?\s*(\d{1,3})\s*\]?\s*$", re.IGNORECASE)
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", text.strip().lower())
+
+
+@functools.cache
+def _names() -> dict[str, dict[str, str]]:
+    """Lookup tables: exact symbols and formulas, and normalised names, to IRIs."""
+    symbols = {row["s"]: row["x"] for row in select("SELECT ?x ?s WHERE { ?x hem:symbol ?s }")}
+    formulas = {
+        row["f"].replace(" ", ""): row["x"]
+        for row in select("SELECT ?x ?f WHERE { ?x a hem:Material ; hem:formula ?f }")
+    }
+    names: dict[str, str] = {}
+    for row in select(
+        """SELECT ?x ?name WHERE {
+             ?x a ?c . FILTER (STRSTARTS(STR(?x), STR(hemkg:)))
+             FILTER (?c NOT IN (hem:GuidelineStatement, hem:OrderingStatement, hem:ReportedValue, bibo:Document))
+             { ?x skos:prefLabel ?name } UNION { ?x skos:altLabel ?name } }"""
+    ):
+        names.setdefault(_normalise(row["name"]), row["x"])
+    for iri in list(types()):
+        if iri.startswith(HEMKG) and not iri.startswith(HEMKG + "stmt-") and not iri.startswith(HEMKG + "value-"):
+            names.setdefault(_normalise(iri.removeprefix(HEMKG)), iri)
+    return {"symbols": symbols, "formulas": formulas, "names": names}
+
+
+def resolve(text: str) -> str:
+    """The IRI a user's word names: a symbol, formula, label, or reference number.
+
+    Raises UnknownTerm with close matches when nothing matches.
+    """
+    text = text.strip()
+    tables = _names()
+    ref = _REF_PATTERN.match(text)
+    if ref:
+        number = int(ref.group(1))
+        if number in references():
+            return f"{REF}{number}"
+        raise UnknownTerm(text, [f"ref {n}" for n in (1, len(references()))])
+    if text in tables["symbols"]:
+        return tables["symbols"][text]
+    if text.replace(" ", "") in tables["formulas"]:
+        return tables["formulas"][text.replace(" ", "")]
+    key = _normalise(text)
+    if key in tables["names"]:
+        return tables["names"][key]
+    if key.rstrip("+") in tables["names"]:  # "Li+" written without the label's spacing
+        return tables["names"][key.rstrip("+")]
+    candidates = {**{s: s for s in tables["symbols"]}, **{f: f for f in tables["formulas"]}, **{n: n for n in tables["names"]}}
+    close = difflib.get_close_matches(text, candidates, n=5, cutoff=0.6)
+    close += [c for c in difflib.get_close_matches(key, candidates, n=5, cutoff=0.6) if c not in close]
+    raise UnknownTerm(text, close[:5])
