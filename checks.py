@@ -88,3 +88,41 @@ def labels(iris: Iterable[str]) -> dict[str, str]:
             if rows:
                 found[iri] = rows[0]["l"]
     return found
+
+
+class ReasonerUnavailable(RuntimeError):
+    """HermiT could not run (no Java, or owlready2 failed to start it)."""
+
+
+def consistent_under_hermit(store: "pyoxigraph.Store | None" = None) -> bool:
+    """Whether the asserted graph (ontology and knowledge graph) is consistent under HermiT.
+
+    The graph goes to owlready2 as RDF/XML in a temporary folder; owlready2 runs
+    its bundled HermiT on Java. Entailed triples are left out: HermiT derives
+    what it needs itself.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import owlready2
+    import pyoxigraph as ox
+
+    if shutil.which("java") is None:
+        raise ReasonerUnavailable("HermiT needs Java on the PATH (e.g. apt-get install default-jre-headless)")
+    store = store or kgstore.knowledge_graph()
+    asserted = (q.triple for q in kgstore.triples(store, kgstore.ASSERTED_GRAPH))
+    with tempfile.TemporaryDirectory(prefix="hemkg-hermit-") as tmp:
+        path = Path(tmp) / "hemkg.owl"
+        path.write_bytes(ox.serialize(asserted, format=ox.RdfFormat.RDF_XML))
+        world = owlready2.World()
+        world.get_ontology(path.as_uri()).load()
+        try:
+            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError:
+            return False
+        except owlready2.OwlReadyJavaError as err:
+            raise ReasonerUnavailable(f"HermiT failed: {str(err).strip().splitlines()[-1][:300]}") from None
+        finally:
+            world.close()
+    return True
