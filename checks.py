@@ -28,11 +28,12 @@ class Problem:
     check: str  # the shape's or query's stable id
     entity: str  # IRI of the offending node
     message: str
+    label: str | None = None  # the entity's skos:prefLabel, for readable reports
 
-    def describe(self, label: str | None = None) -> str:
+    def describe(self) -> str:
         name = kgstore.short(self.entity)
-        if label:
-            name += f" ({label})"
+        if self.label:
+            name += f" ({self.label})"
         return f"{name}: {self.message}  [{self.check}]"
 
 
@@ -75,19 +76,12 @@ def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
 
 def validate(extra_files: Iterable[Traversable] = ()) -> list[Problem]:
     """Every problem in the packaged graph plus `extra_files`, sorted; empty when it conforms."""
+    from dataclasses import replace
+
     store = kgstore.build_store(extra_files)
-    return sorted(set(run_shapes(store) + run_violation_queries(store)))
-
-
-def labels(iris: Iterable[str]) -> dict[str, str]:
-    """Preferred labels for IRIs, for readable reports."""
-    found = {}
-    for iri in set(iris):
-        if iri.startswith(("http://", "https://")):
-            rows = kgstore.select("SELECT ?l WHERE { ?x skos:prefLabel ?l } LIMIT 1", x=iri)
-            if rows:
-                found[iri] = rows[0]["l"]
-    return found
+    problems = sorted(set(run_shapes(store) + run_violation_queries(store)))
+    labels = {row["x"]: row["l"] for row in kgstore.select("SELECT ?x ?l WHERE { ?x skos:prefLabel ?l }", store)}
+    return [replace(p, label=labels.get(p.entity)) for p in problems]
 
 
 class ReasonerUnavailable(RuntimeError):

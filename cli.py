@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -70,7 +71,7 @@ def describe(term: str, as_json: bool) -> None:
     except UnknownTerm as err:
         hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
             "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
-        fail(f"'{err.text}' is not a term of the paper's knowledge graph", hint)
+        fail(f"'{err.text}' is not a term of the paper's knowledge graph" + (f": {err.reason}" if err.reason else ""), hint)
     if as_json:
         emit_json(answer)
     else:
@@ -90,31 +91,33 @@ def kg() -> None:
 
 
 @kg.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def validate(files: tuple[str, ...], as_json: bool) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
-    from pathlib import Path
-
     from hemkg import checks
     from hemkg.store import GraphLoadError
 
+    for f in files:
+        if not f.is_file():
+            fail(f"no file '{f}'" + (" (it is a folder)" if f.is_dir() else ""), "give the path of a Turtle (.ttl) file")
     try:
-        problems = checks.validate([Path(f) for f in files])
+        problems = checks.validate(files)
     except GraphLoadError as err:
         fail(f"cannot parse {err}", "fix the Turtle syntax at that line (every statement ends with ' .')")
-    names = checks.labels(p.entity for p in problems)
+    except OSError as err:
+        fail(f"cannot read {err.filename}: {err.strerror}", "check the file's permissions")
     if as_json:
         emit_json({"conforms": not problems, "problems": [
-            {"check": p.check, "entity": p.entity, "label": names.get(p.entity), "message": p.message} for p in problems
+            {"check": p.check, "entity": p.entity, "label": p.label, "message": p.message} for p in problems
         ]})
     elif problems:
         click.echo(f"{len(problems)} problem(s) found:")
         for p in problems:
-            click.echo("  " + p.describe(names.get(p.entity)))
+            click.echo("  " + p.describe())
     else:
         click.echo("The knowledge graph conforms: every SHACL shape and violation query passes.")
     sys.exit(1 if problems else 0)

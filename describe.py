@@ -25,10 +25,10 @@ def related_terms(iri: str) -> tuple[dict[str, str], dict[str, str]]:
     carrier ion, element or battery chemistry tied to `iri`, whose statements
     count wherever they name it.
     """
-    groups = {g: f"as a member of {k.label(g)}" for g in k.memberships().get(iri, ())}
+    groups = {g: f"as a member of {k.label(g)}" for g in sorted(k.memberships().get(iri, ()), key=k.label)}
     links = {
         row["other"]: f"{row['how']} {k.label(row['other'])}"
-        for row in select(
+        for row in sorted(select(
             """SELECT ?other ?how WHERE {
                  { ?other hem:ionOfElement ?x . BIND("as carrier ion" AS ?how) }
                  UNION { ?x hem:ionOfElement ?other . BIND("as element" AS ?how) }
@@ -36,7 +36,7 @@ def related_terms(iri: str) -> tuple[dict[str, str], dict[str, str]]:
                  UNION { ?x hem:usesCarrierIon ?other . BIND("as carrier ion" AS ?how) }
                  UNION { ?i hem:ionOfElement ?x . ?other hem:usesCarrierIon ?i . BIND("as battery chemistry" AS ?how) } }""",
             x=iri,
-        )
+        ), key=lambda r: r["other"])
     }
     return groups, links
 

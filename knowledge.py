@@ -181,9 +181,10 @@ def references() -> dict[int, dict[str, str]]:
 class UnknownTerm(LookupError):
     """The text names nothing in the graph; `suggestions` holds close matches."""
 
-    def __init__(self, text: str, suggestions: list[str]):
+    def __init__(self, text: str, suggestions: list[str], reason: str = ""):
         self.text = text
         self.suggestions = suggestions
+        self.reason = reason
         super().__init__(text)
 
 
@@ -198,15 +199,16 @@ def _normalise(text: str) -> str:
 def _names() -> dict[str, dict[str, str]]:
     """Lookup tables: exact symbols and formulas, and normalised names, to IRIs."""
     symbols = {row["s"]: row["x"] for row in select("SELECT ?x ?s WHERE { ?x hem:symbol ?s }")}
-    formulas = {
-        row["f"].replace(" ", ""): row["x"]
-        for row in select("SELECT ?x ?f WHERE { ?x a hem:Material ; hem:formula ?f }")
-    }
+    formulas: dict[str, str] = {}
+    # where several materials share a formula (a morphology variant), the one labelled by it wins
+    for row in select("""SELECT ?x ?f ?exact WHERE { ?x a hem:Material ; hem:formula ?f ; skos:prefLabel ?l
+                          BIND (STR(?l) = ?f AS ?exact) } ORDER BY DESC(?exact) ?x"""):
+        formulas.setdefault(row["f"].replace(" ", ""), row["x"])
     names: dict[str, str] = {}
     for row in select(
         """SELECT ?x ?name WHERE {
              ?x a ?c . FILTER (STRSTARTS(STR(?x), STR(hemkg:)))
-             FILTER (?c NOT IN (hem:GuidelineStatement, hem:OrderingStatement, hem:ReportedValue, bibo:Document))
+             FILTER NOT EXISTS { ?x a ?excluded . VALUES ?excluded { hem:GuidelineStatement hem:ReportedValue bibo:Document } }
              { ?x skos:prefLabel ?name } UNION { ?x skos:altLabel ?name } }"""
     ):
         names.setdefault(_normalise(row["name"]), row["x"])
@@ -222,13 +224,17 @@ def resolve(text: str) -> str:
     Raises UnknownTerm with close matches when nothing matches.
     """
     text = text.strip()
+    for prefix, namespace in (("hemkg:", HEMKG), ("ref:", REF)):  # the ids answers print
+        if text.startswith(prefix) and text[len(prefix):]:
+            if namespace + text[len(prefix):] in types():
+                return namespace + text[len(prefix):]
     tables = _names()
     ref = _REF_PATTERN.match(text)
     if ref:
         number = int(ref.group(1))
         if number in references():
             return f"{REF}{number}"
-        raise UnknownTerm(text, [f"ref {n}" for n in (1, len(references()))])
+        raise UnknownTerm(text, [], f"the paper's reference list runs from 1 to {len(references())}")
     if text in tables["symbols"]:
         return tables["symbols"][text]
     if text.replace(" ", "") in tables["formulas"]:
@@ -238,7 +244,12 @@ def resolve(text: str) -> str:
         return tables["names"][key]
     if key.rstrip("+") in tables["names"]:  # "Li+" written without the label's spacing
         return tables["names"][key.rstrip("+")]
+    containing = {iri for name, iri in tables["names"].items() if len(key) >= 4 and key in name}
+    if len(containing) == 1:  # "defect sites" -> "increased defect sites"
+        return containing.pop()
     candidates = {**{s: s for s in tables["symbols"]}, **{f: f for f in tables["formulas"]}, **{n: n for n in tables["names"]}}
-    close = difflib.get_close_matches(text, candidates, n=5, cutoff=0.6)
-    close += [c for c in difflib.get_close_matches(key, candidates, n=5, cutoff=0.6) if c not in close]
+    close: list[str] = []
+    for c in difflib.get_close_matches(text, candidates, n=5, cutoff=0.6) + difflib.get_close_matches(key, candidates, n=5, cutoff=0.6):
+        if c.lower() not in {x.lower() for x in close}:
+            close.append(c)
     raise UnknownTerm(text, close[:5])
