@@ -85,6 +85,142 @@ def _width() -> int:
     return min(100, shutil.get_terminal_size((88, 24)).columns) if sys.stdout.isatty() else 88
 
 
+ION = click.Choice(["Li", "Na", "K"])
+POSITIVE_NM = click.FloatRange(min=0, min_open=True, max=1e6)
+STRUCTURE_FIELDS = ("primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology")
+
+
+def structure_options(f):
+    """The optional structure of a candidate, shared by consult, explain and compare."""
+    options = [
+        click.option("--primary-size", "primary_particle_size_nm", type=POSITIVE_NM, help="Primary particle size, nm."),
+        click.option("--product-size", "conversion_product_size_nm", type=POSITIVE_NM,
+                     help="Size of the metal particles conversion forms, nm."),
+        click.option("--framework", help="Conductive framework or carbon compositing, e.g. C, rGO, CNT."),
+        click.option("--defect-rich", is_flag=True, help="The material is defect-rich."),
+        click.option("--morphology", help="hollow, yolk-shell, core-shell, porous, nanofiber, ..."),
+        click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _structure(**values):
+    from hemkg.consult import Structure
+
+    for key in ("framework", "morphology"):
+        value = values.get(key)
+        if value is not None and (not value.strip() or len(value) > 60 or not all(ch.isalnum() or ch in " -_/" for ch in value)):
+            fail(f"--{key} '{value}' is not a name", f"give a short name such as {'rGO' if key == 'framework' else 'yolk-shell'}")
+    return Structure(**{k: values.get(k) for k in STRUCTURE_FIELDS if values.get(k) not in (None, False)})
+
+
+def _consult_or_fail(formula: str, ion: str, structure):
+    """One consultation; a bad formula ends the command with a one-line error, exit 2."""
+    from hemkg.consult import consult
+    from hemkg.formula import FormulaError
+
+    try:
+        return consult(formula, ion, structure)
+    except FormulaError as err:
+        fail(f"formula '{formula}': {err}")
+
+
+@main.command(name="consult")
+@click.argument("formulas", nargs=-1)
+@structure_options
+@click.option("--input", "input_file", type=click.Path(path_type=Path), help="One candidate per line, or CSV with a 'formula' column.")
+@click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
+@click.option("--refs", is_flag=True, help="Print the cited references in full.")
+@click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
+def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) -> None:
+    """Which mechanisms FORMULA activates, what each element does, and why.
+
+    FORMULA as chemists write it: (MgCoNiCuZn)O, (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O,
+    Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1, SiGeSnSbBi; a suffix /C, @C or
+    /rGO names a carbon framework.
+    """
+    from hemkg import provenance, report
+
+    if input_file is not None:
+        if formulas:
+            fail("give formulas or --input FILE, not both", "put every candidate in the file")
+        sys.exit(_consult_batch(input_file, ion, as_json, _structure(**structure)))
+    if not formulas:
+        fail("no formula given", "e.g. hem consult '(MgCoNiCuZn)O' --ion Li, or --input candidates.csv")
+    built = _structure(**structure)
+    results = [_consult_or_fail(f, ion, built) for f in formulas]
+    for c in results:
+        if rdf:
+            click.echo(provenance.serialize(c), nl=False)
+        elif as_json:
+            click.echo(json.dumps(c.to_dict(), ensure_ascii=False, indent=None if len(results) > 1 else 2))
+        else:
+            click.echo(report.render_consultation(c.to_dict(), width=_width(), full_refs=refs))
+
+
+def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> int:
+    """Consult every candidate of a file, in order; a bad line is reported and skipped. Returns the exit code."""
+    from hemkg import batch, report
+
+    try:
+        candidates = batch.read_candidates(path, ion, default_structure)
+    except batch.BatchFileError as err:
+        fail(str(err), err.hint)
+    failures = 0
+    for item in candidates:
+        if item.error:
+            failures += 1
+            click.echo(f"error: {path.name} line {item.line}: {item.error}", err=True)
+            if as_json:
+                click.echo(json.dumps({"line": item.line, "input": item.text, "error": item.error}, ensure_ascii=False))
+            continue
+        if as_json:
+            click.echo(json.dumps({"line": item.line, **item.consultation.to_dict()}, ensure_ascii=False))
+        else:
+            click.echo(f"--- line {item.line}")
+            click.echo(report.render_consultation(item.consultation.to_dict(), width=_width()))
+    return 1 if failures else 0
+
+
+@main.command()
+@click.argument("formula")
+@structure_options
+@click.option("--about", help="A mechanism (alloying), an element of FORMULA (Zn), a property (capacity) or 'all'.")
+@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
+def explain(formula, ion, about, as_json, **structure) -> None:
+    """The reasoning chain behind a consultation, from conclusions to the paper.
+
+    Each conclusion shows the rule that drew it (with its references) and the
+    facts it rests on: from the knowledge graph (with their statement and
+    references) or from your input.
+    """
+    from hemkg import explain as ex
+
+    c = _consult_or_fail(formula, ion, _structure(**structure))
+    try:
+        tree = ex.explain(c, about)
+    except LookupError as err:
+        fail(str(err.args[0]), "e.g. --about alloying, --about Zn, --about capacity")
+    click.echo(json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree), nl=not as_json or True)
+
+
+@main.command()
+@click.argument("formulas", nargs=-1, required=True)
+@structure_options
+@click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
+def compare(formulas, ion, as_json, **structure) -> None:
+    """Set candidates side by side: mechanisms, roles, effects, entropy, capacity bound."""
+    from hemkg import report
+
+    if len(formulas) < 2:
+        fail("compare needs at least two formulas", "e.g. hem compare '(MgCoNiCuZn)O' InGeSiP3")
+    built = _structure(**structure)
+    rows = [_consult_or_fail(f, ion, built).to_dict() for f in formulas]
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
+
+
 @main.group(cls=Group)
 def kg() -> None:
     """Check and summarise the knowledge graph."""

@@ -515,12 +515,12 @@ def test_version(runner):
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help_lists_commands(runner, flag):
-    """`hem --help` lists the describe and kg commands."""
+    """`hem --help` lists every command: describe, consult, explain, compare and kg."""
     result = run(runner, flag)
     assert result.exit_code == 0
     commands = result.stdout.split("Commands:", 1)[1]
     names = {line.split()[0] for line in commands.splitlines() if line.strip()}
-    assert names == {"describe", "kg"}
+    assert names == {"describe", "consult", "explain", "compare", "kg"}
 
 
 def test_kg_help_lists_subcommands(runner):

@@ -1,0 +1,113 @@
+"""Terminal text for consultations and comparisons: headed sections, references as [41]."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from hemkg import knowledge
+
+PROPERTY_NAMES = {
+    "specific_capacity": "capacity", "cycling_stability": "cycling stability", "fast_charging": "fast charging",
+    "full_cell_energy_density": "full-cell energy",
+}
+
+
+def cite(numbers: list[int]) -> str:
+    """[9, 31, 32, 33] -> '[9, 31-33]' (runs of three or more become ranges); empty -> ''."""
+    nums = sorted(set(numbers))
+    parts: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        parts += [f"{nums[i]}-{nums[j]}"] if j - i >= 2 else [str(n) for n in nums[i:j + 1]]
+        i = j + 1
+    return f"[{', '.join(parts)}]" if parts else ""
+
+
+def _wrap(text: str, indent: str, width: int) -> str:
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=" " * len(indent))
+
+
+def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = False) -> str:
+    head = f"{d['formula']} with {d['ion']}+"
+    if d.get("framework"):
+        head += f" (active material {d['active_formula']} on a {d['framework']} framework)"
+    lines = [head, "=" * min(width, len(head))]
+    lines.append("")
+    lines.append("Mechanisms")
+    for name, m in d["mechanisms"].items():
+        elements = ", ".join(m["elements"]) or "-"
+        lines.append(f"  {name.replace('_', ' '):<14} {m['status']:<13} {elements:<28} {cite(m['citations'])}")
+    lines += ["", "Roles"]
+    for symbol, roles in d["roles"].items():
+        lines.append(f"  {symbol:<3} {', '.join(r.replace('_', ' ') for r in roles) or 'no role the paper assigns here'}")
+    lines += ["", "Effects on performance"]
+    for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
+        verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")
+        text = f"{PROPERTY_NAMES.get(e['property'], e['property'])}: {', '.join(e['elements'])} {verb} it. {e['statement']} {cite(e['citations'])}"
+        lines.append(_wrap(text, "  - ", width))
+    for title, key in (("Structure design", "recommendations"),):
+        if d[key]:
+            lines += ["", title]
+            for r in d[key]:
+                lines.append(_wrap(f"{r['label']}: {r['text']} {cite(r['citations'])}", "  - ", width))
+    for title, key in (("Cautions", "cautions"), ("Notes", "notes"), ("Warnings", "warnings")):
+        if d[key]:
+            lines += ["", title]
+            for n in d[key]:
+                about = f" ({', '.join(n['about'])})" if n.get("about") and n.get("topic") not in ("reported-example", "reported-material") else ""
+                outside = " [outside the paper]" if n.get("outside_paper") else ""
+                lines.append(_wrap(f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip(), "  - ", width))
+    if d["confirm_with"]:
+        lines += ["", "To confirm the active mechanisms"]
+        for mechanism, techniques in d["confirm_with"].items():
+            lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {', '.join(techniques)}", "  - ", width))
+    e, cap = d["entropy"], d["capacity_estimate"]
+    lines += ["", "Beyond the paper (estimates, not the paper's claims)"]
+    hem = "yes" if e["meets_hem_definition"] else f"no ({e.get('why_not_hem', '')})"
+    lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
+                       f"{e['anion_site_R']} R. Meets the paper's HEM definition: {hem}.", "  ", width))
+    phases = "; ".join(f"{p['element']} -> {p['phase']} ({p['source']})" for p in cap["phases"])
+    lines.append(_wrap(f"Theoretical capacity, upper bound: conversion {cap['conversion']} + alloying {cap['alloying']} = "
+                       f"{cap['total']} mAh/g." + (f" Phases: {phases}." if phases else ""), "  ", width))
+    for note in cap["notes"]:
+        lines.append(_wrap(note, "  - ", width))
+    cited = sorted({n for section in ("effects", "recommendations", "notes", "cautions")
+                    for item in d[section] for n in item.get("citations", [])}
+                   | {n for m in d["mechanisms"].values() for n in m["citations"]})
+    if full_refs and cited:
+        refs = knowledge.references()
+        lines += ["", "References"]
+        lines += [_wrap(f"[{n}] {refs[n]['citation']}", "  ", width) for n in cited]
+    elif cited:
+        lines += ["", f"References cited: {cite(cited)}; --refs prints them in full, `hem describe 'ref N'` one."]
+    return "\n".join(lines) + "\n"
+
+
+def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
+    """Candidates side by side: statuses, roles, entropy and capacity bound."""
+    names = [r["formula"] + ("" if len({x["ion"] for x in rows}) == 1 else f" ({r['ion']}+)") for r in rows]
+    col = max(12, min(28, max(len(n) for n in names) + 2))
+    lines = [" " * 24 + "".join(n[: col - 1].ljust(col) for n in names)]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(label.ljust(24) + "".join(str(v)[: col - 1].ljust(col) for v in values))
+
+    for m in rows[0]["mechanisms"]:
+        row(m.replace("_", " "), [r["mechanisms"][m]["status"] for r in rows])
+    row("stabilizers", [", ".join(s for s, roles in r["roles"].items() if "stabilizer" in roles) or "-" for r in rows])
+    row("unclassified", [", ".join(s for s, roles in r["roles"].items() if "unclassified" in roles) or "-" for r in rows])
+    for prop, name in PROPERTY_NAMES.items():
+        row(f"{name} (+/-)", [f"+{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '+')}"
+                              f" / -{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '-')}"
+                              for r in rows])
+    row("entropy, cation R", [f"{r['entropy']['cation_site_R']} ({r['entropy']['class']})" for r in rows])
+    row("meets HEM definition", ["yes" if r["entropy"]["meets_hem_definition"] else "no" for r in rows])
+    row("capacity bound mAh/g", [r["capacity_estimate"]["total"] for r in rows])
+    lines.append("")
+    lines.append("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "
+                 "estimates beyond the paper. `hem consult FORMULA` gives each in full.)")
+    return "\n".join(textwrap.fill(l, width=max(width, len(l))) for l in lines) + "\n"
