@@ -140,20 +140,37 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
 
 
 @functools.cache
-def reported_compositions() -> dict[str, tuple[str, dict[str, float], bool | None]]:
-    """Reported material local name -> (label, normalised composition, called high-entropy in its source)."""
+def reported_materials() -> dict[str, dict[str, Any]]:
+    """Reported material local name -> label, formula, element set, called high-entropy in its source."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in select("""SELECT ?m ?f ?l ?he ?s WHERE { ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
+                                                       hem:hasConstituent/hem:symbol ?s .
+                                                    OPTIONAL { ?m hem:isHighEntropyAsReported ?he } }"""):
+        entry = found.setdefault(_local(row["m"]), {
+            "label": row["l"], "formula": row["f"], "elements": set(),
+            "high_entropy": {"true": True, "false": False}.get(row.get("he", "")),
+        })
+        entry["elements"].add(row["s"])
+    return found
+
+
+@functools.cache
+def _reported_composition(material: str) -> dict[str, float] | None:
+    """The normalised composition of a reported material, or None where its formula is a description."""
     from hemkg.formula import FormulaError
 
-    found = {}
-    for row in select("""SELECT ?m ?f ?l ?he WHERE { ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l .
-                                                    OPTIONAL { ?m hem:isHighEntropyAsReported ?he } }"""):
-        try:
-            parsed = parse_formula(row["f"])
-        except FormulaError:
-            continue  # a description rather than a formula
-        he = {"true": True, "false": False}.get(row.get("he", ""))
-        found[_local(row["m"])] = (row["l"], _normalise(parsed.composition), he)
-    return found
+    try:
+        return _normalise(parse_formula(reported_materials()[material]["formula"]).composition)
+    except FormulaError:
+        return None
+
+
+def matching_reported(composition: dict[str, float]) -> list[str]:
+    """Reported materials with the same composition (only those with the same elements are parsed)."""
+    elements = set(composition)
+    normalised = _normalise(composition)
+    return [m for m, entry in sorted(reported_materials().items())
+            if entry["elements"] == elements and _reported_composition(m) == normalised]
 
 
 def _normalise(composition: dict[str, float]) -> dict[str, float]:
@@ -197,10 +214,9 @@ def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> di
     facts.update(Structure(**{**structure.__dict__, "framework": framework}).facts())
     if parsed.framework:
         facts[("framework", (parsed.framework,))] = Source("input", "formula", label=f"composite with {parsed.framework} ({parsed.text})")
-    candidate = _normalise(parsed.composition)
-    for material, (label, composition, _) in reported_compositions().items():
-        if composition == candidate:
-            facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, (), f"the composition of {label}")
+    for material in matching_reported(parsed.composition):
+        label = reported_materials()[material]["label"]
+        facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, (), f"the composition of {label}")
     return facts
 
 
@@ -389,8 +405,9 @@ def summarise(c: Consultation) -> dict[str, Any]:
     cautions = topic_findings("caution")
     warnings = topic_findings("warning") + [{"text": w, "topic": "formula"} for w in c.formula.warnings]
     entropy_ = c.estimates["entropy"]
-    for material, (label, _, called_he) in reported_compositions().items():
-        if r.holds("matches_reported", material) and called_he and not entropy_["meets_hem_definition"]:
+    for (material,) in r.query("matches_reported"):
+        label, called_he = reported_materials()[material]["label"], reported_materials()[material]["high_entropy"]
+        if called_he and not entropy_["meets_hem_definition"]:
             warnings.append({"topic": "hem-definition",
                              "text": f"{label} is called high-entropy in its source, but on the cation sublattice it does not "
                                      f"meet the paper's HEM definition ({entropy_.get('why_not_hem')})."})

@@ -244,7 +244,35 @@ def _substitute(atom: Atom, binding: dict[str, Value]) -> tuple[Value, ...]:
     return tuple(binding.get(a, a) if isinstance(a, str) else a for a in atom.args)
 
 
-def _solutions(rule: Rule, index: dict[str, list[tuple[Value, ...]]]) -> Iterator[tuple[dict[str, Value], tuple[Fact, ...]]]:
+class _Index:
+    """Facts by predicate, and by (predicate, argument position, value) for bound lookups."""
+
+    def __init__(self) -> None:
+        self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
+        self.by_argument: dict[tuple[str, int, Value], list[tuple[Value, ...]]] = {}
+
+    def add(self, predicate: str, args: tuple[Value, ...]) -> None:
+        self.by_predicate.setdefault(predicate, []).append(args)
+        for i, value in enumerate(args):
+            self.by_argument.setdefault((predicate, i, value), []).append(args)
+
+    def candidates(self, atom: Atom, binding: dict[str, Value]) -> list[tuple[Value, ...]]:
+        """The facts that can match `atom` under `binding`: the shortest list among its bound arguments."""
+        best = self.by_predicate.get(atom.predicate, [])
+        for i, arg in enumerate(atom.args):
+            if isinstance(arg, str) and arg.startswith("?"):
+                if arg not in binding:
+                    continue
+                arg = binding[arg]
+            elif arg == "_":
+                continue
+            found = self.by_argument.get((atom.predicate, i, arg), [])
+            if len(found) < len(best):
+                best = found
+        return best
+
+
+def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tuple[Fact, ...]]]:
     """Every binding of the rule's premises against the facts, with the facts it matched."""
     positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
     checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
@@ -254,7 +282,7 @@ def _solutions(rule: Rule, index: dict[str, list[tuple[Value, ...]]]) -> Iterato
             yield binding, used
             return
         atom = positives[i]
-        for args in index.get(atom.predicate, ()):
+        for args in index.candidates(atom, binding):
             b = _match(atom, args, binding)
             if b is not None:
                 yield from extend(i + 1, b, used + ((atom.predicate, args),))
@@ -269,8 +297,8 @@ def _solutions(rule: Rule, index: dict[str, list[tuple[Value, ...]]]) -> Iterato
                 except TypeError:  # comparing a word with a number
                     ok = False
             else:
-                ok = not any(_match(Atom(atom.predicate, args), have, {}) is not None
-                             for have in index.get(atom.predicate, ()))
+                pattern = Atom(atom.predicate, args)
+                ok = not any(_match(pattern, have, {}) is not None for have in index.candidates(pattern, {}))
             if not ok:
                 break
         if ok:
@@ -280,9 +308,9 @@ def _solutions(rule: Rule, index: dict[str, list[tuple[Value, ...]]]) -> Iterato
 def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> Result:
     """Run the rules over the base facts to a fixpoint, recording every derivation."""
     result = Result(set(base), dict(base))
-    index: dict[str, list[tuple[Value, ...]]] = {}
+    index = _Index()
     for pred, args in result.facts:
-        index.setdefault(pred, []).append(args)
+        index.add(pred, args)
     for stratum in stratify(load_rules() if rules is None else rules):
         for _ in range(PASS_LIMIT):
             new: list[Fact] = []
@@ -300,7 +328,7 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> Result
             if not new:
                 break
             for pred, args in new:
-                index.setdefault(pred, []).append(args)
+                index.add(pred, args)
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {PASS_LIMIT} passes")
     return result
