@@ -221,6 +221,145 @@ def compare(formulas, ion, as_json, **structure) -> None:
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
 
 
+def _read_query(query: str | None, file: Path | None) -> str:
+    if (query is None) == (file is None):
+        fail("give a query or --file FILE, one of the two", "e.g. hem sparql 'SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }'")
+    if file is None:
+        return query
+    if not file.is_file():
+        fail(f"no file '{file}'", "give the path of a .rq file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read '{file}': {err}", "save the query as UTF-8 text")
+
+
+def _print_answer(answer, fmt: str) -> None:
+    from hemkg import sparql as sp
+
+    if fmt == "table":
+        click.echo(sp.render_table(answer, _width()), nl=False)
+    else:
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+    if answer.cut:
+        click.echo(f"warning: the answer was cut at {answer.count} rows (--max-rows)", err=True)
+
+
+FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml"])
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--file", "file", type=click.Path(path_type=Path), help="Read the query from a .rq file.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
+@click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before the query is stopped.")
+@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) at most.")
+@click.option("--endpoint", help="Query this SPARQL endpoint instead of the local graph.")
+def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> None:
+    """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the graph.
+
+    The prefixes hem:, hemkg:, ref:, skos:, dcterms:, prov:, qudt: ... are
+    predeclared. SERVICE, FROM of files or URLs and updates are refused.
+    """
+    from hemkg import sparql as sp
+
+    text = _read_query(query, file)
+    try:
+        if endpoint:
+            if candidate:
+                fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
+            remote_fmt = "json" if fmt == "table" else fmt
+            body = _remote_query(endpoint, text, remote_fmt, timeout)
+            if fmt == "table":
+                click.echo(_table_from_json(body), nl=False)
+            else:
+                sys.stdout.buffer.write(body)
+            return
+        if candidate:
+            _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
+        store, graphs = sp.dataset(candidate, ion)
+        answer = sp.run(text, store, fmt, timeout, max_rows, graphs)
+    except sp.QueryError as err:
+        fail(str(err), err.hint or None)
+    _print_answer(answer, fmt)
+
+
+def _remote_query(endpoint: str, text: str, fmt: str, timeout: float) -> bytes:
+    from hemkg import remote
+
+    return remote.query_endpoint(endpoint, text, fmt, timeout)
+
+
+def _table_from_json(body: bytes) -> str:
+    from hemkg import sparql as sp
+    from hemkg.store import short
+
+    data = json.loads(body)
+    if "boolean" in data:
+        return "yes\n" if data["boolean"] else "no\n"
+    variables = data["head"]["vars"]
+    rows = [[short(b[v]["value"]) if b.get(v, {}).get("type") == "uri" else b.get(v, {}).get("value", "")
+             for v in variables] for b in data["results"]["bindings"]]
+    return sp.render_table(sp.Answer("select", variables=variables, rows=rows, count=len(rows)), _width())
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the named questions.")
+@click.option("--show", is_flag=True, help="Print the question's SPARQL instead of running it.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter, e.g. --param mechanism=alloying.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
+def ask(name, list_, show, params, fmt, timeout) -> None:
+    """Ready-made questions, e.g. which elements enable a mechanism.
+
+    hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
+    """
+    from hemkg import questions as qs
+    from hemkg import sparql as sp
+    from hemkg.knowledge import UnknownTerm
+
+    available = qs.questions()
+    if list_ or name is None:
+        for q in available.values():
+            params_text = "".join(f" [--param {p.name}=VALUE, default {p.default}]" for p in q.parameters)
+            click.echo(f"{q.name}{params_text}\n    {q.title}. {q.description}")
+        return
+    if name not in available:
+        import difflib
+
+        close = difflib.get_close_matches(name, available, n=3)
+        fail(f"no question named '{name}'", f"did you mean {', '.join(close)}?" if close else "hem ask --list shows them")
+    question = available[name]
+    values = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            fail(f"--param '{item}' is not NAME=VALUE", "e.g. --param mechanism=alloying")
+        values[key.strip()] = value.strip()
+    try:
+        bindings = question.bindings(values)
+    except KeyError as err:
+        fail(str(err.args[0]), "parameters: " + (", ".join(p.name for p in question.parameters) or "none"))
+    except UnknownTerm as err:
+        fail(f"'{err.text}' is not a term of the graph", f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else None)
+    if show:
+        click.echo(question.query.rstrip())
+        for key, iri in bindings.items():
+            click.echo(f"# bound: ?{key} = <{iri}>")
+        return
+    store, graphs = sp.dataset()
+    try:
+        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings)
+    except sp.QueryError as err:
+        fail(str(err), err.hint or None)
+    _print_answer(answer, fmt)
+
+
 @main.group(cls=Group)
 def kg() -> None:
     """Check and summarise the knowledge graph."""
@@ -257,6 +396,22 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
     else:
         click.echo("The knowledge graph conforms: every SHACL shape and violation query passes.")
     sys.exit(1 if problems else 0)
+
+
+@kg.command()
+@click.option("--endpoint", required=True, help="The store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True)
+def push(endpoint: str, timeout: float) -> None:
+    """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store."""
+    from hemkg import remote
+    from hemkg.store import knowledge_graph
+
+    try:
+        written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
+    except remote.RemoteError as err:
+        fail(str(err), err.hint or None)
+    for graph in written:
+        click.echo(f"wrote <{graph}>")
 
 
 @kg.command()

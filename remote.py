@@ -1,0 +1,70 @@
+"""Other SPARQL 1.1 stores: query one (Protocol) and upload the graph to one (Graph Store Protocol)."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import TYPE_CHECKING
+
+from hemkg.sparql import MEDIA_TYPES, PROLOGUE, QueryError, check
+
+if TYPE_CHECKING:
+    import pyoxigraph
+
+USER_AGENT = "hemkg (https://w3id.org/hemkg)"
+
+
+class RemoteError(QueryError):
+    pass
+
+
+def _url(url: str) -> str:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise RemoteError(f"'{url}' is not an http(s) URL", "e.g. http://127.0.0.1:7878/query")
+    return url
+
+
+def query_endpoint(url: str, query: str, fmt: str, timeout: float) -> bytes:
+    """POST a checked query to a SPARQL endpoint and return its answer in `fmt` (a results or RDF format)."""
+    check(query)
+    request = urllib.request.Request(
+        _url(url), data=(PROLOGUE + query).encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/sparql-query", "Accept": MEDIA_TYPES[fmt], "User-Agent": USER_AGENT},
+    )
+    return _send(request, timeout)
+
+
+def push(url: str, graphs: dict[str, bytes], timeout: float) -> list[str]:
+    """PUT each named graph (N-Triples) to a Graph Store Protocol endpoint; return the graph IRIs written."""
+    written = []
+    for graph, body in graphs.items():
+        target = _url(url) + ("&" if "?" in url else "?") + urllib.parse.urlencode({"graph": graph})
+        request = urllib.request.Request(target, data=body, method="PUT",
+                                         headers={"Content-Type": "application/n-triples", "User-Agent": USER_AGENT})
+        _send(request, timeout)
+        written.append(graph)
+    return written
+
+
+def graphs_for_push(store: "pyoxigraph.Store") -> dict[str, bytes]:
+    """The asserted and entailed graphs as N-Triples, keyed by graph IRI."""
+    import pyoxigraph as ox
+
+    from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, triples
+
+    return {g: ox.serialize((q.triple for q in triples(store, g)), format=ox.RdfFormat.N_TRIPLES)
+            for g in (ASSERTED_GRAPH, ENTAILED_GRAPH)}
+
+
+def _send(request: urllib.request.Request, timeout: float) -> bytes:
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
+            return response.read()
+    except urllib.error.HTTPError as err:
+        detail = err.read(300).decode("utf-8", "replace").strip().splitlines()
+        raise RemoteError(f"{request.full_url} answered {err.code} {err.reason}" + (f": {detail[0]}" if detail else "")) from None
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        reason = getattr(err, "reason", err)
+        raise RemoteError(f"cannot reach {request.full_url}: {reason}", "is the store running, and is the URL right?") from None
