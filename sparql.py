@@ -217,9 +217,15 @@ def _results_format(fmt: str):
 
 
 def _serialize_solutions(variables: list[str], solutions: list[list[Any]], fmt: str) -> bytes:
-    """The W3C results formats for a (possibly cut) list of solutions, written by rdflib's serializers."""
+    """The W3C results formats for a (possibly cut) list of solutions: rdflib's serializers for CSV,
+    JSON and XML; TSV (which rdflib only reads) is each term in its N-Triples form, tab-separated."""
     import rdflib
     from rdflib.query import Result
+
+    if fmt == "tsv":
+        lines = ["\t".join(f"?{v}" for v in variables)]
+        lines += ["\t".join("" if t is None else str(t) for t in row) for row in solutions]
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     result = Result("SELECT")
     result.vars = [rdflib.Variable(v) for v in variables]
