@@ -176,7 +176,9 @@ def describe(text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- terminal text
 
 def _refs(numbers: list[int]) -> str:
-    return f"[{', '.join(map(str, numbers))}]" if numbers else "[no reference printed]"
+    from hemkg.report import cite
+
+    return cite(numbers) or "[no reference printed]"
 
 
 def render(answer: dict[str, Any], width: int = 88) -> str:

@@ -150,6 +150,8 @@ def select(query: str, store: "pyoxigraph.Store | None" = None, **bindings: str)
     `bindings` pre-bind variables through a trailing SPARQL VALUES clause built
     from pyoxigraph terms (so values are escaped, never spliced as text): a
     value starting with http(s):// binds an IRI, anything else a string literal.
+    A trailing VALUES joins before projection but after grouping, so bindings
+    do not restrict a query with GROUP BY (sparql.run's substitutions do).
     """
     import pyoxigraph as ox
 
