@@ -59,7 +59,7 @@ def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[s
             "defect_rich": flag in ("true", "yes", "1") or None,
         }.items() if v is not None},
     )
-    return formula, row_ion, structure
+    return formula, row_ion, structure.validated()
 
 
 def read_candidates(path: Path, ion: str, default: Structure) -> Iterator[Candidate]:
@@ -93,8 +93,11 @@ def _csv_candidates(text: str, ion: str, default: Structure) -> Iterator[Candida
     if unknown:
         raise BatchFileError(f"unknown CSV column(s): {', '.join(sorted(unknown))}", f"columns may be {', '.join(sorted(CSV_FIELDS))}")
     for row in reader:
-        row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
         line = reader.line_num
+        if None in row:  # DictReader keeps fields beyond the header under None
+            yield Candidate(line, ",".join(str(v) for v in row.values()), error="more fields than the header has columns")
+            continue
+        row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
         try:
             formula, row_ion, structure = _row_candidate(row, ion, default)
         except ValueError as err:
@@ -106,5 +109,5 @@ def _csv_candidates(text: str, ion: str, default: Structure) -> Iterator[Candida
 def _one(line: int, text: str, formula: str, ion: str, structure: Structure) -> Candidate:
     try:
         return Candidate(line, text, consultation=consult(formula, ion, structure))
-    except FormulaError as err:
+    except (FormulaError, ValueError) as err:
         return Candidate(line, text, error=str(err))

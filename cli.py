@@ -30,7 +30,25 @@ def emit_json(data: Any) -> None:
 
 
 class Group(click.Group):
-    """A click group that turns any unexpected exception into a one-line error, exit 2."""
+    """A click group whose errors are one line and exit 2: click's own usage errors, and any
+    unexpected exception (which must never reach the user as a traceback)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            click.echo(err.ctx.get_help() if err.ctx else str(err))
+            sys.exit(2)
+        except click.UsageError as err:
+            command = err.ctx.command_path if err.ctx else "hem"
+            fail(err.format_message().replace("\n", " "), f"see '{command} --help'")
+        except click.ClickException as err:
+            fail(err.format_message().replace("\n", " "))
+        except click.exceptions.Abort:
+            fail("interrupted")
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -109,11 +127,13 @@ def structure_options(f):
 def _structure(**values):
     from hemkg.consult import Structure
 
-    for key in ("framework", "morphology"):
-        value = values.get(key)
-        if value is not None and (not value.strip() or len(value) > 60 or not all(ch.isalnum() or ch in " -_/" for ch in value)):
-            fail(f"--{key} '{value}' is not a name", f"give a short name such as {'rGO' if key == 'framework' else 'yolk-shell'}")
-    return Structure(**{k: values.get(k) for k in STRUCTURE_FIELDS if values.get(k) not in (None, False)})
+    options = {"morphology": "--morphology", "framework": "--framework",
+               "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
+    try:
+        return Structure(**{k: values.get(k) for k in STRUCTURE_FIELDS if values.get(k) not in (None, False)}).validated()
+    except ValueError as err:
+        field, _, rest = str(err).partition(" ")
+        fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
 
 
 def _consult_or_fail(formula: str, ion: str, structure):
@@ -123,7 +143,7 @@ def _consult_or_fail(formula: str, ion: str, structure):
 
     try:
         return consult(formula, ion, structure)
-    except FormulaError as err:
+    except (FormulaError, ValueError) as err:
         fail(f"formula '{formula}': {err}")
 
 
@@ -360,6 +380,39 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
     _print_answer(answer, fmt)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but a loopback address serves the graph to the network.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=7878, show_default=True, help="Port (0: any free one).")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before a query is stopped.")
+@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) per answer at most.")
+@click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
+              help="Queries at once; more are answered 503 at once.")
+def serve(host, port, timeout, max_rows, max_concurrent) -> None:
+    """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
+
+    The same dataset and checks as hem sparql: updates are refused (403), and so
+    are SERVICE and FROM of files or URLs (400); each query runs under the time
+    limit and the row cap (a cut answer says X-Hemkg-Truncated: true).
+    """
+    from hemkg import serve as sv
+
+    try:
+        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr)
+    except OSError as err:
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}", "choose another --port or --host, or stop what uses it")
+    if not sv.is_loopback(host):
+        click.echo(f"warning: listening on {host}, not a loopback address: anyone who can reach it can query the graph",
+                   err=True)
+    click.echo(f"SPARQL endpoint at {server.url} (Ctrl-C stops it)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @main.group(cls=Group)
 def kg() -> None:
     """Check and summarise the knowledge graph."""
@@ -425,6 +478,36 @@ def stats(as_json: bool) -> None:
         emit_json(figures)
     else:
         click.echo(kgstats.render(figures))
+
+
+@main.command()
+@click.option("--format", "fmt", metavar="FORMAT",
+              help="ttl, nt, jsonld, rdfxml (RDF); graphml, gexf, dot, cytoscape (graph tools); html (a page "
+                   "for the browser). Default: from the suffix of -o, else ttl.")
+@click.option("--scope", default="all", show_default=True,
+              help="all, ontology, guidelines, term:NAME (term:Zn, 'term:ref 57') or candidate:FORMULA.")
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of a candidate: scope.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write to FILE, replacing it only once the export is complete (default: stdout).")
+def export(fmt, scope, ion, output) -> None:
+    """Export the knowledge graph, or part of it, as RDF, for graph tools or as a web page.
+
+    \b
+    hem export --format ttl -o hemkg.ttl                  # the whole graph, asserted and entailed
+    hem export --format graphml --scope guidelines -o guidelines.graphml
+    hem export --format html --scope term:Zn -o zinc.html  # open it in a browser
+    hem export --format jsonld --scope "candidate:(MgCoNiCuZn)O" --ion Na
+    """
+    from hemkg import exports
+
+    if output is not None and str(output) == "-":
+        output = None
+    try:
+        data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
+    except exports.ExportError as err:
+        fail(err.message, err.hint)
+    if data is not None:  # no -o: the bytes go to stdout
+        click.echo(data, nl=False)
 
 
 if __name__ == "__main__":

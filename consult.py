@@ -42,6 +42,19 @@ class Structure:
     defect_rich: bool = False
     morphology: str | None = None
 
+    def validated(self) -> "Structure":
+        """This structure, or ValueError naming the field that is not a plausible value."""
+        for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < 1e6):
+                raise ValueError(f"{name} must be a positive size in nm below 1e6, not {value}")
+        for name, example in (("framework", "rGO"), ("morphology", "yolk-shell")):
+            value = getattr(self, name)
+            if value is not None and (not value.strip() or len(value) > 60
+                                      or not all(ch.isalnum() or ch in " -_/" for ch in value)):
+                raise ValueError(f"{name} '{value}' is not a name: give a short name such as {example}")
+        return self
+
     def facts(self) -> dict[Fact, Source]:
         facts: dict[Fact, Source] = {}
         for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
@@ -109,6 +122,12 @@ def knowledge_facts() -> dict[Fact, Source]:
 
 
 @functools.cache
+def shared_knowledge():
+    """The knowledge graph's facts, indexed once for every consultation of the process."""
+    return engine.share(knowledge_facts())
+
+
+@functools.cache
 def element_data() -> dict[str, dict[str, Any]]:
     """Symbol -> atomic mass and conversion-salt charge (from kg/generated and kg/capacity-data.ttl)."""
     data: dict[str, dict[str, Any]] = {}
@@ -169,8 +188,9 @@ def matching_reported(composition: dict[str, float]) -> list[str]:
     """Reported materials with the same composition (only those with the same elements are parsed)."""
     elements = set(composition)
     normalised = _normalise(composition)
+    # constituents may include a carbon framework, so they can hold more elements than the active formula
     return [m for m, entry in sorted(reported_materials().items())
-            if entry["elements"] == elements and _reported_composition(m) == normalised]
+            if elements <= entry["elements"] and _reported_composition(m) == normalised]
 
 
 def _normalise(composition: dict[str, float]) -> dict[str, float]:
@@ -225,10 +245,11 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     if ion not in IONS:
         raise ValueError(f"unknown carrier ion '{ion}': the paper covers Li, Na and K")
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
-    structure = structure or Structure()
-    base = dict(knowledge_facts())
-    base.update(candidate_facts(parsed, ion, structure))
-    c = Consultation(parsed, ion, structure, engine.run(base))
+    missing = [s for s in parsed.composition if s not in element_data()]
+    if missing:
+        raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
+    structure = (structure or Structure()).validated()
+    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), shared=shared_knowledge()))
     c.estimates = {"entropy": entropy(c), "capacity_estimate": capacity_estimate(c)}
     return c
 
@@ -256,7 +277,7 @@ def entropy(c: Consultation) -> dict[str, Any]:
     outside = sorted(k for k, x in fractions.items() if not low <= x <= high)
     meets = len(fractions) >= 5 and not outside
     result: dict[str, Any] = {
-        "cation_site_R": round(s_cat, 3),
+        "cation_site_R": round(s_cat, 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
         "anion_site_R": round(_mixing_entropy(anions), 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
         "class": "high" if s_cat >= 1.5 else "medium" if s_cat >= 1.0 else "low",
         "meets_hem_definition": meets,
@@ -404,6 +425,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     notes += _orderings(c)
     cautions = topic_findings("caution")
     warnings = topic_findings("warning") + [{"text": w, "topic": "formula"} for w in c.formula.warnings]
+    notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
     entropy_ = c.estimates["entropy"]
     for (material,) in r.query("matches_reported"):
         label, called_he = reported_materials()[material]["label"], reported_materials()[material]["high_entropy"]
@@ -461,7 +483,7 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
         if "inactive" in states or mechanism not in {a[0] for a in c.result.query("mechanism_element") if a[1] == element}:
             text += " The paper stresses that an element's role depends on the material."
         citations = sorted({ref for refs in states.values() for _, rs in refs for ref in rs})
-        out.append({"topic": "reported-example", "about": [element, mechanism], "text": text,
+        out.append({"topic": "reported-example", "about": [element, json_key(mechanism)], "text": text,
                     "rules": sorted(rule_ids[(element, mechanism)]), "citations": citations})
     return out
 

@@ -93,6 +93,7 @@ class Derivation:
     conclusion: Fact
     premises: tuple[Fact, ...]
     bindings: tuple[tuple[str, Value], ...]
+    absent: tuple[Fact, ...] = ()  # the negated premises, as checked: no fact matched each
 
 
 @dataclass
@@ -245,16 +246,33 @@ def _substitute(atom: Atom, binding: dict[str, Value]) -> tuple[Value, ...]:
 
 
 class _Index:
-    """Facts by predicate, and by (predicate, argument position, value) for bound lookups."""
+    """Facts by predicate, and by (predicate, argument position, value) for bound lookups.
+
+    `layer()` gives a copy that shares the lists until it adds to them, so the
+    index of the knowledge graph's facts is built once and each run adds its own.
+    """
 
     def __init__(self) -> None:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
         self.by_argument: dict[tuple[str, int, Value], list[tuple[Value, ...]]] = {}
+        self._owned: set = set()
+
+    def layer(self) -> "_Index":
+        copy = _Index()
+        copy.by_predicate = dict(self.by_predicate)
+        copy.by_argument = dict(self.by_argument)
+        return copy
+
+    def _append(self, table: dict, key, args: tuple[Value, ...]) -> None:
+        if key not in self._owned:
+            table[key] = list(table.get(key, ()))
+            self._owned.add(key)
+        table[key].append(args)
 
     def add(self, predicate: str, args: tuple[Value, ...]) -> None:
-        self.by_predicate.setdefault(predicate, []).append(args)
+        self._append(self.by_predicate, predicate, args)
         for i, value in enumerate(args):
-            self.by_argument.setdefault((predicate, i, value), []).append(args)
+            self._append(self.by_argument, (predicate, i, value), args)
 
     def candidates(self, atom: Atom, binding: dict[str, Value]) -> list[tuple[Value, ...]]:
         """The facts that can match `atom` under `binding`: the shortest list among its bound arguments."""
@@ -272,8 +290,9 @@ class _Index:
         return best
 
 
-def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tuple[Fact, ...]]]:
-    """Every binding of the rule's premises against the facts, with the facts it matched."""
+def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tuple[Fact, ...], tuple[Fact, ...]]]:
+    """Every binding of the rule's premises against the facts, with the facts it matched
+    and the negated premises that held."""
     positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
     checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
 
@@ -289,6 +308,7 @@ def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tu
 
     for binding, used in extend(0, {}, ()):
         ok = True
+        absent: list[Fact] = []
         for atom in checks:
             args = _substitute(atom, binding)
             if atom.predicate in BUILTINS:
@@ -299,29 +319,62 @@ def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tu
             else:
                 pattern = Atom(atom.predicate, args)
                 ok = not any(_match(pattern, have, {}) is not None for have in index.candidates(pattern, {}))
+                absent.append((atom.predicate, args))
             if not ok:
                 break
         if ok:
-            yield binding, used
+            yield binding, used, tuple(absent)
 
 
-def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> Result:
-    """Run the rules over the base facts to a fixpoint, recording every derivation."""
-    result = Result(set(base), dict(base))
+@functools.cache
+def _packaged_strata() -> tuple[tuple[Rule, ...], ...]:
+    return tuple(tuple(s) for s in stratify(load_rules()))
+
+
+def _indexed(facts: Iterable[Fact]) -> _Index:
     index = _Index()
-    for pred, args in result.facts:
+    for pred, args in facts:
         index.add(pred, args)
-    for stratum in stratify(load_rules() if rules is None else rules):
+    index._owned = set()  # layers copy before they add
+    return index
+
+
+def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
+        shared: tuple[dict[Fact, Source], _Index] | None = None) -> Result:
+    """Run the rules over the base facts to a fixpoint, recording every derivation.
+
+    `shared` is a set of facts (with its index, from `share()`) that many runs
+    start from, such as the knowledge graph's; `base` then holds only the rest.
+    A rule is tried again in a pass only if one of its premises gained facts in
+    the pass before (a negated premise is complete within its stratum).
+    """
+    if shared is not None:
+        shared_facts, shared_index = shared
+        result = Result(set(shared_facts) | set(base), {**shared_facts, **base})
+        index = shared_index.layer()
+        for pred, args in base:
+            if (pred, args) not in shared_facts:
+                index.add(pred, args)
+    else:
+        result = Result(set(base), dict(base))
+        index = _indexed(result.facts).layer()
+    seen: set[tuple[str, Fact, tuple[Fact, ...]]] = set()
+    strata = _packaged_strata() if rules is None else stratify(rules)
+    for stratum in strata:
+        changed: set[str] | None = None  # None: the first pass tries every rule
         for _ in range(PASS_LIMIT):
             new: list[Fact] = []
             for rule in stratum:
-                for binding, used in _solutions(rule, index):
+                if changed is not None and not any(a.predicate in changed for a in rule.when if not a.negated):
+                    continue
+                for binding, used, absent in _solutions(rule, index):
                     for head in rule.then:
                         fact = (head.predicate, _substitute(head, binding))
-                        derivation = Derivation(rule, fact, used, tuple(sorted(binding.items())))
-                        records = result.derivations.setdefault(fact, [])
-                        if derivation not in records:
-                            records.append(derivation)
+                        key = (rule.id, fact, used)
+                        if key not in seen:
+                            seen.add(key)
+                            result.derivations.setdefault(fact, []).append(
+                                Derivation(rule, fact, used, tuple(sorted(binding.items())), absent))
                         if fact not in result.facts:
                             result.facts.add(fact)
                             new.append(fact)
@@ -329,9 +382,15 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> Result
                 break
             for pred, args in new:
                 index.add(pred, args)
+            changed = {pred for pred, _ in new}
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {PASS_LIMIT} passes")
     return result
+
+
+def share(facts: dict[Fact, Source]) -> tuple[dict[Fact, Source], _Index]:
+    """Index a set of facts once, for `run(..., shared=...)`."""
+    return facts, _indexed(facts)
 
 
 def fact_text(fact: Fact) -> str:

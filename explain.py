@@ -98,6 +98,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
             "file": d.rule.file,
             **({"outside_paper": d.rule.basis} if not d.rule.from_paper else {}),
             "premises": [node(c, p, seen) for p in d.premises],
+            "absent": [{"fact": "not " + engine.fact_text(a), "text": "no fact says: " + fact_sentence(a)} for a in d.absent],
         }
         for d in c.result.derivations.get(fact, [])
     ]
@@ -172,7 +173,9 @@ def render(tree: dict[str, Any]) -> str:
             lines.append(child_prefix + ("└─ " if is_last else "├─ ") + rule_line)
             premise_prefix = child_prefix + ("   " if is_last else "│  ")
             for j, p in enumerate(d["premises"]):
-                walk(p, premise_prefix, j == len(d["premises"]) - 1, False)
+                walk(p, premise_prefix, j == len(d["premises"]) - 1 and not d["absent"], False)
+            for j, a in enumerate(d["absent"]):
+                lines.append(premise_prefix + ("└─ " if j == len(d["absent"]) - 1 else "├─ ") + a["text"])
 
     for conclusion in tree["conclusions"]:
         walk(conclusion, "", True, True)

@@ -44,6 +44,7 @@ class ParsedFormula:
     composition: dict[str, float]  # symbol -> amount, in order of first appearance in the text
     framework: str | None  # the carbon framework after '/' or '@', or None
     warnings: tuple[str, ...]  # e.g. likely case slips
+    notes: tuple[str, ...] = ()  # how the text was read, e.g. an equimolar site
 
 
 class FormulaError(ValueError):
@@ -100,6 +101,7 @@ def parse_formula(text: str) -> ParsedFormula:
     # round ones (periodictable would read '[2]' as an isotope), '·' is its '+'
     # separator (MgO·H2O), and any whitespace is a plain space.
     plain = "".join("(" if c == "[" else ")" if c == "]" else "+" if c == "·" else " " if c.isspace() else c for c in active)
+    plain, notes = _equimolar_sites(plain)
     try:
         parsed = periodictable.formula(plain)
     except ParseBaseException as exc:
@@ -136,7 +138,33 @@ def parse_formula(text: str) -> ParsedFormula:
         raise error("the formula contains no element", hint=f"type a composition such as '{EXAMPLE}'")
     composition = dict(sorted(composition.items(), key=lambda kv: first_seen.get(kv[0], len(active))))
     return ParsedFormula(text=text, active=active.rstrip(), composition=composition,
-                         framework=framework, warnings=_case_slips(tokens, symbols, periodictable))
+                         framework=framework, warnings=_case_slips(tokens, symbols, periodictable), notes=notes)
+
+
+# Elements that form anions, and so never share a HEM cation site written as '(ABCDE)'.
+_ANION_FORMERS = {"P", "S", "O", "Se", "Te", "H", "B", "C", "N", "F", "Cl", "Br", "I"}
+_BARE_GROUP = re.compile(r"\(((?:[A-Z][a-z]?){2,})\)")
+
+
+def _equimolar_sites(plain: str) -> tuple[str, tuple[str, ...]]:
+    """Read '(MgCoNiCuZn)O' as HEM papers mean it: one site shared equally, (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O.
+
+    Only a bracket of two or more bare cation symbols is read so; '(OH)2' or
+    '(CN)6' contain anion formers and keep their ordinary meaning.
+    """
+    notes = []
+
+    def share(match: re.Match) -> str:
+        symbols = _SYMBOL.findall(match.group(1))
+        if len(set(symbols)) != len(symbols) or _ANION_FORMERS & set(symbols):
+            return match.group(0)
+        fraction = 1 / len(symbols)
+        shared = "".join(f"{s}{fraction:.12g}" for s in symbols)
+        notes.append(f"'{match.group(0)}' is read as one site shared equally, ({shared.replace('.333333333333', '.333')}), "
+                     "as HEM papers write it; give amounts to say otherwise")
+        return f"({shared})"
+
+    return _BARE_GROUP.sub(share, plain), tuple(notes)
 
 
 def _check_characters(text: str, error: _Error) -> None:

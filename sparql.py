@@ -12,6 +12,7 @@ thread. SELECT and ASK results are written in the W3C results formats, graphs
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,16 +71,17 @@ class Answer:
 # ------------------------------------------------------------------ checking
 
 def _walk(node: Any):
-    """Every CompValue in rdflib's parse tree."""
+    """Every CompValue in rdflib's parse tree (iteratively: long queries nest deeply)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    if isinstance(node, CompValue):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, (list, tuple)) or type(node).__name__ == "ParseResults":
-        for item in node:
-            yield from _walk(item)
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)) or type(item).__name__ == "ParseResults":
+            stack.extend(item)
 
 
 def check(query: str, allowed_graphs: set[str] = frozenset()) -> str:
@@ -93,8 +95,15 @@ def check(query: str, allowed_graphs: set[str] = frozenset()) -> str:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
     full = PROLOGUE + query
     offset = PROLOGUE.count("\n")
+    # rdflib's grammar recurses once per triple pattern of a group; raised once and left raised,
+    # since restoring it would race with queries checked in other threads (hem serve)
+    if sys.getrecursionlimit() < 20_000:
+        sys.setrecursionlimit(20_000)
     try:
         tree = parseQuery(full)
+    except RecursionError:
+        raise QueryError("the query is too deeply nested for the query checker",
+                         "split it into smaller queries, or group the patterns with { }") from None
     except ParseException as err:
         try:
             parseUpdate(full)

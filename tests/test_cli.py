@@ -595,7 +595,7 @@ def test_installed_hem_reads_packaged_data_not_cwd(runner, tmp_path):
     answer = json.loads(completed.stdout)
     assert answer["term"]["id"] == "hemkg:Zn"
     assert any(s["references"] == [42] for s in group(answer, "conversion"))
-    # the same answer as in this process (statement by statement: "via" may differ, see the xfail below)
+    # the same answer as in this process, statement by statement
     here = describe_json(runner, "Zn")
     assert answer["term"] == here["term"] and answer["references"] == here["references"]
     assert [(g["heading"], [s["id"] for s in g["statements"]]) for g in answer["groups"]] == [

@@ -11,9 +11,10 @@ import pytest
 from hemkg.formula import FRAMEWORKS, FormulaError, ParsedFormula, parse_formula
 
 EXAMPLES = {
-    "(MgCoNiCuZn)O": {"Mg": 1, "Co": 1, "Ni": 1, "Cu": 1, "Zn": 1, "O": 1},
+    # a bracket of bare cation symbols is one site shared equally, as HEM papers write it
+    "(MgCoNiCuZn)O": {"Mg": 0.2, "Co": 0.2, "Ni": 0.2, "Cu": 0.2, "Zn": 0.2, "O": 1},
     "(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O": {"Mg": 0.2, "Co": 0.2, "Ni": 0.2, "Cu": 0.2, "Zn": 0.2, "O": 1},
-    "(LiFeZnNiCoMn)3O4": {"Li": 3, "Fe": 3, "Zn": 3, "Ni": 3, "Co": 3, "Mn": 3, "O": 4},
+    "(LiFeZnNiCoMn)3O4": {"Li": 0.5, "Fe": 0.5, "Zn": 0.5, "Ni": 0.5, "Co": 0.5, "Mn": 0.5, "O": 4},
     "Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1": {
         "Cu": 0.88, "Sn": 0.02, "Sb": 0.02, "Bi": 0.02, "Mn": 0.02, "S": 0.9, "Se": 0.1,
     },
@@ -21,7 +22,7 @@ EXAMPLES = {
     "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3": {"Sb": 1.4, "Bi": 0.2, "Sn": 0.2, "Co": 0.1, "Mn": 0.1, "Te": 3},
     "SiGeSnSbBi": {"Si": 1, "Ge": 1, "Sn": 1, "Sb": 1, "Bi": 1},
     "(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)3O4": {"Mg": 0.6, "Co": 0.6, "Ni": 0.6, "Cu": 0.6, "Zn": 0.6, "O": 4},
-    "[MgCo]O": {"Mg": 1, "Co": 1, "O": 1},
+    "[MgCo]O": {"Mg": 0.5, "Co": 0.5, "O": 1},
     "MgO·H2O": {"Mg": 1, "O": 2, "H": 2},
     "(Mg Co Ni Cu Zn) O": {"Mg": 1, "Co": 1, "Ni": 1, "Cu": 1, "Zn": 1, "O": 1},
 }
@@ -269,3 +270,15 @@ def test_import_is_lazy():
     code = "import sys, hemkg.formula; print('periodictable' in sys.modules, 'pyparsing' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Ca(OH)2", {"Ca": 1, "O": 2, "H": 2}),
+    ("K4Fe(CN)6", {"K": 4, "Fe": 1, "C": 6, "N": 6}),
+    ("(MgCo)2O3", {"Mg": 1, "Co": 1, "O": 3}),
+])
+def test_equimolar_site_only_for_bare_cation_groups(text, expected):
+    """'(OH)2' and '(CN)6' keep their meaning; only brackets of bare cation symbols share one site."""
+    parsed = parse_formula(text)
+    assert parsed.composition == pytest.approx(expected)
+    assert bool(parsed.notes) == (text == "(MgCo)2O3")

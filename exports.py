@@ -1,0 +1,571 @@
+"""Export the knowledge graph, or a part of it, as RDF or as a graph for graph tools.
+
+A *scope* picks the triples: the whole graph (asserted and entailed), the
+ontology's own triples, the guideline statements with what they point to, one
+term with its neighbourhood and the statements about it, or one candidate's
+consultation as PROV-O with the statements its facts come from.
+
+RDF formats (ttl, nt, rdfxml through pyoxigraph; jsonld through rdflib)
+serialise the scope's triples. Graph formats (graphml, gexf, cytoscape through
+networkx; dot written here; html, a self-contained page from exports_html.py)
+turn the triples into a directed multigraph: IRIs and blank nodes are nodes,
+triples between them are edges labelled with the predicate's short name
+(hem:memberOf), literals become node attributes keyed by their predicate's
+short name, and every node has `label`, `type`, `iri` and, where it cites the
+paper, `citations` ("41, 48") and `location`.
+
+XML 1.0 cannot carry most C0 control characters, not even escaped: in the
+XML-based outputs (graphml, gexf, rdfxml), and in every graph format so that
+they all agree, they are replaced by U+FFFD and line ends are normalised to
+LF. Turtle, N-Triples and JSON-LD keep every character as it is.
+
+`write_atomic` writes a file to a temporary file in the target's folder and
+renames it over the target only when the export is complete.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Callable, Iterable
+
+from hemkg.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
+
+if TYPE_CHECKING:
+    import networkx
+    import pyoxigraph
+
+RDF_FORMATS = ("ttl", "nt", "jsonld", "rdfxml")
+GRAPH_FORMATS = ("graphml", "gexf", "dot", "cytoscape", "html")
+FORMATS = RDF_FORMATS + GRAPH_FORMATS
+SUFFIXES = {
+    ".ttl": "ttl", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml",
+    ".graphml": "graphml", ".gexf": "gexf", ".dot": "dot", ".gv": "dot", ".cyjs": "cytoscape",
+    ".html": "html", ".htm": "html",
+}
+SCOPE_HINT = ("use all, ontology, guidelines, term:NAME (term:Zn, term:space-charge, 'term:ref 57') "
+              "or candidate:FORMULA (candidate:(MgCoNiCuZn)O)")
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
+PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+CITING = (HEM + "citesReference", HEM + "justifiedBy")
+LOCATION = {HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inFigure": "figures",
+            HEM + "inEquation": "equations"}
+
+# XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT = "\ufffd"
+
+
+class ExportError(ValueError):
+    """Something the user gave cannot be exported; `hint` says how to fix it."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def xml_safe(text: str) -> str:
+    """`text` with the characters XML 1.0 forbids replaced by U+FFFD and line ends as LF."""
+    return _XML_FORBIDDEN.sub(REPLACEMENT, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# ---------------------------------------------------------------- format and target
+
+
+def choose_format(fmt: str | None, output: Path | None = None) -> str:
+    """The format asked for, else the one -o's suffix names, else Turtle."""
+    if fmt is not None:
+        key = fmt.strip().lower()
+        if key not in FORMATS:
+            raise ExportError(f"unknown format '{fmt}'", f"choose one of {', '.join(FORMATS)}")
+        return key
+    if output is None or str(output) == "-":
+        return "ttl"
+    suffix = output.suffix.lower()
+    if output.is_dir():
+        check_target(output)
+    if suffix not in SUFFIXES:
+        raise ExportError(f"cannot tell the format from the file name '{output.name}'",
+                          f"add --format ({', '.join(FORMATS)})")
+    return SUFFIXES[suffix]
+
+
+def check_target(target: Path) -> None:
+    """Fail early, before any work, when `target` cannot be written."""
+    folder = target.parent
+    if target.is_dir():
+        raise ExportError(f"cannot write to '{target}': it is a folder", "give a file name, e.g. -o graph.ttl")
+    if not folder.exists():
+        raise ExportError(f"cannot write to '{target}': the folder '{folder}' does not exist",
+                          "create the folder first, or write somewhere else")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write to '{target}': '{folder}' is not a folder", "give a path inside a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write to '{target}': the folder '{folder}' is not writable",
+                          "write somewhere you have permission to, or change the folder's permissions")
+
+
+def write_atomic(target: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Call `write` on a temporary file beside `target`, then rename it over `target`.
+
+    If `write` (or the disk) fails, the temporary file is removed and an
+    existing target is left as it was. A new file gets the usual permissions
+    (0666 less the umask); a replaced file keeps its own.
+    """
+    target = Path(target)
+    check_target(target)
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as err:
+        raise ExportError(f"cannot write to '{target}': {err.strerror}", "write somewhere you have permission to") from None
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(err, OSError):
+            raise ExportError(f"cannot write to '{target}': {err.strerror or err}",
+                              "check the free space and permissions of the folder") from None
+        raise
+
+
+# ---------------------------------------------------------------- scopes
+
+
+@dataclass
+class Scope:
+    """The triples of one export, with the store that describes their nodes."""
+
+    name: str
+    triples: list["pyoxigraph.Triple"]
+    store: "pyoxigraph.Store"
+    entailed: set["pyoxigraph.Triple"] = field(default_factory=set)
+
+
+def parse_scope(text: str) -> tuple[str, str]:
+    """'term:Zn' -> ('term', 'Zn'); checks the form only (names are resolved later)."""
+    kind, sep, arg = text.strip().partition(":")
+    kind = kind.strip().lower()
+    if not sep and kind in ("all", "ontology", "guidelines"):
+        return kind, ""
+    if sep and kind in ("term", "candidate"):
+        if not arg.strip():
+            example = "term:Zn" if kind == "term" else "candidate:(MgCoNiCuZn)O"
+            raise ExportError(f"scope '{text}' names no {'term' if kind == 'term' else 'formula'}", f"e.g. --scope {example}")
+        if len(arg) > 200:
+            raise ExportError(f"the name in scope '{text[:40]}...' is {len(arg)} characters long", "give one term or formula")
+        return kind, arg.strip()
+    raise ExportError(f"unknown scope '{text}'", SCOPE_HINT)
+
+
+def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" = None,
+                 extra: Iterable["pyoxigraph.Triple"] = ()) -> Scope:
+    """The triples of `scope` in `store` (the packaged graph by default), plus `extra` triples.
+
+    Names in term: scopes are resolved against the packaged graph (knowledge.resolve),
+    and candidate: scopes consult it. Raises ExportError for an unknown scope,
+    term or a formula that cannot be read.
+    """
+    import pyoxigraph as ox
+
+    from hemkg.store import knowledge_graph
+
+    kind, arg = parse_scope(scope)
+    store = store if store is not None else knowledge_graph()
+    entailed = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(ENTAILED_GRAPH))}
+    if kind == "all":
+        found = list(dict.fromkeys(q.triple for q in store.quads_for_pattern(None, None, None, None)))
+    elif kind == "ontology":
+        found = _ontology_triples()
+    elif kind == "guidelines":
+        rows = store.query("SELECT DISTINCT ?s WHERE { ?s a hem:GuidelineStatement }",
+                           prefixes=PREFIXES, use_default_graph_as_union=True)
+        found = _with_labels(store, _describe(store, [row["s"] for row in rows]))
+    elif kind == "term":
+        found = _with_labels(store, _term(store, _resolve(arg)))
+    else:
+        found = _with_labels(store, _candidate(store, arg, ion))
+    extra = list(extra)
+    triples = list(dict.fromkeys([*found, *extra]))
+    return Scope(scope, sorted(triples, key=_sort_key), store, entailed - set(extra))
+
+
+def _sort_key(t: "pyoxigraph.Triple") -> tuple[str, str, str]:
+    return (str(t.subject), str(t.predicate), str(t.object))
+
+
+def _ontology_triples() -> list["pyoxigraph.Triple"]:
+    import pyoxigraph as ox
+
+    from hemkg.store import ONTOLOGY_FILES, package_files
+
+    found = []
+    for f in package_files(*ONTOLOGY_FILES):
+        found += [q.triple for q in ox.parse(f.read_bytes(), format=ox.RdfFormat.TURTLE)]
+    return list(dict.fromkeys(found))
+
+
+def _describe(store: "pyoxigraph.Store", nodes: Iterable, seen: set | None = None) -> list["pyoxigraph.Triple"]:
+    """Every triple whose subject is one of `nodes`, and those of the blank nodes they reach."""
+    import pyoxigraph as ox
+
+    seen = set() if seen is None else seen
+    found = []
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for q in store.quads_for_pattern(node, None, None, None):
+            found.append(q.triple)
+            if isinstance(q.object, ox.BlankNode):
+                todo.append(q.object)
+    return found
+
+
+def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) -> list["pyoxigraph.Triple"]:
+    """`triples` and the skos:prefLabel of every IRI they name, so the export reads on its own."""
+    import pyoxigraph as ox
+
+    label = ox.NamedNode(SKOS_LABEL)
+    nodes = {t.subject for t in triples} | {t.object for t in triples if isinstance(t.object, ox.NamedNode)}
+    added = [q.triple for n in sorted(nodes, key=str) if isinstance(n, ox.NamedNode)
+             for q in store.quads_for_pattern(n, label, None, None)]
+    return list(dict.fromkeys([*triples, *added]))
+
+
+def _resolve(text: str) -> "pyoxigraph.NamedNode":
+    import pyoxigraph as ox
+
+    from hemkg.knowledge import UnknownTerm, resolve
+
+    try:
+        return ox.NamedNode(resolve(text))
+    except UnknownTerm as err:
+        hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
+            "try an element symbol (term:Zn), a mechanism (term:conversion), a reported formula or 'term:ref 41'")
+        raise ExportError(f"'{err.text}' is not a term of the paper's knowledge graph"
+                          + (f": {err.reason}" if err.reason else ""), hint) from None
+
+
+def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyoxigraph.Triple"]:
+    """The term's triples in both directions and the statements about it, with what they say."""
+    import pyoxigraph as ox
+
+    rows = store.query(
+        """SELECT DISTINCT ?st WHERE {
+             ?st a hem:GuidelineStatement .
+             { ?st ?p ?term } UNION { ?st hem:hasRankEntry/hem:rankedItem ?term } }"""
+        + f"\nVALUES ?term {{ {term} }}",  # str() of a NamedNode is the escaped <IRI>
+        prefixes=PREFIXES, use_default_graph_as_union=True,
+    )
+    statements = [row["st"] for row in rows]
+    seen: set = set()
+    found = _describe(store, [term], seen)
+    found += [q.triple for q in store.quads_for_pattern(None, None, term, None)]
+    found += _describe(store, statements, seen)
+    # a blank node pointing at the term (a rank entry) brings its own triples along
+    found += _describe(store, [t.subject for t in found if isinstance(t.subject, ox.BlankNode)], seen)
+    return list(dict.fromkeys(found))
+
+
+def _candidate(store: "pyoxigraph.Store", formula: str, ion: str) -> list["pyoxigraph.Triple"]:
+    """A consultation's derivations as PROV-O and the graph nodes its facts were derived from."""
+    import pyoxigraph as ox
+
+    from hemkg import provenance
+    from hemkg.consult import IONS, consult
+    from hemkg.formula import FormulaError
+
+    if ion not in IONS:
+        raise ExportError(f"unknown carrier ion '{ion}'", "use --ion Li, Na or K")
+    try:
+        c = consult(formula, ion)
+    except FormulaError as err:
+        raise ExportError(f"formula '{formula}': {err}", "write it as chemists do, e.g. candidate:(MgCoNiCuZn)O") from None
+    derivations = list(provenance.triples(c))
+    sources = {t.object for t in derivations if t.predicate == ox.NamedNode(PROV_DERIVED)}
+    return list(dict.fromkeys([*derivations, *_describe(store, sorted(sources, key=str))]))
+
+
+# ---------------------------------------------------------------- RDF formats
+
+
+def rdf_bytes(fmt: str, scope: Scope) -> bytes:
+    """The scope's triples in an RDF format (ttl, nt, jsonld, rdfxml)."""
+    import pyoxigraph as ox
+
+    if fmt == "jsonld":
+        return _jsonld(scope.triples)
+    formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
+    triples = xml_safe_triples(scope.triples) if fmt == "rdfxml" else scope.triples
+    prefixes = None if fmt == "nt" else _used_prefixes(triples)
+    return ox.serialize(triples, format=formats[fmt], prefixes=prefixes)
+
+
+def xml_safe_triples(triples: Iterable["pyoxigraph.Triple"]) -> list["pyoxigraph.Triple"]:
+    """The triples with every literal made XML-safe (see `xml_safe`): what rdfxml writes."""
+    import pyoxigraph as ox
+
+    out = []
+    for t in triples:
+        o = t.object
+        if isinstance(o, ox.Literal) and xml_safe(o.value) != o.value:
+            if o.language:
+                o = ox.Literal(xml_safe(o.value), language=o.language)
+            else:
+                o = ox.Literal(xml_safe(o.value), datatype=o.datatype)
+            t = ox.Triple(t.subject, t.predicate, o)
+        out.append(t)
+    return out
+
+
+def _used_prefixes(triples: list["pyoxigraph.Triple"]) -> dict[str, str]:
+    text = " ".join(str(t.predicate) + str(t.subject) + str(t.object) for t in triples)
+    return {p: ns for p, ns in PREFIXES.items() if ns in text}
+
+
+def _jsonld(triples: list["pyoxigraph.Triple"]) -> bytes:
+    import pyoxigraph as ox
+    import rdflib
+
+    g = rdflib.Graph()
+    g.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+    context = _used_prefixes(triples)
+    return g.serialize(format="json-ld", context=context, indent=1).encode("utf-8")
+
+
+# ---------------------------------------------------------------- graph formats
+
+
+def node_key(term) -> str:
+    """A node's id in graph formats: the IRI, or `_:id` for a blank node."""
+    import pyoxigraph as ox
+
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+
+def _local_name(iri: str) -> str:
+    return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
+
+
+def to_networkx(scope: Scope) -> "networkx.MultiDiGraph":
+    """The scope as a directed multigraph (see the module's docstring for its attributes)."""
+    import networkx as nx
+    import pyoxigraph as ox
+
+    info = _NodeInfo(scope)
+    g = nx.MultiDiGraph(name=xml_safe(f"hemkg {scope.name}"))
+    literals: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    edges = []
+    for t in scope.triples:
+        s = node_key(t.subject)
+        if isinstance(t.object, ox.Literal):
+            literals[s][short(t.predicate.value)].append(t.object.value)
+            g.add_node(s)
+        else:
+            o = node_key(t.object)
+            g.add_node(s)
+            g.add_node(o)
+            edges.append((s, o, t))
+    for n in g.nodes:
+        attrs = {key: " | ".join(values) for key, values in sorted(literals[n].items())}
+        attrs.update(info.attributes(n))
+        g.nodes[n].update({k: xml_safe(v) for k, v in attrs.items() if v != ""})
+    for s, o, t in edges:
+        g.add_edge(s, o, label=xml_safe(short(t.predicate.value)), iri=xml_safe(t.predicate.value),
+                   entailed="true" if t in scope.entailed else "false")
+    return g
+
+
+class _NodeInfo:
+    """Labels, most specific classes and citations of a scope's nodes, from the scope and its store."""
+
+    def __init__(self, scope: Scope):
+        import pyoxigraph as ox
+
+        self.labels: dict[str, str] = {}
+        self._lang: dict[str, str | None] = {}
+        self.rdfs_labels: dict[str, str] = {}
+        self.types: dict[str, set[str]] = defaultdict(set)
+        self.supers: dict[str, set[str]] = defaultdict(set)
+        self.citations: dict[str, set[int]] = defaultdict(set)
+        self.location: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.blank = set()
+        store_triples = [q.triple for p in (SKOS_LABEL, RDFS_LABEL, RDF_TYPE, SUBCLASS_OF)
+                         for q in scope.store.quads_for_pattern(None, ox.NamedNode(p), None, None)]
+        for t in [*scope.triples, *store_triples]:
+            s, p, o = node_key(t.subject), t.predicate.value, t.object
+            if isinstance(t.subject, ox.BlankNode):
+                self.blank.add(s)
+            if p == SKOS_LABEL and isinstance(o, ox.Literal):
+                if s not in self.labels or (o.language in (None, "en") and self._lang.get(s) not in (None, "en")):
+                    self.labels[s] = o.value
+                    self._lang[s] = o.language
+            elif p == RDFS_LABEL and isinstance(o, ox.Literal):
+                self.rdfs_labels.setdefault(s, o.value)
+            elif p == RDF_TYPE and isinstance(o, ox.NamedNode):
+                self.types[s].add(o.value)
+            elif p == SUBCLASS_OF and isinstance(o, ox.NamedNode):
+                self.supers[s].add(o.value)
+        for t in scope.triples:
+            s, p, o = node_key(t.subject), t.predicate.value, t.object
+            if p in CITING and isinstance(o, ox.NamedNode) and o.value.startswith(REF):
+                number = o.value.removeprefix(REF)
+                if number.isdigit():
+                    self.citations[s].add(int(number))
+            elif p in LOCATION and isinstance(o, ox.Literal):
+                self.location[s][LOCATION[p]].append(o.value)
+        self._closure: dict[str, set[str]] = {}
+
+    def ancestors(self, cls: str) -> set[str]:
+        if cls not in self._closure:
+            seen: set[str] = set()
+            todo = list(self.supers.get(cls, ()))
+            while todo:
+                c = todo.pop()
+                if c not in seen:
+                    seen.add(c)
+                    todo += self.supers.get(c, ())
+            self._closure[cls] = seen
+        return self._closure[cls]
+
+    def label(self, n: str) -> str:
+        if n in self.labels:
+            return self.labels[n]
+        if n in self.rdfs_labels:
+            return self.rdfs_labels[n]
+        if n in self.blank:
+            return self.type(n) or "blank node"
+        return _local_name(n)
+
+    def type(self, n: str) -> str:
+        """The label of the node's most specific hem: class (of any class if it has no hem: one)."""
+        classes = self.types.get(n, set())
+        candidates = {c for c in classes if c.startswith(HEM)} or classes
+        specific = [c for c in candidates if not any(c in self.ancestors(d) for d in candidates if d != c)]
+        return ", ".join(sorted(self.labels.get(c) or short(c) for c in specific))
+
+    def attributes(self, n: str) -> dict[str, str]:
+        loc = self.location.get(n, {})
+        parts = [f"Section {', '.join(sorted(loc['sections']))}" if loc.get("sections") else ""]
+        parts += sorted(loc.get("tables", [])) + sorted(loc.get("figures", [])) + sorted(loc.get("equations", []))
+        return {
+            "label": self.label(n),
+            "type": self.type(n),
+            "iri": n,
+            "citations": ", ".join(str(x) for x in sorted(self.citations.get(n, ()))),
+            "location": "; ".join(p for p in parts if p),
+        }
+
+
+def graph_bytes(fmt: str, scope: Scope) -> bytes:
+    """The scope in a graph format (graphml, gexf, dot, cytoscape, html)."""
+    import json
+
+    import networkx as nx
+
+    g = to_networkx(scope)
+    if fmt == "graphml":
+        buffer = io.BytesIO()
+        nx.write_graphml(g, buffer, encoding="utf-8")
+        return buffer.getvalue()
+    if fmt == "gexf":
+        buffer = io.BytesIO()
+        nx.write_gexf(g, buffer, encoding="utf-8")
+        return buffer.getvalue()
+    if fmt == "dot":
+        return to_dot(g).encode("utf-8")
+    if fmt == "cytoscape":
+        return json.dumps(nx.cytoscape_data(g, name="label"), ensure_ascii=False, indent=1).encode("utf-8")
+    from hemkg import exports_html
+
+    return exports_html.render(g, scope.name).encode("utf-8")
+
+
+def dot_string(text: str) -> str:
+    """`text` as a quoted DOT string that Graphviz shows exactly as written.
+
+    Backslashes and quotes are escaped, line ends become Graphviz's centred
+    line break, '&' is written as an entity (Graphviz decodes entities in
+    labels) and control characters are replaced by U+FFFD.
+    """
+    text = xml_safe(text).replace("\t", " ")
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;").replace("\n", "\\n")
+    return f'"{text}"'
+
+
+def to_dot(g: "networkx.MultiDiGraph") -> str:
+    """The graph in Graphviz DOT: nodes n0, n1, ... labelled, typed and with tooltips."""
+    ids = {n: f"n{i}" for i, n in enumerate(g.nodes)}
+    large = g.number_of_nodes() > 400
+    lines = [
+        f"digraph {dot_string(g.graph.get('name', 'hemkg'))} {{",
+        "  graph [charset=\"UTF-8\", rankdir=LR, fontname=\"Helvetica\""
+        + (", layout=sfdp, overlap=prism, outputorder=edgesfirst" if large else "") + "];",
+        "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#eef3fb\", fontname=\"Helvetica\", fontsize=10];",
+        "  edge [fontname=\"Helvetica\", fontsize=8, color=\"#7a869a\"];",
+    ]
+    for n, data in g.nodes(data=True):
+        label = data.get("label", n)
+        tip = "\n".join(x for x in (data.get("type", ""), f"refs {data['citations']}" if data.get("citations") else "",
+                                    data.get("location", ""), data.get("iri", n)) if x)
+        fill = ', fillcolor="#fdf0d5"' if data.get("citations") else ""
+        lines.append(f"  {ids[n]} [label={dot_string(label)}, tooltip={dot_string(tip)}{fill}];")
+    for s, o, data in g.edges(data=True):
+        style = ", style=dashed" if data.get("entailed") == "true" else ""
+        lines.append(f"  {ids[s]} -> {ids[o]} [label={dot_string(data.get('label', ''))}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- one call
+
+
+def render(fmt: str, scope: Scope) -> bytes:
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}'", f"choose one of {', '.join(FORMATS)}")
+    return rdf_bytes(fmt, scope) if fmt in RDF_FORMATS else graph_bytes(fmt, scope)
+
+
+def export(fmt: str, scope: str = "all", ion: str = "Li", output: Path | None = None, *,
+           store: "pyoxigraph.Store | None" = None, extra: Iterable["pyoxigraph.Triple"] = ()) -> bytes | None:
+    """Export `scope` as `fmt` to the file `output` (atomically), or return the bytes when there is none.
+
+    Raises ExportError with a hint for an unknown format, scope, term, a bad
+    formula or a target that cannot be written; the target is then untouched.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}'", f"choose one of {', '.join(FORMATS)}")
+    parse_scope(scope)
+    if output is not None:
+        check_target(Path(output))
+    selected = select_scope(scope, ion, store=store, extra=extra)
+    if output is not None:
+        write_atomic(Path(output), lambda stream: stream.write(render(fmt, selected)))
+        return None
+    return render(fmt, selected)
