@@ -413,6 +413,110 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
         server.server_close()
 
 
+@main.command()
+@click.option("--include", help="Elements to add to the pool of the paper's 26 cations, e.g. Ga,Nb.")
+@click.option("--exclude", help="Elements to leave out of the pool, e.g. Li,Ru.")
+@click.option("--require", help="Elements every candidate must contain, e.g. Fe,Si.")
+@click.option("-k", "sizes", default="5", show_default=True, help="Number of cations: 5, or a range such as 4-6.")
+@click.option("--anions", default="P,S,O,Se,Te,none", show_default=True,
+              help="Anion options, each one candidate: single (O), mixed (S0.9Se0.1) or none (an alloy).")
+@click.option("--ions", default="Li,Na,K", show_default=True, help="Carrier ions to screen.")
+@click.option("--grid", type=float, help="Screen cation fractions on this grid (e.g. 0.05) within 5-35 at%, not only equimolar.")
+@click.option("--mechanism", "mechanisms", multiple=True,
+              type=click.Choice(["intercalation", "conversion", "alloying", "space_charge"]),
+              help="Keep candidates where this mechanism is active (repeatable).")
+@click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
+@click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
+@click.option("--rank-by", default="capacity", show_default=True,
+              type=click.Choice(["capacity", "capacity_contributors", "cycling_stability", "fast_charging", "entropy"]))
+@click.option("--pareto", help="Return the non-dominated set on these, e.g. capacity,cycling_stability,fast_charging.")
+@click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows to print.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every kept row: .csv, .jsonl or .parquet.")
+@click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
+def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem_only, no_unclassified, rank_by,
+           pareto, top, output, workers, as_json, progress) -> None:
+    """Screen the composition space with the consultation rules and rank the candidates.
+
+    By default: every 5-cation equimolar set of the paper's 26 cations, with each
+    listed anion or none, for Li, Na and K (1,184,040 candidates).
+    """
+    from hemkg import screen as sc
+
+    def names(text: str | None) -> list[str]:
+        return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+    try:
+        low, _, high = sizes.partition("-")
+        k = tuple(range(int(low), int(high or low) + 1))
+    except ValueError:
+        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
+    pool = [s for s in sc.CATIONS_26 + names(include) if s not in names(exclude)]
+    try:
+        space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
+                         ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
+        objectives = tuple(names(pareto))
+        for name in objectives:
+            if name not in sc.OBJECTIVES:
+                raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+        writer = sc.Writer(output) if output else None
+    except sc.ScreenError as err:
+        fail(str(err), err.hint or None)
+    total = space.count()
+    filters = sc.Filters(tuple(m.replace("_", "-") for m in mechanisms), hem_only, no_unclassified)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    executor = sc.default_executor(workers)
+    summary = None
+    try:
+        if show_progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[rate]:>10} /s"), TimeRemainingColumn()]
+            with Progress(*columns, transient=True) as bar:
+                task = bar.add_task("screen", total=total, rate="")
+                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
+                                    lambda n: bar.update(task, advance=n,
+                                                         rate=f"{(bar.tasks[0].speed or 0):,.0f}"))
+        else:
+            summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer)
+    except BaseException:
+        if writer:
+            writer.abandon()
+        raise
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    if writer:
+        writer.close()
+    _print_screen(summary, total, objectives, rank_by, output, as_json)
+    if summary.interrupted:
+        sys.exit(130)
+
+
+def _print_screen(summary, total: int, objectives, rank_by: str, output, as_json: bool) -> None:
+    if as_json:
+        emit_json({"screened": summary.screened, "of": total, "kept": summary.kept, "interrupted": summary.interrupted,
+                   "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top})
+        return
+    state = f"stopped after {summary.screened:,} of {total:,}" if summary.interrupted else f"screened {summary.screened:,}"
+    click.echo(f"{state} candidates; {summary.kept:,} kept" + (f"; all written to {output}" if output else ""))
+    if objectives:
+        click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
+        for point in summary.front:
+            click.echo("  " + ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count") + f"  ({point['count']:,} candidates)")
+    header = f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}"
+    click.echo("\n" + header)
+    short = {"active": "yes", "inactive": "-", "undetermined": "?"}
+    for row in summary.top:
+        click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
+                   f"{short[row['space_charge']]:<6}{row['capacity_total']:>8.0f}{row['capacity_contributors']:>6}"
+                   f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}")
+    click.echo("\n(mAh/g is a Faraday upper bound and S/R the ideal cation-site entropy, both beyond the paper; "
+               "cap+/stab+/fast+ count the elements the paper's rules credit. `hem consult FORMULA --ion X` reopens any row.)")
+
+
 @main.group(cls=Group)
 def kg() -> None:
     """Check and summarise the knowledge graph."""

@@ -327,8 +327,24 @@ def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tu
 
 
 @functools.cache
-def _packaged_strata() -> tuple[tuple[Rule, ...], ...]:
-    return tuple(tuple(s) for s in stratify(load_rules()))
+def _strata(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], ...]:
+    return tuple(tuple(s) for s in stratify(rules))
+
+
+def rules_for(predicates: Iterable[str], rules: tuple[Rule, ...] | None = None) -> tuple[Rule, ...]:
+    """The rules needed to derive `predicates`: those deriving them, and those deriving their premises."""
+    rules = load_rules() if rules is None else rules
+    needed = set(predicates)
+    chosen: dict[str, Rule] = {}
+    changed = True
+    while changed:
+        changed = False
+        for r in rules:
+            if r.id not in chosen and any(h.predicate in needed for h in r.then):
+                chosen[r.id] = r
+                needed |= {a.predicate for a in r.when}
+                changed = True
+    return tuple(r for r in rules if r.id in chosen)
 
 
 def _indexed(facts: Iterable[Fact]) -> _Index:
@@ -359,7 +375,7 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
         result = Result(set(base), dict(base))
         index = _indexed(result.facts).layer()
     seen: set[tuple[str, Fact, tuple[Fact, ...]]] = set()
-    strata = _packaged_strata() if rules is None else stratify(rules)
+    strata = _strata(load_rules() if rules is None else tuple(rules))
     for stratum in strata:
         changed: set[str] | None = None  # None: the first pass tries every rule
         for _ in range(PASS_LIMIT):

@@ -1,0 +1,215 @@
+"""The consultation rules compiled for whole batches of candidates (numpy).
+
+The compiled path is derived from the rule files by running the same engine,
+never from a second copy of the rules:
+
+1. Switches are the ground premises of the rules (`has_plane(A)`,
+   `has_listed_anion()`, `anion(Se)`, `cation(Si)` ...) whose predicates do not
+   depend on a mechanism's status. Running the engine on each element alone
+   gives that element's switch mask; a candidate's switch vector is the OR of
+   its elements' masks, a bit mask per candidate.
+2. For each switch vector met (and carrier ion), the engine runs once on a
+   representative candidate: every pool element whose mask fits the vector.
+   Its statuses are the vector's; each element's roles and effects there are
+   that element's under the vector. The results are memoised.
+3. A batch is then table look-ups and array arithmetic: statuses, role masks,
+   counts of contributors, the Faraday capacity bound and the entropy.
+
+This rests on one property of the rules: a status depends only on which
+switches hold, and an element's role and effects only on the element and the
+switches. tests/test_screen.py checks it against the full engine on thousands
+of random candidates.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hemkg import engine
+from hemkg.consult import (FARADAY_MAH_PER_MOL, HEM_FRACTION_RANGE, IONS, MECHANISMS, alloy_phases,
+                           element_data, shared_knowledge)
+from hemkg.engine import Fact, Source
+
+STATUS_CODES = {"inactive": 0, "active": 1, "undetermined": 2}
+STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
+ROLES = ("conversion", "alloying", "space-charge", "stabilizer", "anion", "unclassified")
+ROLE_BITS = {r: 1 << i for i, r in enumerate(ROLES)}
+EFFECT_PROPERTIES = ("specific-capacity", "cycling-stability", "fast-charging", "full-cell-energy-density")
+SCREEN_INPUTS = {"element", "amount", "ion"}  # what a screened candidate gives; no structure
+
+
+def _depends_on_status(rules: tuple[engine.Rule, ...]) -> set[str]:
+    """Predicates whose derivation involves a mechanism's status (directly or through other rules)."""
+    tainted = {"status"}
+    changed = True
+    while changed:
+        changed = False
+        for r in rules:
+            if any(a.predicate in tainted for a in r.when):
+                for h in r.then:
+                    if h.predicate not in tainted:
+                        tainted.add(h.predicate)
+                        changed = True
+    return tainted
+
+
+@functools.cache
+def switches() -> tuple[Fact, ...]:
+    """The ground premises that decide statuses: element-existential, status-free, screen-relevant."""
+    rules = engine.load_rules()
+    derived = {a.predicate for r in rules for a in r.then}
+    tainted = _depends_on_status(rules)
+    found = set()
+    for r in rules:
+        for a in r.when:
+            if (not a.variables and a.predicate in derived and a.predicate not in tainted
+                    and a.predicate not in engine.BUILTINS and "_" not in a.args):
+                found.add((a.predicate, a.args))
+    return tuple(sorted(found, key=engine.fact_text))
+
+
+def _base(composition: dict[str, float], ion: str) -> dict[Fact, Source]:
+    base: dict[Fact, Source] = {}
+    for symbol, amount in composition.items():
+        base[("element", (symbol,))] = Source("input", "formula")
+        base[("amount", (symbol, float(amount)))] = Source("input", "formula")
+    base[("ion", (ion,))] = Source("input", "ion")
+    return base
+
+
+@functools.cache
+def _compiled_rules() -> tuple[engine.Rule, ...]:
+    """Only the rules that statuses, roles and effects rest on (context, notes and the rest are skipped)."""
+    return engine.rules_for({"status", "role", "effect"})
+
+
+@functools.cache
+def element_mask(symbol: str) -> int:
+    """The switches an element turns on by itself."""
+    result = engine.run(_base({symbol: 1.0}, "Li"), _compiled_rules(), shared=shared_knowledge())
+    return sum(1 << i for i, s in enumerate(switches()) if s in result.facts)
+
+
+@dataclass
+class Compiled:
+    """Memoised per-vector tables for one carrier ion over one element universe."""
+
+    ion: str
+    universe: tuple[str, ...]
+    masks: np.ndarray = field(init=False)
+    _status: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    _roles: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> role bits per universe element
+    _effects: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> (+ effect flags per property) per element
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.ion not in IONS:
+            raise ValueError(f"unknown carrier ion '{self.ion}'")
+        if len(switches()) > 63:
+            raise ValueError("too many switches for a 64-bit mask")
+        self.masks = np.array([element_mask(s) for s in self.universe], dtype=np.uint64)
+
+    def _compile(self, vector: int) -> None:
+        members = [s for s, m in zip(self.universe, self.masks) if int(m) & ~vector == 0]
+        result = engine.run(_base({s: 1.0 for s in members}, self.ion), _compiled_rules(), shared=shared_knowledge())
+        statuses = []
+        for m in MECHANISMS:
+            found = [args[1] for args in result.query("status", m)]
+            statuses.append(STATUS_CODES[found[0]])
+        roles = np.zeros(len(self.universe), dtype=np.uint8)
+        effects = np.zeros((len(self.universe), len(EFFECT_PROPERTIES)), dtype=np.int8)
+        index = {s: i for i, s in enumerate(self.universe)}
+        for symbol, role in result.query("role"):
+            if symbol in index:
+                roles[index[symbol]] |= ROLE_BITS[role]
+        for prop, direction, symbol in result.query("effect"):
+            if symbol in index and prop in EFFECT_PROPERTIES:
+                effects[index[symbol], EFFECT_PROPERTIES.index(prop)] |= 1 if direction == "+" else 2
+        self._status[vector] = tuple(statuses)
+        self._roles[vector] = roles
+        self._effects[vector] = effects
+
+    def tables(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each vector: statuses (n x 4), role bits (n x U), effect flags (n x U x P); plus unique index."""
+        unique, inverse = np.unique(vectors, return_inverse=True)
+        with self._lock:
+            for v in unique.tolist():
+                if v not in self._status:
+                    self._compile(int(v))
+        statuses = np.array([self._status[int(v)] for v in unique], dtype=np.int8)[inverse]
+        roles = np.stack([self._roles[int(v)] for v in unique])[inverse]
+        effects = np.stack([self._effects[int(v)] for v in unique])[inverse]
+        return statuses, roles, effects, inverse
+
+    def evaluate(self, amounts: np.ndarray) -> dict[str, np.ndarray]:
+        """Evaluate a batch: `amounts` is (n candidates x universe) formula amounts, 0 where absent."""
+        present = amounts > 0
+        vectors = np.bitwise_or.reduce(np.where(present, self.masks[None, :], np.uint64(0)), axis=1)
+        statuses, roles, effects, _ = self.tables(vectors)
+        roles = np.where(present, roles, 0)
+        effects = np.where(present[:, :, None], effects, 0)
+        out: dict[str, np.ndarray] = {"vector": vectors}
+        for i, m in enumerate(MECHANISMS):
+            out[f"status_{m}"] = statuses[:, i]
+        out["roles"] = roles
+        for j, prop in enumerate(EFFECT_PROPERTIES):
+            out[f"plus_{prop}"] = ((effects[:, :, j] & 1) > 0).sum(axis=1).astype(np.int16)
+            out[f"minus_{prop}"] = ((effects[:, :, j] & 2) > 0).sum(axis=1).astype(np.int16)
+        out.update(self._capacity(amounts, statuses, roles))
+        out.update(self._entropy(amounts, roles))
+        return out
+
+    @functools.cached_property
+    def _element_arrays(self) -> dict[str, np.ndarray]:
+        data = element_data()
+        phases = alloy_phases()
+        return {
+            "mass": np.array([data[s]["mass"] for s in self.universe]),
+            "salt_charge": np.array([data[s]["salt_charge"] or 0 for s in self.universe], dtype=float),
+            "phase_ions": np.array([phases.get((s, self.ion), {}).get("ions_per_atom", 0.0) for s in self.universe]),
+        }
+
+    def _capacity(self, amounts: np.ndarray, statuses: np.ndarray, roles: np.ndarray) -> dict[str, np.ndarray]:
+        arrays = self._element_arrays
+        mass = amounts @ arrays["mass"]
+        conversion_active = statuses[:, MECHANISMS.index("conversion")] == STATUS_CODES["active"]
+        alloying_active = statuses[:, MECHANISMS.index("alloying")] == STATUS_CODES["active"]
+        anion = (roles & ROLE_BITS["anion"]) > 0
+        e_conv = np.where(conversion_active, (amounts * anion) @ arrays["salt_charge"], 0.0)
+        # alloying counts each alloying element of the mechanism (the rules' mechanism_element), as consult.py does
+        alloying_member = (roles & ROLE_BITS["alloying"]) > 0
+        e_alloy = np.where(alloying_active, (amounts * alloying_member) @ arrays["phase_ions"], 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_electron = np.where(mass > 0, FARADAY_MAH_PER_MOL / mass, 0.0)
+        conversion, alloying = e_conv * per_electron, e_alloy * per_electron
+        return {"capacity_conversion": np.round(conversion, 1), "capacity_alloying": np.round(alloying, 1),
+                "capacity_total": np.round(conversion + alloying, 1)}
+
+    def _entropy(self, amounts: np.ndarray, roles: np.ndarray) -> dict[str, np.ndarray]:
+        anion = (roles & ROLE_BITS["anion"]) > 0
+        cations = np.where(anion, 0.0, amounts)
+        anions = np.where(anion, amounts, 0.0)
+
+        def mixing(site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            total = site.sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                x = np.where(total > 0, site / total, 0.0)
+                s = -np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0).sum(axis=1)
+            return s, x
+
+        s_cat, x = mixing(cations)
+        s_an, _ = mixing(anions)
+        low, high = HEM_FRACTION_RANGE
+        n = (x > 0).sum(axis=1)
+        inside = ((x == 0) | ((x >= low) & (x <= high))).all(axis=1)
+        return {"entropy_cation_R": np.round(s_cat, 3), "entropy_anion_R": np.round(s_an, 3) + 0.0,
+                "meets_hem_definition": (n >= 5) & inside}
+
+
+@functools.cache
+def compiled(ion: str, universe: tuple[str, ...]) -> Compiled:
+    return Compiled(ion, universe)

@@ -1,0 +1,420 @@
+"""Screening the composition space with the consultation rules (compiled.py), in streaming batches.
+
+Candidates are generated lazily (cation sets x anion options x carrier ions x
+stoichiometries), evaluated in batches by the compiled rules on any
+`concurrent.futures.Executor` (processes by default; a Dask client's
+`get_executor()` runs the same job on a cluster), written out as they come,
+and ranked with a bounded top-N heap or a Pareto front, so memory stays flat
+however large the space.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from hemkg.compiled import EFFECT_PROPERTIES, MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
+from hemkg.consult import IONS
+
+CATIONS_26 = ("Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi").split()
+LISTED_ANIONS = ("P", "S", "O", "Se", "Te")
+BATCH = 20_000
+# what --rank-by and --pareto may name -> the column it reads (higher is better)
+OBJECTIVES = {
+    "capacity": "capacity_total",
+    "capacity_contributors": "capacity_contributors",
+    "cycling_stability": "stability_contributors",
+    "fast_charging": "fast_charging_contributors",
+    "entropy": "entropy_cation_R",
+}
+
+
+class ScreenError(ValueError):
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class AnionOption:
+    """One anion choice: {} for an alloy, {'O': 1}, or mixed such as {'S': 0.9, 'Se': 0.1}."""
+
+    amounts: tuple[tuple[str, float], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(f"{s}{'' if a == 1 else f'{a:g}'}" for s, a in self.amounts) or "none"
+
+    @classmethod
+    def parse(cls, text: str) -> "AnionOption":
+        from hemkg.formula import FormulaError, parse_formula
+
+        if text.strip().lower() in ("none", "alloy", "-"):
+            return cls(())
+        try:
+            parsed = parse_formula(text)
+        except FormulaError as err:
+            raise ScreenError(f"--anions '{text}': {err}") from None
+        return cls(tuple(parsed.composition.items()))
+
+
+@dataclass(frozen=True)
+class Space:
+    """The candidates a screen covers."""
+
+    pool: tuple[str, ...] = tuple(CATIONS_26)
+    sizes: tuple[int, ...] = (5,)
+    anions: tuple[AnionOption, ...] = tuple(AnionOption(((a, 1.0),)) for a in LISTED_ANIONS) + (AnionOption(()),)
+    ions: tuple[str, ...] = ("Li", "Na", "K")
+    required: tuple[str, ...] = ()
+    grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within 5-35 at%
+
+    def validate(self) -> "Space":
+        from hemkg.consult import element_data
+
+        for s in (*self.pool, *self.required, *(a for o in self.anions for a, _ in o.amounts)):
+            if s not in element_data():
+                raise ScreenError(f"'{s}' is not an element symbol hemkg knows", "use symbols such as Fe, Co, Ni")
+        missing = [s for s in self.required if s not in self.pool]
+        if missing:
+            raise ScreenError(f"--require {','.join(missing)}: not in the element pool", "add them with --include")
+        if not self.pool or not self.sizes or min(self.sizes) < 1 or max(self.sizes) > len(self.pool):
+            raise ScreenError(f"-k must be between 1 and the pool size ({len(self.pool)})")
+        if any(i not in IONS for i in self.ions):
+            raise ScreenError(f"--ions must be among Li, Na, K, not {','.join(self.ions)}")
+        if self.grid_step is not None and not (0.01 <= self.grid_step <= 0.35):
+            raise ScreenError("--grid must be a fraction step between 0.01 and 0.35, e.g. 0.05")
+        return self
+
+    @property
+    def universe(self) -> tuple[str, ...]:
+        anions = sorted({a for o in self.anions for a, _ in o.amounts}, key=lambda s: (s not in LISTED_ANIONS, s))
+        return tuple(self.pool) + tuple(a for a in anions if a not in self.pool)
+
+    def fraction_sets(self, k: int) -> list[tuple[float, ...]]:
+        """The cation fractions for k cations: equimolar, or every grid point within 5-35 at% summing to 1."""
+        if self.grid_step is None:
+            return [tuple([1.0 / k] * k)]
+        units = round(1 / self.grid_step)
+        lo, hi = math.ceil(0.05 * units - 1e-9), math.floor(0.35 * units + 1e-9)
+        found = [c for c in itertools.product(range(lo, hi + 1), repeat=k) if sum(c) == units]
+        return [tuple(x / units for x in c) for c in found]
+
+    def count(self) -> int:
+        per = sum(self._sets(k) * len(self.fraction_sets(k)) for k in self.sizes)
+        return per * len(self.anions) * len(self.ions)
+
+    def _sets(self, k: int) -> int:
+        free = len(self.pool) - len(self.required)
+        return math.comb(free, k - len(self.required)) if k >= len(self.required) else 0
+
+    def batches(self, size: int = BATCH) -> Iterator["Batch"]:
+        """Candidates in batches of one carrier ion each, generated lazily."""
+        universe = self.universe
+        index = {s: i for i, s in enumerate(universe)}
+        free = [s for s in self.pool if s not in self.required]
+        for ion in self.ions:
+            rows: list[np.ndarray] = []
+            for k in self.sizes:
+                if k < len(self.required):
+                    continue
+                fractions = self.fraction_sets(k)
+                for rest in itertools.combinations(free, k - len(self.required)):
+                    cations = [*self.required, *rest]
+                    for anion in self.anions:
+                        for fr in fractions:
+                            row = np.zeros(len(universe))
+                            for s, x in zip(cations, fr):
+                                row[index[s]] = x
+                            for s, a in anion.amounts:
+                                row[index[s]] += a
+                            rows.append(row)
+                            if len(rows) == size:
+                                yield Batch(ion, universe, np.stack(rows))
+                                rows = []
+            if rows:
+                yield Batch(ion, universe, np.stack(rows))
+
+
+@dataclass
+class Batch:
+    ion: str
+    universe: tuple[str, ...]
+    amounts: np.ndarray
+
+
+def evaluate(batch: Batch) -> dict[str, np.ndarray]:
+    """The compiled rules on one batch (runs in a worker)."""
+    out = compiled(batch.ion, batch.universe).evaluate(batch.amounts)
+    out["capacity_contributors"] = out["plus_specific-capacity"]
+    out["stability_contributors"] = out["plus_cycling-stability"]
+    out["fast_charging_contributors"] = out["plus_fast-charging"]
+    out["unclassified"] = ((out["roles"] & ROLE_BITS["unclassified"]) > 0).any(axis=1)
+    out["amounts"] = batch.amounts
+    return out
+
+
+def formula_of(amounts: np.ndarray, universe: tuple[str, ...]) -> str:
+    """A chemist's formula for one row: equimolar cations in brackets, '(FeCoNiCuZn)O'."""
+    from hemkg.formula import parse_formula  # noqa: F401  (the notation it reads back)
+
+    parts = [(s, a) for s, a in zip(universe, amounts) if a > 0]
+    anions = [(s, a) for s, a in parts if s in LISTED_ANIONS or s in ("F", "Cl", "Br", "I", "N", "H", "B", "C")]
+    cations = [(s, a) for s, a in parts if (s, a) not in anions]
+    equal = len({round(a, 9) for _, a in cations}) == 1 and abs(sum(a for _, a in cations) - 1) < 1e-9
+    if equal and len(cations) > 1:
+        head = "(" + "".join(s for s, _ in cations) + ")"
+    else:
+        head = "".join(f"{s}{a:.4g}" for s, a in cations)
+    return head + "".join(s if a == 1 else f"{s}{a:g}" for s, a in anions)
+
+
+def rows_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    for i in range(len(result["vector"])):
+        amounts = result["amounts"][i]
+        yield {
+            "formula": formula_of(amounts, universe),
+            "ion": ion,
+            **{m.replace("-", "_"): STATUS_NAMES[int(result[f"status_{m}"][i])] for m in MECHANISMS},
+            "capacity_conversion": float(result["capacity_conversion"][i]),
+            "capacity_alloying": float(result["capacity_alloying"][i]),
+            "capacity_total": float(result["capacity_total"][i]),
+            "capacity_contributors": int(result["capacity_contributors"][i]),
+            "stability_contributors": int(result["stability_contributors"][i]),
+            "fast_charging_contributors": int(result["fast_charging_contributors"][i]),
+            "entropy_cation_R": float(result["entropy_cation_R"][i]),
+            "meets_hem_definition": bool(result["meets_hem_definition"][i]),
+            "unclassified": bool(result["unclassified"][i]),
+        }
+
+
+@dataclass
+class Filters:
+    mechanisms: tuple[str, ...] = ()  # each must be active
+    hem_only: bool = False
+    no_unclassified: bool = False
+
+    def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
+        keep = np.ones(len(result["vector"]), dtype=bool)
+        for m in self.mechanisms:
+            keep &= result[f"status_{m}"] == 1
+        if self.hem_only:
+            keep &= result["meets_hem_definition"]
+        if self.no_unclassified:
+            keep &= ~result["unclassified"]
+        return keep
+
+
+@dataclass
+class Summary:
+    screened: int = 0
+    kept: int = 0
+    interrupted: bool = False
+    top: list[dict[str, Any]] = field(default_factory=list)  # ranked rows, or examples of the Pareto front
+    front: list[dict[str, Any]] = field(default_factory=list)  # Pareto: each non-dominated point, its count
+
+
+def _dominated(points: np.ndarray) -> np.ndarray:
+    """For each row, whether another row is at least as good in every objective and better in one.
+
+    Only the best row in the first objective among rows equal in the others can
+    be on the front, so the quadratic comparison runs on those few alone.
+    """
+    n = len(points)
+    dominated = np.ones(n, dtype=bool)
+    rest, group = np.unique(points[:, 1:], axis=0, return_inverse=True)
+    group = group.ravel()
+    best_first = np.full(len(rest), -np.inf)
+    np.maximum.at(best_first, group, points[:, 0])
+    contenders = np.flatnonzero(points[:, 0] == best_first[group])
+    unique, inverse = np.unique(points[contenders], axis=0, return_inverse=True)
+    ge = (unique[:, None, :] >= unique[None, :, :]).all(axis=2)
+    gt = (unique[:, None, :] > unique[None, :, :]).any(axis=2)
+    dominated[contenders] = (ge & gt).any(axis=0)[inverse.ravel()]
+    return dominated
+
+
+def screen(space: Space, filters: Filters = Filters(), rank_by: str = "capacity", pareto: tuple[str, ...] = (),
+           top: int = 20, executor: Executor | None = None,
+           sink: Callable[[dict[str, np.ndarray], Batch], None] | None = None,
+           progress: Callable[[int], None] | None = None, batch_size: int = BATCH) -> Summary:
+    """Screen the space; `sink` receives each batch's kept columns, `progress` each batch's size.
+
+    Returns the screened and kept counts and the ranked top rows (or the Pareto front).
+    Ctrl-C stops it between batches, keeping what `sink` has received.
+    """
+    space.validate()
+    for name in (rank_by, *pareto):
+        if name not in OBJECTIVES:
+            raise ScreenError(f"'{name}' cannot be ranked", f"use one of {', '.join(OBJECTIVES)}")
+    summary = Summary()
+    best: list[dict[str, Any]] = []
+    front: dict[tuple[float, ...], dict[str, Any]] = {}  # Pareto point -> count and example rows
+    window = 2 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
+    try:
+        for batch, result in _bounded_map(executor, space.batches(batch_size), window):
+            keep = filters.mask(result)
+            summary.screened += len(keep)
+            kept = {k: v[keep] for k, v in result.items()}
+            n = int(keep.sum())
+            summary.kept += n
+            if sink and n:
+                sink(kept, batch)
+            if n and pareto:
+                _merge_front(front, kept, batch, pareto, top)
+            elif n:
+                chosen = np.argsort(-kept[OBJECTIVES[rank_by]], kind="stable")[:top]
+                rows = list(rows_of({k: v[chosen] for k, v in kept.items()}, batch.ion, batch.universe))
+                best = sorted(best + rows, key=lambda r: -r[OBJECTIVES[rank_by]])[:top]
+            if progress:
+                progress(len(keep))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    if pareto:
+        points = sorted(front, reverse=True)
+        summary.front = [{**dict(zip(pareto, p)), "count": front[p]["count"]} for p in points]
+        summary.top = [row for p in points for row in front[p]["examples"]]
+    else:
+        summary.top = best
+    return summary
+
+
+def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str, np.ndarray], batch: "Batch",
+                 objectives: tuple[str, ...], examples: int) -> None:
+    """Add a batch to the running Pareto front: its points, how many candidates sit on each, a few examples.
+
+    Many candidates tie on the same point (the counts are small integers), so the
+    front is kept as points with counts rather than as every tied row.
+    """
+    points = np.stack([kept[OBJECTIVES[o]].astype(float) for o in objectives], axis=1)
+    on_front = ~_dominated(points)  # within the batch first: only these can join the running front
+    kept = {k: v[on_front] for k, v in kept.items()}
+    points = points[on_front]
+    unique, inverse, counts = np.unique(points, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    for i, point in enumerate(map(tuple, unique.tolist())):
+        entry = front.setdefault(point, {"count": 0, "examples": []})
+        entry["count"] += int(counts[i])
+        if len(entry["examples"]) < examples:
+            take = np.flatnonzero(inverse == i)[: examples - len(entry["examples"])]
+            entry["examples"] += list(rows_of({k: v[take] for k, v in kept.items()}, batch.ion, batch.universe))
+    all_points = np.array(list(front))
+    for point, dominated in zip(list(front), _dominated(all_points)):
+        if dominated:
+            del front[point]
+
+
+def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: int) -> Iterator[tuple[Batch, dict]]:
+    """Evaluate batches in order with at most `window` in flight, so memory stays flat.
+
+    Works with any concurrent.futures.Executor (a Dask client's get_executor() included);
+    without one, in this process.
+    """
+    if executor is None:
+        for batch in batches:
+            yield batch, evaluate(batch)
+        return
+    from collections import deque
+
+    pending: deque = deque()
+    for batch in batches:
+        pending.append((batch, executor.submit(evaluate, batch)))
+        if len(pending) >= window:
+            done_batch, future = pending.popleft()
+            yield done_batch, future.result()
+    while pending:
+        done_batch, future = pending.popleft()
+        yield done_batch, future.result()
+
+
+def default_executor(workers: int | None) -> Executor | None:
+    """A process pool of `workers` (all cores by default); None for one worker (in process)."""
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        return None
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+# ------------------------------------------------------------------ writing every row
+
+COLUMNS = ("formula", "ion", "intercalation", "conversion", "alloying", "space_charge", "capacity_conversion",
+           "capacity_alloying", "capacity_total", "capacity_contributors", "stability_contributors",
+           "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition", "unclassified")
+
+
+class Writer:
+    """Writes kept rows to CSV, JSON Lines or Parquet through a temporary file in the target's folder.
+
+    `close()` moves it into place; `abandon()` (after an error) removes it, leaving
+    any earlier target untouched. After Ctrl-C the rows written so far are kept.
+    """
+
+    def __init__(self, path: "os.PathLike[str] | str"):
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
+        if self.kind is None:
+            raise ScreenError(f"cannot write '{self.path.name}': the name must end in .csv, .jsonl or .parquet")
+        if not self.path.parent.is_dir():
+            raise ScreenError(f"no folder '{self.path.parent}' to write '{self.path.name}' into")
+        if self.kind == "parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise ScreenError("writing Parquet needs pyarrow", "pip install 'hemkg[parquet]', or write .csv or .jsonl") from None
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.rows = 0
+        self._parquet = None
+        self._file = None if self.kind == "parquet" else open(self.tmp, "w", encoding="utf-8", newline="")
+        if self.kind == "csv":
+            import csv
+
+            self._csv = csv.DictWriter(self._file, fieldnames=COLUMNS)
+            self._csv.writeheader()
+
+    def __call__(self, kept: dict[str, np.ndarray], batch: Batch) -> None:
+        rows = list(rows_of(kept, batch.ion, batch.universe))
+        if self.kind == "csv":
+            self._csv.writerows(rows)
+        elif self.kind == "jsonl":
+            import json
+
+            self._file.writelines(json.dumps(row) + "\n" for row in rows)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist(rows)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.tmp, table.schema)
+            self._parquet.write_table(table)
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        elif self.kind == "parquet":  # nothing kept: still write a valid, empty file
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({c: [] for c in COLUMNS}), self.tmp)
+        os.replace(self.tmp, self.path)
+
+    def abandon(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._parquet is not None:
+            self._parquet.close()
+        self.tmp.unlink(missing_ok=True)
