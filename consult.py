@@ -18,6 +18,7 @@ from typing import Any
 from hemkg import engine, knowledge
 from hemkg.engine import Fact, Source
 from hemkg.formula import ParsedFormula, parse_formula
+from hemkg.diskcache import disk_cached
 from hemkg.store import HEM, HEMKG, REF, select
 
 IONS = {"Li": "Li-ion", "Na": "Na-ion", "K": "K-ion"}
@@ -80,7 +81,7 @@ def _kg_source(st: knowledge.Statement) -> Source:
     return Source("kg", st.iri, tuple(st.references), st.label)
 
 
-@functools.cache
+@disk_cached
 def knowledge_facts() -> dict[Fact, Source]:
     """The knowledge graph as rule facts, each with the statement it comes from."""
     facts: dict[Fact, Source] = {}
@@ -121,13 +122,13 @@ def knowledge_facts() -> dict[Fact, Source]:
     return facts
 
 
-@functools.cache
+@disk_cached
 def shared_knowledge():
     """The knowledge graph's facts, indexed once for every consultation of the process."""
     return engine.share(knowledge_facts())
 
 
-@functools.cache
+@disk_cached
 def element_data() -> dict[str, dict[str, Any]]:
     """Symbol -> atomic mass and conversion-salt charge (from kg/generated and kg/capacity-data.ttl)."""
     data: dict[str, dict[str, Any]] = {}
@@ -137,7 +138,7 @@ def element_data() -> dict[str, dict[str, Any]]:
     return data
 
 
-@functools.cache
+@disk_cached
 def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
     """(host symbol, ion symbol) -> the fully alloyed phase and its source."""
     phases = {}
@@ -158,18 +159,21 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
     return phases
 
 
-@functools.cache
+@disk_cached
 def reported_materials() -> dict[str, dict[str, Any]]:
     """Reported material local name -> label, formula, element set, called high-entropy in its source."""
     found: dict[str, dict[str, Any]] = {}
-    for row in select("""SELECT ?m ?f ?l ?he ?s WHERE { ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
+    for row in select("""SELECT ?m ?f ?l ?he ?s ?n WHERE { ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
                                                        hem:hasConstituent/hem:symbol ?s .
-                                                    OPTIONAL { ?m hem:isHighEntropyAsReported ?he } }"""):
+                                                    OPTIONAL { ?m hem:isHighEntropyAsReported ?he }
+                                                    OPTIONAL { ?m hem:reportedIn/hem:referenceNumber ?n } }"""):
         entry = found.setdefault(_local(row["m"]), {
-            "label": row["l"], "formula": row["f"], "elements": set(),
+            "label": row["l"], "formula": row["f"], "elements": set(), "references": set(),
             "high_entropy": {"true": True, "false": False}.get(row.get("he", "")),
         })
         entry["elements"].add(row["s"])
+        if "n" in row:
+            entry["references"].add(int(row["n"]))
     return found
 
 
@@ -416,8 +420,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
                               topic=f"{mechanism}-weaker-with-{ion}"))
     notes += _context(c)
     for (material,) in r.query("matches_reported"):
-        refs = sorted(int(row["r"].removeprefix(REF)) for row in select(
-            "SELECT ?r WHERE { ?m hem:reportedIn ?r }", m=HEMKG + material))
+        refs = sorted(reported_materials()[material]["references"])
         notes.append({"topic": "reported-material", "about": [material],
                       "text": f"The paper reports this composition: {knowledge.label(HEMKG + material)}. "
                               f"Run `hem describe \"{knowledge.label(HEMKG + material)}\"` for its figures.",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import product
 from typing import Iterable, Iterator
 
+from hemkg.diskcache import disk_cached
 from hemkg.store import package_files
 
 Value = str | float
@@ -169,7 +170,7 @@ def _load_rule(entry: dict, file: str) -> Rule:
                 entry.get("note", ""))
 
 
-@functools.cache
+@disk_cached
 def load_rules() -> tuple[Rule, ...]:
     """Every rule of every rules/*.toml file, in file order; ids must be unique."""
     rules: list[Rule] = []
@@ -187,7 +188,7 @@ def load_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-@functools.cache
+@disk_cached
 def conventions() -> dict[str, dict]:
     """Non-rule tables of the rule files (e.g. [convention.outside_anions]), by name."""
     found: dict[str, dict] = {}

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from hemkg.diskcache import disk_cached
 from hemkg.store import HEM, HEMKG, REF, select
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -75,7 +76,7 @@ _FIELDS = {
 }
 
 
-@functools.cache
+@disk_cached
 def statements() -> dict[str, Statement]:
     """Every guideline statement, keyed by IRI."""
     found: dict[str, Statement] = {}
@@ -113,7 +114,7 @@ def statements() -> dict[str, Statement]:
     return found
 
 
-@functools.cache
+@disk_cached
 def labels() -> dict[str, str]:
     """skos:prefLabel of every labelled node."""
     return {row["x"]: row["l"] for row in select("SELECT ?x ?l WHERE { ?x skos:prefLabel ?l }")}
@@ -123,7 +124,7 @@ def label(iri: str) -> str:
     return labels().get(iri) or iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-@functools.cache
+@disk_cached
 def types() -> dict[str, frozenset[str]]:
     """The (entailed) classes of every typed node."""
     acc: dict[str, set[str]] = defaultdict(set)
@@ -136,7 +137,7 @@ def is_a(iri: str, cls: str) -> bool:
     return HEM + cls in types().get(iri, frozenset())
 
 
-@functools.cache
+@disk_cached
 def group_mechanisms() -> dict[str, set[str]]:
     """Element group -> the mechanisms it enables (Plane A -> conversion, ...)."""
     acc: dict[str, set[str]] = defaultdict(set)
@@ -145,7 +146,7 @@ def group_mechanisms() -> dict[str, set[str]]:
     return acc
 
 
-@functools.cache
+@disk_cached
 def memberships() -> dict[str, set[str]]:
     """Element -> the groups it is a member of."""
     acc: dict[str, set[str]] = defaultdict(set)
@@ -154,7 +155,7 @@ def memberships() -> dict[str, set[str]]:
     return acc
 
 
-@functools.cache
+@disk_cached
 def references() -> dict[int, dict[str, str]]:
     """Reference number -> its label, citation text and any notes."""
     found: dict[int, dict[str, str]] = {}
@@ -195,7 +196,7 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text.strip().lower())
 
 
-@functools.cache
+@disk_cached
 def _names() -> dict[str, dict[str, str]]:
     """Lookup tables: exact symbols and formulas, and normalised names, to IRIs."""
     symbols = {row["s"]: row["x"] for row in select("SELECT ?x ?s WHERE { ?x hem:symbol ?s }")}
