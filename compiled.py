@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hemkg import engine
-from hemkg.consult import (FARADAY_MAH_PER_MOL, HEM_FRACTION_RANGE, IONS, MECHANISMS, alloy_phases,
+from hemkg.consult import (FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE, HEM_FRACTION_RANGE, IONS, MECHANISMS, alloy_phases,
                            element_data, shared_knowledge)
 from hemkg.engine import Fact, Source
 
@@ -205,7 +205,7 @@ class Compiled:
         s_an, _ = mixing(anions)
         low, high = HEM_FRACTION_RANGE
         n = (x > 0).sum(axis=1)
-        inside = ((x == 0) | ((x >= low) & (x <= high))).all(axis=1)
+        inside = ((x == 0) | ((x >= low - FRACTION_TOLERANCE) & (x <= high + FRACTION_TOLERANCE))).all(axis=1)
         return {"entropy_cation_R": np.round(s_cat, 3), "entropy_anion_R": np.round(s_an, 3) + 0.0,
                 "meets_hem_definition": (n >= 5) & inside}
 

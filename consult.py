@@ -26,6 +26,7 @@ MECHANISMS = ("intercalation", "conversion", "alloying", "space-charge")
 STATUSES = ("active", "inactive", "undetermined")
 FARADAY_MAH_PER_MOL = 96485.33212 / 3.6  # mAh per mole of electrons
 HEM_FRACTION_RANGE = (0.05, 0.35)  # Section 1: each of five or more elements at 5-35 at%
+FRACTION_TOLERANCE = 1e-9  # fractions computed in floating point may land a hair outside a bound they meet
 
 
 def json_key(name: str) -> str:
@@ -278,7 +279,8 @@ def entropy(c: Consultation) -> dict[str, Any]:
     total = sum(cations.values())
     fractions = {k: v / total for k, v in cations.items()} if total else {}
     low, high = HEM_FRACTION_RANGE
-    outside = sorted(k for k, x in fractions.items() if not low <= x <= high)
+    outside = sorted(k for k, x in fractions.items()
+                     if not low - FRACTION_TOLERANCE <= x <= high + FRACTION_TOLERANCE)
     meets = len(fractions) >= 5 and not outside
     result: dict[str, Any] = {
         "cation_site_R": round(s_cat, 3) + 0.0,  # + 0.0 turns -0.0 into 0.0

@@ -10,6 +10,7 @@ however large the space.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -86,6 +87,8 @@ class Space:
             raise ScreenError(f"--require {','.join(missing)}: not in the element pool", "add them with --include")
         if not self.pool or not self.sizes or min(self.sizes) < 1 or max(self.sizes) > len(self.pool):
             raise ScreenError(f"-k must be between 1 and the pool size ({len(self.pool)})")
+        if not self.ions or not self.anions:
+            raise ScreenError("give at least one carrier ion (--ions) and one anion option (--anions; 'none' for alloys)")
         if any(i not in IONS for i in self.ions):
             raise ScreenError(f"--ions must be among Li, Na, K, not {','.join(self.ions)}")
         if self.grid_step is not None and not (0.01 <= self.grid_step <= 0.35):
@@ -97,17 +100,46 @@ class Space:
         anions = sorted({a for o in self.anions for a, _ in o.amounts}, key=lambda s: (s not in LISTED_ANIONS, s))
         return tuple(self.pool) + tuple(a for a in anions if a not in self.pool)
 
-    def fraction_sets(self, k: int) -> list[tuple[float, ...]]:
-        """The cation fractions for k cations: equimolar, or every grid point within 5-35 at% summing to 1."""
-        if self.grid_step is None:
-            return [tuple([1.0 / k] * k)]
+    def _grid(self) -> tuple[int, int, int]:
+        """(units making 1, least and most units per cation: 5 and 35 at%)."""
         units = round(1 / self.grid_step)
-        lo, hi = math.ceil(0.05 * units - 1e-9), math.floor(0.35 * units + 1e-9)
-        found = [c for c in itertools.product(range(lo, hi + 1), repeat=k) if sum(c) == units]
-        return [tuple(x / units for x in c) for c in found]
+        return units, math.ceil(0.05 * units - 1e-9), math.floor(0.35 * units + 1e-9)
+
+    def fraction_sets(self, k: int) -> Iterator[tuple[float, ...]]:
+        """The cation fractions for k cations, lazily: equimolar, or every grid point within 5-35 at% summing to 1."""
+        if self.grid_step is None:
+            yield tuple([1.0 / k] * k)
+            return
+        units, lo, hi = self._grid()
+
+        def parts(remaining: int, slots: int) -> Iterator[tuple[int, ...]]:
+            if slots == 0:
+                if remaining == 0:
+                    yield ()
+                return
+            for first in range(max(lo, remaining - hi * (slots - 1)), min(hi, remaining - lo * (slots - 1)) + 1):
+                for rest in parts(remaining - first, slots - 1):
+                    yield (first, *rest)
+
+        for p in parts(units, k):
+            yield tuple(x / units for x in p)
+
+    def fraction_count(self, k: int) -> int:
+        """How many fraction sets `fraction_sets(k)` yields, counted without listing them."""
+        if self.grid_step is None:
+            return 1
+        units, lo, hi = self._grid()
+
+        @functools.cache
+        def ways(remaining: int, slots: int) -> int:
+            if slots == 0:
+                return int(remaining == 0)
+            return sum(ways(remaining - first, slots - 1) for first in range(lo, hi + 1) if first <= remaining)
+
+        return ways(units, k)
 
     def count(self) -> int:
-        per = sum(self._sets(k) * len(self.fraction_sets(k)) for k in self.sizes)
+        per = sum(self._sets(k) * self.fraction_count(k) for k in self.sizes)
         return per * len(self.anions) * len(self.ions)
 
     def _sets(self, k: int) -> int:
@@ -124,11 +156,10 @@ class Space:
             for k in self.sizes:
                 if k < len(self.required):
                     continue
-                fractions = self.fraction_sets(k)
                 for rest in itertools.combinations(free, k - len(self.required)):
                     cations = [*self.required, *rest]
                     for anion in self.anions:
-                        for fr in fractions:
+                        for fr in self.fraction_sets(k):
                             row = np.zeros(len(universe))
                             for s, x in zip(cations, fr):
                                 row[index[s]] = x
