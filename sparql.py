@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short
+from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short, to_rdflib_term
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -148,19 +148,6 @@ def dataset(candidate: str | None = None, ion: str = "Li") -> tuple["pyoxigraph.
 
 # ------------------------------------------------------------------ running
 
-def _to_rdflib(term: "pyoxigraph.Term"):
-    import pyoxigraph as ox
-    import rdflib
-
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-
-
 def _display(term: "pyoxigraph.Term | None") -> str:
     import pyoxigraph as ox
 
@@ -239,7 +226,7 @@ def _serialize_solutions(variables: list[str], solutions: list[list[Any]], fmt: 
     result = Result("SELECT")
     result.vars = [rdflib.Variable(v) for v in variables]
     result.bindings = [
-        {rdflib.Variable(v): _to_rdflib(t) for v, t in zip(variables, row) if t is not None} for row in solutions
+        {rdflib.Variable(v): to_rdflib_term(t) for v, t in zip(variables, row) if t is not None} for row in solutions
     ]
     return result.serialize(format=fmt) or b""
 

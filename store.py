@@ -190,6 +190,22 @@ def to_rdflib(store: "pyoxigraph.Store | None" = None) -> "rdflib.Graph":
     return g
 
 
+def to_rdflib_term(term: "pyoxigraph.Term"):
+    """The rdflib term for a pyoxigraph term (an xsd:string literal becomes a plain one)."""
+    import pyoxigraph as ox
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
 def short(iri: str) -> str:
     """`https://w3id.org/hemkg/kg/Zn` -> `hemkg:Zn`; other IRIs unchanged."""
     for prefix, ns in PREFIXES.items():

@@ -39,7 +39,7 @@ from rdflib.compare import isomorphic
 
 from hemkg import exports
 from hemkg.cli import main
-from hemkg.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph
+from hemkg.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
 
@@ -162,18 +162,6 @@ def test_scope_candidate_has_derivations_and_their_statements():
 # ---------------------------------------------------------------- RDF formats
 
 RDFLIB_FORMAT = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-
-
-def to_rdflib_term(term):
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    if term.datatype.value == "http://www.w3.org/2001/XMLSchema#string":
-        return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 def reference_graph(triples) -> rdflib.Graph:
