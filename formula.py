@@ -3,21 +3,24 @@
     >>> parse_formula("(MgCoNiCuZn)O@C").composition
     {'Mg': 1.0, 'Co': 1.0, 'Ni': 1.0, 'Cu': 1.0, 'Zn': 1.0, 'O': 1.0}
 
-The chemistry is parsed by `periodictable.formula` (imported inside
-`parse_formula`, so that importing this module stays fast). This module only
-fences off what periodictable would accept but a composition must not contain
-(its units, mixtures, densities, isotopes and charges), checks what it lets
-through (zero amounts), and turns every failure into a `FormulaError` that
-points at a position in the text and says how to fix it.
+This module checks the notation itself, token by token, so that every failure
+is a `FormulaError` that points at a position in the text and says how to fix
+it: the characters, brackets, amounts, element symbols (from the project's
+generated kg/generated/elements.json), and where a number may stand. The
+amounts of a text that passes are then counted by `chemparse` (regex-based,
+imported inside `parse_formula`; it starts in a few milliseconds where
+periodictable's pyparsing grammar took about 100, a third of a cold
+`hem consult`). chemparse validates nothing and knows neither '·' nor a
+leading count, so it is given only checked text, one '·' part at a time.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 MAX_LENGTH = 200
 MAX_AMOUNT = 1000.0
@@ -29,6 +32,8 @@ _CLOSE = {")": "(", "]": "["}
 _ALLOWED_PUNCT = set(".()[]/@·")
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _SYMBOL = re.compile(r"[A-Z][a-z]?")
+_TOKEN = re.compile(r"(?P<space>\s+)|(?P<symbol>[A-Z][a-z]?)|(?P<number>\d+(?:\.\d*)?|\.\d+)|(?P<punct>[()\[\]·])")
+_STABLE_LIMIT = 83  # bismuth: the last element with a stable isotope (but Tc and Pm)
 _DOPED = re.compile(r"-\s*doped|doped", re.IGNORECASE)
 _ISOTOPES = {"D": "deuterium", "T": "tritium"}
 
@@ -86,45 +91,42 @@ def parse_formula(text: str) -> ParsedFormula:
     _check_brackets(active, error)
     _check_numbers(active, error)
 
-    import periodictable
-    from pyparsing import ParseBaseException
-
-    symbols = _element_symbols(periodictable)
+    symbols = _element_symbols()
     _check_letters(active, symbols, error)
     tokens = [(m.group(), m.start()) for m in _SYMBOL.finditer(active)]
     for sym, pos in tokens:
         if sym in _ISOTOPES:
             raise error(f"isotope symbol '{sym}' ({_ISOTOPES[sym]}) is not supported", pos,
                         _symbol_hint(sym, pos, active, symbols, pair_only=True, default="write hydrogen as 'H'"))
+    parts = _read_parts(active, symbols, error)
 
-    # Same length, so positions still match the text: square brackets group like
-    # round ones (periodictable would read '[2]' as an isotope), '·' is its '+'
-    # separator (MgO·H2O), and any whitespace is a plain space.
-    plain = "".join("(" if c == "[" else ")" if c == "]" else "+" if c == "·" else " " if c.isspace() else c for c in active)
-    plain, notes = _equimolar_sites(plain)
-    try:
-        parsed = periodictable.formula(plain)
-    except ParseBaseException as exc:
-        loc = min(exc.loc, len(active))
-        what = f"unexpected '{active[loc]}'" if loc < len(active) else "unexpected end of formula"
-        raise error(f"cannot read the formula: {what}", loc,
-                    f"write element symbols with amounts, e.g. '{EXAMPLE}' or '(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O'") from None
-    except (ValueError, KeyError) as exc:
-        found = re.fullmatch(r"unknown element (\S+)", str(exc))
-        if found:
-            sym = found.group(1)
-            pos = next((p for s, p in tokens if s == sym), None)
-            raise error(f"unknown element symbol '{sym}'", pos, _symbol_hint(sym, pos, active, symbols)) from None
-        raise error(f"periodictable cannot read the formula ({exc})", hint=f"write it like '{EXAMPLE}'") from None
+    import chemparse
+    from chemparse.exceptions import ChemparseError
+
+    atoms: dict[str, float] = {}
+    notes: tuple[str, ...] = ()
+    for count, start, end in parts:
+        # chemparse reads round brackets only, stops at whitespace and drops
+        # what follows a number ending in '.', so give it none of them.
+        plain = "".join("(" if c == "[" else ")" if c == "]" else c for c in active[start:end])
+        plain, part_notes = _equimolar_sites(plain)
+        notes += part_notes
+        plain = re.sub(r"(?<=\d)\.(?!\d)", "", re.sub(r"\s+", "", plain))
+        try:
+            counted = chemparse.parse_formula(plain)
+        except (ChemparseError, ValueError, IndexError) as exc:
+            raise error(f"chemparse cannot read the formula ({exc})", start, f"write it like '{EXAMPLE}'") from None
+        if set(counted) != set(_SYMBOL.findall(plain)):  # never expected: the text was checked token by token
+            raise error(f"chemparse read '{plain}' as {sorted(counted)}", start, f"write it like '{EXAMPLE}'")
+        for sym, amount in counted.items():
+            atoms[sym] = atoms.get(sym, 0.0) + count * amount
 
     first_seen: dict[str, int] = {}
     for sym, pos in tokens:
         first_seen.setdefault(sym, pos)
     composition: dict[str, float] = {}
-    for atom, amount in parsed.atoms.items():
-        if getattr(atom, "isotope", None) is not None or getattr(atom, "charge", 0):
-            raise error(f"'{atom}' is an isotope or ion; only elements are supported")
-        sym, amount = atom.symbol, float(amount)
+    for sym, amount in sorted(atoms.items(), key=lambda kv: first_seen.get(kv[0], len(active))):
+        amount = float(amount)
         pos = first_seen.get(sym)
         if not math.isfinite(amount):
             raise error(f"the amount of {sym} is not a finite number", pos)
@@ -136,9 +138,8 @@ def parse_formula(text: str) -> ParsedFormula:
         composition[sym] = amount
     if not composition:
         raise error("the formula contains no element", hint=f"type a composition such as '{EXAMPLE}'")
-    composition = dict(sorted(composition.items(), key=lambda kv: first_seen.get(kv[0], len(active))))
     return ParsedFormula(text=text, active=active.rstrip(), composition=composition,
-                         framework=framework, warnings=_case_slips(tokens, symbols, periodictable), notes=notes)
+                         framework=framework, warnings=_case_slips(tokens, symbols), notes=notes)
 
 
 # Elements that form anions, and so never share a HEM cation site written as '(ABCDE)'.
@@ -208,7 +209,7 @@ def _split_framework(text: str, error: _Error) -> tuple[str, str | None]:
 
 
 def _check_brackets(active: str, error: _Error) -> None:
-    """Find the first unmatched bracket with a stack scan (periodictable would only say 'expected end of text')."""
+    """Find the first unmatched bracket with a stack scan (chemparse would only say the counts differ)."""
     stack: list[int] = []
     for i, c in enumerate(active):
         if c in _OPEN:
@@ -226,7 +227,7 @@ def _check_brackets(active: str, error: _Error) -> None:
 
 
 def _check_letters(active: str, symbols: dict[str, str], error: _Error) -> None:
-    """A lowercase letter may only follow a capital (periodictable would read 'mg' as milligrams)."""
+    """A lowercase letter may only follow a capital (chemparse would take 'mg' for a symbol)."""
     frameworks = {f.lower() for f in FRAMEWORKS}
     for i, c in enumerate(active):
         if c.islower() and not (i > 0 and active[i - 1].isupper()):
@@ -242,7 +243,7 @@ def _check_letters(active: str, symbols: dict[str, str], error: _Error) -> None:
 
 
 def _check_numbers(active: str, error: _Error) -> None:
-    """Check amounts in the text: periodictable accepts '0' and reads '01' as 0 then 1."""
+    """Check amounts in the text: chemparse accepts '0', reads '01' as 1 and drops what follows '2.'."""
     spans: list[range] = []
     for m in _NUMBER.finditer(active):
         if spans and spans[-1].stop == m.start():
@@ -262,9 +263,75 @@ def _check_numbers(active: str, error: _Error) -> None:
             raise error("a '.' must be part of a number", i, "write amounts like '0.2' or '.2'")
 
 
-def _element_symbols(periodictable: ModuleType) -> dict[str, str]:
-    """Symbol -> name of every real element (no neutron, deuterium or tritium)."""
-    return {el.symbol: el.name for el in periodictable.elements if el.number >= 1}
+def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tuple[float, int, int]]:
+    """Check where each token stands; return the '·' parts as (leading count, start, end) in `active`.
+
+    A number counts the symbol or ')' right before it, or, first in a part,
+    the whole part ('CuSO4·5H2O'); anywhere else ('Mg 2', '(2Mg)') it is an
+    error, as are empty brackets, empty parts, '·' inside brackets and unknown
+    element symbols. Runs after _check_brackets, _check_numbers and _check_letters.
+    """
+    parts: list[tuple[float, int, int]] = []
+    count, start, count_at, dot = 1.0, 0, None, None  # the part being read; dot: the '·' before it
+    has_element = [False]  # one entry for the part, and one per open bracket
+    first = True  # no token but whitespace yet in this part
+    prev = None  # kind of the token right before, None after whitespace
+
+    def unexpected(pos: int) -> FormulaError:
+        return error(f"cannot read the formula: unexpected '{active[pos]}'", pos,
+                     f"write element symbols with amounts, e.g. '{EXAMPLE}' or '(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O'")
+
+    def close_part(end: int, pos: int) -> None:
+        if not has_element[0]:
+            raise unexpected(count_at if count_at is not None else dot if dot is not None else pos)
+        parts.append((count, start, end))
+
+    for m in _TOKEN.finditer(active):
+        kind, text, pos = m.lastgroup, m.group(), m.start()
+        if kind == "space":
+            prev = None
+            continue
+        was_first, first = first, False
+        if kind == "symbol":
+            if text not in symbols:
+                raise error(f"unknown element symbol '{text}'", pos, _symbol_hint(text, pos, active, symbols))
+            has_element[-1] = True
+        elif kind == "number":
+            if was_first:
+                count, count_at, start = float(text), pos, m.end()
+            elif prev not in ("symbol", ")"):
+                raise unexpected(pos)
+        elif text in "([":
+            has_element.append(False)
+        elif text in ")]":
+            if not has_element.pop():
+                opened = active.rindex(_CLOSE[text], 0, pos)
+                raise error("cannot read the formula: empty brackets", opened, "put element symbols inside, e.g. '(MgCo)O'")
+            has_element[-1] = True
+        else:  # '·'
+            if len(has_element) > 1:
+                raise error("cannot read the formula: '·' inside brackets", pos, "'·' joins whole parts, e.g. 'MgO·H2O'")
+            close_part(pos, pos)
+            count, start, count_at, dot, has_element, first = 1.0, pos + 1, None, pos, [False], True
+        prev = "symbol" if kind == "symbol" else ")" if text in ")]" else kind
+    close_part(len(active), len(active))
+    return parts
+
+
+@functools.cache
+def _elements() -> dict[str, tuple[int, str]]:
+    """Symbol -> (atomic number, name) of every element, from kg/generated/elements.json (pymatgen's data)."""
+    import json
+    from importlib import resources
+
+    path = resources.files("hemkg") / "kg" / "generated" / "elements.json"
+    return {sym: (e["Z"], e["name"]) for sym, e in json.loads(path.read_text(encoding="utf-8"))["elements"].items()}
+
+
+@functools.cache
+def _element_symbols() -> dict[str, str]:
+    """Symbol -> name of every real element, in order of atomic number (no D or T: they are isotopes)."""
+    return {sym: name for sym, (_, name) in _elements().items()}
 
 
 def _symbol_hint(sym: str, pos: int | None, active: str, symbols: dict[str, str],
@@ -289,7 +356,7 @@ def _symbol_hint(sym: str, pos: int | None, active: str, symbols: dict[str, str]
     return default or "element symbols are a capital letter, optionally followed by one lowercase letter"
 
 
-def _case_slips(tokens: list[tuple[str, int]], symbols: dict[str, str], periodictable: ModuleType) -> tuple[str, ...]:
+def _case_slips(tokens: list[tuple[str, int]], symbols: dict[str, str]) -> tuple[str, ...]:
     """Warn where two adjacent one-letter symbols (C, O) would be one element in title case (Co).
 
     Only elements with a stable isotope count (Z <= 83 but Tc, Pm): otherwise
@@ -299,7 +366,7 @@ def _case_slips(tokens: list[tuple[str, int]], symbols: dict[str, str], periodic
     for (a, pa), (b, pb) in zip(tokens, tokens[1:]):
         title = a + b.lower()
         if (len(a) == 1 and len(b) == 1 and pb == pa + 1 and title in symbols
-                and periodictable.elements.symbol(title).number <= 83 and title not in ("Tc", "Pm")):
+                and _elements()[title][0] <= _STABLE_LIMIT and title not in ("Tc", "Pm")):
             found.append(f"'{a}{b}' at position {pa} was read as {a} and {b}; "
                          f"if you meant {symbols[title]} write '{title}'")
     return tuple(found)

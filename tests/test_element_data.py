@@ -15,6 +15,31 @@ def test_committed_element_data_matches_the_library():
     assert elementdata.OUTPUT.read_text(encoding="utf-8") == elementdata.render()
 
 
+def test_committed_element_symbols_match_the_library():
+    """kg/generated/elements.json (read by formula.py) is exactly what `python -m hemkg.elementdata` writes now."""
+    assert elementdata.SYMBOLS_OUTPUT.read_text(encoding="utf-8") == elementdata.render_symbols()
+
+
+def test_element_symbols_agree_with_the_graph():
+    """elements.json names the graph's elements 1-103 with the same symbols and atomic numbers, and 104-118 besides."""
+    import json
+
+    elements = json.loads(elementdata.SYMBOLS_OUTPUT.read_text(encoding="utf-8"))["elements"]
+    in_graph = {row["s"]: int(row["z"]) for row in select("SELECT ?s ?z WHERE { ?e hem:symbol ?s ; hem:atomicNumber ?z }")}
+    assert in_graph == {s: e["Z"] for s, e in elements.items() if e["Z"] <= elementdata.LAST_ELEMENT}
+    assert sorted(e["Z"] for e in elements.values()) == list(range(1, elementdata.LAST_SYMBOL + 1))
+
+
+def test_element_past_lawrencium_is_read_then_refused_for_want_of_data():
+    """'Rf' is a real symbol to the formula parser; consultation refuses it because the data stop at Lr."""
+    from hemkg.consult import consult
+    from hemkg.formula import parse_formula
+
+    assert parse_formula("RfO2").composition == {"Rf": 1.0, "O": 2.0}
+    with pytest.raises(ValueError, match=r"no element data for Rf: hemkg knows elements up to Lr \(Z = 103\)"):
+        consult("RfO2")
+
+
 @pytest.mark.parametrize("symbol, z, mass, chi", [("Zn", 30, 65.38, 1.65), ("Si", 14, 28.0855, 1.90), ("Te", 52, 127.6, 2.1)])
 def test_element_data_in_graph(symbol, z, mass, chi):
     """Atomic number, mass (to 0.1 %) and Pauling electronegativity reach the graph."""
