@@ -147,30 +147,48 @@ class Space:
         return math.comb(free, k - len(self.required)) if k >= len(self.required) else 0
 
     def batches(self, size: int = BATCH) -> Iterator["Batch"]:
-        """Candidates in batches of one carrier ion each, generated lazily."""
+        """Candidates in batches of one carrier ion each, generated lazily.
+
+        Cation sets are drawn from itertools.combinations a chunk at a time and
+        written into the amount matrix with numpy fancy indexing, so the parent
+        does no per-candidate Python work. Rows come in the order: ion, size k,
+        (a chunk of fraction sets and anion options), cation set, option.
+        """
         universe = self.universe
         index = {s: i for i, s in enumerate(universe)}
-        free = [s for s in self.pool if s not in self.required]
+        free = [index[s] for s in self.pool if s not in self.required]
+        required = [index[s] for s in self.required]
         for ion in self.ions:
-            rows: list[np.ndarray] = []
+            pending: list[np.ndarray] = []
+            waiting = 0
             for k in self.sizes:
-                if k < len(self.required):
+                if k < len(required):
                     continue
-                for rest in itertools.combinations(free, k - len(self.required)):
-                    cations = [*self.required, *rest]
-                    for anion in self.anions:
-                        for fr in self.fraction_sets(k):
-                            row = np.zeros(len(universe))
-                            for s, x in zip(cations, fr):
-                                row[index[s]] = x
-                            for s, a in anion.amounts:
-                                row[index[s]] += a
-                            rows.append(row)
-                            if len(rows) == size:
-                                yield Batch(ion, universe, np.stack(rows))
-                                rows = []
-            if rows:
-                yield Batch(ion, universe, np.stack(rows))
+                all_options = ((anion, fr) for fr in self.fraction_sets(k) for anion in self.anions)
+                while options := list(itertools.islice(all_options, size)):  # a fine --grid has many: chunk them too
+                    per_set = len(options)
+                    block = np.zeros((per_set, len(universe)))  # the anion part, one row per option
+                    cation_fractions = np.array([fr for _, fr in options])
+                    for row, (anion, _) in enumerate(options):
+                        for symbol, amount in anion.amounts:
+                            block[row, index[symbol]] += amount
+                    combos = itertools.combinations(free, k - len(required))
+                    chunk_sets = max(1, size // per_set)
+                    while chunk := list(itertools.islice(combos, chunk_sets)):
+                        sets = np.array(chunk, dtype=np.intp).reshape(len(chunk), k - len(required))
+                        sets = np.hstack([np.tile(np.array(required, dtype=np.intp), (len(sets), 1)), sets])
+                        rows = np.repeat(sets, per_set, axis=0)  # one row per (set, option)
+                        amounts = np.tile(block, (len(sets), 1))
+                        np.add.at(amounts, (np.arange(len(rows))[:, None], rows), np.tile(cation_fractions, (len(sets), 1)))
+                        pending.append(amounts)
+                        waiting += len(amounts)
+                        while waiting >= size:
+                            stacked = np.vstack(pending)
+                            yield Batch(ion, universe, stacked[:size])
+                            rest = stacked[size:]
+                            pending, waiting = ([rest] if len(rest) else []), len(rest)
+            if waiting:
+                yield Batch(ion, universe, np.vstack(pending))
 
 
 @dataclass
@@ -377,6 +395,45 @@ def default_executor(workers: int | None) -> Executor | None:
 
 # ------------------------------------------------------------------ writing every row
 
+_ANION_FORMERS = frozenset(LISTED_ANIONS) | {"F", "Cl", "Br", "I", "N", "H", "B", "C"}
+
+
+def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
+    """formula_of for a whole batch, without a Python pass over the universe per row."""
+    symbols = list(universe)
+    anion = [s in _ANION_FORMERS for s in universe]
+    rows, cols = np.nonzero(amounts)
+    values = amounts[rows, cols]
+    bounds = np.searchsorted(rows, np.arange(len(amounts) + 1))
+    out = []
+    for r in range(len(amounts)):
+        lo, hi = bounds[r], bounds[r + 1]
+        cats = [(symbols[c], v) for c, v in zip(cols[lo:hi].tolist(), values[lo:hi].tolist()) if not anion[c]]
+        ans = [(symbols[c], v) for c, v in zip(cols[lo:hi].tolist(), values[lo:hi].tolist()) if anion[c]]
+        if len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 and abs(sum(v for _, v in cats) - 1) < 1e-9:
+            head = "(" + "".join(c for c, _ in cats) + ")"
+        else:
+            head = "".join(f"{c}{v:.4g}" for c, v in cats)
+        out.append(head + "".join(a if v == 1 else f"{a}{v:g}" for a, v in ans))
+    return out
+
+
+def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> dict[str, list]:
+    """The kept rows as columns (what Writer writes), built from the arrays, not row by row."""
+    names = np.array([STATUS_NAMES[i] for i in range(len(STATUS_NAMES))])
+    n = len(result["vector"])
+    columns: dict[str, list] = {"formula": formulas(result["amounts"], universe), "ion": [ion] * n}
+    for m in MECHANISMS:
+        columns[m.replace("-", "_")] = names[result[f"status_{m}"].astype(int)].tolist()
+    for key in ("capacity_conversion", "capacity_alloying", "capacity_total", "entropy_cation_R"):
+        columns[key] = result[key].astype(float).tolist()
+    for key in ("capacity_contributors", "stability_contributors", "fast_charging_contributors"):
+        columns[key] = result[key].astype(int).tolist()
+    for key in ("meets_hem_definition", "unclassified"):
+        columns[key] = result[key].astype(bool).tolist()
+    return columns
+
+
 COLUMNS = ("formula", "ion", "intercalation", "conversion", "alloying", "space_charge", "capacity_conversion",
            "capacity_alloying", "capacity_total", "capacity_contributors", "stability_contributors",
            "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition", "unclassified")
@@ -410,26 +467,29 @@ class Writer:
         if self.kind == "csv":
             import csv
 
-            self._csv = csv.DictWriter(self._file, fieldnames=COLUMNS)
-            self._csv.writeheader()
+            self._csv = csv.writer(self._file)
+            self._csv.writerow(COLUMNS)
 
     def __call__(self, kept: dict[str, np.ndarray], batch: Batch) -> None:
-        rows = list(rows_of(kept, batch.ion, batch.universe))
-        if self.kind == "csv":
-            self._csv.writerows(rows)
-        elif self.kind == "jsonl":
-            import json
-
-            self._file.writelines(json.dumps(row) + "\n" for row in rows)
-        else:
+        columns = columns_of(kept, batch.ion, batch.universe)
+        n = len(columns["formula"])
+        if self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pylist(rows)
+            table = pa.table({c: columns[c] for c in COLUMNS})
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.tmp, table.schema)
             self._parquet.write_table(table)
-        self.rows += len(rows)
+        else:
+            rows = zip(*(columns[c] for c in COLUMNS))
+            if self.kind == "csv":
+                self._csv.writerows(rows)
+            else:
+                import json
+
+                self._file.writelines(json.dumps(dict(zip(COLUMNS, row))) + "\n" for row in rows)
+        self.rows += n
 
     def close(self) -> None:
         if self._file is not None:
