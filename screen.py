@@ -211,36 +211,14 @@ def evaluate(batch: Batch) -> dict[str, np.ndarray]:
 
 def formula_of(amounts: np.ndarray, universe: tuple[str, ...]) -> str:
     """A chemist's formula for one row: equimolar cations in brackets, '(FeCoNiCuZn)O'."""
-    from hemkg.formula import parse_formula  # noqa: F401  (the notation it reads back)
-
-    parts = [(s, a) for s, a in zip(universe, amounts) if a > 0]
-    anions = [(s, a) for s, a in parts if s in LISTED_ANIONS or s in ("F", "Cl", "Br", "I", "N", "H", "B", "C")]
-    cations = [(s, a) for s, a in parts if (s, a) not in anions]
-    equal = len({round(a, 9) for _, a in cations}) == 1 and abs(sum(a for _, a in cations) - 1) < 1e-9
-    if equal and len(cations) > 1:
-        head = "(" + "".join(s for s, _ in cations) + ")"
-    else:
-        head = "".join(f"{s}{a:.4g}" for s, a in cations)
-    return head + "".join(s if a == 1 else f"{s}{a:g}" for s, a in anions)
+    return formulas(amounts[None, :], universe)[0]
 
 
 def rows_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> Iterator[dict[str, Any]]:
-    for i in range(len(result["vector"])):
-        amounts = result["amounts"][i]
-        yield {
-            "formula": formula_of(amounts, universe),
-            "ion": ion,
-            **{m.replace("-", "_"): STATUS_NAMES[int(result[f"status_{m}"][i])] for m in MECHANISMS},
-            "capacity_conversion": float(result["capacity_conversion"][i]),
-            "capacity_alloying": float(result["capacity_alloying"][i]),
-            "capacity_total": float(result["capacity_total"][i]),
-            "capacity_contributors": int(result["capacity_contributors"][i]),
-            "stability_contributors": int(result["stability_contributors"][i]),
-            "fast_charging_contributors": int(result["fast_charging_contributors"][i]),
-            "entropy_cation_R": float(result["entropy_cation_R"][i]),
-            "meets_hem_definition": bool(result["meets_hem_definition"][i]),
-            "unclassified": bool(result["unclassified"][i]),
-        }
+    """The kept rows as dicts (for printing and ranking): columns_of, row by row."""
+    columns = columns_of(result, ion, universe)
+    for values in zip(*(columns[c] for c in COLUMNS)):
+        yield dict(zip(COLUMNS, values))
 
 
 @dataclass

@@ -822,13 +822,3 @@ def test_dask_local_cluster_gives_the_same_answer(in_process):
         assert isinstance(executor, Executor)
         assert both_runs(executor) == in_process
 
-
-def test_written_columns_equal_the_rows():
-    """Writer's column path (columns_of, formulas) gives exactly the rows rows_of gives, mixed anions and alloys included."""
-    space = sc.Space(pool=("Fe", "Co", "Ni", "Si", "Ga"), sizes=(2, 3), ions=("Na",),
-                     anions=(sc.AnionOption.parse("O"), sc.AnionOption.parse("S0.9Se0.1"), sc.AnionOption(())))
-    for batch in space.batches(37):
-        result = sc.evaluate(batch)
-        columns = sc.columns_of(result, batch.ion, batch.universe)
-        rows = list(sc.rows_of(result, batch.ion, batch.universe))
-        assert [dict(zip(sc.COLUMNS, values)) for values in zip(*(columns[c] for c in sc.COLUMNS))] == rows
