@@ -223,7 +223,7 @@ def explain(formula, ion, about, as_json, **structure) -> None:
         tree = ex.explain(c, about)
     except LookupError as err:
         fail(str(err.args[0]), "e.g. --about alloying, --about Zn, --about capacity")
-    click.echo(json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree), nl=not as_json or True)
+    click.echo(json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree))
 
 
 @main.command()

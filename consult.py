@@ -357,8 +357,8 @@ def _rule_ids(derivations: list[engine.Derivation]) -> list[str]:
     return sorted({d.rule.id for d in derivations})
 
 
-def _finding(c: Consultation, fact: Fact, text: str, **extra: Any) -> dict[str, Any]:
-    derivations = c.result.derivations.get(fact, [])
+def _finding(derivations: list[engine.Derivation], text: str, **extra: Any) -> dict[str, Any]:
+    """A note, caution or warning: its text, the rules and citations behind it, and any outside basis."""
     record = {"text": text, "rules": _rule_ids(derivations), "citations": _citations(derivations), **extra}
     outside = sorted({d.rule.basis for d in derivations if not d.rule.from_paper})
     if outside:
@@ -404,22 +404,14 @@ def summarise(c: Consultation) -> dict[str, Any]:
         for args in r.query(predicate):
             by_topic.setdefault(str(args[0]), []).extend(r.derivations.get((predicate, args), []))
             about.setdefault(str(args[0]), []).extend(str(a) for a in args[1:])
-        out = []
-        for topic, derivations in by_topic.items():
-            finding = {"text": _statement_of(derivations), "topic": topic, "rules": _rule_ids(derivations),
-                       "citations": _citations(derivations)}
-            outside = sorted({d.rule.basis for d in derivations if not d.rule.from_paper})
-            if outside:
-                finding["outside_paper"] = outside
-            if about[topic]:
-                finding["about"] = sorted(set(about[topic]))
-            out.append(finding)
-        return out
+        return [_finding(derivations, _statement_of(derivations), topic=topic,
+                         **({"about": sorted(set(about[topic]))} if about[topic] else {}))
+                for topic, derivations in by_topic.items()]
 
     notes = [n for n in topic_findings("note") if n["topic"] != "reported-material"]
     for mechanism, ion in r.query("weaker"):
-        notes.append(_finding(c, ("weaker", (mechanism, ion)), _statement_of(r.derivations[("weaker", (mechanism, ion))]),
-                              topic=f"{mechanism}-weaker-with-{ion}"))
+        derivations = r.derivations[("weaker", (mechanism, ion))]
+        notes.append(_finding(derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
     notes += _context(c)
     for (material,) in r.query("matches_reported"):
         refs = sorted(reported_materials()[material]["references"])

@@ -11,7 +11,7 @@ import textwrap
 from typing import Any
 
 from hemkg import knowledge as k
-from hemkg.store import HEM, HEMKG, REF, select, short
+from hemkg.store import HEM, REF, select, short
 
 GENERAL = "Beyond a single mechanism"
 DIRECTION_SIGN = {HEM + "increase": "+", HEM + "decrease": "-"}

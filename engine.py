@@ -25,7 +25,6 @@ import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
-from itertools import product
 from typing import Iterable, Iterator
 
 from hemkg.diskcache import disk_cached

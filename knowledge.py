@@ -7,7 +7,6 @@ its fields; answers (describe, later consultations) filter these in Python.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field

@@ -16,11 +16,11 @@ import math
 import os
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from hemkg.compiled import EFFECT_PROPERTIES, MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
+from hemkg.compiled import MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
 from hemkg.consult import IONS
 
 CATIONS_26 = ("Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi").split()
@@ -267,7 +267,7 @@ def _dominated(points: np.ndarray) -> np.ndarray:
     return dominated
 
 
-def screen(space: Space, filters: Filters = Filters(), rank_by: str = "capacity", pareto: tuple[str, ...] = (),
+def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacity", pareto: tuple[str, ...] = (),
            top: int = 20, executor: Executor | None = None,
            sink: Callable[[dict[str, np.ndarray], Batch], None] | None = None,
            progress: Callable[[int], None] | None = None, batch_size: int = BATCH) -> Summary:
@@ -277,6 +277,7 @@ def screen(space: Space, filters: Filters = Filters(), rank_by: str = "capacity"
     Ctrl-C stops it between batches, keeping what `sink` has received.
     """
     space.validate()
+    filters = filters or Filters()
     for name in (rank_by, *pareto):
         if name not in OBJECTIVES:
             raise ScreenError(f"'{name}' cannot be ranked", f"use one of {', '.join(OBJECTIVES)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hemkg import knowledge
-from hemkg.store import HEM, HEMKG, REF, select
+from hemkg.store import HEMKG, select
 
 
 def kg(name: str) -> str:

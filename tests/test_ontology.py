@@ -9,7 +9,7 @@ import pytest
 
 import hemkg
 from hemkg import checks
-from hemkg.store import HEM, build_store, select
+from hemkg.store import build_store, select
 
 PREFIXES = """
 @prefix hem: <https://w3id.org/hemkg/ontology#> .
