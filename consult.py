@@ -123,7 +123,7 @@ def knowledge_facts() -> dict[Fact, Source]:
     return facts
 
 
-@disk_cached
+@functools.cache
 def shared_knowledge():
     """The knowledge graph's facts, indexed once for every consultation of the process."""
     return engine.share(knowledge_facts())

@@ -2,8 +2,8 @@
 
 Reading the graph and turning it into rule facts takes ~100 ms; a pickle of the
 result loads in a few. Entries are keyed by the package version and a hash of
-every data file (ontology, kg, rules), so an edited file or a new release
-never meets a stale entry. The cache lives in $HEMKG_CACHE_DIR, else
+every data file (ontology, kg, rules) and of the package's own code, so an
+edited file, a changed class or a new release never meets a stale entry. The cache lives in $HEMKG_CACHE_DIR, else
 $XDG_CACHE_HOME/hemkg, else ~/.cache/hemkg; where it cannot be written, values
 are simply computed. HEMKG_CACHE_DIR=off turns it off.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
-DATA_FOLDERS = ("ontology", "kg", "kg/generated", "kg/entailment", "kg/checks", "kg/questions", "rules")
+HASHED_FOLDERS = (".", "ontology", "kg", "kg/generated", "kg/entailment", "kg/checks", "kg/questions", "rules")
 
 
 @functools.cache
@@ -34,13 +34,13 @@ def _folder() -> Path | None:
     root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hemkg"
     digest = hashlib.sha256(__version__.encode())
     base = resources.files("hemkg")
-    for folder in DATA_FOLDERS:
+    for folder in HASHED_FOLDERS:
         directory = base
         for part in folder.split("/"):
-            directory = directory / part
+            directory = directory if part == "." else directory / part
         if directory.is_dir():
             for f in sorted(directory.iterdir(), key=lambda x: x.name):
-                if f.is_file():
+                if f.is_file() and (folder != "." or f.name.endswith(".py")):
                     digest.update(f.name.encode())
                     digest.update(f.read_bytes())
     return root / digest.hexdigest()[:20]

@@ -21,11 +21,10 @@ rendered from these records, never reconstructed.
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from hemkg.diskcache import disk_cached
 from hemkg.store import package_files
@@ -75,6 +74,9 @@ class Rule:
     @property
     def from_paper(self) -> bool:
         return self.basis == "paper"
+
+    def __hash__(self) -> int:  # ids are unique: hashing only the id keeps compiled-program look-ups cheap
+        return hash(self.id)
 
 
 @dataclass(frozen=True)
@@ -226,109 +228,230 @@ def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
 
 
 # ------------------------------------------------------------------ evaluation
+# Each rule is compiled once into join plans: its positive premises in the order
+# that looks facts up by the most arguments already known (constants, and
+# variables bound by earlier steps), through hash tables built for exactly those
+# argument positions; each negated or built-in premise is checked as soon as its
+# variables are bound. A plan becomes a small Python function of nested loops,
+# generated from the rule (its text is kept: `print(plan.source)`).
+# Evaluation is semi-naive: after a stratum's first pass, a rule runs again only
+# from the facts the last pass added, one plan per premise they can match.
 
-def _match(atom: Atom, fact_args: tuple[Value, ...], binding: dict[str, Value]) -> dict[str, Value] | None:
-    if len(atom.args) != len(fact_args):
-        return None
-    new = dict(binding)
-    for want, got in zip(atom.args, fact_args):
-        if isinstance(want, str) and want.startswith("?"):
-            if want in new and new[want] != got:
-                return None
-            new[want] = got
-        elif want != "_" and want != got:
-            return None
-    return new
+Pattern = tuple[str, int, tuple[int, ...]]  # (predicate, arity, argument positions looked up)
+Lookup = Callable[[Pattern, tuple[Value, ...]], Sequence[tuple[Value, ...]]]
+RUN_FACTS_GUESS = 4  # facts per predicate a run adds (the candidate's elements, statuses, roles, ...)
+EMPTY: tuple = ()
 
 
-def _substitute(atom: Atom, binding: dict[str, Value]) -> tuple[Value, ...]:
-    return tuple(binding.get(a, a) if isinstance(a, str) else a for a in atom.args)
+def _is_variable(value: Value) -> bool:
+    return isinstance(value, str) and value.startswith("?")
+
+
+def _compare(name: str, *args: Value) -> bool:
+    try:
+        return BUILTINS[name](*args)
+    except TypeError:  # comparing a word with a number, or a built-in given the wrong arguments
+        return False
+
+
+def _pattern(atom: Atom, bound: set[str]) -> tuple[Pattern, tuple[Value, ...]]:
+    """The look-up for `atom` once `bound` variables are known: its pattern, and the key
+    (constants as they are, variables by name)."""
+    positions = [i for i, a in enumerate(atom.args) if a != "_" and (not _is_variable(a) or a in bound)]
+    return (atom.predicate, len(atom.args), tuple(positions)), tuple(atom.args[i] for i in positions)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    rule: Rule
+    order: tuple[int, ...]  # the positive premises (by position among them) in the order they are matched
+    first: Pattern | None  # the first premise's look-up (None: the rule has no positive premise)
+    lookups: frozenset[Pattern]  # every look-up the plan makes
+    source: str  # the generated function `solve(lookup, start, found)`
+    solve: Callable[[Lookup, list | None, list], None] = field(compare=False, repr=False)
+
+
+def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], first: int | None = None) -> _Plan:
+    """Order the positive premises greedily, the look-up expected to give fewest facts first,
+    and generate the function that matches them. With `first`, that premise comes first:
+    it will range over the facts a pass added (`start`)."""
+    positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
+    bound: set[str] = set()
+    order: list[int] = []
+    todo = list(range(len(positives)))
+
+    def cost(i: int) -> tuple[float, int]:
+        pattern, key = _pattern(positives[i], bound)
+        return estimate(pattern, tuple(None if _is_variable(k) else k for k in key)), i
+
+    while todo:
+        i = first if first is not None and not order else min(todo, key=cost)
+        todo.remove(i)
+        order.append(i)
+        bound |= positives[i].variables
+    lookups: set[Pattern] = set()
+    source = _source(rule, positives, order, lookups)
+    namespace = {"_compare": _compare}
+    exec(compile(source, f"<rule {rule.id}>", "exec"), namespace)  # noqa: S102 - code generated from parsed atoms
+    first_pattern = _pattern(positives[order[0]], set())[0] if order else None
+    return _Plan(rule, tuple(order), first_pattern, frozenset(lookups), source, namespace["solve"])
+
+
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pattern]) -> str:
+    """Python source of `solve(lookup, start, found)`: appends (conclusions, premise facts in the
+    rule's order, bindings sorted by name, negated premises as checked) for every binding.
+    Adds each look-up it makes to `lookups`."""
+    names: dict[str, str] = {}  # variable -> local name
+    checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
+
+    def value(arg: Value) -> str:
+        return names[arg] if _is_variable(arg) else repr(arg)
+
+    def args(atom: Atom) -> str:
+        return _tuple([value(a) for a in atom.args])
+
+    def fails(atom: Atom) -> str:
+        if atom.predicate in BUILTINS:
+            return f"not _compare({atom.predicate!r}, {', '.join(value(a) for a in atom.args)})"
+        pattern, key = _pattern(atom, atom.variables)
+        lookups.add(pattern)
+        return f"lookup({pattern!r}, {_tuple([value(k) for k in key])})"
+
+    lines = ["def solve(lookup, start, found):"]
+    depth = 1
+    pending = list(checks)
+
+    def emit_ready_checks(exit_word: str) -> None:
+        for atom in list(pending):
+            if atom.variables <= names.keys():
+                lines.append("    " * depth + f"if {fails(atom)}: {exit_word}")
+                pending.remove(atom)
+
+    emit_ready_checks("return")
+    for n, i in enumerate(order):
+        atom = positives[i]
+        pattern, key = _pattern(atom, set(names))
+        lookups.add(pattern)
+        key_text = _tuple([value(k) for k in key])
+        if n == 0:
+            lines.append("    " * depth + f"facts = lookup({pattern!r}, {key_text}) if start is None else "
+                         f"[f for f in start if len(f) == {pattern[1]} and {_tuple([f'f[{p}]' for p in pattern[2]])} == {key_text}]")
+            lines.append("    " * depth + f"for f{i} in facts:")
+        else:
+            lines.append("    " * depth + f"for f{i} in lookup({pattern!r}, {key_text}):")
+        depth += 1
+        for position, arg in enumerate(atom.args):
+            if not _is_variable(arg) or position in pattern[2]:
+                continue
+            if arg in names:  # the same new variable twice in this premise
+                lines.append("    " * depth + f"if f{i}[{position}] != {names[arg]}: continue")
+            else:
+                names[arg] = f"v{len(names)}"
+                lines.append("    " * depth + f"{names[arg]} = f{i}[{position}]")
+        emit_ready_checks("continue")
+    conclusions = _tuple([f"({h.predicate!r}, {args(h)})" for h in rule.then])
+    premises = _tuple([f"({a.predicate!r}, f{i})" for i, a in enumerate(positives)])
+    bindings = _tuple([f"({v!r}, {names[v]})" for v in sorted(names)])
+    absent = _tuple([f"({a.predicate!r}, {args(a)})" for a in checks if a.negated])
+    lines.append("    " * depth + f"found.append(({conclusions}, {premises}, {bindings}, {absent}))")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Program:
+    """Rules compiled for evaluation: strata, and per rule a full plan and one plan per positive premise."""
+
+    strata: tuple[tuple[Rule, ...], ...]
+    full: dict[str, _Plan]
+    from_premise: dict[str, tuple[_Plan, ...]]
+    patterns: dict[str, tuple[Pattern, ...]]  # per predicate, every look-up its facts must be indexed for
+
+
+def _compile(rules: tuple[Rule, ...], estimate: Callable[[Pattern, tuple], float]) -> _Program:
+    full: dict[str, _Plan] = {}
+    from_premise: dict[str, tuple[_Plan, ...]] = {}
+    for rule in rules:
+        full[rule.id] = _plan(rule, estimate)
+        from_premise[rule.id] = tuple(_plan(rule, estimate, first=i) for i in range(len(full[rule.id].order)))
+    patterns: dict[str, set[Pattern]] = {}
+    for plan in (*full.values(), *(p for plans in from_premise.values() for p in plans)):
+        for pattern in plan.lookups:
+            patterns.setdefault(pattern[0], set()).add(pattern)
+    return _Program(tuple(tuple(s) for s in stratify(rules)), full, from_premise,
+                    {p: tuple(sorted(ps)) for p, ps in patterns.items()})
 
 
 class _Index:
-    """Facts by predicate, and by (predicate, argument position, value) for bound lookups.
+    """Facts by predicate, and hash tables to look them up by given argument positions.
 
-    `layer()` gives a copy that shares the lists until it adds to them, so the
-    index of the knowledge graph's facts is built once and each run adds its own.
+    Built once for the facts many runs share (the knowledge graph's); a table is
+    made the first time a plan needs it, and compiled programs are kept here,
+    their join orders chosen for these facts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, facts: Iterable[Fact] = ()) -> None:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
-        self.by_argument: dict[tuple[str, int, Value], list[tuple[Value, ...]]] = {}
-        self._owned: set = set()
+        self.tables: dict[Pattern, dict[tuple[Value, ...], list[tuple[Value, ...]]]] = {}
+        self.programs: dict[tuple[Rule, ...], _Program] = {}
+        for pred, args in facts:
+            self.by_predicate.setdefault(pred, []).append(args)
 
-    def layer(self) -> "_Index":
-        copy = _Index()
-        copy.by_predicate = dict(self.by_predicate)
-        copy.by_argument = dict(self.by_argument)
-        return copy
+    def program(self, rules: tuple[Rule, ...]) -> _Program:
+        program = self.programs.get(rules)
+        if program is None:
+            program = _compile(rules, self.estimate)
+            for patterns in program.patterns.values():
+                for pattern in patterns:
+                    self.table(pattern)
+            self.programs[rules] = program
+        return program
 
-    def _append(self, table: dict, key, args: tuple[Value, ...]) -> None:
-        if key not in self._owned:
-            table[key] = list(table.get(key, ()))
-            self._owned.add(key)
-        table[key].append(args)
+    def estimate(self, pattern: Pattern, constants: tuple[Value | None, ...]) -> float:
+        """How many facts a look-up by `pattern` gives: exact when every key value is a
+        constant, else the average; a predicate these facts lack is guessed small."""
+        if pattern[0] not in self.by_predicate:
+            return RUN_FACTS_GUESS * 0.25 ** len(pattern[2])
+        table = self.table(pattern)
+        if None not in constants:
+            return len(table.get(constants, EMPTY))
+        return sum(map(len, table.values())) / max(1, len(table))
 
-    def add(self, predicate: str, args: tuple[Value, ...]) -> None:
-        self._append(self.by_predicate, predicate, args)
-        for i, value in enumerate(args):
-            self._append(self.by_argument, (predicate, i, value), args)
-
-    def candidates(self, atom: Atom, binding: dict[str, Value]) -> list[tuple[Value, ...]]:
-        """The facts that can match `atom` under `binding`: the shortest list among its bound arguments."""
-        best = self.by_predicate.get(atom.predicate, [])
-        for i, arg in enumerate(atom.args):
-            if isinstance(arg, str) and arg.startswith("?"):
-                if arg not in binding:
-                    continue
-                arg = binding[arg]
-            elif arg == "_":
-                continue
-            found = self.by_argument.get((atom.predicate, i, arg), [])
-            if len(found) < len(best):
-                best = found
-        return best
-
-
-def _solutions(rule: Rule, index: _Index) -> Iterator[tuple[dict[str, Value], tuple[Fact, ...], tuple[Fact, ...]]]:
-    """Every binding of the rule's premises against the facts, with the facts it matched
-    and the negated premises that held."""
-    positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
-    checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
-
-    def extend(i: int, binding: dict[str, Value], used: tuple[Fact, ...]):
-        if i == len(positives):
-            yield binding, used
-            return
-        atom = positives[i]
-        for args in index.candidates(atom, binding):
-            b = _match(atom, args, binding)
-            if b is not None:
-                yield from extend(i + 1, b, used + ((atom.predicate, args),))
-
-    for binding, used in extend(0, {}, ()):
-        ok = True
-        absent: list[Fact] = []
-        for atom in checks:
-            args = _substitute(atom, binding)
-            if atom.predicate in BUILTINS:
-                try:
-                    ok = BUILTINS[atom.predicate](*args)
-                except TypeError:  # comparing a word with a number
-                    ok = False
-            else:
-                pattern = Atom(atom.predicate, args)
-                ok = not any(_match(pattern, have, {}) is not None for have in index.candidates(pattern, {}))
-                absent.append((atom.predicate, args))
-            if not ok:
-                break
-        if ok:
-            yield binding, used, tuple(absent)
+    def table(self, pattern: Pattern) -> dict[tuple[Value, ...], list[tuple[Value, ...]]]:
+        found = self.tables.get(pattern)
+        if found is None:
+            pred, arity, positions = pattern
+            found = {}
+            for args in self.by_predicate.get(pred, EMPTY):
+                if len(args) == arity:
+                    found.setdefault(tuple(args[i] for i in positions), []).append(args)
+            self.tables[pattern] = found
+        return found
 
 
-@functools.cache
-def _strata(rules: tuple[Rule, ...]) -> tuple[tuple[Rule, ...], ...]:
-    return tuple(tuple(s) for s in stratify(rules))
+class _RunFacts:
+    """The facts one run adds over a shared index, in tables for every pattern of its program."""
+
+    def __init__(self, shared: _Index, program: _Program) -> None:
+        self.patterns = program.patterns
+        self.shared = shared.tables
+        self.tables: dict[Pattern, dict[tuple[Value, ...], list[tuple[Value, ...]]]] = {
+            pattern: {} for patterns in program.patterns.values() for pattern in patterns}
+
+    def add(self, pred: str, args: tuple[Value, ...]) -> None:
+        for pattern in self.patterns.get(pred, EMPTY):
+            if pattern[1] == len(args):
+                self.tables[pattern].setdefault(tuple([args[i] for i in pattern[2]]), []).append(args)
+
+    def lookup(self, pattern: Pattern, key: tuple[Value, ...]) -> Sequence[tuple[Value, ...]]:
+        mine = self.tables[pattern].get(key)
+        theirs = self.shared[pattern].get(key, EMPTY)
+        if mine is None:
+            return theirs
+        return theirs + mine if theirs else mine
 
 
 def rules_for(predicates: Iterable[str], rules: tuple[Rule, ...] | None = None) -> tuple[Rule, ...]:
@@ -347,58 +470,51 @@ def rules_for(predicates: Iterable[str], rules: tuple[Rule, ...] | None = None) 
     return tuple(r for r in rules if r.id in chosen)
 
 
-def _indexed(facts: Iterable[Fact]) -> _Index:
-    index = _Index()
-    for pred, args in facts:
-        index.add(pred, args)
-    index._owned = set()  # layers copy before they add
-    return index
-
-
 def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
         shared: tuple[dict[Fact, Source], _Index] | None = None) -> Result:
     """Run the rules over the base facts to a fixpoint, recording every derivation.
 
     `shared` is a set of facts (with its index, from `share()`) that many runs
     start from, such as the knowledge graph's; `base` then holds only the rest.
-    A rule is tried again in a pass only if one of its premises gained facts in
-    the pass before (a negated premise is complete within its stratum).
     """
-    if shared is not None:
-        shared_facts, shared_index = shared
-        result = Result(set(shared_facts) | set(base), {**shared_facts, **base})
-        index = shared_index.layer()
-        for pred, args in base:
-            if (pred, args) not in shared_facts:
-                index.add(pred, args)
-    else:
-        result = Result(set(base), dict(base))
-        index = _indexed(result.facts).layer()
+    rules = load_rules() if rules is None else tuple(rules)
+    shared_facts, shared_index = share(base) if shared is None else shared
+    program = shared_index.program(rules)
+    own = _RunFacts(shared_index, program)
+    result = Result(set(shared_facts) | set(base), {**shared_facts, **base})
+    for pred, args in base:
+        if (pred, args) not in shared_facts:
+            own.add(pred, args)
+    facts, derivations, lookup = result.facts, result.derivations, own.lookup
     seen: set[tuple[str, Fact, tuple[Fact, ...]]] = set()
-    strata = _strata(load_rules() if rules is None else tuple(rules))
-    for stratum in strata:
-        changed: set[str] | None = None  # None: the first pass tries every rule
+    for stratum in program.strata:
+        added: dict[str, list[tuple[Value, ...]]] | None = None  # None: the first pass tries every rule in full
         for _ in range(PASS_LIMIT):
             new: list[Fact] = []
             for rule in stratum:
-                if changed is not None and not any(a.predicate in changed for a in rule.when if not a.negated):
-                    continue
-                for binding, used, absent in _solutions(rule, index):
-                    for head in rule.then:
-                        fact = (head.predicate, _substitute(head, binding))
-                        key = (rule.id, fact, used)
-                        if key not in seen:
-                            seen.add(key)
-                            result.derivations.setdefault(fact, []).append(
-                                Derivation(rule, fact, used, tuple(sorted(binding.items())), absent))
-                        if fact not in result.facts:
-                            result.facts.add(fact)
-                            new.append(fact)
+                if added is None:
+                    runs = [(program.full[rule.id], None)]
+                else:
+                    runs = [(plan, added[plan.first[0]]) for plan in program.from_premise[rule.id]
+                            if plan.first[0] in added]
+                for plan, start in runs:
+                    found: list = []
+                    plan.solve(lookup, start, found)
+                    for conclusions, used, bindings, absent in found:
+                        for fact in conclusions:
+                            key = (rule.id, fact, used)
+                            if key not in seen:
+                                seen.add(key)
+                                derivations.setdefault(fact, []).append(Derivation(rule, fact, used, bindings, absent))
+                            if fact not in facts:
+                                facts.add(fact)
+                                new.append(fact)
             if not new:
                 break
+            added = {}
             for pred, args in new:
-                index.add(pred, args)
-            changed = {pred for pred, _ in new}
+                own.add(pred, args)
+                added.setdefault(pred, []).append(args)
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {PASS_LIMIT} passes")
     return result
@@ -406,7 +522,7 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
 
 def share(facts: dict[Fact, Source]) -> tuple[dict[Fact, Source], _Index]:
     """Index a set of facts once, for `run(..., shared=...)`."""
-    return facts, _indexed(facts)
+    return facts, _Index(facts)
 
 
 def fact_text(fact: Fact) -> str:
