@@ -25,6 +25,8 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from hemkg.diskcache import disk_cached
 from hemkg.store import package_files
@@ -89,8 +91,7 @@ class Source:
     label: str = ""
 
 
-@dataclass(frozen=True)
-class Derivation:
+class Derivation(NamedTuple):  # a named tuple: a consultation makes hundreds, and it builds ~5x faster
     rule: Rule
     conclusion: Fact
     premises: tuple[Fact, ...]
@@ -100,16 +101,23 @@ class Derivation:
 
 @dataclass
 class Result:
-    """Facts after the fixpoint, with how each was obtained."""
+    """Facts after the fixpoint, with how each was obtained. Read it; do not add to it."""
 
     facts: set[Fact]
     sources: dict[Fact, Source]
     derivations: dict[Fact, list[Derivation]] = field(default_factory=dict)
+    # the facts' arguments by predicate, in disjoint parts (shared, the run's own), for query()
+    by_predicate: tuple[dict[str, list[tuple[Value, ...]]], ...] = field(default=(), repr=False, compare=False)
 
     def query(self, predicate: str, *pattern: Value | None) -> list[tuple[Value, ...]]:
         """Arguments of facts with `predicate` matching `pattern` (None matches anything), sorted."""
+        if not self.by_predicate:
+            grouped: dict[str, list[tuple[Value, ...]]] = {}
+            for pred, args in self.facts:
+                grouped.setdefault(pred, []).append(args)
+            self.by_predicate = (grouped,)
         return sorted(
-            (args for p, args in self.facts if p == predicate and len(args) >= len(pattern)
+            (args for part in self.by_predicate for args in part.get(predicate, EMPTY) if len(args) >= len(pattern)
              and all(want is None or want == got for want, got in zip(pattern, args))),
             key=lambda args: tuple(str(a) for a in args),
         )
@@ -238,7 +246,9 @@ def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
 # from the facts the last pass added, one plan per premise they can match.
 
 Pattern = tuple[str, int, tuple[int, ...]]  # (predicate, arity, argument positions looked up)
-Lookup = Callable[[Pattern, tuple[Value, ...]], Sequence[tuple[Value, ...]]]
+# A look-up key is the value at the one position looked up, or the tuple of the values at
+# several (none: ()), as operator.itemgetter gives it: facts are indexed without Python loops.
+Lookup = Callable[[Pattern, Any], Sequence[tuple[Value, ...]]]
 RUN_FACTS_GUESS = 4  # facts per predicate a run adds (the candidate's elements, statuses, roles, ...)
 EMPTY: tuple = ()
 
@@ -252,6 +262,14 @@ def _compare(name: str, *args: Value) -> bool:
         return BUILTINS[name](*args)
     except TypeError:  # comparing a word with a number, or a built-in given the wrong arguments
         return False
+
+
+def _key_getter(positions: tuple[int, ...]) -> Callable[[tuple[Value, ...]], Any]:
+    return itemgetter(*positions) if positions else lambda args: ()
+
+
+def _key_text(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"({', '.join(items)})" if len(items) > 1 else "()"
 
 
 def _pattern(atom: Atom, bound: set[str]) -> tuple[Pattern, tuple[Value, ...]]:
@@ -319,7 +337,7 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
             return f"not _compare({atom.predicate!r}, {', '.join(value(a) for a in atom.args)})"
         pattern, key = _pattern(atom, atom.variables)
         lookups.add(pattern)
-        return f"lookup({pattern!r}, {_tuple([value(k) for k in key])})"
+        return f"lookup({pattern!r}, {_key_text([value(k) for k in key])})"
 
     lines = ["def solve(lookup, start, found):"]
     depth = 1
@@ -336,10 +354,11 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
         atom = positives[i]
         pattern, key = _pattern(atom, set(names))
         lookups.add(pattern)
-        key_text = _tuple([value(k) for k in key])
+        key_text = _key_text([value(k) for k in key])
         if n == 0:
+            same_key = f" and {_key_text([f'f[{p}]' for p in pattern[2]])} == {key_text}" if pattern[2] else ""
             lines.append("    " * depth + f"facts = lookup({pattern!r}, {key_text}) if start is None else "
-                         f"[f for f in start if len(f) == {pattern[1]} and {_tuple([f'f[{p}]' for p in pattern[2]])} == {key_text}]")
+                         f"[f for f in start if len(f) == {pattern[1]}{same_key}]")
             lines.append("    " * depth + f"for f{i} in facts:")
         else:
             lines.append("    " * depth + f"for f{i} in lookup({pattern!r}, {key_text}):")
@@ -362,13 +381,21 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
 
 
 @dataclass(frozen=True)
+class _Stratum:
+    full: tuple[_Plan, ...]  # one per rule, in the rules' order: the first pass
+    # the later passes: per predicate, the plans that start from its new facts, with (rule, premise) to sort by
+    by_trigger: dict[str, tuple[tuple[tuple[int, int], _Plan], ...]]
+
+
+@dataclass(frozen=True)
 class _Program:
     """Rules compiled for evaluation: strata, and per rule a full plan and one plan per positive premise."""
 
-    strata: tuple[tuple[Rule, ...], ...]
+    strata: tuple[_Stratum, ...]
     full: dict[str, _Plan]
     from_premise: dict[str, tuple[_Plan, ...]]
-    patterns: dict[str, tuple[Pattern, ...]]  # per predicate, every look-up its facts must be indexed for
+    # per predicate, every look-up its facts must be indexed for: (pattern, arity, key getter)
+    indexers: dict[str, tuple[tuple[Pattern, int, Callable[[tuple[Value, ...]], Any]], ...]]
 
 
 def _compile(rules: tuple[Rule, ...], estimate: Callable[[Pattern, tuple], float]) -> _Program:
@@ -381,8 +408,15 @@ def _compile(rules: tuple[Rule, ...], estimate: Callable[[Pattern, tuple], float
     for plan in (*full.values(), *(p for plans in from_premise.values() for p in plans)):
         for pattern in plan.lookups:
             patterns.setdefault(pattern[0], set()).add(pattern)
-    return _Program(tuple(tuple(s) for s in stratify(rules)), full, from_premise,
-                    {p: tuple(sorted(ps)) for p, ps in patterns.items()})
+    strata = []
+    for group in stratify(rules):
+        by_trigger: dict[str, list] = {}
+        for position, rule in enumerate(group):
+            for premise, plan in enumerate(from_premise[rule.id]):
+                by_trigger.setdefault(plan.first[0], []).append(((position, premise), plan))
+        strata.append(_Stratum(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
+    indexers = {pred: tuple((p, p[1], _key_getter(p[2])) for p in sorted(ps)) for pred, ps in patterns.items()}
+    return _Program(tuple(strata), full, from_premise, indexers)
 
 
 class _Index:
@@ -397,17 +431,21 @@ class _Index:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
         self.tables: dict[Pattern, dict[tuple[Value, ...], list[tuple[Value, ...]]]] = {}
         self.programs: dict[tuple[Rule, ...], _Program] = {}
+        self._last: tuple = (None, None)
         for pred, args in facts:
             self.by_predicate.setdefault(pred, []).append(args)
 
     def program(self, rules: tuple[Rule, ...]) -> _Program:
+        if rules is self._last[0]:  # the usual case, and cheaper than hashing 78 rules
+            return self._last[1]
         program = self.programs.get(rules)
         if program is None:
             program = _compile(rules, self.estimate)
-            for patterns in program.patterns.values():
-                for pattern in patterns:
+            for indexers in program.indexers.values():
+                for pattern, _, _ in indexers:
                     self.table(pattern)
             self.programs[rules] = program
+        self._last = (rules, program)
         return program
 
     def estimate(self, pattern: Pattern, constants: tuple[Value | None, ...]) -> float:
@@ -417,17 +455,17 @@ class _Index:
             return RUN_FACTS_GUESS * 0.25 ** len(pattern[2])
         table = self.table(pattern)
         if None not in constants:
-            return len(table.get(constants, EMPTY))
+            return len(table.get(constants[0] if len(constants) == 1 else constants, EMPTY))
         return sum(map(len, table.values())) / max(1, len(table))
 
     def table(self, pattern: Pattern) -> dict[tuple[Value, ...], list[tuple[Value, ...]]]:
         found = self.tables.get(pattern)
         if found is None:
             pred, arity, positions = pattern
-            found = {}
+            found, key = {}, _key_getter(positions)
             for args in self.by_predicate.get(pred, EMPTY):
                 if len(args) == arity:
-                    found.setdefault(tuple(args[i] for i in positions), []).append(args)
+                    found.setdefault(key(args), []).append(args)
             self.tables[pattern] = found
         return found
 
@@ -436,17 +474,19 @@ class _RunFacts:
     """The facts one run adds over a shared index, in tables for every pattern of its program."""
 
     def __init__(self, shared: _Index, program: _Program) -> None:
-        self.patterns = program.patterns
+        self.indexers = program.indexers
         self.shared = shared.tables
-        self.tables: dict[Pattern, dict[tuple[Value, ...], list[tuple[Value, ...]]]] = {
-            pattern: {} for patterns in program.patterns.values() for pattern in patterns}
+        self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
+        self.tables: dict[Pattern, dict[Any, list[tuple[Value, ...]]]] = {
+            pattern: {} for indexers in program.indexers.values() for pattern, _, _ in indexers}
 
     def add(self, pred: str, args: tuple[Value, ...]) -> None:
-        for pattern in self.patterns.get(pred, EMPTY):
-            if pattern[1] == len(args):
-                self.tables[pattern].setdefault(tuple([args[i] for i in pattern[2]]), []).append(args)
+        self.by_predicate.setdefault(pred, []).append(args)
+        for pattern, arity, key in self.indexers.get(pred, EMPTY):
+            if arity == len(args):
+                self.tables[pattern].setdefault(key(args), []).append(args)
 
-    def lookup(self, pattern: Pattern, key: tuple[Value, ...]) -> Sequence[tuple[Value, ...]]:
+    def lookup(self, pattern: Pattern, key: Any) -> Sequence[tuple[Value, ...]]:
         mine = self.tables[pattern].get(key)
         theirs = self.shared[pattern].get(key, EMPTY)
         if mine is None:
@@ -481,34 +521,37 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     shared_facts, shared_index = share(base) if shared is None else shared
     program = shared_index.program(rules)
     own = _RunFacts(shared_index, program)
-    result = Result(set(shared_facts) | set(base), {**shared_facts, **base})
+    result = Result(set(shared_facts) | set(base), {**shared_facts, **base},
+                    by_predicate=(shared_index.by_predicate, own.by_predicate))
     for pred, args in base:
         if (pred, args) not in shared_facts:
             own.add(pred, args)
     facts, derivations, lookup = result.facts, result.derivations, own.lookup
+    new_derivation = tuple.__new__  # Derivation(...) less its Python-level __new__: hundreds per run
     seen: set[tuple[str, Fact, tuple[Fact, ...]]] = set()
     for stratum in program.strata:
         added: dict[str, list[tuple[Value, ...]]] | None = None  # None: the first pass tries every rule in full
         for _ in range(PASS_LIMIT):
             new: list[Fact] = []
-            for rule in stratum:
-                if added is None:
-                    runs = [(program.full[rule.id], None)]
-                else:
-                    runs = [(plan, added[plan.first[0]]) for plan in program.from_premise[rule.id]
-                            if plan.first[0] in added]
-                for plan, start in runs:
-                    found: list = []
-                    plan.solve(lookup, start, found)
-                    for conclusions, used, bindings, absent in found:
-                        for fact in conclusions:
-                            key = (rule.id, fact, used)
-                            if key not in seen:
-                                seen.add(key)
-                                derivations.setdefault(fact, []).append(Derivation(rule, fact, used, bindings, absent))
-                            if fact not in facts:
-                                facts.add(fact)
-                                new.append(fact)
+            if added is None:
+                runs = stratum.full
+            else:
+                runs = [plan for _, plan in sorted((entry for pred in added for entry in stratum.by_trigger.get(pred, EMPTY)),
+                                                   key=lambda entry: entry[0])]
+            for plan in runs:
+                rule = plan.rule
+                found: list = []
+                plan.solve(lookup, None if added is None else added[plan.first[0]], found)
+                for conclusions, used, bindings, absent in found:
+                    for fact in conclusions:
+                        key = (rule.id, fact, used)
+                        if key not in seen:
+                            seen.add(key)
+                            derivations.setdefault(fact, []).append(
+                                new_derivation(Derivation, (rule, fact, used, bindings, absent)))
+                        if fact not in facts:
+                            facts.add(fact)
+                            new.append(fact)
             if not new:
                 break
             added = {}
