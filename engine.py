@@ -25,6 +25,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -242,13 +243,16 @@ def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
 # argument positions; each negated or built-in premise is checked as soon as its
 # variables are bound. A plan becomes a small Python function of nested loops,
 # generated from the rule (its text is kept: `print(plan.source)`).
+# Facts shared by many runs (the knowledge graph's) sit in tables built once; a
+# run's own facts in tables of its own. A look-up goes straight to the one that
+# can hold its predicate, and merges the two only for a predicate in both.
 # Evaluation is semi-naive: after a stratum's first pass, a rule runs again only
 # from the facts the last pass added, one plan per premise they can match.
 
 Pattern = tuple[str, int, tuple[int, ...]]  # (predicate, arity, argument positions looked up)
 # A look-up key is the value at the one position looked up, or the tuple of the values at
 # several (none: ()), as operator.itemgetter gives it: facts are indexed without Python loops.
-Lookup = Callable[[Pattern, Any], Sequence[tuple[Value, ...]]]
+Table = dict[Any, list[tuple[Value, ...]]]
 RUN_FACTS_GUESS = 4  # facts per predicate a run adds (the candidate's elements, statuses, roles, ...)
 EMPTY: tuple = ()
 
@@ -272,6 +276,10 @@ def _key_text(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"({', '.join(items)})" if len(items) > 1 else "()"
 
 
+def _tuple(items: list[str]) -> str:
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 def _pattern(atom: Atom, bound: set[str]) -> tuple[Pattern, tuple[Value, ...]]:
     """The look-up for `atom` once `bound` variables are known: its pattern, and the key
     (constants as they are, variables by name)."""
@@ -279,17 +287,35 @@ def _pattern(atom: Atom, bound: set[str]) -> tuple[Pattern, tuple[Value, ...]]:
     return (atom.predicate, len(atom.args), tuple(positions)), tuple(atom.args[i] for i in positions)
 
 
+class _Slots:
+    """Numbers the look-ups of a program and writes each as an expression on the table that
+    holds its predicate's facts: S (shared), O (the run's own), or both through `lookup`."""
+
+    def __init__(self, shared: frozenset[str], mixed: frozenset[str]) -> None:
+        self.shared, self.mixed = shared, mixed
+        self.patterns: list[Pattern] = []
+        self.number: dict[Pattern, int] = {}
+
+    def expression(self, pattern: Pattern, key_text: str) -> str:
+        if pattern not in self.number:
+            self.number[pattern] = len(self.patterns)
+            self.patterns.append(pattern)
+        slot, pred = self.number[pattern], pattern[0]
+        if pred in self.mixed:
+            return f"lookup({slot}, {key_text})"
+        return f"{'S' if pred in self.shared else 'O'}[{slot}].get({key_text}, ())"
+
+
 @dataclass(frozen=True)
 class _Plan:
     rule: Rule
     order: tuple[int, ...]  # the positive premises (by position among them) in the order they are matched
     first: Pattern | None  # the first premise's look-up (None: the rule has no positive premise)
-    lookups: frozenset[Pattern]  # every look-up the plan makes
-    source: str  # the generated function `solve(lookup, start, found)`
-    solve: Callable[[Lookup, list | None, list], None] = field(compare=False, repr=False)
+    source: str  # the generated function `solve(S, O, lookup, start, seen, derivations, facts, new)`
+    solve: Callable[..., None] = field(compare=False, repr=False)
 
 
-def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], first: int | None = None) -> _Plan:
+def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None) -> _Plan:
     """Order the positive premises greedily, the look-up expected to give fewest facts first,
     and generate the function that matches them. With `first`, that premise comes first:
     it will range over the facts a pass added (`start`)."""
@@ -307,22 +333,21 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], first: int | 
         todo.remove(i)
         order.append(i)
         bound |= positives[i].variables
-    lookups: set[Pattern] = set()
-    source = _source(rule, positives, order, lookups)
-    namespace = {"_compare": _compare}
+    source = _source(rule, positives, order, slots)
+    namespace = {"_compare": _compare, "RULE": rule, "DERIVATION": Derivation, "NEW": tuple.__new__}
     exec(compile(source, f"<rule {rule.id}>", "exec"), namespace)  # noqa: S102 - code generated from parsed atoms
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
-    return _Plan(rule, tuple(order), first_pattern, frozenset(lookups), source, namespace["solve"])
+    return _Plan(rule, tuple(order), first_pattern, source, namespace["solve"])
 
 
-def _tuple(items: list[str]) -> str:
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) -> str:
+    """Python source of `solve(S, O, lookup, start, seen, derivations, facts, new)`.
 
-
-def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pattern]) -> str:
-    """Python source of `solve(lookup, start, found)`: appends (conclusions, premise facts in the
-    rule's order, bindings sorted by name, negated premises as checked) for every binding.
-    Adds each look-up it makes to `lookups`."""
+    For every binding it records a Derivation (rule, conclusion, premise facts in the rule's
+    order, bindings sorted by name, negated premises as checked) of each conclusion, and
+    adds conclusions not yet in `facts` to it and to `new`. `seen`, when given, holds the
+    premise facts of bindings found already: several plans of one rule can meet the same
+    binding when it uses more than one fact from `start`."""
     names: dict[str, str] = {}  # variable -> local name
     checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
 
@@ -336,32 +361,30 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
         if atom.predicate in BUILTINS:
             return f"not _compare({atom.predicate!r}, {', '.join(value(a) for a in atom.args)})"
         pattern, key = _pattern(atom, atom.variables)
-        lookups.add(pattern)
-        return f"lookup({pattern!r}, {_key_text([value(k) for k in key])})"
+        return slots.expression(pattern, _key_text([value(k) for k in key]))
 
-    lines = ["def solve(lookup, start, found):"]
+    lines = [f"def solve(S, O, lookup, start, seen, derivations, facts, new):  # rule {rule.id}"]
     depth = 1
     pending = list(checks)
 
     def emit_ready_checks(exit_word: str) -> None:
         for atom in list(pending):
             if atom.variables <= names.keys():
-                lines.append("    " * depth + f"if {fails(atom)}: {exit_word}")
+                lines.append("    " * depth + f"if {fails(atom)}: {exit_word}  # {atom}")
                 pending.remove(atom)
 
     emit_ready_checks("return")
     for n, i in enumerate(order):
         atom = positives[i]
         pattern, key = _pattern(atom, set(names))
-        lookups.add(pattern)
-        key_text = _key_text([value(k) for k in key])
+        found = slots.expression(pattern, _key_text([value(k) for k in key]))
         if n == 0:
-            same_key = f" and {_key_text([f'f[{p}]' for p in pattern[2]])} == {key_text}" if pattern[2] else ""
-            lines.append("    " * depth + f"facts = lookup({pattern!r}, {key_text}) if start is None else "
+            same_key = f" and {_key_text([f'f[{p}]' for p in pattern[2]])} == {_key_text([value(k) for k in key])}" \
+                if pattern[2] else ""
+            lines.append("    " * depth + f"matches = {found} if start is None else "
                          f"[f for f in start if len(f) == {pattern[1]}{same_key}]")
-            lines.append("    " * depth + f"for f{i} in facts:")
-        else:
-            lines.append("    " * depth + f"for f{i} in lookup({pattern!r}, {key_text}):")
+            found = "matches"
+        lines.append("    " * depth + f"for f{i} in {found}:  # {atom}")
         depth += 1
         for position, arg in enumerate(atom.args):
             if not _is_variable(arg) or position in pattern[2]:
@@ -372,11 +395,23 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
                 names[arg] = f"v{len(names)}"
                 lines.append("    " * depth + f"{names[arg]} = f{i}[{position}]")
         emit_ready_checks("continue")
-    conclusions = _tuple([f"({h.predicate!r}, {args(h)})" for h in rule.then])
-    premises = _tuple([f"({a.predicate!r}, f{i})" for i, a in enumerate(positives)])
-    bindings = _tuple([f"({v!r}, {names[v]})" for v in sorted(names)])
-    absent = _tuple([f"({a.predicate!r}, {args(a)})" for a in checks if a.negated])
-    lines.append("    " * depth + f"found.append(({conclusions}, {premises}, {bindings}, {absent}))")
+    indent = "    " * depth
+    lines.append(indent + f"used = {_tuple([f'({a.predicate!r}, f{i})' for i, a in enumerate(positives)])}")
+    if order:
+        lines += [indent + "if seen is not None:",
+                  indent + "    if used in seen: continue",
+                  indent + "    seen.add(used)"]
+    lines.append(indent + f"bindings = {_tuple([f'({v!r}, {names[v]})' for v in sorted(names)])}")
+    lines.append(indent + f"absent = {_tuple([f'({a.predicate!r}, {args(a)})' for a in checks if a.negated])}")
+    for head in rule.then:
+        lines += [indent + f"fact = ({head.predicate!r}, {args(head)})",
+                  indent + "derivation = NEW(DERIVATION, (RULE, fact, used, bindings, absent))",
+                  indent + "recorded = derivations.get(fact)",
+                  indent + "if recorded is None: derivations[fact] = [derivation]",
+                  indent + "else: recorded.append(derivation)",
+                  indent + "if fact not in facts:",
+                  indent + "    facts.add(fact)",
+                  indent + "    new.append(fact)"]
     return "\n".join(lines) + "\n"
 
 
@@ -384,69 +419,91 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], lookups: set[Pa
 class _Stratum:
     full: tuple[_Plan, ...]  # one per rule, in the rules' order: the first pass
     # the later passes: per predicate, the plans that start from its new facts, with (rule, premise) to sort by
-    by_trigger: dict[str, tuple[tuple[tuple[int, int], _Plan], ...]]
+    by_trigger: dict[str, tuple[tuple[int, int, _Plan], ...]]
 
 
 @dataclass(frozen=True)
 class _Program:
-    """Rules compiled for evaluation: strata, and per rule a full plan and one plan per positive premise."""
+    """Rules compiled for evaluation over one shared index: strata, and per rule a full plan
+    and one plan per positive premise."""
 
     strata: tuple[_Stratum, ...]
     full: dict[str, _Plan]
     from_premise: dict[str, tuple[_Plan, ...]]
-    # per predicate, every look-up its facts must be indexed for: (pattern, arity, key getter)
-    indexers: dict[str, tuple[tuple[Pattern, int, Callable[[tuple[Value, ...]], Any]], ...]]
+    shared_tables: tuple[Table, ...]  # by slot (empty for a predicate the shared facts lack)
+    indexers: dict[str, tuple[tuple[int, int, Callable[[tuple[Value, ...]], Any]], ...]]  # pred -> (slot, arity, key)
 
 
-def _compile(rules: tuple[Rule, ...], estimate: Callable[[Pattern, tuple], float]) -> _Program:
-    full: dict[str, _Plan] = {}
-    from_premise: dict[str, tuple[_Plan, ...]] = {}
-    for rule in rules:
-        full[rule.id] = _plan(rule, estimate)
-        from_premise[rule.id] = tuple(_plan(rule, estimate, first=i) for i in range(len(full[rule.id].order)))
-    patterns: dict[str, set[Pattern]] = {}
-    for plan in (*full.values(), *(p for plans in from_premise.values() for p in plans)):
-        for pattern in plan.lookups:
-            patterns.setdefault(pattern[0], set()).add(pattern)
-    strata = []
-    for group in stratify(rules):
-        by_trigger: dict[str, list] = {}
-        for position, rule in enumerate(group):
-            for premise, plan in enumerate(from_premise[rule.id]):
-                by_trigger.setdefault(plan.first[0], []).append(((position, premise), plan))
-        strata.append(_Stratum(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
-    indexers = {pred: tuple((p, p[1], _key_getter(p[2])) for p in sorted(ps)) for pred, ps in patterns.items()}
-    return _Program(tuple(strata), full, from_premise, indexers)
+@dataclass(frozen=True)
+class _RunFacts:
+    """The facts one run adds, by predicate and in a table per slot of its program."""
+
+    program: _Program
+    tables: list[Table]
+    by_predicate: dict[str, list[tuple[Value, ...]]] = field(default_factory=dict)
+
+    def add(self, pred: str, args: tuple[Value, ...]) -> None:
+        self.by_predicate.setdefault(pred, []).append(args)
+        for slot, arity, key in self.program.indexers.get(pred, EMPTY):
+            if arity == len(args):
+                self.tables[slot].setdefault(key(args), []).append(args)
+
+    def lookup(self, slot: int, key: Any) -> Sequence[tuple[Value, ...]]:
+        """Both tables, for a predicate with shared facts that runs add to."""
+        mine = self.tables[slot].get(key)
+        theirs = self.program.shared_tables[slot].get(key, EMPTY)
+        if mine is None:
+            return theirs
+        return theirs + mine if theirs else mine
 
 
 class _Index:
     """Facts by predicate, and hash tables to look them up by given argument positions.
 
-    Built once for the facts many runs share (the knowledge graph's); a table is
-    made the first time a plan needs it, and compiled programs are kept here,
-    their join orders chosen for these facts.
+    Built once for the facts many runs share (the knowledge graph's); it keeps the
+    programs compiled over it, their join orders chosen for these facts.
     """
 
     def __init__(self, facts: Iterable[Fact] = ()) -> None:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
-        self.tables: dict[Pattern, dict[tuple[Value, ...], list[tuple[Value, ...]]]] = {}
-        self.programs: dict[tuple[Rule, ...], _Program] = {}
-        self._last: tuple = (None, None)
+        self.tables: dict[Pattern, Table] = {}
+        self.programs: dict[tuple[tuple[Rule, ...], frozenset[str]], _Program] = {}
+        self._last: tuple = (None, None, None)
         for pred, args in facts:
             self.by_predicate.setdefault(pred, []).append(args)
 
-    def program(self, rules: tuple[Rule, ...]) -> _Program:
-        if rules is self._last[0]:  # the usual case, and cheaper than hashing 78 rules
-            return self._last[1]
-        program = self.programs.get(rules)
+    def program(self, rules: tuple[Rule, ...], added: frozenset[str] = frozenset()) -> _Program:
+        """`rules` compiled over these facts, for runs that add facts of the shared predicates `added`."""
+        if rules is self._last[0] and added == self._last[1]:  # the usual case, cheaper than hashing every rule
+            return self._last[2]
+        program = self.programs.get((rules, added))
         if program is None:
-            program = _compile(rules, self.estimate)
-            for indexers in program.indexers.values():
-                for pattern, _, _ in indexers:
-                    self.table(pattern)
-            self.programs[rules] = program
-        self._last = (rules, program)
+            program = self.programs[(rules, added)] = self._compile(rules, added)
+        self._last = (rules, added, program)
         return program
+
+    def _compile(self, rules: tuple[Rule, ...], added: frozenset[str]) -> _Program:
+        shared = frozenset(self.by_predicate)
+        derived = {h.predicate for r in rules for h in r.then}
+        slots = _Slots(shared, frozenset(shared & (derived | added)))
+        full: dict[str, _Plan] = {}
+        from_premise: dict[str, tuple[_Plan, ...]] = {}
+        for rule in rules:
+            full[rule.id] = _plan(rule, self.estimate, slots)
+            from_premise[rule.id] = tuple(_plan(rule, self.estimate, slots, first=i)
+                                          for i in range(len(full[rule.id].order)))
+        strata = []
+        for group in stratify(rules):
+            by_trigger: dict[str, list] = {}
+            for position, rule in enumerate(group):
+                for premise, plan in enumerate(from_premise[rule.id]):
+                    by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
+            strata.append(_Stratum(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
+        indexers: dict[str, list] = {}
+        for slot, pattern in enumerate(slots.patterns):
+            indexers.setdefault(pattern[0], []).append((slot, pattern[1], _key_getter(pattern[2])))
+        return _Program(tuple(strata), full, from_premise, tuple(self.table(p) for p in slots.patterns),
+                        {pred: tuple(v) for pred, v in indexers.items()})
 
     def estimate(self, pattern: Pattern, constants: tuple[Value | None, ...]) -> float:
         """How many facts a look-up by `pattern` gives: exact when every key value is a
@@ -458,7 +515,7 @@ class _Index:
             return len(table.get(constants[0] if len(constants) == 1 else constants, EMPTY))
         return sum(map(len, table.values())) / max(1, len(table))
 
-    def table(self, pattern: Pattern) -> dict[tuple[Value, ...], list[tuple[Value, ...]]]:
+    def table(self, pattern: Pattern) -> Table:
         found = self.tables.get(pattern)
         if found is None:
             pred, arity, positions = pattern
@@ -468,30 +525,6 @@ class _Index:
                     found.setdefault(key(args), []).append(args)
             self.tables[pattern] = found
         return found
-
-
-class _RunFacts:
-    """The facts one run adds over a shared index, in tables for every pattern of its program."""
-
-    def __init__(self, shared: _Index, program: _Program) -> None:
-        self.indexers = program.indexers
-        self.shared = shared.tables
-        self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
-        self.tables: dict[Pattern, dict[Any, list[tuple[Value, ...]]]] = {
-            pattern: {} for indexers in program.indexers.values() for pattern, _, _ in indexers}
-
-    def add(self, pred: str, args: tuple[Value, ...]) -> None:
-        self.by_predicate.setdefault(pred, []).append(args)
-        for pattern, arity, key in self.indexers.get(pred, EMPTY):
-            if arity == len(args):
-                self.tables[pattern].setdefault(key(args), []).append(args)
-
-    def lookup(self, pattern: Pattern, key: Any) -> Sequence[tuple[Value, ...]]:
-        mine = self.tables[pattern].get(key)
-        theirs = self.shared[pattern].get(key, EMPTY)
-        if mine is None:
-            return theirs
-        return theirs + mine if theirs else mine
 
 
 def rules_for(predicates: Iterable[str], rules: tuple[Rule, ...] | None = None) -> tuple[Rule, ...]:
@@ -519,45 +552,32 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     """
     rules = load_rules() if rules is None else tuple(rules)
     shared_facts, shared_index = share(base) if shared is None else shared
-    program = shared_index.program(rules)
-    own = _RunFacts(shared_index, program)
+    own_base = [fact for fact in base if fact not in shared_facts]
+    program = shared_index.program(rules, frozenset(p for p, _ in own_base if p in shared_index.by_predicate))
+    own = _RunFacts(program, [{} for _ in program.shared_tables])
+    for pred, args in own_base:
+        own.add(pred, args)
     result = Result(set(shared_facts) | set(base), {**shared_facts, **base},
                     by_predicate=(shared_index.by_predicate, own.by_predicate))
-    for pred, args in base:
-        if (pred, args) not in shared_facts:
-            own.add(pred, args)
-    facts, derivations, lookup = result.facts, result.derivations, own.lookup
-    new_derivation = tuple.__new__  # Derivation(...) less its Python-level __new__: hundreds per run
-    seen: set[tuple[str, Fact, tuple[Fact, ...]]] = set()
+    tables = (program.shared_tables, own.tables, own.lookup)
     for stratum in program.strata:
-        added: dict[str, list[tuple[Value, ...]]] | None = None  # None: the first pass tries every rule in full
+        new: list[Fact] = []
+        for plan in stratum.full:
+            plan.solve(*tables, None, None, result.derivations, result.facts, new)
         for _ in range(PASS_LIMIT):
-            new: list[Fact] = []
-            if added is None:
-                runs = stratum.full
-            else:
-                runs = [plan for _, plan in sorted((entry for pred in added for entry in stratum.by_trigger.get(pred, EMPTY)),
-                                                   key=lambda entry: entry[0])]
-            for plan in runs:
-                rule = plan.rule
-                found: list = []
-                plan.solve(lookup, None if added is None else added[plan.first[0]], found)
-                for conclusions, used, bindings, absent in found:
-                    for fact in conclusions:
-                        key = (rule.id, fact, used)
-                        if key not in seen:
-                            seen.add(key)
-                            derivations.setdefault(fact, []).append(
-                                new_derivation(Derivation, (rule, fact, used, bindings, absent)))
-                        if fact not in facts:
-                            facts.add(fact)
-                            new.append(fact)
             if not new:
                 break
-            added = {}
+            added: dict[str, list[tuple[Value, ...]]] = {}
             for pred, args in new:
                 own.add(pred, args)
                 added.setdefault(pred, []).append(args)
+            triggered = sorted(entry for pred in added for entry in stratum.by_trigger.get(pred, EMPTY))
+            new = []
+            for _, entries in groupby(triggered, key=itemgetter(0)):  # by rule
+                plans = [plan for _, _, plan in entries]
+                seen = set() if len(plans) > 1 else None
+                for plan in plans:
+                    plan.solve(*tables, added[plan.first[0]], seen, result.derivations, result.facts, new)
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {PASS_LIMIT} passes")
     return result

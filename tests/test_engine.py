@@ -205,7 +205,8 @@ def test_each_plan_is_a_readable_function_of_its_rule():
     """The generated code names the rule's predicates and keeps the written premise order in what it records."""
     program = engine.share({})[1].program(GRAPH_RULES)
     plan = program.full["triangle"]
-    assert plan.source.startswith("def solve(lookup, start, found):")
+    assert plan.source.startswith("def solve(") and "# rule triangle" in plan.source
+    assert "# edge(?c, ?a)" in plan.source  # each loop names the premise it matches
     assert len(re.findall(r"^\s+for f\d in ", plan.source, re.MULTILINE)) == 3  # one loop per premise
     assert "_compare('ne'" in plan.source
     result = engine.run({("edge", e): Source("input", "t") for e in [("a", "b"), ("b", "c"), ("c", "a")]}, GRAPH_RULES)
