@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -105,7 +106,7 @@ class Result:
     """Facts after the fixpoint, with how each was obtained. Read it; do not add to it."""
 
     facts: set[Fact]
-    sources: dict[Fact, Source]
+    sources: Mapping[Fact, Source]  # of the facts not derived
     derivations: dict[Fact, list[Derivation]] = field(default_factory=dict)
     # the facts' arguments by predicate, in disjoint parts (shared, the run's own), for query()
     by_predicate: tuple[dict[str, list[tuple[Value, ...]]], ...] = field(default=(), repr=False, compare=False)
@@ -234,6 +235,68 @@ def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:
     for r in rules:
         groups.setdefault(stratum[r.id], []).append(r)
     return [groups[k] for k in sorted(groups)]
+
+
+def _may_match(conclusion: Atom, premise: Atom) -> bool:
+    """Whether a fact the conclusion derives can match the premise: no two constants differ."""
+    return conclusion.predicate == premise.predicate and len(conclusion.args) == len(premise.args) and all(
+        a == b or _is_variable(a) or _is_variable(b) or b == "_" for a, b in zip(conclusion.args, premise.args))
+
+
+def components(stratum: Iterable[Rule]) -> list[tuple[Rule, ...]]:
+    """Order a stratum's rules so that each comes after the rules deriving its premises.
+
+    A rule depends on another when a conclusion of that one can match one of its
+    premises (status(alloying, ...) does not feed status(conversion, active)).
+    Rules that depend on each other (recursion) form one component, to be run to
+    a fixpoint together; every other rule is a component of its own and runs
+    once, when all it reads is complete. Components come in dependency order
+    (Tarjan's algorithm), rules within one in their files' order.
+    """
+    rules = list(stratum)
+    readers: dict[str, list[tuple[int, Atom]]] = {}
+    for i, r in enumerate(rules):
+        for atom in r.when:
+            if not atom.negated:
+                readers.setdefault(atom.predicate, []).append((i, atom))
+    edges = [sorted({j for h in r.then for j, atom in readers.get(h.predicate, ()) if _may_match(h, atom)})
+             for r in rules]
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    found: list[tuple[Rule, ...]] = []
+    for root in range(len(rules)):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, next_edge = work.pop()
+            if next_edge == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            if next_edge < len(edges[node]):
+                work.append((node, next_edge + 1))
+                child = edges[node][next_edge]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if work:  # returning to the parent
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                members = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    members.append(member)
+                    if member == node:
+                        break
+                found.append(tuple(rules[m] for m in sorted(members)))
+    return found[::-1]
 
 
 # ------------------------------------------------------------------ evaluation
@@ -416,20 +479,23 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) 
 
 
 @dataclass(frozen=True)
-class _Stratum:
+class _Component:
+    """Rules run together: once, or (if they depend on each other) to a fixpoint."""
+
     full: tuple[_Plan, ...]  # one per rule, in the rules' order: the first pass
-    # the later passes: per predicate, the plans that start from its new facts, with (rule, premise) to sort by
-    by_trigger: dict[str, tuple[tuple[int, int, _Plan], ...]]
+    # for a recursive component, the later passes: per predicate, the plans that start
+    # from its new facts, with (rule, premise) to sort by; None: one pass is all it needs
+    by_trigger: dict[str, tuple[tuple[int, int, _Plan], ...]] | None
 
 
 @dataclass(frozen=True)
 class _Program:
-    """Rules compiled for evaluation over one shared index: strata, and per rule a full plan
-    and one plan per positive premise."""
+    """Rules compiled for evaluation over one shared index: components in the order they run,
+    per rule a full plan, and for recursive rules one plan per positive premise."""
 
-    strata: tuple[_Stratum, ...]
+    components: tuple[_Component, ...]  # in the order they run
     full: dict[str, _Plan]
-    from_premise: dict[str, tuple[_Plan, ...]]
+    from_premise: dict[str, tuple[_Plan, ...]]  # for the rules of recursive components
     shared_tables: tuple[Table, ...]  # by slot (empty for a predicate the shared facts lack)
     indexers: dict[str, tuple[tuple[int, int, Callable[[tuple[Value, ...]], Any]], ...]]  # pred -> (slot, arity, key)
 
@@ -490,19 +556,24 @@ class _Index:
         from_premise: dict[str, tuple[_Plan, ...]] = {}
         for rule in rules:
             full[rule.id] = _plan(rule, self.estimate, slots)
-            from_premise[rule.id] = tuple(_plan(rule, self.estimate, slots, first=i)
-                                          for i in range(len(full[rule.id].order)))
-        strata = []
-        for group in stratify(rules):
-            by_trigger: dict[str, list] = {}
-            for position, rule in enumerate(group):
-                for premise, plan in enumerate(from_premise[rule.id]):
-                    by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
-            strata.append(_Stratum(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
+        order: list[_Component] = []
+        for stratum in stratify(rules):
+            for group in components(stratum):
+                if not any(_may_match(h, a) for r in group for h in r.then for q in group for a in q.when
+                           if not a.negated):
+                    order.append(_Component(tuple(full[r.id] for r in group), None))
+                    continue
+                by_trigger: dict[str, list] = {}
+                for position, rule in enumerate(group):
+                    from_premise[rule.id] = tuple(_plan(rule, self.estimate, slots, first=i)
+                                                  for i in range(len(full[rule.id].order)))
+                    for premise, plan in enumerate(from_premise[rule.id]):
+                        by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
+                order.append(_Component(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
         indexers: dict[str, list] = {}
         for slot, pattern in enumerate(slots.patterns):
             indexers.setdefault(pattern[0], []).append((slot, pattern[1], _key_getter(pattern[2])))
-        return _Program(tuple(strata), full, from_premise, tuple(self.table(p) for p in slots.patterns),
+        return _Program(tuple(order), full, from_premise, tuple(self.table(p) for p in slots.patterns),
                         {pred: tuple(v) for pred, v in indexers.items()})
 
     def estimate(self, pattern: Pattern, constants: tuple[Value | None, ...]) -> float:
@@ -557,27 +628,29 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     own = _RunFacts(program, [{} for _ in program.shared_tables])
     for pred, args in own_base:
         own.add(pred, args)
-    result = Result(set(shared_facts) | set(base), {**shared_facts, **base},
-                    by_predicate=(shared_index.by_predicate, own.by_predicate))
+    facts = set(shared_facts)
+    facts.update(base)
+    result = Result(facts, ChainMap(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
     tables = (program.shared_tables, own.tables, own.lookup)
-    for stratum in program.strata:
+    derivations, facts = result.derivations, result.facts
+    for component in program.components:
         new: list[Fact] = []
-        for plan in stratum.full:
-            plan.solve(*tables, None, None, result.derivations, result.facts, new)
+        for plan in component.full:
+            plan.solve(*tables, None, None, derivations, facts, new)
         for _ in range(PASS_LIMIT):
-            if not new:
-                break
             added: dict[str, list[tuple[Value, ...]]] = {}
             for pred, args in new:
                 own.add(pred, args)
                 added.setdefault(pred, []).append(args)
-            triggered = sorted(entry for pred in added for entry in stratum.by_trigger.get(pred, EMPTY))
+            if not new or component.by_trigger is None:
+                break
+            triggered = sorted(entry for pred in added for entry in component.by_trigger.get(pred, EMPTY))
             new = []
             for _, entries in groupby(triggered, key=itemgetter(0)):  # by rule
                 plans = [plan for _, _, plan in entries]
                 seen = set() if len(plans) > 1 else None
                 for plan in plans:
-                    plan.solve(*tables, added[plan.first[0]], seen, result.derivations, result.facts, new)
+                    plan.solve(*tables, added[plan.first[0]], seen, derivations, facts, new)
         else:
             raise RuntimeError(f"rules did not reach a fixpoint in {PASS_LIMIT} passes")
     return result

@@ -244,23 +244,29 @@ def _check_letters(active: str, symbols: dict[str, str], error: _Error) -> None:
 
 def _check_numbers(active: str, error: _Error) -> None:
     """Check amounts in the text: chemparse accepts '0', reads '01' as 1 and drops what follows '2.'."""
-    spans: list[range] = []
+    end = None  # where the number before ended
+    dots_in_numbers = set()
     for m in _NUMBER.finditer(active):
-        if spans and spans[-1].stop == m.start():
-            raise error(f"number '{m.group()}' follows another number", m.start(),
+        number = m.group()
+        if end == m.start():
+            raise error(f"number '{number}' follows another number", m.start(),
                         "write one amount after each element symbol or bracket, e.g. 'Mg0.2'")
-        spans.append(range(m.start(), m.end()))
-        number, value = m.group(), float(m.group())
+        end = m.end()
+        value = float(number)
         if value == 0:
             raise error("amount must be positive", m.start(), "leave out an element that is absent")
-        if re.match(r"0\d", number):
+        if number[0] == "0" and len(number) > 1 and number[1].isdigit():
             raise error(f"amount '{number}' has a leading zero", m.start(), "write e.g. '0.5' or '1'")
         if value > MAX_AMOUNT:
             raise error(f"amount {number} is more than {MAX_AMOUNT:g}", m.start(),
                         "amounts are atoms per formula unit; check the subscript")
-    for i, c in enumerate(active):
-        if c == "." and not any(i in s for s in spans):
-            raise error("a '.' must be part of a number", i, "write amounts like '0.2' or '.2'")
+        if "." in number:
+            dots_in_numbers.add(m.start() + number.index("."))
+    dot = active.find(".")
+    while dot != -1:
+        if dot not in dots_in_numbers:
+            raise error("a '.' must be part of a number", dot, "write amounts like '0.2' or '.2'")
+        dot = active.find(".", dot + 1)
 
 
 def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tuple[float, int, int]]:

@@ -212,3 +212,20 @@ def test_each_plan_is_a_readable_function_of_its_rule():
     result = engine.run({("edge", e): Source("input", "t") for e in [("a", "b"), ("b", "c"), ("c", "a")]}, GRAPH_RULES)
     (d,) = result.derivations[("triangle", ("a", "b", "c"))]
     assert d.premises == (("edge", ("a", "b")), ("edge", ("b", "c")), ("edge", ("c", "a")))
+
+
+def test_components_run_each_rule_after_what_it_reads():
+    """Rules come in dependency order whatever the file order; only mutual recursion is grouped, and
+    a conclusion feeds a premise only when their constants agree (status(alloying, ...) does not feed
+    status(conversion, active), as in rules/20-mechanisms.toml)."""
+    late = rule("late", ["reached(?x)", "not blocked(?x)"], ["done(?x)"])
+    step = rule("step", ["reached(?x)", "edge(?x, ?y)"], ["reached(?y)"])
+    start = rule("start", ["root(?x)"], ["reached(?x)"])
+    ordered = [c for s in engine.stratify([late, step, start]) for c in engine.components(s)]
+    assert [[r.id for r in c] for c in ordered] == [["start"], ["step"], ["late"]]
+    a = rule("a", ["p(?x)"], ["q(?x)"])
+    b = rule("b", ["q(?x)"], ["p(?x)"])
+    assert [[r.id for r in c] for c in engine.components([a, b])] == [["a", "b"]]
+    conversion = rule("conversion", ["x()"], ["status(conversion, active)"])
+    alloying = rule("alloying", ["status(conversion, active)"], ["status(alloying, active)"])
+    assert [[r.id for r in c] for c in engine.components([alloying, conversion])] == [["conversion"], ["alloying"]]
