@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hemkg import engine, knowledge
+from hemkg.diskcache import disk_cached
 from hemkg.engine import Fact, Source
 from hemkg.formula import ParsedFormula, parse_formula
-from hemkg.diskcache import disk_cached
 from hemkg.store import HEM, HEMKG, REF, select
 
 IONS = {"Li": "Li-ion", "Na": "Na-ion", "K": "K-ion"}
@@ -44,7 +44,7 @@ class Structure:
     defect_rich: bool = False
     morphology: str | None = None
 
-    def validated(self) -> "Structure":
+    def validated(self) -> Structure:
         """This structure, or ValueError naming the field that is not a plausible value."""
         for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
             value = getattr(self, name)
@@ -123,10 +123,12 @@ def knowledge_facts() -> dict[Fact, Source]:
     return facts
 
 
-@functools.cache
+@disk_cached
 def shared_knowledge():
-    """The knowledge graph's facts, indexed once for every consultation of the process."""
-    return engine.share(knowledge_facts())
+    """The knowledge graph's facts, indexed once, with the rules compiled over them (kept on disk)."""
+    shared = engine.share(knowledge_facts())
+    shared[1].program(engine.load_rules())
+    return shared
 
 
 @disk_cached

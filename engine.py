@@ -21,6 +21,7 @@ rendered from these records, never reconstructed.
 
 from __future__ import annotations
 
+import marshal
 import re
 import tomllib
 from collections import ChainMap
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
+from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
 from hemkg.diskcache import disk_cached
@@ -332,7 +334,11 @@ def _compare(name: str, *args: Value) -> bool:
 
 
 def _key_getter(positions: tuple[int, ...]) -> Callable[[tuple[Value, ...]], Any]:
-    return itemgetter(*positions) if positions else lambda args: ()
+    return itemgetter(*positions) if positions else _no_key
+
+
+def _no_key(args: tuple[Value, ...]) -> tuple:
+    return ()
 
 
 def _key_text(items: list[str]) -> str:
@@ -377,6 +383,18 @@ class _Plan:
     source: str  # the generated function `solve(S, O, lookup, start, seen, derivations, facts, new)`
     solve: Callable[..., None] = field(compare=False, repr=False)
 
+    def __reduce__(self):  # pickled with its compiled code, so a cached program needs no compiling
+        return _restore_plan, (self.rule, self.order, self.first, self.source, marshal.dumps(self.solve.__code__))
+
+
+def _solve_function(rule: Rule, code: CodeType) -> Callable[..., None]:
+    namespace = {"_compare": _compare, "RULE": rule, "DERIVATION": Derivation, "NEW": tuple.__new__}
+    return FunctionType(code, namespace, "solve")
+
+
+def _restore_plan(rule: Rule, order: tuple[int, ...], first: Pattern | None, source: str, code: bytes) -> _Plan:
+    return _Plan(rule, order, first, source, _solve_function(rule, marshal.loads(code)))
+
 
 def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None) -> _Plan:
     """Order the positive premises greedily, the look-up expected to give fewest facts first,
@@ -397,10 +415,10 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots
         order.append(i)
         bound |= positives[i].variables
     source = _source(rule, positives, order, slots)
-    namespace = {"_compare": _compare, "RULE": rule, "DERIVATION": Derivation, "NEW": tuple.__new__}
-    exec(compile(source, f"<rule {rule.id}>", "exec"), namespace)  # noqa: S102 - code generated from parsed atoms
+    module = compile(source, f"<rule {rule.id}>", "exec")  # code generated from parsed atoms, never from input
+    code = next(c for c in module.co_consts if isinstance(c, CodeType))
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
-    return _Plan(rule, tuple(order), first_pattern, source, namespace["solve"])
+    return _Plan(rule, tuple(order), first_pattern, source, _solve_function(rule, code))
 
 
 def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) -> str:

@@ -12,6 +12,7 @@ built-ins and negation, which the paper's rules use only lightly.
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -229,3 +230,15 @@ def test_components_run_each_rule_after_what_it_reads():
     conversion = rule("conversion", ["x()"], ["status(conversion, active)"])
     alloying = rule("alloying", ["status(conversion, active)"], ["status(alloying, active)"])
     assert [[r.id for r in c] for c in engine.components([alloying, conversion])] == [["conversion"], ["alloying"]]
+
+
+def test_a_pickled_program_runs_like_the_compiled_one():
+    """The knowledge graph's index is cached on disk with its compiled plans (consult.shared_knowledge):
+    after a pickle round trip every plan still runs, with the same facts and derivations."""
+    shared = engine.share({f: Source("input", "t") for f in [("root", ("n0",)), ("edge", ("n0", "n1"))]})
+    shared[1].program(GRAPH_RULES)
+    copy = pickle.loads(pickle.dumps(shared))
+    assert copy[1].programs and copy[1].programs[(GRAPH_RULES, frozenset())].full["triangle"].source
+    base = {("edge", ("n1", "n0")): Source("input", "t"), ("weight", ("n1", 7.0)): Source("input", "t")}
+    a, b = engine.run(base, GRAPH_RULES, shared=shared), engine.run(base, GRAPH_RULES, shared=copy)
+    assert a.facts == b.facts and recorded(a) == recorded(b) and a.holds("on_cycle", "n0")
