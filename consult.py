@@ -194,10 +194,12 @@ def _reported_composition(material: str) -> dict[str, float] | None:
 def matching_reported(composition: dict[str, float]) -> list[str]:
     """Reported materials with the same composition (only those with the same elements are parsed)."""
     elements = set(composition)
-    normalised = _normalise(composition)
     # constituents may include a carbon framework, so they can hold more elements than the active formula
-    return [m for m, entry in sorted(reported_materials().items())
-            if elements <= entry["elements"] and _reported_composition(m) == normalised]
+    possible = [m for m, entry in sorted(reported_materials().items()) if elements <= entry["elements"]]
+    if not possible:
+        return []
+    normalised = _normalise(composition)
+    return [m for m in possible if _reported_composition(m) == normalised]
 
 
 def _normalise(composition: dict[str, float]) -> dict[str, float]:
@@ -215,8 +217,15 @@ class Consultation:
     result: engine.Result
     estimates: dict[str, Any] = field(default_factory=dict)
 
+    @functools.cached_property
+    def _statuses(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for mechanism, status in self.result.query("status"):
+            found.setdefault(mechanism, []).append(status)
+        return found
+
     def status(self, mechanism: str) -> str:
-        found = [args[1] for args in self.result.query("status", mechanism)]
+        found = self._statuses.get(mechanism, [])
         if len(found) != 1:
             raise RuntimeError(f"rules gave {mechanism} {len(found)} statuses ({found}): a rule file is inconsistent")
         return found[0]

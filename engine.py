@@ -365,6 +365,9 @@ class _Slots:
         self.patterns: list[Pattern] = []
         self.number: dict[Pattern, int] = {}
 
+    def of(self, predicate: str) -> list[tuple[int, Pattern]]:
+        return [(slot, p) for slot, p in enumerate(self.patterns) if p[0] == predicate]
+
     def expression(self, pattern: Pattern, key_text: str) -> str:
         if pattern not in self.number:
             self.number[pattern] = len(self.patterns)
@@ -380,7 +383,7 @@ class _Plan:
     rule: Rule
     order: tuple[int, ...]  # the positive premises (by position among them) in the order they are matched
     first: Pattern | None  # the first premise's look-up (None: the rule has no positive premise)
-    source: str  # the generated function `solve(S, O, lookup, start, seen, derivations, facts, new)`
+    source: str  # the generated function `solve(S, O, B, lookup, start, seen, derivations, facts, new)`
     solve: Callable[..., None] = field(compare=False, repr=False)
 
     def __reduce__(self):  # pickled with its compiled code, so a cached program needs no compiling
@@ -396,10 +399,12 @@ def _restore_plan(rule: Rule, order: tuple[int, ...], first: Pattern | None, sou
     return _Plan(rule, order, first, source, _solve_function(rule, marshal.loads(code)))
 
 
-def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None) -> _Plan:
+def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None,
+          once: bool = False) -> _Plan:
     """Order the positive premises greedily, the look-up expected to give fewest facts first,
     and generate the function that matches them. With `first`, that premise comes first:
-    it will range over the facts a pass added (`start`)."""
+    it will range over the facts a pass added (`start`). With `once` (a rule that runs
+    once, all it reads complete), the function indexes its new facts itself."""
     positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
     bound: set[str] = set()
     order: list[int] = []
@@ -414,19 +419,20 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots
         todo.remove(i)
         order.append(i)
         bound |= positives[i].variables
-    source = _source(rule, positives, order, slots)
+    source = _source(rule, positives, order, slots, once)
     module = compile(source, f"<rule {rule.id}>", "exec")  # code generated from parsed atoms, never from input
     code = next(c for c in module.co_consts if isinstance(c, CodeType))
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
     return _Plan(rule, tuple(order), first_pattern, source, _solve_function(rule, code))
 
 
-def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) -> str:
-    """Python source of `solve(S, O, lookup, start, seen, derivations, facts, new)`.
+def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, once: bool) -> str:
+    """Python source of `solve(S, O, B, lookup, start, seen, derivations, facts, new)`.
 
     For every binding it records a Derivation (rule, conclusion, premise facts in the rule's
     order, bindings sorted by name, negated premises as checked) of each conclusion, and
-    adds conclusions not yet in `facts` to it and to `new`. `seen`, when given, holds the
+    adds conclusions not yet in `facts` to it and to `new` (with `once`: to the run's
+    tables O and its facts by predicate B instead, at once). `seen`, when given, holds the
     premise facts of bindings found already: several plans of one rule can meet the same
     binding when it uses more than one fact from `start`."""
     names: dict[str, str] = {}  # variable -> local name
@@ -444,7 +450,7 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) 
         pattern, key = _pattern(atom, atom.variables)
         return slots.expression(pattern, _key_text([value(k) for k in key]))
 
-    lines = [f"def solve(S, O, lookup, start, seen, derivations, facts, new):  # rule {rule.id}"]
+    lines = [f"def solve(S, O, B, lookup, start, seen, derivations, facts, new):  # rule {rule.id}"]
     depth = 1
     pending = list(checks)
 
@@ -459,7 +465,7 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) 
         atom = positives[i]
         pattern, key = _pattern(atom, set(names))
         found = slots.expression(pattern, _key_text([value(k) for k in key]))
-        if n == 0:
+        if n == 0 and not once:
             same_key = f" and {_key_text([f'f[{p}]' for p in pattern[2]])} == {_key_text([value(k) for k in key])}" \
                 if pattern[2] else ""
             lines.append("    " * depth + f"matches = {found} if start is None else "
@@ -478,21 +484,29 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots) 
         emit_ready_checks("continue")
     indent = "    " * depth
     lines.append(indent + f"used = {_tuple([f'({a.predicate!r}, f{i})' for i, a in enumerate(positives)])}")
-    if order:
+    if order and not once:
         lines += [indent + "if seen is not None:",
                   indent + "    if used in seen: continue",
                   indent + "    seen.add(used)"]
     lines.append(indent + f"bindings = {_tuple([f'({v!r}, {names[v]})' for v in sorted(names)])}")
     lines.append(indent + f"absent = {_tuple([f'({a.predicate!r}, {args(a)})' for a in checks if a.negated])}")
     for head in rule.then:
-        lines += [indent + f"fact = ({head.predicate!r}, {args(head)})",
+        lines += [indent + f"arguments = {args(head)}",
+                  indent + f"fact = ({head.predicate!r}, arguments)",
                   indent + "derivation = NEW(DERIVATION, (RULE, fact, used, bindings, absent))",
                   indent + "recorded = derivations.get(fact)",
                   indent + "if recorded is None: derivations[fact] = [derivation]",
                   indent + "else: recorded.append(derivation)",
                   indent + "if fact not in facts:",
-                  indent + "    facts.add(fact)",
-                  indent + "    new.append(fact)"]
+                  indent + "    facts.add(fact)"]
+        if not once:
+            lines.append(indent + "    new.append(fact)")
+            continue
+        lines.append(indent + f"    B.setdefault({head.predicate!r}, []).append(arguments)")
+        for slot, (_, arity, positions) in slots.of(head.predicate):
+            if arity == len(head.args):
+                key = _key_text([value(head.args[i]) for i in positions])
+                lines.append(indent + f"    O[{slot}].setdefault({key}, []).append(arguments)")
     return "\n".join(lines) + "\n"
 
 
@@ -575,11 +589,13 @@ class _Index:
         for rule in rules:
             full[rule.id] = _plan(rule, self.estimate, slots)
         order: list[_Component] = []
+        once: set[str] = set()
         for stratum in stratify(rules):
             for group in components(stratum):
                 if not any(_may_match(h, a) for r in group for h in r.then for q in group for a in q.when
                            if not a.negated):
                     order.append(_Component(tuple(full[r.id] for r in group), None))
+                    once.update(r.id for r in group)
                     continue
                 by_trigger: dict[str, list] = {}
                 for position, rule in enumerate(group):
@@ -588,6 +604,11 @@ class _Index:
                     for premise, plan in enumerate(from_premise[rule.id]):
                         by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
                 order.append(_Component(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
+        # now that every look-up has its slot, the rules that run once index their own facts
+        for rule in rules:
+            if rule.id in once:
+                full[rule.id] = _plan(rule, self.estimate, slots, once=True)
+        order = [_Component(tuple(full[p.rule.id] for p in c.full), c.by_trigger) for c in order]
         indexers: dict[str, list] = {}
         for slot, pattern in enumerate(slots.patterns):
             indexers.setdefault(pattern[0], []).append((slot, pattern[1], _key_getter(pattern[2])))
@@ -649,9 +670,13 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     facts = set(shared_facts)
     facts.update(base)
     result = Result(facts, ChainMap(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
-    tables = (program.shared_tables, own.tables, own.lookup)
+    tables = (program.shared_tables, own.tables, own.by_predicate, own.lookup)
     derivations, facts = result.derivations, result.facts
     for component in program.components:
+        if component.by_trigger is None:  # rules that run once index what they add themselves
+            for plan in component.full:
+                plan.solve(*tables, None, None, derivations, facts, None)
+            continue
         new: list[Fact] = []
         for plan in component.full:
             plan.solve(*tables, None, None, derivations, facts, new)
@@ -660,7 +685,7 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
             for pred, args in new:
                 own.add(pred, args)
                 added.setdefault(pred, []).append(args)
-            if not new or component.by_trigger is None:
+            if not new:
                 break
             triggered = sorted(entry for pred in added for entry in component.by_trigger.get(pred, EMPTY))
             new = []
