@@ -1,9 +1,10 @@
 """A cache on disk for what every process derives from the packaged data in the same way.
 
 Reading the graph and turning it into rule facts takes ~100 ms; a pickle of the
-result loads in a few. Entries are keyed by the package version and a hash of
-every data file (ontology, kg, rules) and of the package's own code, so an
-edited file, a changed class or a new release never meets a stale entry. The cache lives in $HEMKG_CACHE_DIR, else
+result loads in a few. Entries are keyed by the package and Python versions and a hash of every
+data file (ontology, kg, rules) and of the package's own code, so an edited
+file, a changed class, a new release or another Python never meets a stale
+entry. The cache lives in $HEMKG_CACHE_DIR, else
 $XDG_CACHE_HOME/hemkg, else ~/.cache/hemkg; where it cannot be written, values
 are simply computed. HEMKG_CACHE_DIR=off turns it off.
 """
@@ -14,9 +15,11 @@ import functools
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 HASHED_FOLDERS = (".", "ontology", "kg", "kg/generated", "kg/entailment", "kg/checks", "kg/questions", "rules")
@@ -32,7 +35,7 @@ def _folder() -> Path | None:
     if setting.lower() == "off":
         return None
     root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hemkg"
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())  # pickles hold marshalled code (engine)
     base = resources.files("hemkg")
     for folder in HASHED_FOLDERS:
         directory = base

@@ -12,6 +12,8 @@ negation:
 numbers are constants. Built-ins `lt`, `gt`, `le`, `ge` and `ne` compare
 bound values. A negated atom is true when no fact matches it; rules are
 grouped into strata so that everything a negation asks about is complete first.
+Each rule is compiled into small generated Python functions (see "evaluation"
+below); tests/test_engine.py holds them to a textbook naive evaluator.
 
 Every fact the engine derives keeps each Derivation that produced it: the
 rule, the variable bindings and the premise facts (themselves from the
@@ -85,8 +87,7 @@ class Rule:
         return hash(self.id)
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):  # a named tuple, like Derivation: a consultation makes dozens
     """Where a base fact comes from: the knowledge graph (with its statement), the input, or a convention."""
 
     kind: str  # "kg", "input" or "convention"
@@ -311,8 +312,12 @@ def components(stratum: Iterable[Rule]) -> list[tuple[Rule, ...]]:
 # Facts shared by many runs (the knowledge graph's) sit in tables built once; a
 # run's own facts in tables of its own. A look-up goes straight to the one that
 # can hold its predicate, and merges the two only for a predicate in both.
-# Evaluation is semi-naive: after a stratum's first pass, a rule runs again only
-# from the facts the last pass added, one plan per premise they can match.
+# Rules run in dependency order (components()): a rule outside any recursion
+# runs once, when all it reads is complete, and indexes the facts it adds
+# itself; rules that depend on each other run semi-naively to a fixpoint: after
+# a first pass, a rule runs again only from the facts the last pass added, one
+# plan per premise they can match. The compiled program is kept with the shared
+# index (and pickles with it: consult.shared_knowledge caches it on disk).
 
 Pattern = tuple[str, int, tuple[int, ...]]  # (predicate, arity, argument positions looked up)
 # A look-up key is the value at the one position looked up, or the tuple of the values at
