@@ -175,14 +175,16 @@ class Compiled:
 
     def _capacity(self, amounts: np.ndarray, statuses: np.ndarray, roles: np.ndarray) -> dict[str, np.ndarray]:
         arrays = self._element_arrays
-        mass = amounts @ arrays["mass"]
+        # row sums by einsum, not `@`: a matrix product calls BLAS, whose threads (one per core
+        # in every worker process) fight over the cores and made two workers slower than one
+        mass = _weighted(amounts, arrays["mass"])
         conversion_active = statuses[:, MECHANISMS.index("conversion")] == STATUS_CODES["active"]
         alloying_active = statuses[:, MECHANISMS.index("alloying")] == STATUS_CODES["active"]
         anion = (roles & ROLE_BITS["anion"]) > 0
-        e_conv = np.where(conversion_active, (amounts * anion) @ arrays["salt_charge"], 0.0)
+        e_conv = np.where(conversion_active, _weighted(amounts * anion, arrays["salt_charge"]), 0.0)
         # alloying counts each alloying element of the mechanism (the rules' mechanism_element), as consult.py does
         alloying_member = (roles & ROLE_BITS["alloying"]) > 0
-        e_alloy = np.where(alloying_active, (amounts * alloying_member) @ arrays["phase_ions"], 0.0)
+        e_alloy = np.where(alloying_active, _weighted(amounts * alloying_member, arrays["phase_ions"]), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_electron = np.where(mass > 0, FARADAY_MAH_PER_MOL / mass, 0.0)
         conversion, alloying = e_conv * per_electron, e_alloy * per_electron
@@ -208,6 +210,10 @@ class Compiled:
         inside = ((x == 0) | ((x >= low - FRACTION_TOLERANCE) & (x <= high + FRACTION_TOLERANCE))).all(axis=1)
         return {"entropy_cation_R": np.round(s_cat, 3), "entropy_anion_R": np.round(s_an, 3) + 0.0,
                 "meets_hem_definition": (n >= 5) & inside}
+
+
+def _weighted(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,j->i", amounts, weights)
 
 
 @functools.cache

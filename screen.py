@@ -179,7 +179,8 @@ class Space:
                         sets = np.hstack([np.tile(np.array(required, dtype=np.intp), (len(sets), 1)), sets])
                         rows = np.repeat(sets, per_set, axis=0)  # one row per (set, option)
                         amounts = np.tile(block, (len(sets), 1))
-                        np.add.at(amounts, (np.arange(len(rows))[:, None], rows), np.tile(cation_fractions, (len(sets), 1)))
+                        # a row's cation columns are distinct, so a plain fancy += (not the slow np.add.at) adds each once
+                        amounts[np.arange(len(rows))[:, None], rows] += np.tile(cation_fractions, (len(sets), 1))
                         pending.append(amounts)
                         waiting += len(amounts)
                         while waiting >= size:
@@ -297,7 +298,7 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
             if n and pareto:
                 _merge_front(front, kept, batch, pareto, top)
             elif n:
-                chosen = np.argsort(-kept[OBJECTIVES[rank_by]], kind="stable")[:top]
+                chosen = _top(kept[OBJECTIVES[rank_by]], top)
                 rows = list(rows_of({k: v[chosen] for k, v in kept.items()}, batch.ion, batch.universe))
                 best = sorted(best + rows, key=lambda r: -r[OBJECTIVES[rank_by]])[:top]
             if progress:
@@ -311,6 +312,16 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
     else:
         summary.top = best
     return summary
+
+
+def _top(values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n largest values, ties in row order: a stable sort of the whole batch,
+    but sorting only the values at or above the n-th largest."""
+    if len(values) > n > 0:
+        threshold = np.partition(values, len(values) - n)[len(values) - n]
+        candidates = np.flatnonzero(values >= threshold)
+        return candidates[np.argsort(-values[candidates], kind="stable")][:n]
+    return np.argsort(-values, kind="stable")[:n]
 
 
 def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str, np.ndarray], batch: "Batch",
