@@ -322,7 +322,7 @@ def components(stratum: Iterable[Rule]) -> list[tuple[Rule, ...]]:
 Pattern = tuple[str, int, tuple[int, ...]]  # (predicate, arity, argument positions looked up)
 # A look-up key is the value at the one position looked up, or the tuple of the values at
 # several (none: ()), as operator.itemgetter gives it: facts are indexed without Python loops.
-Table = dict[Any, list[tuple[Value, ...]]]
+Table = dict[Any, list[Fact]]  # look-up key -> the facts themselves (premises are recorded as they are)
 RUN_FACTS_GUESS = 4  # facts per predicate a run adds (the candidate's elements, statuses, roles, ...)
 EMPTY: tuple = ()
 
@@ -431,8 +431,12 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots
     return _Plan(rule, tuple(order), first_pattern, source, _solve_function(rule, code))
 
 
-def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, once: bool) -> str:
+def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, once: bool,
+            within: str | None = None) -> str:
     """Python source of `solve(S, O, B, lookup, start, seen, derivations, facts, new)`.
+
+    With `within` (the name the rule has there), only the function's body, to go
+    inside `for _ in (0,):` in a function running many rules: it leaves by `continue`.
 
     For every binding it records a Derivation (rule, conclusion, premise facts in the rule's
     order, bindings sorted by name, negated premises as checked) of each conclusion, and
@@ -455,8 +459,8 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
         pattern, key = _pattern(atom, atom.variables)
         return slots.expression(pattern, _key_text([value(k) for k in key]))
 
-    lines = [f"def solve(S, O, B, lookup, start, seen, derivations, facts, new):  # rule {rule.id}"]
-    depth = 1
+    lines = [] if within else [f"def solve(S, O, B, lookup, start, seen, derivations, facts, new):  # rule {rule.id}"]
+    depth = 2 if within else 1
     pending = list(checks)
 
     def emit_ready_checks(exit_word: str) -> None:
@@ -465,30 +469,32 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
                 lines.append("    " * depth + f"if {fails(atom)}: {exit_word}  # {atom}")
                 pending.remove(atom)
 
-    emit_ready_checks("return")
+    emit_ready_checks("continue" if within else "return")
     for n, i in enumerate(order):
         atom = positives[i]
         pattern, key = _pattern(atom, set(names))
         found = slots.expression(pattern, _key_text([value(k) for k in key]))
         if n == 0 and not once:
-            same_key = f" and {_key_text([f'f[{p}]' for p in pattern[2]])} == {_key_text([value(k) for k in key])}" \
+            same_key = f" and {_key_text([f'x[1][{p}]' for p in pattern[2]])} == {_key_text([value(k) for k in key])}" \
                 if pattern[2] else ""
             lines.append("    " * depth + f"matches = {found} if start is None else "
-                         f"[f for f in start if len(f) == {pattern[1]}{same_key}]")
+                         f"[x for x in start if len(x[1]) == {pattern[1]}{same_key}]")
             found = "matches"
-        lines.append("    " * depth + f"for f{i} in {found}:  # {atom}")
+        lines.append("    " * depth + f"for p{i} in {found}:  # {atom}")
         depth += 1
+        if any(_is_variable(a) and n not in pattern[2] for n, a in enumerate(atom.args)):
+            lines.append("    " * depth + f"a{i} = p{i}[1]")
         for position, arg in enumerate(atom.args):
             if not _is_variable(arg) or position in pattern[2]:
                 continue
             if arg in names:  # the same new variable twice in this premise
-                lines.append("    " * depth + f"if f{i}[{position}] != {names[arg]}: continue")
+                lines.append("    " * depth + f"if a{i}[{position}] != {names[arg]}: continue")
             else:
                 names[arg] = f"v{len(names)}"
-                lines.append("    " * depth + f"{names[arg]} = f{i}[{position}]")
+                lines.append("    " * depth + f"{names[arg]} = a{i}[{position}]")
         emit_ready_checks("continue")
     indent = "    " * depth
-    lines.append(indent + f"used = {_tuple([f'({a.predicate!r}, f{i})' for i, a in enumerate(positives)])}")
+    lines.append(indent + f"used = {_tuple([f'p{i}' for i in range(len(positives))])}")
     if order and not once:
         lines += [indent + "if seen is not None:",
                   indent + "    if used in seen: continue",
@@ -498,7 +504,7 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
     for head in rule.then:
         lines += [indent + f"arguments = {args(head)}",
                   indent + f"fact = ({head.predicate!r}, arguments)",
-                  indent + "derivation = NEW(DERIVATION, (RULE, fact, used, bindings, absent))",
+                  indent + f"derivation = NEW(DERIVATION, ({within or 'RULE'}, fact, used, bindings, absent))",
                   indent + "recorded = derivations.get(fact)",
                   indent + "if recorded is None: derivations[fact] = [derivation]",
                   indent + "else: recorded.append(derivation)",
@@ -511,18 +517,49 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
         for slot, (_, arity, positions) in slots.of(head.predicate):
             if arity == len(head.args):
                 key = _key_text([value(head.args[i]) for i in positions])
-                lines.append(indent + f"    O[{slot}].setdefault({key}, []).append(arguments)")
+                lines.append(indent + f"    O[{slot}].setdefault({key}, []).append(fact)")
     return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
 class _Component:
-    """Rules run together: once, or (if they depend on each other) to a fixpoint."""
+    """Rules run together: to a fixpoint (rules that depend on each other), or once each, in order."""
 
     full: tuple[_Plan, ...]  # one per rule, in the rules' order: the first pass
     # for a recursive component, the later passes: per predicate, the plans that start
     # from its new facts, with (rule, premise) to sort by; None: one pass is all it needs
     by_trigger: dict[str, tuple[tuple[int, int, _Plan], ...]] | None
+    # for rules that run once: one generated function running all of them, in order
+    # (one call a run instead of one a rule), `solve(S, O, B, lookup, derivations, facts)`
+    source: str = ""
+    solve: Callable[..., None] | None = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self):
+        code = marshal.dumps(self.solve.__code__) if self.solve else None
+        return _restore_component, (self.full, self.by_trigger, self.source, code)
+
+
+def _sequence(plans: tuple[_Plan, ...], slots: _Slots) -> _Component:
+    """One function running rules that run once, in order: each rule's body in `for _ in (0,):`."""
+    lines = ["def solve(S, O, B, lookup, derivations, facts):"]
+    for n, plan in enumerate(plans):
+        positives = [a for a in plan.rule.when if not a.negated and a.predicate not in BUILTINS]
+        lines.append(f"    for _ in (0,):  # rule {plan.rule.id}")
+        lines.append(_source(plan.rule, positives, list(plan.order), slots, once=True, within=f"RULE_{n}"))
+    source = "\n".join(lines) + "\n"
+    module = compile(source, "<rules run once>", "exec")  # code generated from parsed atoms, never from input
+    code = next(c for c in module.co_consts if isinstance(c, CodeType))
+    return _Component(plans, None, source, _sequence_function(plans, code))
+
+
+def _sequence_function(plans: tuple[_Plan, ...], code: CodeType) -> Callable[..., None]:
+    namespace = {"_compare": _compare, "DERIVATION": Derivation, "NEW": tuple.__new__,
+                 **{f"RULE_{n}": plan.rule for n, plan in enumerate(plans)}}
+    return FunctionType(code, namespace, "solve")
+
+
+def _restore_component(full: tuple[_Plan, ...], by_trigger, source: str, code: bytes | None) -> _Component:
+    return _Component(full, by_trigger, source, _sequence_function(full, marshal.loads(code)) if code else None)
 
 
 @dataclass(frozen=True)
@@ -545,13 +582,14 @@ class _RunFacts:
     tables: list[Table]
     by_predicate: dict[str, list[tuple[Value, ...]]] = field(default_factory=dict)
 
-    def add(self, pred: str, args: tuple[Value, ...]) -> None:
+    def add(self, fact: Fact) -> None:
+        pred, args = fact
         self.by_predicate.setdefault(pred, []).append(args)
         for slot, arity, key in self.program.indexers.get(pred, EMPTY):
             if arity == len(args):
-                self.tables[slot].setdefault(key(args), []).append(args)
+                self.tables[slot].setdefault(key(args), []).append(fact)
 
-    def lookup(self, slot: int, key: Any) -> Sequence[tuple[Value, ...]]:
+    def lookup(self, slot: int, key: Any) -> Sequence[Fact]:
         """Both tables, for a predicate with shared facts that runs add to."""
         mine = self.tables[slot].get(key)
         theirs = self.program.shared_tables[slot].get(key, EMPTY)
@@ -569,11 +607,13 @@ class _Index:
 
     def __init__(self, facts: Iterable[Fact] = ()) -> None:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
+        self.facts: dict[str, list[Fact]] = {}
         self.tables: dict[Pattern, Table] = {}
         self.programs: dict[tuple[tuple[Rule, ...], frozenset[str]], _Program] = {}
         self._last: tuple = (None, None, None)
-        for pred, args in facts:
-            self.by_predicate.setdefault(pred, []).append(args)
+        for fact in facts:
+            self.by_predicate.setdefault(fact[0], []).append(fact[1])
+            self.facts.setdefault(fact[0], []).append(fact)
 
     def program(self, rules: tuple[Rule, ...], added: frozenset[str] = frozenset()) -> _Program:
         """`rules` compiled over these facts, for runs that add facts of the shared predicates `added`."""
@@ -609,11 +649,18 @@ class _Index:
                     for premise, plan in enumerate(from_premise[rule.id]):
                         by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
                 order.append(_Component(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
-        # now that every look-up has its slot, the rules that run once index their own facts
+        # now that every look-up has its slot, the rules that run once index their own facts,
+        # and each stretch of them between recursive components becomes one function
         for rule in rules:
             if rule.id in once:
                 full[rule.id] = _plan(rule, self.estimate, slots, once=True)
-        order = [_Component(tuple(full[p.rule.id] for p in c.full), c.by_trigger) for c in order]
+        merged: list[_Component] = []
+        for recursive, stretch in groupby(order, key=lambda c: c.by_trigger is not None):
+            if recursive:
+                merged += stretch
+            else:
+                merged.append(_sequence(tuple(full[p.rule.id] for c in stretch for p in c.full), slots))
+        order = merged
         indexers: dict[str, list] = {}
         for slot, pattern in enumerate(slots.patterns):
             indexers.setdefault(pattern[0], []).append((slot, pattern[1], _key_getter(pattern[2])))
@@ -635,9 +682,9 @@ class _Index:
         if found is None:
             pred, arity, positions = pattern
             found, key = {}, _key_getter(positions)
-            for args in self.by_predicate.get(pred, EMPTY):
-                if len(args) == arity:
-                    found.setdefault(key(args), []).append(args)
+            for fact in self.facts.get(pred, EMPTY):
+                if len(fact[1]) == arity:
+                    found.setdefault(key(fact[1]), []).append(fact)
             self.tables[pattern] = found
         return found
 
@@ -670,26 +717,25 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     own_base = [fact for fact in base if fact not in shared_facts]
     program = shared_index.program(rules, frozenset(p for p, _ in own_base if p in shared_index.by_predicate))
     own = _RunFacts(program, [{} for _ in program.shared_tables])
-    for pred, args in own_base:
-        own.add(pred, args)
+    for fact in own_base:
+        own.add(fact)
     facts = set(shared_facts)
     facts.update(base)
     result = Result(facts, ChainMap(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
     tables = (program.shared_tables, own.tables, own.by_predicate, own.lookup)
     derivations, facts = result.derivations, result.facts
     for component in program.components:
-        if component.by_trigger is None:  # rules that run once index what they add themselves
-            for plan in component.full:
-                plan.solve(*tables, None, None, derivations, facts, None)
+        if component.solve is not None:  # rules that run once, indexing what they add themselves
+            component.solve(*tables, derivations, facts)
             continue
         new: list[Fact] = []
         for plan in component.full:
             plan.solve(*tables, None, None, derivations, facts, new)
         for _ in range(PASS_LIMIT):
-            added: dict[str, list[tuple[Value, ...]]] = {}
-            for pred, args in new:
-                own.add(pred, args)
-                added.setdefault(pred, []).append(args)
+            added: dict[str, list[Fact]] = {}
+            for fact in new:
+                own.add(fact)
+                added.setdefault(fact[0], []).append(fact)
             if not new:
                 break
             triggered = sorted(entry for pred in added for entry in component.by_trigger.get(pred, EMPTY))

@@ -208,7 +208,7 @@ def test_each_plan_is_a_readable_function_of_its_rule():
     plan = program.full["triangle"]
     assert plan.source.startswith("def solve(") and "# rule triangle" in plan.source
     assert "# edge(?c, ?a)" in plan.source  # each loop names the premise it matches
-    assert len(re.findall(r"^\s+for f\d in ", plan.source, re.MULTILINE)) == 3  # one loop per premise
+    assert len(re.findall(r"^\s+for p\d in ", plan.source, re.MULTILINE)) == 3  # one loop per premise
     assert "_compare('ne'" in plan.source
     result = engine.run({("edge", e): Source("input", "t") for e in [("a", "b"), ("b", "c"), ("c", "a")]}, GRAPH_RULES)
     (d,) = result.derivations[("triangle", ("a", "b", "c"))]
