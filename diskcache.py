@@ -16,7 +16,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -68,6 +67,8 @@ def disk_cached(function: Callable[[], T]) -> Callable[[], T]:
         if path is not None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
+                import tempfile  # only when writing: most starts only read
+
                 with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as tmp:
                     pickle.dump(value, tmp, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp.name, path)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import marshal
 import re
-import tomllib
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -187,6 +186,8 @@ def _load_rule(entry: dict, file: str) -> Rule:
 @disk_cached
 def load_rules() -> tuple[Rule, ...]:
     """Every rule of every rules/*.toml file, in file order; ids must be unique."""
+    import tomllib  # here, not at the top: a cold start reads the rules from the disk cache
+
     rules: list[Rule] = []
     for f in package_files(*RULE_FILES):
         try:
@@ -205,6 +206,8 @@ def load_rules() -> tuple[Rule, ...]:
 @disk_cached
 def conventions() -> dict[str, dict]:
     """Non-rule tables of the rule files (e.g. [convention.outside_anions]), by name."""
+    import tomllib
+
     found: dict[str, dict] = {}
     for f in package_files(*RULE_FILES):
         for name, table in tomllib.loads(f.read_text(encoding="utf-8")).get("convention", {}).items():
