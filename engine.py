@@ -398,13 +398,18 @@ class _Plan:
         return _restore_plan, (self.rule, self.order, self.first, self.source, marshal.dumps(self.solve.__code__))
 
 
-def _solve_function(rule: Rule, code: CodeType) -> Callable[..., None]:
-    namespace = {"_compare": _compare, "RULE": rule, "DERIVATION": Derivation, "NEW": tuple.__new__}
-    return FunctionType(code, namespace, "solve")
+def _code(source: str, filename: str) -> CodeType:
+    """The code of the one function `source` defines (generated from parsed atoms, never from input)."""
+    return next(c for c in compile(source, filename, "exec").co_consts if isinstance(c, CodeType))
+
+
+def _function(code: CodeType, rules: dict[str, Rule]) -> Callable[..., None]:
+    """A generated function, with the names it uses: the rules it records, under the names it gives them."""
+    return FunctionType(code, {"_compare": _compare, "DERIVATION": Derivation, "NEW": tuple.__new__, **rules}, "solve")
 
 
 def _restore_plan(rule: Rule, order: tuple[int, ...], first: Pattern | None, source: str, code: bytes) -> _Plan:
-    return _Plan(rule, order, first, source, _solve_function(rule, marshal.loads(code)))
+    return _Plan(rule, order, first, source, _function(marshal.loads(code), {"RULE": rule}))
 
 
 def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None,
@@ -428,10 +433,8 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots
         order.append(i)
         bound |= positives[i].variables
     source = _source(rule, positives, order, slots, once)
-    module = compile(source, f"<rule {rule.id}>", "exec")  # code generated from parsed atoms, never from input
-    code = next(c for c in module.co_consts if isinstance(c, CodeType))
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
-    return _Plan(rule, tuple(order), first_pattern, source, _solve_function(rule, code))
+    return _Plan(rule, tuple(order), first_pattern, source, _function(_code(source, f"<rule {rule.id}>"), {"RULE": rule}))
 
 
 def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, once: bool,
@@ -550,19 +553,16 @@ def _sequence(plans: tuple[_Plan, ...], slots: _Slots) -> _Component:
         lines.append(f"    for _ in (0,):  # rule {plan.rule.id}")
         lines.append(_source(plan.rule, positives, list(plan.order), slots, once=True, within=f"RULE_{n}"))
     source = "\n".join(lines) + "\n"
-    module = compile(source, "<rules run once>", "exec")  # code generated from parsed atoms, never from input
-    code = next(c for c in module.co_consts if isinstance(c, CodeType))
-    return _Component(plans, None, source, _sequence_function(plans, code))
+    return _Component(plans, None, source, _function(_code(source, "<rules run once>"), _sequence_names(plans)))
 
 
-def _sequence_function(plans: tuple[_Plan, ...], code: CodeType) -> Callable[..., None]:
-    namespace = {"_compare": _compare, "DERIVATION": Derivation, "NEW": tuple.__new__,
-                 **{f"RULE_{n}": plan.rule for n, plan in enumerate(plans)}}
-    return FunctionType(code, namespace, "solve")
+def _sequence_names(plans: tuple[_Plan, ...]) -> dict[str, Rule]:
+    return {f"RULE_{n}": plan.rule for n, plan in enumerate(plans)}
 
 
 def _restore_component(full: tuple[_Plan, ...], by_trigger, source: str, code: bytes | None) -> _Component:
-    return _Component(full, by_trigger, source, _sequence_function(full, marshal.loads(code)) if code else None)
+    solve = _function(marshal.loads(code), _sequence_names(full)) if code else None
+    return _Component(full, by_trigger, source, solve)
 
 
 @dataclass(frozen=True)
