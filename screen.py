@@ -389,23 +389,39 @@ _ANION_FORMERS = frozenset(LISTED_ANIONS) | {"F", "Cl", "Br", "I", "N", "H", "B"
 
 
 def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
-    """formula_of for a whole batch, without a Python pass over the universe per row."""
-    symbols = list(universe)
-    anion = [s in _ANION_FORMERS for s in universe]
-    rows, cols = np.nonzero(amounts)
-    values = amounts[rows, cols]
-    bounds = np.searchsorted(rows, np.arange(len(amounts) + 1))
-    out = []
-    for r in range(len(amounts)):
-        lo, hi = bounds[r], bounds[r + 1]
-        cats = [(symbols[c], v) for c, v in zip(cols[lo:hi].tolist(), values[lo:hi].tolist()) if not anion[c]]
-        ans = [(symbols[c], v) for c, v in zip(cols[lo:hi].tolist(), values[lo:hi].tolist()) if anion[c]]
-        if len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 and abs(sum(v for _, v in cats) - 1) < 1e-9:
-            head = "(" + "".join(c for c, _ in cats) + ")"
-        else:
-            head = "".join(f"{c}{v:.4g}" for c, v in cats)
-        out.append(head + "".join(a if v == 1 else f"{a}{v:g}" for a, v in ans))
-    return out
+    """formula_of for a whole batch: the cation and the anion part are each formatted once
+    per distinct value (a cation set recurs with every anion option), then joined."""
+    anion = np.array([s in _ANION_FORMERS for s in universe], dtype=bool)
+    cations = _formatted(amounts[:, ~anion], [s for s, a in zip(universe, anion) if not a], _cation_part)
+    anions = _formatted(amounts[:, anion], [s for s, a in zip(universe, anion) if a], _anion_part)
+    return [c + a for c, a in zip(cations, anions)]
+
+
+def _formatted(block: np.ndarray, symbols: list[str], format_part: Callable[[list[str], list[float]], str]) -> list[str]:
+    """format_part of each row, computed once per run of equal rows and once per distinct row."""
+    if not len(block):
+        return []
+    starts = np.r_[True, np.any(block[1:] != block[:-1], axis=1)]
+    known: dict[tuple[float, ...], str] = {}
+    texts = []
+    for row in block[starts].tolist():
+        key = tuple(row)
+        if key not in known:
+            known[key] = format_part(symbols, row)
+        texts.append(known[key])
+    return [texts[i] for i in (np.cumsum(starts) - 1).tolist()]
+
+
+def _cation_part(symbols: list[str], amounts: list[float]) -> str:
+    """'(FeCoNiCuZn)' for equal amounts summing to 1, else 'Fe0.3Co0.7'."""
+    cats = [(s, v) for s, v in zip(symbols, amounts) if v != 0]
+    if len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 and abs(sum(v for _, v in cats) - 1) < 1e-9:
+        return "(" + "".join(c for c, _ in cats) + ")"
+    return "".join(f"{c}{v:.4g}" for c, v in cats)
+
+
+def _anion_part(symbols: list[str], amounts: list[float]) -> str:
+    return "".join(a if v == 1 else f"{a}{v:g}" for a, v in zip(symbols, amounts) if v != 0)
 
 
 def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> dict[str, list]:

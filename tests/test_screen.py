@@ -822,3 +822,36 @@ def test_dask_local_cluster_gives_the_same_answer(in_process):
         assert isinstance(executor, Executor)
         assert both_runs(executor) == in_process
 
+
+
+ANION_SYMBOLS = {"O", "S", "Se", "Te", "P", "F", "Cl", "Br", "I", "N", "H", "B", "C"}
+
+
+def formula_by_hand(row: list[float], universe: tuple[str, ...]) -> str:
+    """One row the plain way: equal cation amounts summing to 1 in brackets, '(FeCoNi)O', else
+    each cation with its amount; then the anions, an amount only where it is not 1."""
+    cats = [(s, v) for s, v in zip(universe, row) if v and s not in ANION_SYMBOLS]
+    ans = [(s, v) for s, v in zip(universe, row) if v and s in ANION_SYMBOLS]
+    equal = len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 \
+        and abs(sum(v for _, v in cats) - 1) < 1e-9
+    head = "(" + "".join(s for s, _ in cats) + ")" if equal else "".join(f"{s}{v:.4g}" for s, v in cats)
+    return head + "".join(s if v == 1 else f"{s}{v:g}" for s, v in ans)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
+@given(st.lists(st.lists(st.sampled_from([0.0, 0.0, 0.2, 0.25, 0.5, 1.0, 1 / 3, 2.0, 0.05]), min_size=6, max_size=6),
+                max_size=25), st.integers(1, 3))
+def test_batch_formulas_are_each_rows_formula(rows, repeat):
+    """sc.formulas formats each distinct part once; every row must still read as it would alone."""
+    universe = ("Fe", "O", "Co", "S", "Ni", "F")
+    amounts = np.repeat(np.array(rows, dtype=float).reshape(len(rows), 6), repeat, axis=0)
+    assert sc.formulas(amounts, universe) == [formula_by_hand(r, universe) for r in amounts.tolist()]
+    assert sc.formulas(amounts, universe) == [sc.formula_of(r, universe) for r in amounts]
+
+
+def test_batch_formulas_of_the_equimolar_space_read_as_hem_papers_write_them():
+    """(MgCoNiCuZn)O-style names (Section 2.3) for the first batch of the default space, and every row of it."""
+    batch = next(sc.Space().batches())
+    names = sc.formulas(batch.amounts, batch.universe)
+    assert names[0] == "(LiMgAlSiCa)P"
+    assert names == [formula_by_hand(r, batch.universe) for r in batch.amounts.tolist()]
