@@ -199,14 +199,17 @@ class Batch:
     amounts: np.ndarray
 
 
-def evaluate(batch: Batch) -> dict[str, np.ndarray]:
-    """The compiled rules on one batch (runs in a worker)."""
+def evaluate(batch: Batch, with_formulas: bool = False) -> dict[str, np.ndarray]:
+    """The compiled rules on one batch (runs in a worker); with_formulas: each row's formula
+    too, when every row will be written (formatting is the writer's largest cost)."""
     out = compiled(batch.ion, batch.universe).evaluate(batch.amounts)
     out["capacity_contributors"] = out["plus_specific-capacity"]
     out["stability_contributors"] = out["plus_cycling-stability"]
     out["fast_charging_contributors"] = out["plus_fast-charging"]
     out["unclassified"] = ((out["roles"] & ROLE_BITS["unclassified"]) > 0).any(axis=1)
     out["amounts"] = batch.amounts
+    if with_formulas:
+        out["formula"] = np.array(formulas(batch.amounts, batch.universe), dtype=object)
     return out
 
 
@@ -287,7 +290,7 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
     front: dict[tuple[float, ...], dict[str, Any]] = {}  # Pareto point -> count and example rows
     window = 2 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
     try:
-        for batch, result in _bounded_map(executor, space.batches(batch_size), window):
+        for batch, result in _bounded_map(executor, space.batches(batch_size), window, sink is not None):
             keep = filters.mask(result)
             summary.screened += len(keep)
             kept = {k: v[keep] for k, v in result.items()}
@@ -349,7 +352,8 @@ def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str,
             del front[point]
 
 
-def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: int) -> Iterator[tuple[Batch, dict]]:
+def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: int,
+                 with_formulas: bool) -> Iterator[tuple[Batch, dict]]:
     """Evaluate batches in order with at most `window` in flight, so memory stays flat.
 
     Works with any concurrent.futures.Executor (a Dask client's get_executor() included);
@@ -357,13 +361,13 @@ def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: in
     """
     if executor is None:
         for batch in batches:
-            yield batch, evaluate(batch)
+            yield batch, evaluate(batch, with_formulas)
         return
     from collections import deque
 
     pending: deque = deque()
     for batch in batches:
-        pending.append((batch, executor.submit(evaluate, batch)))
+        pending.append((batch, executor.submit(evaluate, batch, with_formulas)))
         if len(pending) >= window:
             done_batch, future = pending.popleft()
             yield done_batch, future.result()
@@ -428,7 +432,8 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     """The kept rows as columns (what Writer writes), built from the arrays, not row by row."""
     names = np.array([STATUS_NAMES[i] for i in range(len(STATUS_NAMES))])
     n = len(result["vector"])
-    columns: dict[str, list] = {"formula": formulas(result["amounts"], universe), "ion": [ion] * n}
+    names_given = result["formula"].tolist() if "formula" in result else formulas(result["amounts"], universe)
+    columns: dict[str, list] = {"formula": names_given, "ion": [ion] * n}
     for m in MECHANISMS:
         columns[m.replace("-", "_")] = names[result[f"status_{m}"].astype(int)].tolist()
     for key in ("capacity_conversion", "capacity_alloying", "capacity_total", "entropy_cation_R"):

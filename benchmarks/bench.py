@@ -564,7 +564,8 @@ def part_screen(args) -> None:
     per_row = (time.perf_counter() - t) / rows
     print(f"   one core, in this process: generating the {n:,} candidates (done by the parent alone) {generate:.2f} s;")
     print(f"   evaluating them with the compiled rules {evaluate:.2f} s (tables compiled on first use); columns_of(), "
-          f"which -o runs on every batch in the parent, {per_row * 1e6:.1f} us a row = {per_row * n:.1f} s for all")
+          f"the rows -o writes, {per_row * 1e6:.1f} us a row = {per_row * n:.1f} s for all (with -o the workers "
+          "format the formulas, the parent the rest)")
 
 
 # ====================================================================== 4. SPARQL latency of the named questions

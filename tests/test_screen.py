@@ -712,11 +712,11 @@ def failing_after(monkeypatch, calls: int, error: BaseException) -> None:
     """Make the in-process evaluation raise `error` on batch `calls`, screening in batches of BATCH."""
     real_evaluate, real_screen, seen = sc.evaluate, sc.screen, []
 
-    def evaluate(batch: sc.Batch) -> dict[str, np.ndarray]:
+    def evaluate(batch: sc.Batch, with_formulas: bool = False) -> dict[str, np.ndarray]:
         seen.append(batch)
         if len(seen) == calls:
             raise error
-        return real_evaluate(batch)
+        return real_evaluate(batch, with_formulas)
 
     monkeypatch.setattr(sc, "evaluate", evaluate)
     monkeypatch.setattr(sc, "screen", functools.partial(real_screen, batch_size=BATCH))
