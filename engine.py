@@ -412,12 +412,10 @@ def _restore_plan(rule: Rule, order: tuple[int, ...], first: Pattern | None, sou
     return _Plan(rule, order, first, source, _function(marshal.loads(code), {"RULE": rule}))
 
 
-def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None,
-          once: bool = False) -> _Plan:
+def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots, first: int | None = None) -> _Plan:
     """Order the positive premises greedily, the look-up expected to give fewest facts first,
     and generate the function that matches them. With `first`, that premise comes first:
-    it will range over the facts a pass added (`start`). With `once` (a rule that runs
-    once, all it reads complete), the function indexes its new facts itself."""
+    it will range over the facts a pass added (`start`)."""
     positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
     bound: set[str] = set()
     order: list[int] = []
@@ -432,24 +430,24 @@ def _plan(rule: Rule, estimate: Callable[[Pattern, tuple], float], slots: _Slots
         todo.remove(i)
         order.append(i)
         bound |= positives[i].variables
-    source = _source(rule, positives, order, slots, once)
+    source = _source(rule, positives, order, slots)
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
     return _Plan(rule, tuple(order), first_pattern, source, _function(_code(source, f"<rule {rule.id}>"), {"RULE": rule}))
 
 
-def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, once: bool,
-            within: str | None = None) -> str:
+def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, within: str | None = None) -> str:
     """Python source of `solve(S, O, B, lookup, start, seen, derivations, facts, new)`.
-
-    With `within` (the name the rule has there), only the function's body, to go
-    inside `for _ in (0,):` in a function running many rules: it leaves by `continue`.
 
     For every binding it records a Derivation (rule, conclusion, premise facts in the rule's
     order, bindings sorted by name, negated premises as checked) of each conclusion, and
-    adds conclusions not yet in `facts` to it and to `new` (with `once`: to the run's
-    tables O and its facts by predicate B instead, at once). `seen`, when given, holds the
+    adds conclusions not yet in `facts` to it and to `new`. `seen`, when given, holds the
     premise facts of bindings found already: several plans of one rule can meet the same
-    binding when it uses more than one fact from `start`."""
+    binding when it uses more than one fact from `start`.
+
+    With `within` (the name the rule has there), only the body for a function that runs
+    rules once each (see _sequence): inside `for _ in (0,):`, it leaves by `continue`, and
+    adds its new facts to the run's tables O and facts by predicate B at once."""
+    once = within is not None
     names: dict[str, str] = {}  # variable -> local name
     checks = [a for a in rule.when if a.negated or a.predicate in BUILTINS]
 
@@ -551,7 +549,7 @@ def _sequence(plans: tuple[_Plan, ...], slots: _Slots) -> _Component:
     for n, plan in enumerate(plans):
         positives = [a for a in plan.rule.when if not a.negated and a.predicate not in BUILTINS]
         lines.append(f"    for _ in (0,):  # rule {plan.rule.id}")
-        lines.append(_source(plan.rule, positives, list(plan.order), slots, once=True, within=f"RULE_{n}"))
+        lines.append(_source(plan.rule, positives, list(plan.order), slots, within=f"RULE_{n}"))
     source = "\n".join(lines) + "\n"
     return _Component(plans, None, source, _function(_code(source, "<rules run once>"), _sequence_names(plans)))
 
@@ -610,13 +608,11 @@ class _Index:
 
     def __init__(self, facts: Iterable[Fact] = ()) -> None:
         self.by_predicate: dict[str, list[tuple[Value, ...]]] = {}
-        self.facts: dict[str, list[Fact]] = {}
         self.tables: dict[Pattern, Table] = {}
         self.programs: dict[tuple[tuple[Rule, ...], frozenset[str]], _Program] = {}
         self._last: tuple = (None, None, None)
         for fact in facts:
             self.by_predicate.setdefault(fact[0], []).append(fact[1])
-            self.facts.setdefault(fact[0], []).append(fact)
 
     def program(self, rules: tuple[Rule, ...], added: frozenset[str] = frozenset()) -> _Program:
         """`rules` compiled over these facts, for runs that add facts of the shared predicates `added`."""
@@ -637,13 +633,11 @@ class _Index:
         for rule in rules:
             full[rule.id] = _plan(rule, self.estimate, slots)
         order: list[_Component] = []
-        once: set[str] = set()
         for stratum in stratify(rules):
             for group in components(stratum):
                 if not any(_may_match(h, a) for r in group for h in r.then for q in group for a in q.when
                            if not a.negated):
                     order.append(_Component(tuple(full[r.id] for r in group), None))
-                    once.update(r.id for r in group)
                     continue
                 by_trigger: dict[str, list] = {}
                 for position, rule in enumerate(group):
@@ -652,17 +646,14 @@ class _Index:
                     for premise, plan in enumerate(from_premise[rule.id]):
                         by_trigger.setdefault(plan.first[0], []).append((position, premise, plan))
                 order.append(_Component(tuple(full[r.id] for r in group), {p: tuple(v) for p, v in by_trigger.items()}))
-        # now that every look-up has its slot, the rules that run once index their own facts,
-        # and each stretch of them between recursive components becomes one function
-        for rule in rules:
-            if rule.id in once:
-                full[rule.id] = _plan(rule, self.estimate, slots, once=True)
+        # now that every look-up has its slot, each stretch of rules that run once (between
+        # recursive components) becomes one function, in which each rule indexes its own facts
         merged: list[_Component] = []
         for recursive, stretch in groupby(order, key=lambda c: c.by_trigger is not None):
             if recursive:
                 merged += stretch
             else:
-                merged.append(_sequence(tuple(full[p.rule.id] for c in stretch for p in c.full), slots))
+                merged.append(_sequence(tuple(p for c in stretch for p in c.full), slots))
         order = merged
         indexers: dict[str, list] = {}
         for slot, pattern in enumerate(slots.patterns):
@@ -685,9 +676,9 @@ class _Index:
         if found is None:
             pred, arity, positions = pattern
             found, key = {}, _key_getter(positions)
-            for fact in self.facts.get(pred, EMPTY):
-                if len(fact[1]) == arity:
-                    found.setdefault(key(fact[1]), []).append(fact)
+            for args in self.by_predicate.get(pred, EMPTY):
+                if len(args) == arity:
+                    found.setdefault(key(args), []).append((pred, args))
             self.tables[pattern] = found
         return found
 
