@@ -76,8 +76,8 @@ def describe(term: str, as_json: bool) -> None:
     factor (defect sites), carrier ion (Na+), battery chemistry (SIB), reported
     material ((MgCoNiCuZn)O) or reference number (ref 57).
     """
-    from hemkg import describe as d
-    from hemkg.knowledge import UnknownTerm
+    from hemkg.answers import describe as d
+    from hemkg.graph.statements import UnknownTerm
 
     if not term.strip():
         fail("TERM is empty", "name an element, mechanism, material or reference, e.g. hem describe Zn")
@@ -125,7 +125,7 @@ def structure_options(f):
 
 
 def _structure(**values):
-    from hemkg.consult import Structure
+    from hemkg.consultation.consultation import Structure
 
     options = {"morphology": "--morphology", "framework": "--framework",
                "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
@@ -138,8 +138,8 @@ def _structure(**values):
 
 def _consult_or_fail(formula: str, ion: str, structure):
     """One consultation; a bad formula ends the command with a one-line error, exit 2."""
-    from hemkg.consult import consult
-    from hemkg.formula import FormulaError
+    from hemkg.consultation.consultation import consult
+    from hemkg.consultation.formula import FormulaError
 
     try:
         return consult(formula, ion, structure)
@@ -161,7 +161,9 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) 
     Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1, SiGeSnSbBi; a suffix /C, @C or
     /rGO names a carbon framework.
     """
-    from hemkg import provenance, report
+    from hemkg.answers import report
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation import provenance
 
     if input_file is not None:
         if formulas:
@@ -175,14 +177,16 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) 
         if rdf:
             click.echo(provenance.serialize(c), nl=False)
         elif as_json:
-            click.echo(json.dumps(c.to_dict(), ensure_ascii=False, indent=None if len(results) > 1 else 2))
+            click.echo(json.dumps(summarise(c), ensure_ascii=False, indent=None if len(results) > 1 else 2))
         else:
-            click.echo(report.render_consultation(c.to_dict(), width=_width(), full_refs=refs))
+            click.echo(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
 
 
 def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> int:
     """Consult every candidate of a file, in order; a bad line is reported and skipped. Returns the exit code."""
-    from hemkg import batch, report
+    from hemkg.answers import report
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation import batch
 
     try:
         candidates = batch.read_candidates(path, ion, default_structure)
@@ -197,10 +201,10 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
                 click.echo(json.dumps({"line": item.line, "input": item.text, "error": item.error}, ensure_ascii=False))
             continue
         if as_json:
-            click.echo(json.dumps({"line": item.line, **item.consultation.to_dict()}, ensure_ascii=False))
+            click.echo(json.dumps({"line": item.line, **summarise(item.consultation)}, ensure_ascii=False))
         else:
             click.echo(f"--- line {item.line}")
-            click.echo(report.render_consultation(item.consultation.to_dict(), width=_width()))
+            click.echo(report.render_consultation(summarise(item.consultation), width=_width()))
     return 1 if failures else 0
 
 
@@ -216,7 +220,7 @@ def explain(formula, ion, about, as_json, **structure) -> None:
     facts it rests on: from the knowledge graph (with their statement and
     references) or from your input.
     """
-    from hemkg import explain as ex
+    from hemkg.answers import explain as ex
 
     c = _consult_or_fail(formula, ion, _structure(**structure))
     try:
@@ -232,12 +236,13 @@ def explain(formula, ion, about, as_json, **structure) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
 def compare(formulas, ion, as_json, **structure) -> None:
     """Set candidates side by side: mechanisms, roles, effects, entropy, capacity bound."""
-    from hemkg import report
+    from hemkg.answers import report
+    from hemkg.answers.summary import summarise
 
     if len(formulas) < 2:
         fail("compare needs at least two formulas", "e.g. hem compare '(MgCoNiCuZn)O' InGeSiP3")
     built = _structure(**structure)
-    rows = [_consult_or_fail(f, ion, built).to_dict() for f in formulas]
+    rows = [summarise(_consult_or_fail(f, ion, built)) for f in formulas]
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
 
 
@@ -255,7 +260,7 @@ def _read_query(query: str | None, file: Path | None) -> str:
 
 
 def _print_answer(answer, fmt: str) -> None:
-    from hemkg import sparql as sp
+    from hemkg.sparql import query as sp
 
     if fmt == "table":
         click.echo(sp.render_table(answer, _width()), nl=False)
@@ -285,7 +290,7 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
     The prefixes hem:, hemkg:, ref:, skos:, dcterms:, prov:, qudt: ... are
     predeclared. SERVICE, FROM of files or URLs and updates are refused.
     """
-    from hemkg import sparql as sp
+    from hemkg.sparql import query as sp
 
     text = _read_query(query, file)
     try:
@@ -309,14 +314,14 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
 
 
 def _remote_query(endpoint: str, text: str, fmt: str, timeout: float) -> bytes:
-    from hemkg import remote
+    from hemkg.sparql import remote
 
     return remote.query_endpoint(endpoint, text, fmt, timeout)
 
 
 def _table_from_json(body: bytes) -> str:
-    from hemkg import sparql as sp
-    from hemkg.store import short
+    from hemkg.sparql import query as sp
+    from hemkg.graph.store import short
 
     data = json.loads(body)
     if "boolean" in data:
@@ -339,9 +344,9 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
     """
-    from hemkg import questions as qs
-    from hemkg import sparql as sp
-    from hemkg.knowledge import UnknownTerm
+    from hemkg.sparql import questions as qs
+    from hemkg.sparql import query as sp
+    from hemkg.graph.statements import UnknownTerm
 
     available = qs.questions()
     if list_ or name is None:
@@ -395,7 +400,7 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
     are SERVICE and FROM of files or URLs (400); each query runs under the time
     limit and the row cap (a cut answer says X-Hemkg-Truncated: true).
     """
-    from hemkg import serve as sv
+    from hemkg.sparql import endpoint as sv
 
     try:
         server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr)
@@ -442,7 +447,7 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     By default: every 5-cation equimolar set of the paper's 26 cations, with each
     listed anion or none, for Li, Na and K (1,184,040 candidates).
     """
-    from hemkg import screen as sc
+    from hemkg.screening import run as sc
 
     def names(text: str | None) -> list[str]:
         return [t.strip() for t in (text or "").split(",") if t.strip()]
@@ -530,8 +535,8 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
-    from hemkg import checks
-    from hemkg.store import GraphLoadError
+    from hemkg.graph import checks
+    from hemkg.graph.store import GraphLoadError
 
     for f in files:
         if not f.is_file():
@@ -560,8 +565,8 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True)
 def push(endpoint: str, timeout: float) -> None:
     """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store."""
-    from hemkg import remote
-    from hemkg.store import knowledge_graph
+    from hemkg.sparql import remote
+    from hemkg.graph.store import knowledge_graph
 
     try:
         written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
@@ -575,7 +580,7 @@ def push(endpoint: str, timeout: float) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def stats(as_json: bool) -> None:
     """Summarise the graph: terms by type, statements, references."""
-    from hemkg import kgstats
+    from hemkg.answers import stats as kgstats
 
     figures = kgstats.stats()
     if as_json:
@@ -602,7 +607,7 @@ def export(fmt, scope, ion, output) -> None:
     hem export --format html --scope term:Zn -o zinc.html  # open it in a browser
     hem export --format jsonld --scope "candidate:(MgCoNiCuZn)O" --ion Na
     """
-    from hemkg import exports
+    from hemkg.exports import formats as exports
 
     if output is not None and str(output) == "-":
         output = None

@@ -304,8 +304,9 @@ def decoded(graph) -> set:
 
 
 def candidate_base(formula: str, ion: str) -> dict:
-    from hemkg.consult import Structure, candidate_facts
-    from hemkg.formula import parse_formula
+    from hemkg.consultation.consultation import Structure
+    from hemkg.consultation.facts import candidate_facts
+    from hemkg.consultation.formula import parse_formula
 
     return candidate_facts(parse_formula(formula), ion, Structure())
 
@@ -327,27 +328,29 @@ def part_consult(args) -> None:
     import rdflib
 
     from hemkg import engine
-    from hemkg.consult import consult, knowledge_facts, shared_knowledge
-    from hemkg.explain import explain
-    from hemkg.store import to_rdflib
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation.consultation import consult
+    from hemkg.consultation.facts import knowledge_facts, shared_knowledge
+    from hemkg.answers.explain import explain
+    from hemkg.graph.store import to_rdflib
 
     heading("2. Consultations in process (the knowledge graph and the rules already loaded)")
     print("   target: at least 1,000 consultations per second with derivations")
-    from hemkg.formula import parse_formula
+    from hemkg.consultation.formula import parse_formula
 
     consult(*CANDIDATES[0])  # load the graph and the rules once, as a long-running process would
     bases = [candidate_base(formula, ion) for formula, ion in CANDIDATES]
 
     def full_answer(formula: str, ion: str) -> None:
         c = consult(formula, ion)
-        c.to_dict()
+        summarise(c)
         explain(c, "all")
 
     # Each stage runs back to back over the 7 candidates, round after round: interleaving
     # them would time each consultation with the caches just emptied by the explanation.
     stages = [
         ("consult(): rules + derivations", lambda: [consult(f, i) for f, i in CANDIDATES]),
-        ("  + JSON answer (to_dict)", lambda: [consult(f, i).to_dict() for f, i in CANDIDATES]),
+        ("  + JSON answer (to_dict)", lambda: [summarise(consult(f, i)) for f, i in CANDIDATES]),
         ("  + explanation tree (explain)", lambda: [full_answer(f, i) for f, i in CANDIDATES]),
         ("  of which engine.run alone", lambda: [engine.run(b, shared=shared_knowledge()) for b in bases]),
         ("  of which parse_formula alone", lambda: [parse_formula(f) for f, _ in CANDIDATES]),
@@ -487,7 +490,7 @@ print(json.dumps({"wall": wall, "rc": p.returncode, "maxrss_kib": resource.getru
 # screen.screen() through the Python API with default_executor(), timed inside the process
 API_SCRIPT = r"""
 import json, sys, time
-from hemkg import screen as sc
+from hemkg.screening import run as sc
 spec = json.loads(sys.argv[1])
 space = sc.Space(ions=tuple(spec["ions"]), anions=tuple(sc.AnionOption.parse(a) for a in spec["anions"]))
 t = time.perf_counter()
@@ -514,7 +517,7 @@ def measured(cmd: list[str]) -> dict:
 
 
 def part_screen(args) -> None:
-    from hemkg import screen as sc
+    from hemkg.screening import run as sc
 
     ions, anions = (["Li"], ["O"]) if args.quick_screen else (["Li", "Na", "K"], ["P", "S", "O", "Se", "Te", "none"])
     space = sc.Space(ions=tuple(ions), anions=tuple(sc.AnionOption.parse(a) for a in anions))
@@ -583,7 +586,7 @@ class _Enough(Exception):
 
 def screened(n: int) -> list[tuple[dict, list[str]]]:
     """The first n rows screen.screen() gives on the whole space, each with its elements."""
-    from hemkg import screen as sc
+    from hemkg.screening import run as sc
 
     rows: list[tuple[dict, list[str]]] = []
 
@@ -609,7 +612,7 @@ def _nt_string(text: str) -> str:
 
 
 def candidate_ntriples(rows) -> tuple[str, int]:
-    from hemkg.store import HEM, HEMKG
+    from hemkg.graph.store import HEM, HEMKG
 
     lines = []
     double = "^^<http://www.w3.org/2001/XMLSchema#double>"
@@ -632,9 +635,9 @@ def part_sparql(args) -> None:
     import pyoxigraph as ox
     import rdflib
 
-    from hemkg import sparql as sp
-    from hemkg.questions import questions
-    from hemkg.store import ASSERTED_GRAPH, PREFIXES, build_store
+    from hemkg.sparql import query as sp
+    from hemkg.sparql.questions import questions
+    from hemkg.graph.store import ASSERTED_GRAPH, PREFIXES, build_store
 
     heading(f"4. Named questions on the knowledge graph plus {args.candidates:,} screened candidates, per store")
     t = time.perf_counter()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hemkg import knowledge
-from hemkg.store import HEMKG, select
+from hemkg.graph import statements as knowledge
+from hemkg.graph.store import HEMKG, select
 
 
 def kg(name: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hemkg import checks
+from hemkg.graph import checks
 
 PREFIXES = """
 @prefix hem: <https://w3id.org/hemkg/ontology#> .

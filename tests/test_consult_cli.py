@@ -16,9 +16,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from hemkg import knowledge
-from hemkg.consult import consult
-from hemkg.store import PREFIXES, select
+from hemkg.graph import statements as knowledge
+from hemkg.consultation.consultation import consult
+from hemkg.graph.store import PREFIXES, select
 from test_cli import assert_one_line_error, run, runner  # noqa: F401  (runner is a fixture)
 from test_rules import fired, rule_entries
 

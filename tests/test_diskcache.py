@@ -11,7 +11,7 @@ import pickle
 from importlib import resources
 
 import pytest
-from hemkg import diskcache
+from hemkg.graph import diskcache
 
 
 @pytest.fixture

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from hemkg import elementdata
-from hemkg.store import select
+from hemkg.graph import elementdata
+from hemkg.graph.store import select
 
 pymatgen = pytest.importorskip("pymatgen.core", reason="pymatgen-core is a test dependency: pip install -e '.[test]'")
 
 
 def test_committed_element_data_matches_the_library():
-    """kg/generated/element-data.ttl is exactly what `python -m hemkg.elementdata` writes now."""
+    """kg/generated/element-data.ttl is exactly what `python -m hemkg.graph.elementdata` writes now."""
     assert elementdata.OUTPUT.read_text(encoding="utf-8") == elementdata.render()
 
 
 def test_committed_element_symbols_match_the_library():
-    """kg/generated/elements.json (read by formula.py) is exactly what `python -m hemkg.elementdata` writes now."""
+    """kg/generated/elements.json (read by formula.py) is exactly what `python -m hemkg.graph.elementdata` writes now."""
     assert elementdata.SYMBOLS_OUTPUT.read_text(encoding="utf-8") == elementdata.render_symbols()
 
 
@@ -32,8 +32,8 @@ def test_element_symbols_agree_with_the_graph():
 
 def test_element_past_lawrencium_is_read_then_refused_for_want_of_data():
     """'Rf' is a real symbol to the formula parser; consultation refuses it because the data stop at Lr."""
-    from hemkg.consult import consult
-    from hemkg.formula import parse_formula
+    from hemkg.consultation.consultation import consult
+    from hemkg.consultation.formula import parse_formula
 
     assert parse_formula("RfO2").composition == {"Rf": 1.0, "O": 2.0}
     with pytest.raises(ValueError, match=r"no element data for Rf: hemkg knows elements up to Lr \(Z = 103\)"):

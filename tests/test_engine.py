@@ -18,9 +18,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from hemkg import engine
-from hemkg.consult import Structure, candidate_facts, knowledge_facts, shared_knowledge
+from hemkg.consultation.consultation import Structure
+from hemkg.consultation.facts import candidate_facts, knowledge_facts, shared_knowledge
 from hemkg.engine import Atom, Fact, Source
-from hemkg.formula import parse_formula
+from hemkg.consultation.formula import parse_formula
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,7 +149,7 @@ def test_engine_agrees_with_the_reference_on_the_papers_examples():
 
 
 def rule(rule_id: str, when: list[str], then: list[str]) -> engine.Rule:
-    return engine._load_rule({"id": rule_id, "statement": rule_id, "when": when, "then": then,
+    return engine.core._load_rule({"id": rule_id, "statement": rule_id, "when": when, "then": then,
                               "location": "test", "basis": "test"}, "test.toml")
 
 

@@ -37,9 +37,9 @@ import rdflib
 from click.testing import CliRunner, Result
 from rdflib.compare import isomorphic
 
-from hemkg import exports
+from hemkg.exports import formats as exports
 from hemkg.cli import main
-from hemkg.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
+from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
 
@@ -388,7 +388,7 @@ def test_script_json_cannot_close_the_script_element():
 
 
 def exports_html_script_json(data):
-    from hemkg import exports_html
+    from hemkg.exports import html as exports_html
 
     return exports_html.script_json(data)
 

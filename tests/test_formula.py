@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from hemkg.formula import FRAMEWORKS, FormulaError, ParsedFormula, parse_formula
+from hemkg.consultation.formula import FRAMEWORKS, FormulaError, ParsedFormula, parse_formula
 
 EXAMPLES = {
     # a bracket of bare cation symbols is one site shared equally, as HEM papers write it
@@ -243,7 +243,7 @@ def test_parser_disagreeing_with_the_checked_text(monkeypatch):
 
 def test_element_symbols_come_from_generated_data():
     """Symbols, names and atomic numbers are read from kg/generated/elements.json: all 118 elements."""
-    from hemkg.formula import _elements
+    from hemkg.consultation.formula import _elements
 
     elements = _elements()
     assert len(elements) == 118 and list(elements)[:3] == ["H", "He", "Li"]
@@ -293,8 +293,8 @@ def test_parsed_formula_is_frozen():
 
 
 def test_import_is_lazy():
-    """Importing hemkg.formula imports no parser (the CLI must start fast); parsing never needs pyparsing."""
-    code = ("import sys, hemkg.formula; print('chemparse' in sys.modules); hemkg.formula.parse_formula('(MgCoNiCuZn)O'); "
+    """Importing hemkg.consultation.formula imports no parser (the CLI must start fast); parsing never needs pyparsing."""
+    code = ("import sys, hemkg.consultation.formula; print('chemparse' in sys.modules); hemkg.consultation.formula.parse_formula('(MgCoNiCuZn)O'); "
             "print('chemparse' in sys.modules, 'periodictable' in sys.modules, 'pyparsing' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True", "False", "False"]

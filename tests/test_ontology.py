@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import hemkg
-from hemkg import checks
-from hemkg.store import build_store, select
+from hemkg.graph import checks
+from hemkg.graph.store import build_store, select
 
 PREFIXES = """
 @prefix hem: <https://w3id.org/hemkg/ontology#> .

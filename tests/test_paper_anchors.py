@@ -12,8 +12,8 @@ import re
 import pytest
 
 from conftest import has_value, kg, members, statements_where
-from hemkg import knowledge
-from hemkg.store import HEM, HEMKG, select
+from hemkg.graph import statements as knowledge
+from hemkg.graph.store import HEM, HEMKG, select
 
 # Section 3.1: "HEM materials used in the anodes of RIBs involve ... cation elements, such as ..."
 CATIONS_26 = "Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi".split()

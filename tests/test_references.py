@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hemkg import knowledge
+from hemkg.graph import statements as knowledge
 
 DUPLICATES = [(10, 16), (20, 52), (57, 72), (70, 95), (74, 88)]
 

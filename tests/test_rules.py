@@ -21,11 +21,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import members
-from hemkg import consult as cs
 from hemkg import engine
-from hemkg.consult import Structure, consult
+from hemkg.answers.summary import summarise
+from hemkg.consultation import consultation as cs
+from hemkg.consultation.consultation import Consultation, Structure, consult
+from hemkg.consultation.facts import candidate_facts, knowledge_facts
+from hemkg.consultation.formula import parse_formula
+from hemkg.graph import statements as knowledge
+from hemkg.graph.materials import element_data
+from hemkg.graph.store import HEMKG
 from hemkg.engine import RuleFileError, Source
-from hemkg.store import package_files, select
+from hemkg.graph.store import package_files, select
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.toml"))
@@ -66,17 +72,17 @@ def rule_entries() -> dict[str, dict[str, Any]]:
     return entries
 
 
-def fired(c: cs.Consultation) -> set[str]:
+def fired(c: Consultation) -> set[str]:
     """The ids of every rule that drew at least one conclusion."""
     return {d.rule.id for ds in c.result.derivations.values() for d in ds}
 
 
 @functools.cache
-def _consult(formula: str, ion: str, structure: tuple[tuple[str, Any], ...] = ()) -> cs.Consultation:
+def _consult(formula: str, ion: str, structure: tuple[tuple[str, Any], ...] = ()) -> Consultation:
     return consult(formula, ion, Structure(**dict(structure)))
 
 
-def consult_case(case: dict[str, Any], ion: str | None = None) -> cs.Consultation:
+def consult_case(case: dict[str, Any], ion: str | None = None) -> Consultation:
     structure = tuple(sorted(case.get("structure", {}).items()))
     return _consult(case["formula"], ion or case["ion"], structure)
 
@@ -128,7 +134,7 @@ def test_case_file_is_well_formed(path):
     for factor in case.get("expect", {}).get("recommendations", []) + case.get("expect", {}).get("not_recommendations", []):
         assert select("SELECT ?l WHERE { ?f skos:prefLabel ?l }", f=f"https://w3id.org/hemkg/kg/{factor}"), factor
     if "roles" in case:
-        from hemkg.formula import parse_formula
+        from hemkg.consultation.formula import parse_formula
 
         assert set(case["roles"]) == set(parse_formula(case["formula"]).composition), "roles must cover every element"
 
@@ -142,7 +148,7 @@ def test_golden_case(path):
     """Each golden case: statuses, elements, roles, rules that fire and that must not, notes and the rest."""
     case = load_case(path)
     c = consult_case(case)
-    d = c.to_dict()
+    d = summarise(c)
     where = f"{path.name} ({case['source']})"
 
     for mechanism, status in case["status"].items():
@@ -180,7 +186,7 @@ def test_golden_case(path):
         notes = [n for n in d["notes"] if n["topic"] == "reported-example"
                  and n["about"] == [ctx["element"], mechanism.replace("-", "_")]]  # JSON spells space_charge
         assert len(notes) == 1, f"{where}: one reported-example note for {ctx['element']}, {mechanism}"
-        label = cs.knowledge.label(cs.HEMKG + ctx["material"])
+        label = knowledge.label(HEMKG + ctx["material"])
         verb = "NOT seen in" if ctx["state"] == "inactive" else "seen in"
         assert re.search(rf"(^|[;:] ){verb} [^;]*{re.escape(label)}", notes[0]["text"]), notes[0]["text"]
     if "meets_hem_definition" in expect:
@@ -193,23 +199,23 @@ def test_case_statuses_do_not_depend_on_ion(path):
     case = load_case(path)
     seen = []
     for ion in IONS:
-        d = consult_case(case, ion).to_dict()
+        d = summarise(consult_case(case, ion))
         seen.append(({m: (v["status"], v["elements"]) for m, v in d["mechanisms"].items()}, d["roles"]))
     assert seen[0] == seen[1] == seen[2]
 
 
 def test_paper_examples_come_out_as_the_paper_reports():
     """Sections 2.3 and 3.1 (refs 44, 47, 48): the paper's three examples, in one place."""
-    mgo = consult("(MgCoNiCuZn)O", "Li").to_dict()  # ref 48
+    mgo = summarise(consult("(MgCoNiCuZn)O", "Li"))  # ref 48
     assert mgo["roles"]["Mg"] == ["stabilizer"]
     for symbol in ("Cu", "Co", "Ni", "Zn"):
         assert "conversion" in mgo["roles"][symbol]
     assert "alloying" in mgo["roles"]["Zn"]
     assert mgo["mechanisms"]["alloying"]["elements"] == ["Zn"]
-    ingesip3 = consult("InGeSiP3", "Li").to_dict()  # ref 47
+    ingesip3 = summarise(consult("InGeSiP3", "Li"))  # ref 47
     assert {m for m, v in ingesip3["mechanisms"].items() if v["status"] == "active"} == {
         "intercalation", "conversion", "alloying"}
-    te = consult("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K").to_dict()  # ref 44
+    te = summarise(consult("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K"))  # ref 44
     assert te["mechanisms"]["alloying"]["status"] == "active"
     assert te["mechanisms"]["alloying"]["elements"] == ["Bi", "Sb", "Sn"]
 
@@ -248,9 +254,9 @@ def test_unreachable_rules_are_really_unreachable():
 
 def test_alloying_blocked_fires_when_a_plane_b_element_is_off_plane_a():
     """alloying-blocked: with an anion but no conversion, a Plane B cation does not alloy (Section 3.1, Fig. 6a)."""
-    parsed = cs.parse_formula("SnO2")
-    base = {f: s for f, s in cs.knowledge_facts().items() if f != ("on_plane", ("Sn", "A"))}
-    base.update(cs.candidate_facts(parsed, "Li", Structure()))
+    parsed = parse_formula("SnO2")
+    base = {f: s for f, s in knowledge_facts().items() if f != ("on_plane", ("Sn", "A"))}
+    base.update(candidate_facts(parsed, "Li", Structure()))
     result = engine.run(base)
     assert result.query("status", "conversion") == [("conversion", "inactive")]
     assert result.query("status", "alloying") == [("alloying", "inactive")]
@@ -279,7 +285,7 @@ def test_packaged_rules_load_and_match_the_files():
 def rule(rule_id: str, when: list[str], then: list[str], **extra: Any) -> engine.Rule:
     entry = {"id": rule_id, "statement": f"test rule {rule_id}", "when": when, "then": then,
              "location": "test", "basis": "test", **extra}
-    return engine._load_rule(entry, "test.toml")
+    return engine.core._load_rule(entry, "test.toml")
 
 
 def facts(*items: tuple[str, tuple]) -> dict[engine.Fact, Source]:
@@ -373,7 +379,7 @@ def test_derivations_record_rule_premises_and_bindings():
 def test_malformed_rule_raises_rule_file_error(entry, message):
     """A malformed rule is refused with a RuleFileError naming the file and the rule."""
     with pytest.raises(RuleFileError, match=message) as err:
-        engine._load_rule(entry, "99-test.toml")
+        engine.core._load_rule(entry, "99-test.toml")
     assert str(err.value).startswith("99-test.toml, rule '")
     assert f"rule '{entry.get('id', '?')}'" in str(err.value)
 
@@ -381,8 +387,8 @@ def test_malformed_rule_raises_rule_file_error(entry, message):
 def test_rule_without_references_is_accepted_when_it_says_why():
     """rests_on_paper_alone, or a basis outside the paper, stands in for references."""
     base = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], "location": "l"}
-    assert engine._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
-    outside = engine._load_rule({**base, "basis": "project convention"}, "t.toml")
+    assert engine.core._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
+    outside = engine.core._load_rule({**base, "basis": "project convention"}, "t.toml")
     assert not outside.from_paper and outside.references == ()
 
 
@@ -391,7 +397,7 @@ def rule_folder(tmp_path, monkeypatch):
     """A temporary rules folder that engine.load_rules reads instead of the packaged one."""
     folder = tmp_path / "rules"
     folder.mkdir()
-    monkeypatch.setattr(engine, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
+    monkeypatch.setattr(engine.core, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
     return folder
 
 
@@ -507,7 +513,7 @@ def test_statuses_elements_and_roles_match_the_oracle(composition, ion):
         event(f"{m} {[args[1] for args in c.result.query('status', m)]}")
     for m in cs.MECHANISMS:
         assert len(c.result.query("status", m)) == 1, (formula, m, c.result.query("status", m))
-    d = c.to_dict()
+    d = summarise(c)
     expected = oracle(elements)
     assert {m: v["status"] for m, v in d["mechanisms"].items()} == expected["status"], formula
     assert {m: v["elements"] for m, v in d["mechanisms"].items()} == expected["elements"], formula
@@ -518,7 +524,7 @@ def test_oracle_agrees_on_the_hand_picked_cases():
     """The oracle gives the golden cases' statuses too (a check on the oracle itself)."""
     for path in CASE_FILES:
         case = load_case(path)
-        elements = set(cs.parse_formula(case["formula"]).composition)
+        elements = set(parse_formula(case["formula"]).composition)
         assert oracle(elements)["status"] == case["status"], path.name
 
 
@@ -527,7 +533,7 @@ def test_oracle_agrees_on_the_hand_picked_cases():
 
 def test_entropy_mgconicuzno_is_ln5_high_and_meets_the_definition():
     """Section 1 (HEM definition) and ref 48: (MgCoNiCuZn)O has five cations at 20% each: S = ln 5 R = 1.609 R."""
-    e = consult("(MgCoNiCuZn)O", "Li").to_dict()["entropy"]
+    e = summarise(consult("(MgCoNiCuZn)O", "Li"))["entropy"]
     assert e["cation_site_R"] == pytest.approx(math.log(5), abs=5e-4)
     assert e["cation_site_R"] == 1.609
     assert e["anion_site_R"] == 0.0
@@ -538,7 +544,7 @@ def test_entropy_mgconicuzno_is_ln5_high_and_meets_the_definition():
 
 def test_entropy_ingesip3_is_ln3_medium_and_does_not_meet_the_definition():
     """Section 1 and ref 47: InGeSiP3 has three cations: S = ln 3 R = 1.099 R, medium; fewer than five elements."""
-    e = consult("InGeSiP3", "Li").to_dict()["entropy"]
+    e = summarise(consult("InGeSiP3", "Li"))["entropy"]
     assert e["cation_site_R"] == pytest.approx(math.log(3), abs=5e-4)
     assert e["class"] == "medium"
     assert e["meets_hem_definition"] is False
@@ -547,7 +553,7 @@ def test_entropy_ingesip3_is_ln3_medium_and_does_not_meet_the_definition():
 
 def test_entropy_cu_rich_sulfide_fails_the_5_to_35_percent_rule():
     """Section 1 and ref 49: Cu is 0.88/0.96 = 91.7% of the cation site, outside 5-35 at%; anion site S/Se mixes."""
-    e = consult("Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1", "Na").to_dict()["entropy"]
+    e = summarise(consult("Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1", "Na"))["entropy"]
     x = [0.88 / 0.96] + [0.02 / 0.96] * 4
     assert e["cation_site_R"] == pytest.approx(-sum(v * math.log(v) for v in x), abs=5e-4)
     assert e["anion_site_R"] == pytest.approx(-(0.9 * math.log(0.9) + 0.1 * math.log(0.1)), abs=5e-4)
@@ -559,7 +565,7 @@ F = 96485.33212  # C/mol, the Faraday constant
 
 
 def _mass(symbol: str) -> float:
-    return cs.element_data()[symbol]["mass"]
+    return element_data()[symbol]["mass"]
 
 
 def _ions_per_atom(host: str, ion: str) -> float:
@@ -578,7 +584,7 @@ def test_capacity_sigesnsbbi_with_li_is_faradays_law_with_the_graphs_phases():
     n = 4.4 + 4.4 + 4.4 + 3.0 + 3.0  # 19.2 electrons per formula unit
     molar_mass = _mass("Si") + _mass("Ge") + _mass("Sn") + _mass("Sb") + _mass("Bi")  # g/mol
     expected = n * F / (3.6 * molar_mass)  # mAh/g
-    cap = consult("SiGeSnSbBi", "Li").to_dict()["capacity_estimate"]
+    cap = summarise(consult("SiGeSnSbBi", "Li"))["capacity_estimate"]
     assert cap["alloying"] == pytest.approx(expected, abs=0.051)
     assert cap["conversion"] == 0.0  # no anion: no conversion
     assert cap["total"] == pytest.approx(expected, abs=0.051)
@@ -589,7 +595,7 @@ def test_capacity_sigesnsbbi_with_li_is_faradays_law_with_the_graphs_phases():
 def test_capacity_coo_with_li_is_two_electrons_per_formula():
     """Section 2.2, eqn (2): CoO + 2Li -> Co + Li2O, so Q = 2F / (3.6 M(CoO)), about 715 mAh/g."""
     expected = 2 * F / (3.6 * (_mass("Co") + _mass("O")))
-    cap = consult("CoO", "Li").to_dict()["capacity_estimate"]
+    cap = summarise(consult("CoO", "Li"))["capacity_estimate"]
     assert cap["conversion"] == pytest.approx(expected, abs=0.051)
     assert round(expected) == 715
     assert cap["alloying"] == 0.0 and cap["total"] == cap["conversion"]
@@ -598,14 +604,14 @@ def test_capacity_coo_with_li_is_two_electrons_per_formula():
 def test_capacity_phosphide_counts_three_electrons_per_p():
     """Eqn (2) with P3- (Li3P): InGeSiP3 converts with 3 x 3 electrons; its alloying adds In 1, Ge 4.4, Si 4.4."""
     molar_mass = _mass("In") + _mass("Ge") + _mass("Si") + 3 * _mass("P")
-    cap = consult("InGeSiP3", "Li").to_dict()["capacity_estimate"]
+    cap = summarise(consult("InGeSiP3", "Li"))["capacity_estimate"]
     assert cap["conversion"] == pytest.approx(9 * F / (3.6 * molar_mass), abs=0.051)
     assert cap["alloying"] == pytest.approx((1 + 4.4 + 4.4) * F / (3.6 * molar_mass), abs=0.051)
 
 
 def test_capacity_is_not_estimated_for_undetermined_mechanisms():
     """FeF3: conversion is undetermined (F is outside the paper's anions), so no estimate and a note says why."""
-    cap = consult("FeF3", "Li").to_dict()["capacity_estimate"]
+    cap = summarise(consult("FeF3", "Li"))["capacity_estimate"]
     assert cap["conversion"] == 0.0 and cap["total"] == 0.0
     assert "conversion is undetermined, so it is not estimated" in cap["notes"]
 
@@ -617,19 +623,19 @@ def test_fes_c_matches_its_reported_material():
     """Sections 3.1-3.2 (refs 70, 95): FeS/C is a reported material, so a consultation on FeS/C says so."""
     c = consult("FeS/C", "Na")
     assert c.result.holds("matches_reported", "material-FeS-C")
-    notes = c.to_dict()["notes"]
+    notes = summarise(c)["notes"]
     assert any(n["topic"] == "reported-material" and n["about"] == ["material-FeS-C"] for n in notes)
 
 
 @pytest.mark.parametrize("formula", ["FeF3", "Fe3O4", "MgH2"])
 def test_single_cation_entropy_is_plus_zero(formula):
     """An ideal mixing entropy is never negative: one cation gives 0.0, not -0.0."""
-    value = consult(formula, "Li").to_dict()["entropy"]["cation_site_R"]
+    value = summarise(consult(formula, "Li"))["entropy"]["cation_site_R"]
     assert value == 0.0 and math.copysign(1.0, value) == 1.0
 
 
 def test_capacity_of_mgconicuzno_shorthand_equals_the_fractional_formula():
     """Section 3.1 (ref 48) and Section 2.2 (ref 46): (MgCoNiCuZn)O is the rock salt (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O."""
-    short = consult("(MgCoNiCuZn)O", "Li").to_dict()["capacity_estimate"]
-    full = consult("(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O", "Li").to_dict()["capacity_estimate"]
+    short = summarise(consult("(MgCoNiCuZn)O", "Li"))["capacity_estimate"]
+    full = summarise(consult("(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O", "Li"))["capacity_estimate"]
     assert short["total"] == pytest.approx(full["total"], rel=0.01)

@@ -38,10 +38,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hemkg import compiled
-from hemkg import screen as sc
-from hemkg.consult import consult
-from hemkg.formula import parse_formula
+from hemkg.screening import vectorised as compiled
+from hemkg.screening import run as sc
+from hemkg.answers.summary import summarise
+from hemkg.consultation.consultation import consult
+from hemkg.consultation.formula import parse_formula
 from test_cli import assert_one_line_error, run, runner  # noqa: F401  (runner is a fixture)
 
 # ------------------------------------------------------------------ the paper's lists (Section 3.1, Table 1)
@@ -203,7 +204,7 @@ def assert_agree(ion: str, batch: list[dict[str, float]]) -> None:
     assert not np.where(amounts > 0, 0, out["roles"]).any(), "an absent element has a role"
     for i, composition in enumerate(batch):
         text = formula_text(composition)
-        data = consult(text, ion).to_dict()
+        data = summarise(consult(text, ion))
         where = f"{text} with {ion}+"
         assert data["composition"] == composition, f"{where}: the formula was not read back exactly"
         assert compiled_view(out, i, composition) == engine_view(data), where
@@ -244,14 +245,14 @@ def test_compiled_agrees_with_engine_on_hem_definition_at_the_bounds():
     composition = {"Ca": 0.3, "Ti": 0.35, "Co": 0.05, "W": 0.25, "Ni": 0.05}
     amounts = np.array([[composition.get(s, 0.0) for s in UNIVERSE]])
     out = compiled.compiled("Li", UNIVERSE).evaluate(amounts)
-    engine_says = consult(formula_text(composition), "Li").to_dict()["entropy"]["meets_hem_definition"]
+    engine_says = summarise(consult(formula_text(composition), "Li"))["entropy"]["meets_hem_definition"]
     assert bool(out["meets_hem_definition"][0]) == engine_says
 
 
 def test_hem_definition_does_not_depend_on_element_order():
     """Section 1: five elements at 5, 5, 25, 30 and 35 at% meet the HEM definition however they are written."""
     for text in ("Zn0.35Cu0.3Ni0.25Co0.05Fe0.05O", "Fe0.05Co0.05Ni0.25Cu0.3Zn0.35O"):
-        assert consult(text).to_dict()["entropy"]["meets_hem_definition"], text
+        assert summarise(consult(text))["entropy"]["meets_hem_definition"], text
 
 
 # ------------------------------------------------------------------ 2. the space: counted, not built; lazy
@@ -520,7 +521,7 @@ def test_filters_keep_exactly_the_rows_that_satisfy_them(ranked_rows, filters, k
 
 
 def reopened(row: dict[str, Any]) -> dict[str, Any]:
-    data = consult(row["formula"], row["ion"]).to_dict()
+    data = summarise(consult(row["formula"], row["ion"]))
     return {
         **{json_key(m): data["mechanisms"][json_key(m)]["status"] for m in MECHANISMS},
         "unclassified": any("unclassified" in roles for roles in data["roles"].values()),
@@ -546,7 +547,7 @@ def test_screened_rows_reopen_as_consultations(ranked_rows, in_process):
     for row in sample:
         assert_reopens(row)
         if row in ranked_rows:  # equimolar: no fraction on a 5/35 at% bound
-            assert consult(row["formula"], row["ion"]).to_dict()["entropy"]["meets_hem_definition"] == row["meets_hem_definition"]
+            assert summarise(consult(row["formula"], row["ion"]))["entropy"]["meets_hem_definition"] == row["meets_hem_definition"]
 
 
 def test_grid_rows_reopen_as_consultations():

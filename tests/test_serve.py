@@ -36,9 +36,10 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
 
 import hemkg
-from hemkg import serve, sparql
+from hemkg.sparql import endpoint as serve
+from hemkg.sparql import query as sparql
 from hemkg.cli import main
-from hemkg.store import HEM, HEMKG
+from hemkg.graph.store import HEM, HEMKG
 
 PLANE_C = "SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C } ORDER BY ?e"
 PLANE_C_ELEMENTS = [HEMKG + e for e in ("Co", "Fe", "Ni")]  # Fig. 6a, Plane C: space charge

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hemkg import questions, sparql
+from hemkg.sparql import questions
+from hemkg.sparql import query as sparql
 from hemkg.cli import main
-from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph
 
 PLANE_C = "SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C } ORDER BY ?e"
 

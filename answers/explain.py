@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hemkg import engine, knowledge
-from hemkg.consult import MECHANISMS, Consultation
+from hemkg import engine
+from hemkg.graph import statements as knowledge
+from hemkg.consultation.consultation import MECHANISMS, Consultation
 from hemkg.engine import Fact
-from hemkg.store import HEMKG, short
+from hemkg.graph.store import HEMKG, short
 
 TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "context",
              "ordered", "confirm_with")
@@ -36,7 +37,7 @@ def _label(name: str) -> str:
 def fact_sentence(fact: Fact) -> str:
     """A fact as a short English sentence."""
     pred, args = fact
-    a = [engine._show(x) for x in args]
+    a = [engine.show_value(x) for x in args]
     plane = {"A": "Plane A (conversion)", "B": "Plane B (alloying)", "C": "Plane C (space charge)"}
     sentences = {
         "status": lambda: f"{_label(a[0])} is {a[1]}",

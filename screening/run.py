@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from hemkg.compiled import MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
-from hemkg.consult import IONS
+from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
+from hemkg.consultation.consultation import IONS
 
 CATIONS_26 = ("Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi").split()
 LISTED_ANIONS = ("P", "S", "O", "Se", "Te")
@@ -54,7 +54,7 @@ class AnionOption:
 
     @classmethod
     def parse(cls, text: str) -> "AnionOption":
-        from hemkg.formula import FormulaError, parse_formula
+        from hemkg.consultation.formula import FormulaError, parse_formula
 
         if text.strip().lower() in ("none", "alloy", "-"):
             return cls(())
@@ -77,7 +77,7 @@ class Space:
     grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within 5-35 at%
 
     def validate(self) -> "Space":
-        from hemkg.consult import element_data
+        from hemkg.graph.materials import element_data
 
         for s in (*self.pool, *self.required, *(a for o in self.anions for a, _ in o.amounts)):
             if s not in element_data():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Iterable
 
-from hemkg import store as kgstore
+from hemkg.graph import store as kgstore
 
 if TYPE_CHECKING:
     import pyoxigraph

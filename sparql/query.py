@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short, to_rdflib_term
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short, to_rdflib_term
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -132,9 +132,9 @@ def dataset(candidate: str | None = None, ion: str = "Li") -> tuple["pyoxigraph.
     in a named graph of their own; returns the store and the names of its graphs."""
     import pyoxigraph as ox
 
-    from hemkg import provenance
-    from hemkg.consult import consult
-    from hemkg.store import build_store
+    from hemkg.consultation import provenance
+    from hemkg.consultation.consultation import consult
+    from hemkg.graph.store import build_store
 
     store = build_store()
     graphs = {ASSERTED_GRAPH, ENTAILED_GRAPH}

@@ -33,8 +33,8 @@ from operator import itemgetter
 from types import CodeType, FunctionType
 from typing import Any, NamedTuple
 
-from hemkg.diskcache import disk_cached
-from hemkg.store import package_files
+from hemkg.graph.diskcache import disk_cached
+from hemkg.graph.store import package_files
 
 Value = str | float
 Fact = tuple[str, tuple[Value, ...]]  # (predicate, arguments)
@@ -58,7 +58,7 @@ class Atom:
     negated: bool = False
 
     def __str__(self) -> str:
-        inner = ", ".join(_show(a) for a in self.args)
+        inner = ", ".join(show_value(a) for a in self.args)
         return f"{'not ' if self.negated else ''}{self.predicate}({inner})"
 
     @property
@@ -135,7 +135,7 @@ class Result:
 _ATOM = re.compile(r"^\s*(not\s+)?([a-z_][a-z0-9_]*)\s*\((.*)\)\s*$")
 
 
-def _show(value: Value) -> str:
+def show_value(value: Value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -751,4 +751,4 @@ def share(facts: dict[Fact, Source]) -> tuple[dict[Fact, Source], _Index]:
 
 def fact_text(fact: Fact) -> str:
     pred, args = fact
-    return f"{pred}({', '.join(_show(a) for a in args)})"
+    return f"{pred}({', '.join(show_value(a) for a in args)})"

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable
 
-from hemkg.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
+from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 
 if TYPE_CHECKING:
     import networkx
@@ -191,7 +191,7 @@ def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" =
     """
     import pyoxigraph as ox
 
-    from hemkg.store import knowledge_graph
+    from hemkg.graph.store import knowledge_graph
 
     kind, arg = parse_scope(scope)
     store = store if store is not None else knowledge_graph()
@@ -220,7 +220,7 @@ def _sort_key(t: "pyoxigraph.Triple") -> tuple[str, str, str]:
 def _ontology_triples() -> list["pyoxigraph.Triple"]:
     import pyoxigraph as ox
 
-    from hemkg.store import ONTOLOGY_FILES, package_files
+    from hemkg.graph.store import ONTOLOGY_FILES, package_files
 
     found = []
     for f in package_files(*ONTOLOGY_FILES):
@@ -261,7 +261,7 @@ def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) 
 def _resolve(text: str) -> "pyoxigraph.NamedNode":
     import pyoxigraph as ox
 
-    from hemkg.knowledge import UnknownTerm, resolve
+    from hemkg.graph.statements import UnknownTerm, resolve
 
     try:
         return ox.NamedNode(resolve(text))
@@ -297,9 +297,9 @@ def _candidate(store: "pyoxigraph.Store", formula: str, ion: str) -> list["pyoxi
     """A consultation's derivations as PROV-O and the graph nodes its facts were derived from."""
     import pyoxigraph as ox
 
-    from hemkg import provenance
-    from hemkg.consult import IONS, consult
-    from hemkg.formula import FormulaError
+    from hemkg.consultation import provenance
+    from hemkg.consultation.consultation import IONS, consult
+    from hemkg.consultation.formula import FormulaError
 
     if ion not in IONS:
         raise ExportError(f"unknown carrier ion '{ion}'", "use --ion Li, Na or K")
@@ -502,7 +502,7 @@ def graph_bytes(fmt: str, scope: Scope) -> bytes:
         return to_dot(g).encode("utf-8")
     if fmt == "cytoscape":
         return json.dumps(nx.cytoscape_data(g, name="label"), ensure_ascii=False, indent=1).encode("utf-8")
-    from hemkg import exports_html
+    from hemkg.exports import html as exports_html
 
     return exports_html.render(g, scope.name).encode("utf-8")
 

@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hemkg import engine
-from hemkg.consult import (FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE, HEM_FRACTION_RANGE, IONS, MECHANISMS, alloy_phases,
-                           element_data, shared_knowledge)
+from hemkg.consultation.consultation import IONS, MECHANISMS
+from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE, HEM_FRACTION_RANGE
+from hemkg.consultation.facts import shared_knowledge
+from hemkg.graph.materials import alloy_phases, element_data
 from hemkg.engine import Fact, Source
 
 STATUS_CODES = {"inactive": 0, "active": 1, "undetermined": 2}

@@ -34,8 +34,9 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 
-from hemkg import __version__, sparql
-from hemkg.store import PREFIXES
+from hemkg import __version__
+from hemkg.sparql import query as sparql
+from hemkg.graph.store import PREFIXES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from hemkg.consult import IONS, Consultation, Structure, consult
-from hemkg.formula import FormulaError
+from hemkg.consultation.consultation import IONS, Consultation, Structure, consult
+from hemkg.consultation.formula import FormulaError
 
 MAX_FILE_BYTES = 50_000_000
 CSV_FIELDS = {"formula", "ion", "primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology"}

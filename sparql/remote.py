@@ -7,7 +7,7 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING
 
-from hemkg.sparql import MEDIA_TYPES, PROLOGUE, QueryError, check
+from hemkg.sparql.query import MEDIA_TYPES, PROLOGUE, QueryError, check
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -52,7 +52,7 @@ def graphs_for_push(store: "pyoxigraph.Store") -> dict[str, bytes]:
     """The asserted and entailed graphs as N-Triples, keyed by graph IRI."""
     import pyoxigraph as ox
 
-    from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, triples
+    from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, triples
 
     return {g: ox.serialize((q.triple for q in triples(store, g)), format=ox.RdfFormat.N_TRIPLES)
             for g in (ASSERTED_GRAPH, ENTAILED_GRAPH)}

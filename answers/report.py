@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from hemkg import knowledge
+from hemkg.graph import statements as knowledge
 
 PROPERTY_NAMES = {
     "specific_capacity": "capacity", "cycling_stability": "cycling stability", "fast_charging": "fast charging",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hemkg import knowledge as k
-from hemkg.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph, select
+from hemkg.graph import statements as k
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph, select
 
 
 def stats() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Reading the graph and turning it into rule facts takes ~100 ms; a pickle of the
 result loads in a few. Entries are keyed by the package and Python versions and a hash of every
-data file (ontology, kg, rules) and of the package's own code, so an edited
+data file (ontology/, kg/, rules/) and of every module of the package and its
+sub-packages, so an edited
 file, a changed class, a new release or another Python never meets a stale
 entry. The cache lives in $HEMKG_CACHE_DIR, else
 $XDG_CACHE_HOME/hemkg, else ~/.cache/hemkg; where it cannot be written, values
@@ -16,12 +17,14 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
-HASHED_FOLDERS = (".", "ontology", "kg", "kg/generated", "kg/entailment", "kg/checks", "kg/questions", "rules")
+DATA_FOLDERS = ("ontology", "kg", "rules")  # every file below these is knowledge the cache derives from
+UNHASHED_FOLDERS = frozenset({"tests", "benchmarks", "examples", "__pycache__"})  # not part of the installed code
 
 
 @functools.cache
@@ -35,17 +38,25 @@ def _folder() -> Path | None:
         return None
     root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hemkg"
     digest = hashlib.sha256(f"{__version__} {sys.version}".encode())  # pickles hold marshalled code (engine)
-    base = resources.files("hemkg")
-    for folder in HASHED_FOLDERS:
-        directory = base
-        for part in folder.split("/"):
-            directory = directory if part == "." else directory / part
-        if directory.is_dir():
-            for f in sorted(directory.iterdir(), key=lambda x: x.name):
-                if f.is_file() and (folder != "." or f.name.endswith(".py")):
-                    digest.update(f.name.encode())
-                    digest.update(f.read_bytes())
+    for name, content in _keyed_files(resources.files("hemkg")):
+        digest.update(name.encode())
+        digest.update(content)
     return root / digest.hexdigest()[:20]
+
+
+def _keyed_files(base: Traversable) -> Iterator[tuple[str, bytes]]:
+    """(path inside the package, bytes) of every file the key covers, in a fixed order: each
+    .py file of the package and its sub-packages, and every file of the data folders."""
+    pending: list[tuple[str, Traversable, bool]] = [("", base, False)]
+    while pending:
+        prefix, folder, is_data = pending.pop()
+        for entry in sorted(folder.iterdir(), key=lambda x: x.name, reverse=True):
+            path = f"{prefix}{entry.name}"
+            if entry.is_dir():
+                if entry.name not in UNHASHED_FOLDERS and not entry.name.startswith("."):
+                    pending.append((path + "/", entry, is_data or (not prefix and entry.name in DATA_FOLDERS)))
+            elif is_data or entry.name.endswith(".py"):
+                yield path, entry.read_bytes()
 
 
 def disk_cached(function: Callable[[], T]) -> Callable[[], T]:

@@ -11,8 +11,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hemkg.diskcache import disk_cached
-from hemkg.store import HEM, HEMKG, REF, select
+from hemkg.graph.diskcache import disk_cached
+from hemkg.graph.store import HEM, HEMKG, REF, select
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

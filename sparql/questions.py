@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hemkg.store import package_files
+from hemkg.graph.store import package_files
 
 QUESTION_FILES = ("kg/questions", "*.rq")
 _PARAM = re.compile(r"^#\s*param:\s*(\w+)\s*=\s*(.+?)\s*:\s*(.+)$")
@@ -39,7 +39,7 @@ class Question:
 
     def bindings(self, values: dict[str, str]) -> dict[str, str]:
         """Parameter name -> the IRI its value (or default) names."""
-        from hemkg.knowledge import resolve
+        from hemkg.graph.statements import resolve
 
         unknown = set(values) - {p.name for p in self.parameters}
         if unknown:

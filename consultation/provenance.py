@@ -12,12 +12,12 @@ import hashlib
 from typing import TYPE_CHECKING, Iterator
 
 from hemkg import engine
-from hemkg.store import HEM, REF
+from hemkg.graph.store import HEM, REF
 
 if TYPE_CHECKING:
     import pyoxigraph
 
-    from hemkg.consult import Consultation
+    from hemkg.consultation.consultation import Consultation
 
 PROV = "http://www.w3.org/ns/prov#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from hemkg import knowledge as k
-from hemkg.store import HEM, REF, select, short
+from hemkg.graph import statements as k
+from hemkg.graph.store import HEM, REF, select, short
 
 GENERAL = "Beyond a single mechanism"
 DIRECTION_SIGN = {HEM + "increase": "+", HEM + "decrease": "-"}
@@ -176,7 +176,7 @@ def describe(text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- terminal text
 
 def _refs(numbers: list[int]) -> str:
-    from hemkg.report import cite
+    from hemkg.answers.report import cite
 
     return cite(numbers) or "[no reference printed]"
 

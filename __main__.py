@@ -1,0 +1,5 @@
+"""`python -m hemkg` runs the `hem` command."""
+
+from hemkg.cli import main
+
+main()

@@ -1,0 +1,172 @@
+"""A consultation as the JSON answer the CLI prints and other answers build on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hemkg import engine
+from hemkg.consultation.consultation import MECHANISMS, Consultation, json_key
+from hemkg.engine import Source
+from hemkg.graph import statements as knowledge
+from hemkg.graph.materials import reported_materials
+from hemkg.graph.store import HEMKG
+
+
+def _citations(derivations: list[engine.Derivation]) -> list[int]:
+    return sorted({r for d in derivations for r in d.rule.references})
+
+
+def _rule_ids(derivations: list[engine.Derivation]) -> list[str]:
+    return sorted({d.rule.id for d in derivations})
+
+
+def _finding(derivations: list[engine.Derivation], text: str, **extra: Any) -> dict[str, Any]:
+    """A note, caution or warning: its text, the rules and citations behind it, and any outside basis."""
+    record = {"text": text, "rules": _rule_ids(derivations), "citations": _citations(derivations), **extra}
+    outside = sorted({d.rule.basis for d in derivations if not d.rule.from_paper})
+    if outside:
+        record["outside_paper"] = outside
+    return record
+
+
+def _statement_of(derivations: list[engine.Derivation]) -> str:
+    return derivations[0].rule.statement if derivations else ""
+
+
+def summarise(c: Consultation) -> dict[str, Any]:
+    """The consultation as the JSON object the CLI prints."""
+    r = c.result
+    mechanisms = {}
+    for m in MECHANISMS:
+        elements = [args[1] for args in r.query("mechanism_element", m)]
+        status = c.status(m)
+        mechanisms[json_key(m)] = {
+            "status": status,
+            "elements": elements,
+            "rules": _rule_ids(c.derivations("status", m)),
+            "citations": _citations(c.derivations("status", m)),
+        }
+    roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
+    for symbol, role in r.query("role"):
+        roles[symbol].append(json_key(role))
+    effects = []
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for prop, direction, element in r.query("effect"):
+        for d in r.derivations[("effect", (prop, direction, element))]:
+            grouped.setdefault((prop, direction, d.rule.id), []).append(element)
+    rules_by_id = {rule.id: rule for rule in engine.load_rules()}
+    for (prop, direction, rule_id), elements in sorted(grouped.items()):
+        rule = rules_by_id[rule_id]
+        effects.append({"property": json_key(prop), "direction": direction, "elements": sorted(set(elements)),
+                        "rule": rule_id, "statement": rule.statement, "citations": list(rule.references)})
+
+    def topic_findings(predicate: str) -> list[dict[str, Any]]:
+        """One finding per topic; the facts' further arguments (elements, materials) gathered in `about`."""
+        by_topic: dict[str, list[engine.Derivation]] = {}
+        about: dict[str, list[str]] = {}
+        for args in r.query(predicate):
+            by_topic.setdefault(str(args[0]), []).extend(r.derivations.get((predicate, args), []))
+            about.setdefault(str(args[0]), []).extend(str(a) for a in args[1:])
+        return [_finding(derivations, _statement_of(derivations), topic=topic,
+                         **({"about": sorted(set(about[topic]))} if about[topic] else {}))
+                for topic, derivations in by_topic.items()]
+
+    notes = [n for n in topic_findings("note") if n["topic"] != "reported-material"]
+    for mechanism, ion in r.query("weaker"):
+        derivations = r.derivations[("weaker", (mechanism, ion))]
+        notes.append(_finding(derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
+    notes += _context(c)
+    for (material,) in r.query("matches_reported"):
+        refs = sorted(reported_materials()[material]["references"])
+        notes.append({"topic": "reported-material", "about": [material],
+                      "text": f"The paper reports this composition: {knowledge.label(HEMKG + material)}. "
+                              f"Run `hem describe \"{knowledge.label(HEMKG + material)}\"` for its figures.",
+                      "rules": ["context-same-composition"], "citations": refs})
+    notes += _orderings(c)
+    cautions = topic_findings("caution")
+    warnings = topic_findings("warning") + [{"text": w, "topic": "formula"} for w in c.formula.warnings]
+    notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
+    entropy_ = c.estimates["entropy"]
+    for (material,) in r.query("matches_reported"):
+        label, called_he = reported_materials()[material]["label"], reported_materials()[material]["high_entropy"]
+        if called_he and not entropy_["meets_hem_definition"]:
+            warnings.append({"topic": "hem-definition",
+                             "text": f"{label} is called high-entropy in its source, but on the cation sublattice it does not "
+                                     f"meet the paper's HEM definition ({entropy_.get('why_not_hem')})."})
+    recommendations = []
+    for (factor,) in r.query("recommend"):
+        derivations = r.derivations[("recommend", (factor,))]
+        recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor),
+                                "text": " ".join(dict.fromkeys(d.rule.statement for d in derivations)),
+                                "rules": _rule_ids(derivations), "citations": _citations(derivations)})
+    techniques: dict[str, list[str]] = {}
+    for mechanism, technique in r.query("confirm_with"):
+        techniques.setdefault(json_key(mechanism), []).append(knowledge.label(HEMKG + technique))
+    return {
+        "formula": c.formula.text,
+        "active_formula": c.formula.active,
+        "framework": c.formula.framework or c.structure.framework,
+        "ion": c.ion,
+        "composition": dict(c.formula.composition),
+        "mechanisms": mechanisms,
+        "roles": roles,
+        "entropy": entropy_,
+        "capacity_estimate": c.estimates["capacity_estimate"],
+        "effects": effects,
+        "recommendations": recommendations,
+        "confirm_with": techniques,
+        "notes": notes,
+        "cautions": cautions,
+        "warnings": warnings,
+    }
+
+
+def _context(c: Consultation) -> list[dict[str, Any]]:
+    """Reported materials where the candidate's elements did, or did not, do what the planes say."""
+    seen: dict[tuple[str, str], dict[str, list[tuple[str, list[int]]]]] = {}
+    rule_ids: dict[tuple[str, str], set[str]] = {}
+    for args in c.result.query("context"):
+        element, mechanism, material, state = args
+        refs = sorted({ref for d in c.result.derivations[("context", args)] for p in d.premises
+                       for ref in c.result.sources.get(p, Source("")).references})
+        seen.setdefault((element, mechanism), {}).setdefault(state, []).append((knowledge.label(HEMKG + material), refs))
+        rule_ids.setdefault((element, mechanism), set()).update(d.rule.id for d in c.result.derivations[("context", args)])
+    out = []
+    for (element, mechanism), states in sorted(seen.items()):
+        parts = []
+        own = "the authors' own result"
+        for state, verb in (("active", "seen in"), ("inactive", "NOT seen in")):
+            if state in states:
+                parts.append(f"{verb} " + ", ".join(
+                    f"{label} [{', '.join(map(str, refs)) or own}]" for label, refs in states[state]))
+        text = f"{element}, {knowledge.label(HEMKG + mechanism)}: " + "; ".join(parts) + "."
+        if "inactive" in states or mechanism not in {a[0] for a in c.result.query("mechanism_element") if a[1] == element}:
+            text += " The paper stresses that an element's role depends on the material."
+        citations = sorted({ref for refs in states.values() for _, rs in refs for ref in rs})
+        out.append({"topic": "reported-example", "about": [element, json_key(mechanism)], "text": text,
+                    "rules": sorted(rule_ids[(element, mechanism)]), "citations": citations})
+    return out
+
+
+_ORDERING_TEXT = {
+    "space-charge-strength": "Space-charge contribution among its Plane C cations",
+    "anion-theoretical-capacity": "Theoretical capacity among its anions",
+    "anion-conductivity": "Intrinsic conductivity among its anions",
+    "alloying-cation-theoretical-capacity": "Theoretical capacity among its alloying cations",
+}
+
+
+def _orderings(c: Consultation) -> list[dict[str, Any]]:
+    """Each ordering among the candidate's own elements, highest first."""
+    out = []
+    for ordering in sorted({args[0] for args in c.result.query("ordered")}):
+        pairs = c.result.query("ordered", ordering)
+        above = {}
+        for _, hi, lo in pairs:
+            above.setdefault(hi, set()).add(lo)
+            above.setdefault(lo, set())
+        chain = sorted(above, key=lambda x: -len(above[x]))
+        derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
+        out.append({"topic": f"ordering:{ordering}", "text": f"{_ORDERING_TEXT.get(ordering, ordering)}: {' > '.join(chain)}.",
+                    "rules": _rule_ids(derivations), "citations": _citations(derivations)})
+    return out

@@ -1,0 +1,115 @@
+"""Design consultations: a candidate anode in, the paper's guidelines applied, reasons recorded.
+
+`consult()` turns a formula, carrier ion and optional structure into base facts,
+adds the knowledge graph's facts (each with the statement and references it
+comes from; facts.py), runs the rules of rules/ to a fixpoint (hemkg.engine)
+and reads the conclusions into a Consultation. Every conclusion keeps the
+derivations that produced it; answers/explain.py renders those, and
+provenance.py turns them into PROV-O RDF; answers/summary.py gives the JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from hemkg import engine
+from hemkg.consultation.estimates import capacity_estimate, entropy
+from hemkg.consultation.facts import candidate_facts, shared_knowledge
+from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.engine import Fact, Source
+from hemkg.graph.materials import element_data
+
+IONS = {"Li": "Li-ion", "Na": "Na-ion", "K": "K-ion"}
+MECHANISMS = ("intercalation", "conversion", "alloying", "space-charge")
+STATUSES = ("active", "inactive", "undetermined")
+
+
+def json_key(name: str) -> str:
+    """'space-charge' -> 'space_charge' (the JSON spelling)."""
+    return name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The optional structure a user gives with a candidate."""
+
+    primary_particle_size_nm: float | None = None
+    conversion_product_size_nm: float | None = None
+    framework: str | None = None  # e.g. "C", "rGO"; also set by a composite suffix such as /C
+    defect_rich: bool = False
+    morphology: str | None = None
+
+    def validated(self) -> Structure:
+        """This structure, or ValueError naming the field that is not a plausible value."""
+        for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and 0 < value < 1e6):
+                raise ValueError(f"{name} must be a positive size in nm below 1e6, not {value}")
+        for name, example in (("framework", "rGO"), ("morphology", "yolk-shell")):
+            value = getattr(self, name)
+            if value is not None and (not value.strip() or len(value) > 60
+                                      or not all(ch.isalnum() or ch in " -_/" for ch in value)):
+                raise ValueError(f"{name} '{value}' is not a name: give a short name such as {example}")
+        return self
+
+    def facts(self) -> dict[Fact, Source]:
+        facts: dict[Fact, Source] = {}
+        for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
+            value = getattr(self, name)
+            if value is not None:
+                facts[(name, (float(value),))] = Source("input", name, label=f"{name.replace('_', ' ')} = {value:g}")
+        if self.framework:
+            facts[("framework", (self.framework,))] = Source("input", "framework", label=f"conductive framework: {self.framework}")
+        if self.defect_rich:
+            facts[("defect_rich", ())] = Source("input", "defect_rich", label="defect-rich structure")
+        if self.morphology:
+            facts[("morphology", (self.morphology.lower(),))] = Source("input", "morphology", label=f"morphology: {self.morphology}")
+        return facts
+
+
+# ------------------------------------------------------------------ the consultation
+
+@dataclass
+class Consultation:
+    formula: ParsedFormula
+    ion: str
+    structure: Structure
+    result: engine.Result
+    estimates: dict[str, Any] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _statuses(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for mechanism, status in self.result.query("status"):
+            found.setdefault(mechanism, []).append(status)
+        return found
+
+    def status(self, mechanism: str) -> str:
+        found = self._statuses.get(mechanism, [])
+        if len(found) != 1:
+            raise RuntimeError(f"rules gave {mechanism} {len(found)} statuses ({found}): a rule file is inconsistent")
+        return found[0]
+
+    def derivations(self, predicate: str, *pattern: str) -> list[engine.Derivation]:
+        out = []
+        for args in self.result.query(predicate, *pattern):
+            out += self.result.derivations.get((predicate, args), [])
+        return out
+
+
+def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None) -> Consultation:
+    """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input."""
+    if ion not in IONS:
+        raise ValueError(f"unknown carrier ion '{ion}': the paper covers Li, Na and K")
+    parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
+    missing = [s for s in parsed.composition if s not in element_data()]
+    if missing:
+        raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
+    structure = (structure or Structure()).validated()
+    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), shared=shared_knowledge()))
+    c.estimates = {"entropy": entropy(c), "capacity_estimate": capacity_estimate(c)}
+    return c
+
+

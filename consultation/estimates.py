@@ -1,0 +1,102 @@
+"""Estimates beyond the paper: configurational entropy and a Faraday capacity bound."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from hemkg.graph.materials import alloy_phases, element_data
+
+if TYPE_CHECKING:
+    from hemkg.consultation.consultation import Consultation
+
+FARADAY_MAH_PER_MOL = 96485.33212 / 3.6  # mAh per mole of electrons
+HEM_FRACTION_RANGE = (0.05, 0.35)  # Section 1: each of five or more elements at 5-35 at%
+FRACTION_TOLERANCE = 1e-9  # fractions computed in floating point may land a hair outside a bound they meet
+
+
+def _sublattices(c: Consultation) -> tuple[dict[str, float], dict[str, float]]:
+    comp = c.formula.composition
+    anions = {x for (x,) in c.result.query("anion")}
+    return ({k: v for k, v in comp.items() if k not in anions}, {k: v for k, v in comp.items() if k in anions})
+
+
+def _mixing_entropy(site: dict[str, float]) -> float:
+    total = sum(site.values())
+    return -sum((v / total) * math.log(v / total) for v in site.values() if v > 0) if total else 0.0
+
+
+def entropy(c: Consultation) -> dict[str, Any]:
+    """Ideal configurational entropy per sublattice, in units of R, and the paper's HEM definition."""
+    cations, anions = _sublattices(c)
+    s_cat = _mixing_entropy(cations)
+    total = sum(cations.values())
+    fractions = {k: v / total for k, v in cations.items()} if total else {}
+    low, high = HEM_FRACTION_RANGE
+    outside = sorted(k for k, x in fractions.items()
+                     if not low - FRACTION_TOLERANCE <= x <= high + FRACTION_TOLERANCE)
+    meets = len(fractions) >= 5 and not outside
+    result: dict[str, Any] = {
+        "cation_site_R": round(s_cat, 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
+        "anion_site_R": round(_mixing_entropy(anions), 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
+        "class": "high" if s_cat >= 1.5 else "medium" if s_cat >= 1.0 else "low",
+        "meets_hem_definition": meets,
+        "cation_fractions": {k: round(x, 4) for k, x in fractions.items()},
+        "basis": "beyond the paper: ideal mixing, S/R = -sum x ln x on each sublattice; classes high >= 1.5, "
+                 "medium 1.0-1.5, low < 1.0. The HEM definition (five or more elements, each 5-35 at%) is the "
+                 "paper's (Section 1), applied here to the cation sublattice.",
+    }
+    if not meets:
+        reasons = []
+        if len(fractions) < 5:
+            reasons.append(f"{len(fractions)} cation(s), fewer than five")
+        if outside:
+            reasons.append("outside 5-35 at%: " + ", ".join(f"{k} {fractions[k] * 100:.1f}%" for k in outside))
+        result["why_not_hem"] = "; ".join(reasons)
+    return result
+
+
+def capacity_estimate(c: Consultation) -> dict[str, Any]:
+    """Theoretical capacity by mechanism from Faraday's law: an upper bound, beyond the paper."""
+    data = element_data()
+    comp = c.formula.composition
+    mass = sum(amount * data[s]["mass"] for s, amount in comp.items())
+    notes: list[str] = []
+    electrons_conversion = 0.0
+    if c.status("conversion") == "active":
+        for (anion,) in c.result.query("anion"):
+            charge = data[anion]["salt_charge"]
+            if charge is None:
+                notes.append(f"{anion}: no conversion-salt charge known, left out of the conversion estimate")
+            else:
+                electrons_conversion += comp[anion] * charge
+    phases = []
+    electrons_alloying = 0.0
+    if c.status("alloying") == "active":
+        for args in c.result.query("mechanism_element", "alloying"):
+            host = args[1]
+            phase = alloy_phases().get((host, c.ion))
+            if phase is None:
+                notes.append(f"{host} with {c.ion}+: no fully alloyed phase in the graph, so no alloying estimate for it")
+                continue
+            electrons_alloying += comp[host] * phase["ions_per_atom"]
+            phases.append({"element": host, **phase})
+    for mechanism in ("conversion", "alloying"):
+        if c.status(mechanism) == "undetermined":
+            notes.append(f"{mechanism} is undetermined, so it is not estimated")
+    per_electron = FARADAY_MAH_PER_MOL / mass if mass else 0.0
+    conversion = electrons_conversion * per_electron
+    alloying = electrons_alloying * per_electron
+    return {
+        "conversion": round(conversion, 1),
+        "alloying": round(alloying, 1),
+        "total": round(conversion + alloying, 1),
+        "unit": "mAh/g",
+        "phases": phases,
+        "notes": notes,
+        "basis": "beyond the paper: an upper bound from Faraday's law, Q = n F / (3.6 M), per gram of the active "
+                 "formula (framework excluded). Conversion counts the charge n of each anion's salt XnN (eqn 2); "
+                 "alloying counts each alloying element's fully alloyed phase with the carrier ion. Intercalation "
+                 "and space charge are not estimated.",
+    }
+

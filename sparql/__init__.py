@@ -1,0 +1,1 @@
+"""SPARQL over the graph: checked queries, named questions, the endpoint, remote stores."""
