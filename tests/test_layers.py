@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent
 LAYERS = {"": 0, "errors": 0, "graph": 1, "engine": 2, "consultation": 3,
           "answers": 4, "sparql": 4, "exports": 4, "screening": 4, "cli": 5, "__main__": 6}
-NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules"}
+NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules", "build", "dist"}
 
 
 def layer_of(module: str) -> str:

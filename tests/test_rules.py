@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import members
+from conftest import fired, members, rule_entries
 from hemkg import engine
 from hemkg.answers.summary import summarise
 from hemkg.consultation import consultation as cs
@@ -31,7 +31,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG
 from hemkg.engine import RuleFileError, Source
-from hemkg.graph.store import package_files, select
+from hemkg.graph.store import select
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.toml"))
@@ -60,21 +60,6 @@ UNCLASSIFIED = ("Ga", "Na", "K", "Nb", "Zr", "Au")
 
 def load_case(path: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-@functools.cache
-def rule_entries() -> dict[str, dict[str, Any]]:
-    """Every rule of the packaged rules/*.toml as written there (read with tomllib, not the engine)."""
-    entries: dict[str, dict[str, Any]] = {}
-    for f in package_files("rules", "*.toml"):
-        for entry in tomllib.loads(f.read_text(encoding="utf-8")).get("rule", []):
-            entries[entry["id"]] = {**entry, "file": f.name}
-    return entries
-
-
-def fired(c: Consultation) -> set[str]:
-    """The ids of every rule that drew at least one conclusion."""
-    return {d.rule.id for ds in c.result.derivations.values() for d in ds}
 
 
 @functools.cache
