@@ -270,7 +270,7 @@ def test_packaged_rules_load_and_match_the_files():
 def rule(rule_id: str, when: list[str], then: list[str], **extra: Any) -> engine.Rule:
     entry = {"id": rule_id, "statement": f"test rule {rule_id}", "when": when, "then": then,
              "location": "test", "basis": "test", **extra}
-    return engine.core._load_rule(entry, "test.toml")
+    return engine.language._load_rule(entry, "test.toml")
 
 
 def facts(*items: tuple[str, tuple]) -> dict[engine.Fact, Source]:
@@ -302,6 +302,19 @@ def test_negation_through_itself_is_rejected():
     b = rule("b", ["node(?x)", "not p(?x)"], ["q(?x)"])
     with pytest.raises(RuleFileError, match="not stratifiable"):
         engine.stratify([a, b])
+
+
+def test_components_say_which_are_recursive():
+    """A component is recursive when its rules feed their own premises (a rule itself, or rules each
+    other): those run to a fixpoint. A conclusion whose constants differ from a premise's does not
+    feed it (status(alloying, active) does not feed status(conversion, active))."""
+    start = rule("start", ["root(?x)"], ["reached(?x)"])
+    step = rule("step", ["reached(?x)", "edge(?x, ?y)"], ["reached(?y)"])
+    a = rule("a", ["p(?x)"], ["q(?x)"])
+    b = rule("b", ["q(?x)"], ["p(?x)"])
+    narrow = rule("narrow", ["status(conversion, active)"], ["status(alloying, active)"])
+    found = {tuple(r.id for r in c): c.recursive for c in engine.components([start, step, a, b, narrow])}
+    assert found == {("start",): False, ("step",): True, ("a", "b"): True, ("narrow",): False}
 
 
 def test_negation_with_wildcard_and_builtins():
@@ -364,7 +377,7 @@ def test_derivations_record_rule_premises_and_bindings():
 def test_malformed_rule_raises_rule_file_error(entry, message):
     """A malformed rule is refused with a RuleFileError naming the file and the rule."""
     with pytest.raises(RuleFileError, match=message) as err:
-        engine.core._load_rule(entry, "99-test.toml")
+        engine.language._load_rule(entry, "99-test.toml")
     assert str(err.value).startswith("99-test.toml, rule '")
     assert f"rule '{entry.get('id', '?')}'" in str(err.value)
 
@@ -372,8 +385,8 @@ def test_malformed_rule_raises_rule_file_error(entry, message):
 def test_rule_without_references_is_accepted_when_it_says_why():
     """rests_on_paper_alone, or a basis outside the paper, stands in for references."""
     base = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], "location": "l"}
-    assert engine.core._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
-    outside = engine.core._load_rule({**base, "basis": "project convention"}, "t.toml")
+    assert engine.language._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
+    outside = engine.language._load_rule({**base, "basis": "project convention"}, "t.toml")
     assert not outside.from_paper and outside.references == ()
 
 
@@ -382,7 +395,7 @@ def rule_folder(tmp_path, monkeypatch):
     """A temporary rules folder that engine.load_rules reads instead of the packaged one."""
     folder = tmp_path / "rules"
     folder.mkdir()
-    monkeypatch.setattr(engine.core, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
+    monkeypatch.setattr(engine.language, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
     return folder
 
 
