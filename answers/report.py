@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
 
 PROPERTY_NAMES = {
@@ -67,6 +68,9 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
             lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {', '.join(techniques)}", "  - ", width))
     e, cap = d["entropy"], d["capacity_estimate"]
     lines += ["", "Beyond the paper (estimates, not the paper's claims)"]
+    oxidation = d["oxidation_states"]
+    lines.append(_wrap(sentence(f"Oxidation states: {oxidation['text']}") if oxidation["charge_balanced"]
+                       else "Oxidation states: not charge-balanced; see Warnings.", "  ", width))
     hem = "yes" if e["meets_hem_definition"] else f"no ({e.get('why_not_hem', '')})"
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
                        f"{e['anion_site_R']} R. Meets the paper's HEM definition: {hem}.", "  ", width))
