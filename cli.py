@@ -670,6 +670,9 @@ def evidence_template() -> None:
     click.echo(template(), nl=False)
 
 
+ADD_LINES = 20  # contributions named one per line after an add; beyond, a count
+
+
 @evidence.command(name="add")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--replace", is_flag=True, help="Supersede a contribution (same DOI and formula) the library holds.")
@@ -694,8 +697,11 @@ def evidence_add(file: Path, replace: bool, library_dir: str | None, wait: float
         library.write(plan.write)
         where = library.path
     counts = {k: sum(1 for *_, o in plan.outcomes if o == k) for k in ("added", "replaced", "unchanged", "retraction")}
-    for doi, formula, outcome in plan.outcomes:
+    changed = [o for o in plan.outcomes if o[2] != "unchanged"]
+    for doi, formula, outcome in changed[:ADD_LINES]:
         click.echo(f"  {outcome:<10} {doi}  {formula}")
+    if len(changed) > ADD_LINES:
+        click.echo(f"  ... and {len(changed) - ADD_LINES} more (hem evidence list shows them all)")
     click.echo(f"{counts['added']} contribution(s) added, {counts['replaced']} replaced, "
                f"{counts['unchanged']} unchanged"
                + (f", {counts['retraction']} retraction(s)" if counts["retraction"] else "")

@@ -12,8 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hemkg.consultation.formula import FormulaError, parse_formula
-from hemkg.library.findings import Contribution, Description, Problem, findings_in, group, read_csv
-from hemkg.library.nanopub import Nanopub, nanopubs_in, publish
+from hemkg.library.findings import (
+    Contribution,
+    Description,
+    Problem,
+    article_triples,
+    finding_triples,
+    findings_in,
+    group,
+    read_csv,
+    term,
+)
+from hemkg.library.nanopub import Nanopub, nanopubs_in
 from hemkg.library.shapes import validate
 from hemkg.library.vocabulary import HEMKG_ELEMENT, NP, RDF_TYPE, article_iri
 
@@ -73,15 +83,18 @@ def _read_csv(path: Path) -> Batch:
     contributions, problems = read_csv(path)
     if problems:  # the rows' own problems first: the shapes would repeat them
         return Batch(contributions, problems=problems)
+    import pyoxigraph as ox
+
     where: dict[str, str] = {}
-    quads = []
-    for c in contributions:
-        n = publish(c, created="1970-01-01T00:00:00Z")  # a draft, only to check the shapes
+    triples = []
+    for number, c in enumerate(contributions):
+        base = f"urn:hemkg:draft:{number}"  # the assertion and the paper as they will be written, under a draft IRI
         where[article_iri(c.doi)] = c.where
-        where[n.iri + "#material"] = c.where
-        where.update({f"{n.iri}#finding-{i}": f.where for i, f in enumerate(c.findings, 1)})
-        quads += [q for q in n.quads if q.graph_name.value in (n.graph("assertion"), n.graph("provenance"))]
-    problems = [Problem(where.get(v.focus, f"<{v.focus}>"), v.message) for v in validate(quads)]
+        where[base + "#material"] = c.where
+        where.update({f"{base}#finding-{i}": f.where for i, f in enumerate(c.findings, 1)})
+        triples += [ox.Triple(ox.NamedNode(s), ox.NamedNode(p), term(o))
+                    for s, p, o in (*finding_triples(c, base), *article_triples(c))]
+    problems = [Problem(where.get(v.focus, f"<{v.focus}>"), v.message) for v in validate(triples)]
     return Batch(contributions, problems=_sorted(problems))
 
 
@@ -97,11 +110,12 @@ def _read_rdf(path: Path, suffix: str) -> Batch:
         nanopubs, messages = nanopubs_in(data)
         problems = [Problem(path.name, m) for m in messages]
         named = {g for n in nanopubs for g in (n.graph("assertion"), n.graph("provenance"))}
-        quads = [q for q in data if q.graph_name.value in named]
-        where = {}
+        quads = [q for q in data if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in named]
+        where: dict[str, str] = {}
         for n in nanopubs:
             for q in n.quads:
-                where.setdefault(q.subject.value, f"nanopublication <{n.iri}>, node <{q.subject.value}>")
+                node = str(getattr(q.subject, "value", q.subject))
+                where.setdefault(node, f"nanopublication <{n.iri}>, node <{node}>")
         problems += [Problem(where.get(v.focus, f"node <{v.focus}>"), v.message) for v in validate(quads)]
         return Batch(nanopubs=nanopubs, problems=_sorted(problems))
     quads = list(data)

@@ -18,11 +18,11 @@ import difflib
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hemkg.graph.store import HEM
 from hemkg.library.vocabulary import (
@@ -407,14 +407,15 @@ class Description:
     """The triples of a set of graphs, by subject: what findings_in reads."""
 
     def __init__(self, quads: Iterable[pyoxigraph.Quad]) -> None:
-        self.by_subject: dict[str, dict[str, list[object]]] = {}
+        self.by_subject: dict[str, dict[str, list[Any]]] = {}
         for q in quads:
-            self.by_subject.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+            subject: Any = q.subject
+            self.by_subject.setdefault(subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
 
-    def values(self, subject: str, predicate: str) -> list[object]:
+    def values(self, subject: str, predicate: str) -> list[Any]:
         return self.by_subject.get(subject, {}).get(predicate, [])
 
-    def one(self, subject: str, predicate: str) -> object | None:
+    def one(self, subject: str, predicate: str) -> Any | None:
         found = self.values(subject, predicate)
         return found[0] if found else None
 
@@ -423,7 +424,7 @@ class Description:
                       if any(getattr(o, "value", None) == cls for o in props.get(RDF_TYPE, [])))
 
 
-def _python(term_: object) -> object | None:
+def _python(term_: Any) -> str | int | Decimal | None:
     """An RDF term as the value a Finding holds: IRI text, str, int or Decimal."""
     import pyoxigraph as ox
 
@@ -439,49 +440,43 @@ def _python(term_: object) -> object | None:
         except (ValueError, InvalidOperation):
             return term_.value
         return term_.value
-    return term_.value  # type: ignore[attr-defined]
+    return str(getattr(term_, "value", term_))
 
 
-def findings_in(description: Description, where=lambda node: f"finding <{node}>") -> list[tuple[str, Contribution]]:
-    """(finding node, a one-finding contribution) for every hem:Finding described, in node order."""
+def findings_in(description: Description, where: Callable[[str], str] = lambda node: f"finding <{node}>"
+                ) -> list[tuple[str, Contribution]]:
+    """(finding node, a one-finding contribution) for every hem:Finding described, in node order.
+
+    Lenient: a missing or malformed value becomes None, for the shapes to report.
+    """
     out = []
     for node in description.subjects_of_type(HEM + "Finding"):
-        def get(prop: str, subject: str = node) -> object | None:
-            return _python(description.one(subject, prop))
+        def text(prop: str, subject: str = node) -> str | None:
+            value = _python(description.one(subject, prop))
+            return None if value is None else str(value)
 
-        material = description.one(node, HEM + "aboutMaterial")
-        article = description.one(node, HEM + "reportedIn")
-        formula = _python(description.one(material.value, HEM + "formula")) if material is not None else None
-        doi = get(BIBO + "doi", article.value) if article is not None else None
-        year = get(DCTERMS + "issued", article.value) if article is not None else None
+        def number(prop: str, subject: str = node) -> Decimal | None:
+            value = _python(description.one(subject, prop))
+            return value if isinstance(value, Decimal) else None
+
+        material = text(HEM + "aboutMaterial")
+        article = text(HEM + "reportedIn")
+        cycles = _python(description.one(node, HEM + "cycleCount"))
         finding = Finding(
-            kind=get(HEM + "findingKind"), ion=get(HEM + "carrierIon"), electrode=get(HEM + "electrode"),
-            evidence_level=get(HEM + "evidenceLevel"), quote=get(HEM + "quote"),
-            mechanism=get(HEM + "aboutMechanism"), element=get(HEM + "aboutElement"), role=get(HEM + "elementRole"),
-            capacity_mAh_g=_decimal(get(HEM + "specificCapacity")), current_A_g=_decimal(get(HEM + "currentDensity")),
-            cycles=_integer(get(HEM + "cycleCount")), retention_pct=_decimal(get(HEM + "capacityRetention")),
-            note=get(RDFS_COMMENT), where=where(node),
-        )  # type: ignore[arg-type]
-        out.append((node, Contribution(
-            normalise_doi(str(doi or "")), " ".join(str(formula or "").split()),
-            get(DCTERMS + "title", article.value) if article is not None else None,  # type: ignore[arg-type]
-            int(str(year)) if year is not None and str(year).isdigit() else None, (finding,), where=where(node))))
+            kind=text(HEM + "findingKind"), ion=text(HEM + "carrierIon"), electrode=text(HEM + "electrode"),
+            evidence_level=text(HEM + "evidenceLevel"), quote=text(HEM + "quote"),
+            mechanism=text(HEM + "aboutMechanism"), element=text(HEM + "aboutElement"), role=text(HEM + "elementRole"),
+            capacity_mAh_g=number(HEM + "specificCapacity"), current_A_g=number(HEM + "currentDensity"),
+            cycles=cycles if isinstance(cycles, int) else None, retention_pct=number(HEM + "capacityRetention"),
+            note=text(RDFS_COMMENT), where=where(node),
+        )
+        formula = text(HEM + "formula", material) if material else None
+        doi = text(BIBO + "doi", article) if article else None
+        year = text(DCTERMS + "issued", article) if article else None
+        title = text(DCTERMS + "title", article) if article else None
+        out.append((node, Contribution(normalise_doi(doi or ""), " ".join((formula or "").split()), title,
+                                       int(year) if year and year.isdigit() else None, (finding,), where=where(node))))
     return out
-
-
-def _decimal(value: object) -> Decimal | None:
-    return value if isinstance(value, Decimal) or value is None else Decimal(str(value)) if _is_number(value) else None
-
-
-def _integer(value: object) -> int | None:
-    return value if isinstance(value, int) or value is None else int(str(value)) if str(value).isdigit() else None
-
-
-def _is_number(value: object) -> bool:
-    try:
-        return Decimal(str(value)).is_finite()
-    except InvalidOperation:
-        return False
 
 
 def group(singles: Iterable[Contribution]) -> list[Contribution]:

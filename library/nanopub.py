@@ -15,10 +15,10 @@ libraries never mint the same IRI for different content.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hemkg.library.findings import (
     Contribution,
@@ -128,12 +128,13 @@ def nanopubs_in(store: pyoxigraph.Store) -> tuple[list[Nanopub], list[str]]:
     problems = []
     found = []
     typed = store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(NP + "Nanopublication"))
-    heads = [q.subject for q in typed]
+    heads: list[Any] = [q.subject for q in typed]
     for np_node in sorted(set(heads), key=lambda n: n.value):
         iri = np_node.value
         graphs = {}
         for part in ("hasAssertion", "hasProvenance", "hasPublicationInfo"):
-            targets = {q.object.value for q in store.quads_for_pattern(np_node, ox.NamedNode(NP + part), None)}
+            targets = {str(getattr(q.object, "value", q.object))
+                       for q in store.quads_for_pattern(np_node, ox.NamedNode(NP + part), None)}
             graphs[part] = targets
         if any(len(t) != 1 for t in graphs.values()):
             problems.append(f"nanopublication <{iri}> needs exactly one np:hasAssertion, np:hasProvenance and "
@@ -146,14 +147,13 @@ def nanopubs_in(store: pyoxigraph.Store) -> tuple[list[Nanopub], list[str]]:
         assertion = Description(graph_quads(store, names[0]))
         pubinfo = Description(graph_quads(store, names[2]))
         created = str(getattr(pubinfo.one(iri, DCTERMS + "created"), "value", ""))
-        retracts = tuple(sorted(str(o.value) for p in assertion.by_subject.values()  # type: ignore[attr-defined]
+        retracts = tuple(sorted(str(o.value) for p in assertion.by_subject.values()
                                 for o in p.get(NPX + "retracts", [])))
-        supersedes = tuple(sorted(str(o.value) for o in pubinfo.values(iri, NPX + "supersedes")))  # type: ignore[attr-defined]
+        supersedes = tuple(sorted(str(o.value) for o in pubinfo.values(iri, NPX + "supersedes")))
         reason_term = pubinfo.one(iri, RDFS_COMMENT)
-        reason = str(reason_term.value) if reason_term is not None else None  # type: ignore[attr-defined]
+        reason = str(reason_term.value) if reason_term is not None else None
         combined = Description([*graph_quads(store, names[0]), *graph_quads(store, names[1])])
-        singles = [c for _, c in findings_in(combined, where=lambda node, i=iri: f"nanopublication <{i}>, "
-                                             f"finding <{node}>")]
+        singles = [c for _, c in findings_in(combined, where=_located_in(iri))]
         contributions = group(singles)
         if retracts and singles:
             problems.append(f"nanopublication <{iri}> both retracts and asserts findings: make them two")
@@ -166,6 +166,12 @@ def nanopubs_in(store: pyoxigraph.Store) -> tuple[list[Nanopub], list[str]]:
                              reason))
     found.sort(key=lambda n: (n.created, n.iri))
     return found, problems
+
+
+def _located_in(iri: str) -> Callable[[str], str]:
+    def where(node: str) -> str:
+        return f"nanopublication <{iri}>, finding <{node}>"
+    return where
 
 
 def graph_quads(store: pyoxigraph.Store, graph: str) -> list[pyoxigraph.Quad]:

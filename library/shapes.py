@@ -37,13 +37,14 @@ def _shapes() -> rdflib.Graph:
     return graph
 
 
-def validate(quads: Iterable[pyoxigraph.Quad]) -> list[Violation]:
-    """Every violation of the finding shapes by these triples (graphs ignored), sorted; empty when they conform."""
+def validate(statements: Iterable[pyoxigraph.Quad | pyoxigraph.Triple]) -> list[Violation]:
+    """Every violation of the finding shapes by these triples or quads (graphs ignored), sorted; empty when
+    they conform."""
     import pyoxigraph as ox
     import pyshacl
     import rdflib
 
-    triples = {q.triple for q in quads}
+    triples = {s.triple if isinstance(s, ox.Quad) else s for s in statements}
     vocab = vocabulary()
     objects = {t.object.value for t in triples if isinstance(t.object, ox.NamedNode)}
     for iri in objects & set(vocab.types):

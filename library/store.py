@@ -347,7 +347,7 @@ class Library:
         if self._store is None:
             return b""
         rdf_format = {"trig": ox.RdfFormat.TRIG, "jsonld": ox.RdfFormat.JSON_LD}[fmt]
-        return self._store.dump(format=rdf_format, prefixes=EXPORT_PREFIXES if fmt == "trig" else None)
+        return self._store.dump(format=rdf_format, prefixes=EXPORT_PREFIXES if fmt == "trig" else None) or b""
 
     # ---- writing
 
