@@ -307,6 +307,11 @@ class Library:
             state.committed, state.pending = found, None
         return store
 
+    @property
+    def revision(self) -> str:
+        """Changes with every write and only then (the checksum of library.json): a key for caches of its findings."""
+        return f"{self._state.committed.quads}-{self._state.committed.digest:032x}"
+
     # ---- reading
 
     def nanopubs(self) -> list[Nanopub]:

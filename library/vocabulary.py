@@ -8,6 +8,7 @@ knowledge graph. No other module spells them out.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -47,13 +48,14 @@ class Vocabulary:
     elements: dict[str, str]  # 'Zn' -> hemkg:Zn
     types: dict[str, tuple[str, ...]]  # rdf:type of each of these IRIs, for the SHACL data graph
 
+    @functools.cached_property
+    def _words(self) -> dict[str, str]:
+        tables = (self.kinds, self.roles, self.levels, self.electrodes, self.mechanisms, self.ions, self.elements)
+        return {iri: word for table in tables for word, iri in table.items()}
+
     def word(self, iri: str) -> str:
         """The CSV word of an IRI of any column ('' when it has none)."""
-        for table in (self.kinds, self.roles, self.levels, self.electrodes, self.mechanisms, self.ions, self.elements):
-            for word, value in table.items():
-                if value == iri:
-                    return word
-        return ""
+        return self._words.get(iri, "")
 
 
 def _notations(cls: str) -> dict[str, str]:

@@ -25,6 +25,10 @@ from conftest import run
 from hemkg.library import store as lib
 from hemkg.library.findings import COLUMNS, EXAMPLE, parse_csv, template
 
+# rdflib's own TriG and JSON-LD parsers use its deprecated ConjunctiveGraph: not ours to fix.
+pytestmark = [pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated:DeprecationWarning")]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "findings.csv"
 NPX = "http://purl.org/nanopub/x/"
@@ -227,6 +231,33 @@ def test_each_contribution_is_a_nanopublication(runner):
     assert counts == {JOULE_HEO: 4, ZNGESIP3: 3, SPINEL_MGTI: 1, SPINEL_CRMN: 1}
 
 
+def test_a_nanopublication_of_a_trig_file_is_checked_like_a_row(runner, tmp_path, monkeypatch):
+    """An exported nanopublication whose finding lost its quote is refused, naming the nanopublication."""
+    added(runner, EXAMPLES)
+    trig = exported(runner).decode()
+    quoted = [line for line in trig.splitlines() if "hem:quote" in line]
+    broken = tmp_path / "broken.trig"
+    broken.write_text(trig.replace(quoted[0], quoted[0].replace("hem:quote", "rdfs:seeAlso"), 1), encoding="utf-8")
+    monkeypatch.setenv("HEMKG_LIBRARY", str(tmp_path / "fresh"))
+    result = evidence(runner, "add", str(broken))
+    assert result.exit_code == 2
+    assert any("broken.trig nanopublication <https://w3id.org/hemkg/library/np/" in line
+               and "needs the paper's words it rests on" in line for line in result.stderr.splitlines()), result.stderr
+
+
+def test_a_nanopublication_never_changes(runner, tmp_path):
+    """A TriG file holding a library's nanopublication with other content is refused: add changes as CSV."""
+    added(runner, EXAMPLES)
+    trig = exported(runner).decode()
+    changed = tmp_path / "changed.trig"
+    changed.write_text(trig.replace("1310", "1311"), encoding="utf-8")
+    result = evidence(runner, "add", str(changed))
+    assert result.exit_code == 2 and "holds a nanopublication with this IRI and other content" in result.stderr
+    same = tmp_path / "same.trig"
+    same.write_text(trig, encoding="utf-8")
+    assert "0 contribution(s) added" in added(runner, same).stdout
+
+
 def test_turtle_with_the_ontology_terms_is_added(runner, tmp_path):
     """A finding written in Turtle with hem: terms, not as a nanopublication, is added like a CSV row."""
     ttl = tmp_path / "finding.ttl"
@@ -348,13 +379,21 @@ def test_a_missing_file_is_one_line(runner, tmp_path):
 # ---------------------------------------------------------------- adding again, replacing, removing
 
 
+def revision(folder: Path) -> str:
+    with lib.Library.open(folder) as library:
+        return library.revision
+
+
 def test_adding_the_same_findings_twice_changes_nothing(runner, tmp_path, library_dir):
     added(runner, EXAMPLES)
-    before = exported(runner)
+    before, first = exported(runner), revision(library_dir)
     shuffled = list(reversed(rows_of(EXAMPLES)))  # the same findings in another order
     result = added(runner, write_rows(tmp_path / "again.csv", shuffled))
     assert "0 contribution(s) added, 0 replaced, 4 unchanged" in result.stdout
     assert exported(runner) == before
+    assert revision(library_dir) == first  # what a cache of the library's findings is keyed by
+    evidence(runner, "remove", ZNGESIP3)
+    assert revision(library_dir) != first
 
 
 def test_other_findings_for_a_held_contribution_need_replace(runner, tmp_path):
