@@ -7,6 +7,7 @@ from typing import Any
 from hemkg import engine
 from hemkg.consultation.consultation import MECHANISMS, Consultation, json_key
 from hemkg.consultation.oxidation import answer as oxidation_answer
+from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import reported_materials
@@ -55,7 +56,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     for prop, direction, element in r.query("effect"):
         for d in r.derivations[("effect", (prop, direction, element))]:
             grouped.setdefault((prop, direction, d.rule.id), []).append(element)
-    rules_by_id = {rule.id: rule for rule in engine.load_rules()}
+    rules_by_id = {rule.id: rule for rule in paper_rules()}
     for (prop, direction, rule_id), elements in sorted(grouped.items()):
         rule = rules_by_id[rule_id]
         effects.append({"property": json_key(prop), "direction": direction, "elements": sorted(set(elements)),

@@ -332,6 +332,7 @@ def part_consult(args) -> None:
     from hemkg.answers.summary import summarise
     from hemkg.consultation.consultation import consult
     from hemkg.consultation.facts import knowledge_facts, shared_knowledge
+    from hemkg.consultation.rules import paper_rules
     from hemkg.answers.explain import explain
     from hemkg.graph.store import to_rdflib
 
@@ -353,7 +354,7 @@ def part_consult(args) -> None:
         ("consult(): rules + derivations", lambda: [consult(f, i) for f, i in CANDIDATES]),
         ("  + JSON answer (to_dict)", lambda: [summarise(consult(f, i)) for f, i in CANDIDATES]),
         ("  + explanation tree (explain)", lambda: [full_answer(f, i) for f, i in CANDIDATES]),
-        ("  of which engine.run alone", lambda: [engine.run(b, shared=shared_knowledge()) for b in bases]),
+        ("  of which engine.run alone", lambda: [engine.run(b, paper_rules(), shared=shared_knowledge()) for b in bases]),
         ("  of which parse_formula alone", lambda: [parse_formula(f) for f, _ in CANDIDATES]),
     ]
     print(f"   {args.repeat} rounds over the paper's {len(CANDIDATES)} example candidates, each stage on its own:")
@@ -370,7 +371,7 @@ def part_consult(args) -> None:
         rate = "" if "of which" in name else f"{1 / median:23,.0f} {1 / best:7,.0f}"
         print(f"   {name:<34} {median * 1000:18.3f} ms {best * 1000:5.3f} ms   {rate}")
     print(f"   (median and best of {args.repeat} rounds: this machine's speed drifts by up to 2x within minutes)")
-    facts = engine.run(bases[0], shared=shared_knowledge())
+    facts = engine.run(bases[0], paper_rules(), shared=shared_knowledge())
     print(f"   one consultation of {CANDIDATES[0][0]}: {len(facts.facts) - len(knowledge_facts())} facts and "
           f"{sum(map(len, facts.derivations.values()))} derivations recorded, by {len(engine.load_rules())} rules "
           f"each run once (no rule depends on itself)")

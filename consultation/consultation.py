@@ -18,6 +18,7 @@ from hemkg import engine
 from hemkg.consultation.estimates import capacity_estimate, entropy
 from hemkg.consultation.facts import candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import element_data
 
@@ -108,7 +109,8 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     if missing:
         raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
-    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), shared=shared_knowledge()))
+    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), paper_rules(),
+                                                               shared=shared_knowledge()))
     c.estimates = {"entropy": entropy(c), "capacity_estimate": capacity_estimate(c)}
     return c
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hemkg import engine
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
@@ -76,7 +77,7 @@ def knowledge_facts() -> dict[Fact, Source]:
 def shared_knowledge():
     """The knowledge graph's facts, indexed once, with the rules compiled over them (kept on disk)."""
     shared = engine.share(knowledge_facts())
-    shared[1].program(engine.load_rules())
+    shared[1].program(paper_rules())
     return shared
 
 

@@ -33,6 +33,7 @@ from hemkg import engine
 from hemkg.consultation.consultation import IONS, MECHANISMS
 from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE, HEM_FRACTION_RANGE
 from hemkg.consultation.facts import shared_knowledge
+from hemkg.consultation.rules import paper_rules
 from hemkg.graph.materials import alloy_phases, element_data
 from hemkg.engine import Fact, Source
 
@@ -62,7 +63,7 @@ def _depends_on_status(rules: tuple[engine.Rule, ...]) -> set[str]:
 @functools.cache
 def switches() -> tuple[Fact, ...]:
     """The ground premises that decide statuses: element-existential, status-free, screen-relevant."""
-    rules = engine.load_rules()
+    rules = paper_rules()
     derived = {a.predicate for r in rules for a in r.then}
     tainted = _depends_on_status(rules)
     found = set()
@@ -86,7 +87,7 @@ def _base(composition: dict[str, float], ion: str) -> dict[Fact, Source]:
 @functools.cache
 def _compiled_rules() -> tuple[engine.Rule, ...]:
     """Only the rules that statuses, roles and effects rest on (context, notes and the rest are skipped)."""
-    return engine.rules_for({"status", "role", "effect"})
+    return engine.rules_for({"status", "role", "effect"}, paper_rules())
 
 
 @functools.cache

@@ -126,3 +126,36 @@ def rule_entries() -> dict[str, dict[str, Any]]:
 def fired(c: Consultation) -> set[str]:
     """The ids of every rule that drew at least one conclusion."""
     return {d.rule.id for ds in c.result.derivations.values() for d in ds}
+
+
+def statement_citations(statement_id: str) -> list[int]:
+    """hem:citesReference of a statement (its id without hemkg:), read from the graph with SPARQL."""
+    rows = select("SELECT ?r WHERE { ?s hem:citesReference ?r }", s=HEMKG + statement_id)
+    return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
+
+
+def rule_references(rule_id: str) -> list[int]:
+    """What a rule cites: its file's own references and those of the statements it rests on (from the graph)."""
+    entry = rule_entries()[rule_id]
+    return sorted({*entry.get("references", []), *(n for s in entry.get("rests_on", []) for n in statement_citations(s))})
+
+
+def rule_location(rule_id: str) -> str:
+    """A rule's location: its file's, or that of the statements it rests on (sections, tables, figures, equations)."""
+    entry = rule_entries()[rule_id]
+    if "rests_on" not in entry:
+        return entry["location"]
+    found: dict[str, list[str]] = {}
+    for s in entry["rests_on"]:
+        for field in ("inSection", "inTable", "inFigure", "inEquation"):
+            rows = select(f"SELECT ?o WHERE {{ ?s hem:{field} ?o }}", s=HEMKG + s)
+            found.setdefault(field, []).extend(sorted(r["o"] for r in rows))
+    sections = sorted(set(found["inSection"]))
+    parts = [f"Section {', '.join(sections)}"] if sections else []
+    return "; ".join(parts + [x for f in ("inTable", "inFigure", "inEquation") for x in dict.fromkeys(found[f])])
+
+
+def statement_pattern(rule_id: str) -> str:
+    """A regular expression for a rule's statement as shown, its {?x} placeholders filled with anything."""
+    return "".join(".+?" if part.startswith("{?") else re.escape(part)
+                   for part in re.split(r"(\{\?[A-Za-z_][A-Za-z0-9_]*\})", rule_entries()[rule_id]["statement"]))

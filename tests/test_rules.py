@@ -20,13 +20,14 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import fired, members, rule_entries
+from conftest import fired, members, rule_entries, rule_location, rule_references, statement_citations
 from hemkg import engine
 from hemkg.answers.summary import summarise
 from hemkg.consultation import consultation as cs
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.consultation.facts import candidate_facts, knowledge_facts
 from hemkg.consultation.formula import parse_formula
+from hemkg.consultation.rules import paper_rules, resolve
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG
@@ -251,17 +252,106 @@ def test_alloying_blocked_fires_when_a_plane_b_element_is_off_plane_a():
 
 
 def test_packaged_rules_load_and_match_the_files():
-    """engine.load_rules() reads every rule of rules/*.toml with its references and location unchanged."""
+    """engine.load_rules() reads every rule of rules/*.toml as written: own references, location, rests_on."""
     loaded = {r.id: r for r in engine.load_rules()}
     assert set(loaded) == set(rule_entries())
     for rule_id, entry in rule_entries().items():
         rule = loaded[rule_id]
         assert list(rule.references) == entry.get("references", [])
-        assert rule.location == entry["location"]
+        assert rule.location == entry.get("location", "")
+        assert rule.rests_on == tuple(entry.get("rests_on", []))
         assert rule.statement == entry["statement"]
         assert rule.file == entry["file"]
         if rule.from_paper:
-            assert rule.references or entry.get("rests_on_paper_alone"), rule_id
+            assert rule.references or rule.rests_on or entry.get("rests_on_paper_alone"), rule_id
+
+
+# ------------------------------------------------------------------ rules cite statements (issue 9)
+
+RESTING = [rule_id for rule_id, entry in rule_entries().items() if "rests_on" in entry]
+
+
+def test_most_rules_point_at_statements():
+    """Issue 9: a rule whose justification is a statement of the graph names it instead of copying its references."""
+    assert len(RESTING) >= 70
+    own = sorted(rule_id for rule_id, entry in rule_entries().items() if entry.get("references"))
+    assert own == ["context-reported-active"]  # cites the reported HEM examples as a group: no statement holds that
+
+
+@pytest.mark.parametrize("rule_id", RESTING)
+def test_rests_on_names_statements_of_the_graph(rule_id):
+    """Every id in rests_on is a hem:GuidelineStatement of kg/*.ttl."""
+    for statement_id in rule_entries()[rule_id]["rests_on"]:
+        assert select("SELECT ?s WHERE { ?s a hem:GuidelineStatement }", s=HEMKG + statement_id), statement_id
+
+
+def test_rules_resting_on_statements_get_exactly_their_references_and_location():
+    """paper_rules(): a rule with rests_on cites its statements' hem:citesReference (read here with SPARQL),
+    plus only references of its own that none of them holds, and stands where they stand."""
+    resolved = {r.id: r for r in paper_rules()}
+    assert set(resolved) == set(rule_entries())
+    for rule_id, entry in rule_entries().items():
+        rule = resolved[rule_id]
+        assert list(rule.references) == rule_references(rule_id), rule_id
+        assert rule.location == rule_location(rule_id), rule_id
+        held = {n for s in entry.get("rests_on", []) for n in statement_citations(s)}
+        assert not held & set(entry.get("references", [])), f"{rule_id} copies its statements' references"
+    assert resolved["alloying-blocked"].references == (44, 47, 67)  # stmt-plane-B-enables-alloying (Section 3.1)
+    assert resolved["alloying-blocked"].location == "Section 3.1; Table 1, row Cations; Fig. 6a"
+
+
+def test_rules_without_rests_on_do_not_copy_a_statement():
+    """A rule keeping its own references does not copy a statement's list: the copy cannot come back."""
+    lists = {tuple(st.references) for st in knowledge.statements().values() if st.references}
+    for rule_id, entry in rule_entries().items():
+        if entry.get("references") and "rests_on" not in entry:
+            assert tuple(entry["references"]) not in lists, f"{rule_id}: point at the statement with rests_on"
+
+
+def rule_resting_on(*statement_ids: str, **extra: Any) -> engine.Rule:
+    entry = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"],
+             "rests_on": list(statement_ids), **extra}
+    return engine.language._load_rule(entry, "99-test.toml")
+
+
+def test_rests_on_resolves_to_the_statements_references():
+    """Fig. 6a (ref 67): a rule resting on stmt-plane-B-Zn cites [67] and stands where the statement stands."""
+    (rule,) = resolve((rule_resting_on("stmt-plane-B-Zn"),), knowledge.statements())
+    assert rule.references == (67,) and rule.location == "Section 3.1; Table 1, row Cations; Fig. 6a"
+    (both,) = resolve((rule_resting_on("stmt-plane-B-Zn", "stmt-plane-A-V", references=[1]),), knowledge.statements())
+    assert both.references == (1, 42, 67)  # Section 3.1: V on Plane A (ref 42); ref 1 is held by neither
+
+
+def test_unknown_statement_is_a_rule_file_error_naming_file_and_rule():
+    """A misspelt statement id is refused with the file, the rule and the nearest id."""
+    with pytest.raises(RuleFileError) as err:
+        resolve((rule_resting_on("stmt-plane-B-Zm"),), knowledge.statements())
+    assert str(err.value) == ("99-test.toml, rule 'x': rests_on names 'stmt-plane-B-Zm', which is no statement of "
+                              "the knowledge graph; did you mean 'stmt-plane-B-Zn'?")
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': rests_on names 'nothing-like-it'.*kg/\*.ttl$"):
+        resolve((rule_resting_on("nothing-like-it"),), knowledge.statements())
+
+
+def test_references_copied_from_the_statements_are_refused():
+    """A rule may not list a reference its statements already cite (Fig. 6a, Zn on Plane B: ref 67)."""
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': references 67 are already cited by the statements"):
+        resolve((rule_resting_on("stmt-plane-B-Zn", references=[1, 67]),), knowledge.statements())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"rests_on": "stmt-plane-B-Zn"}, r"rests_on must be a list of ids"),
+        ({"rests_on": ["stmt-plane-B-Zn", ""]}, r"rests_on must be a list of ids"),
+        ({"rests_on": ["stmt-plane-B-Zn", "stmt-plane-B-Zn"]}, r"rests_on names an id twice"),
+        ({"rests_on": ["stmt-plane-B-Zn"], "location": "Section 3.1"}, r"the location comes from what rests_on names"),
+    ],
+    ids=["not-a-list", "empty-id", "twice", "location-too"],
+)
+def test_malformed_rests_on_is_a_rule_file_error(extra, message):
+    entry = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], **extra}
+    with pytest.raises(RuleFileError, match=f"^99-test.toml, rule 'x': {message}"):
+        engine.language._load_rule(entry, "99-test.toml")
 
 
 # ------------------------------------------------------------------ engine unit tests
