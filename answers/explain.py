@@ -13,6 +13,7 @@ from typing import Any
 from hemkg import engine
 from hemkg.graph import statements as knowledge
 from hemkg.consultation.consultation import MECHANISMS, Consultation
+from hemkg.consultation.rules import statement_text
 from hemkg.engine import Fact
 from hemkg.graph.store import HEMKG, short
 
@@ -70,6 +71,10 @@ def fact_sentence(fact: Fact) -> str:
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
         "observed": lambda: f"in {_label(a[2])}, {a[0]} was {'seen' if a[3] == 'active' else 'not seen'} in {_label(a[1])}",
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
+        "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
+        "reported_high_entropy": lambda: f"{_label(a[0])} is called high-entropy in its source",
+        "hem_definition_unmet": lambda: f"on the cation sublattice the candidate does not meet the paper's HEM "
+                                        f"definition ({a[0]})",
     }
     return sentences[pred]() if pred in sentences else engine.fact_text(fact)
 
@@ -93,7 +98,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
     record["derived_by"] = [
         {
             "rule": d.rule.id,
-            "statement": d.rule.statement,
+            "statement": statement_text(d),
             "citations": list(d.rule.references),
             "location": d.rule.location,
             "file": d.rule.file,
@@ -159,7 +164,8 @@ def render(tree: dict[str, Any]) -> str:
         if "source" in n:
             src = n["source"]
             where = {"kg": f"knowledge graph, {src.get('statement', '')}", "input": "your input",
-                     "convention": "project convention, not the paper"}[src["kind"]]
+                     "convention": "project convention, not the paper",
+                     "estimate": "an estimate beyond the paper"}[src["kind"]]
             text += f"  ({where}){_refs(src['citations'])}"
         elif n.get("shown_above"):
             text += "  (see above)"

@@ -7,6 +7,7 @@ from typing import Any
 
 from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
+from hemkg.graph.store import HEMKG
 
 PROPERTY_NAMES = {
     "specific_capacity": "capacity", "cycling_stability": "cycling stability", "fast_charging": "fast charging",
@@ -30,6 +31,12 @@ def cite(numbers: list[int]) -> str:
 
 def _wrap(text: str, indent: str, width: int) -> str:
     return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=" " * len(indent))
+
+
+def _names_its_about(finding: dict[str, Any]) -> bool:
+    """Whether the finding's text already names what it is about (the reported examples; a material's label)."""
+    return finding.get("topic") == "reported-example" or all(
+        knowledge.label(HEMKG + a) in finding["text"] for a in finding["about"])
 
 
 def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = False) -> str:
@@ -59,7 +66,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
         if d[key]:
             lines += ["", title]
             for n in d[key]:
-                about = f" ({', '.join(n['about'])})" if n.get("about") and n.get("topic") not in ("reported-example", "reported-material") else ""
+                about = f" ({', '.join(n['about'])})" if n.get("about") and not _names_its_about(n) else ""
                 outside = " [outside the paper]" if n.get("outside_paper") else ""
                 lines.append(_wrap(f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip(), "  - ", width))
     if d["confirm_with"]:

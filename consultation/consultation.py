@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.estimates import capacity_estimate, entropy
-from hemkg.consultation.facts import candidate_facts, shared_knowledge
+from hemkg.consultation.estimates import capacity_estimate, entropy, estimate_facts
+from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
@@ -109,9 +109,11 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     if missing:
         raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
-    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), paper_rules(),
-                                                               shared=shared_knowledge()))
-    c.estimates = {"entropy": entropy(c), "capacity_estimate": capacity_estimate(c)}
+    base = candidate_facts(parsed, ion, structure)
+    measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
+    base.update(estimate_facts(measured))
+    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
+    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
     return c
 
 

@@ -1,10 +1,16 @@
-"""Estimates beyond the paper: configurational entropy and a Faraday capacity bound."""
+"""Estimates beyond the paper: configurational entropy and a Faraday capacity bound.
+
+Arithmetic the rules cannot do (sums, fractions) is done here; where a guideline
+of rules/ judges an estimate (the HEM definition), `estimate_facts()` hands the
+estimate to the rules as a fact instead of judging it in code.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any
 
+from hemkg.engine import Fact, Source
 from hemkg.graph.materials import alloy_phases, element_data
 
 if TYPE_CHECKING:
@@ -15,9 +21,7 @@ HEM_FRACTION_RANGE = (0.05, 0.35)  # Section 1: each of five or more elements at
 FRACTION_TOLERANCE = 1e-9  # fractions computed in floating point may land a hair outside a bound they meet
 
 
-def _sublattices(c: Consultation) -> tuple[dict[str, float], dict[str, float]]:
-    comp = c.formula.composition
-    anions = {x for (x,) in c.result.query("anion")}
+def _sublattices(comp: dict[str, float], anions: frozenset[str]) -> tuple[dict[str, float], dict[str, float]]:
     return ({k: v for k, v in comp.items() if k not in anions}, {k: v for k, v in comp.items() if k in anions})
 
 
@@ -26,9 +30,12 @@ def _mixing_entropy(site: dict[str, float]) -> float:
     return -sum((v / total) * math.log(v / total) for v in site.values() if v > 0) if total else 0.0
 
 
-def entropy(c: Consultation) -> dict[str, Any]:
-    """Ideal configurational entropy per sublattice, in units of R, and the paper's HEM definition."""
-    cations, anions = _sublattices(c)
+def entropy(composition: dict[str, float], anion_symbols: frozenset[str]) -> dict[str, Any]:
+    """Ideal configurational entropy per sublattice, in units of R, and the paper's HEM definition.
+
+    `anion_symbols` are the composition's anions as the rules find them (the rest is the cation site).
+    """
+    cations, anions = _sublattices(composition, anion_symbols)
     s_cat = _mixing_entropy(cations)
     total = sum(cations.values())
     fractions = {k: v / total for k, v in cations.items()} if total else {}
@@ -54,6 +61,16 @@ def entropy(c: Consultation) -> dict[str, Any]:
             reasons.append("outside 5-35 at%: " + ", ".join(f"{k} {fractions[k] * 100:.1f}%" for k in outside))
         result["why_not_hem"] = "; ".join(reasons)
     return result
+
+
+def estimate_facts(entropy_: dict[str, Any]) -> dict[Fact, Source]:
+    """The estimate as a rule fact: hem_definition_unmet(why), where the cation sublattice misses the definition."""
+    if entropy_["meets_hem_definition"]:
+        return {}
+    why = entropy_["why_not_hem"]
+    return {("hem_definition_unmet", (why,)): Source(
+        "estimate", "entropy", label=f"on the cation sublattice the candidate does not meet the paper's HEM definition "
+                                     f"({why}); an estimate beyond the paper")}
 
 
 def capacity_estimate(c: Consultation) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hemkg import engine
 from hemkg.consultation.formula import ParsedFormula, parse_formula
@@ -67,6 +67,11 @@ def knowledge_facts() -> dict[Fact, Source]:
                             facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
         for m in st.mentions:
             facts[("mentions", (local, _local(m)))] = _kg_source(st)
+    for material, entry in reported_materials().items():
+        if entry["high_entropy"]:
+            facts[("reported_high_entropy", (material,))] = Source(
+                "kg", HEMKG + material, tuple(sorted(entry["references"])),
+                f"{entry['label']} is called high-entropy in its source")
     for name, table in engine.conventions().items():
         for symbol in table["symbols"]:
             facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (), table["statement"])
@@ -79,6 +84,35 @@ def shared_knowledge():
     shared = engine.share(knowledge_facts())
     shared[1].program(paper_rules())
     return shared
+
+
+@disk_cached
+def anion_knowledge() -> tuple[tuple[engine.Rule, ...], tuple[dict[Fact, Source], Any], frozenset[str]]:
+    """The rules that find a candidate's anions, the graph facts they read (indexed, the rules compiled over
+    them) and the predicates of the candidate's facts they read.
+
+    An index of their own: run between the full runs on shared_knowledge(), they would
+    make its compiled program be looked up afresh each time. Kept in one pickle, so
+    that the rules are the very objects the program was compiled for.
+    """
+    rules = engine.rules_for({"anion"}, paper_rules())
+    premises = {a.predicate for r in rules for a in r.when}
+    shared = engine.share({f: s for f, s in knowledge_facts().items() if f[0] in premises})
+    shared[1].program(rules)
+    return rules, shared, frozenset(premises - set(shared[1].by_predicate))
+
+
+def candidate_anions(base: dict[Fact, Source]) -> frozenset[str]:
+    """The candidate's anions as the rules deriving anion() find them, run on their own before the full run
+    (an estimate the rules judge needs them). Remembered by the candidate facts those rules read."""
+    return _anions(frozenset(f for f in base if f[0] in anion_knowledge()[2]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _anions(facts: frozenset[Fact]) -> frozenset[str]:
+    rules, shared, _ = anion_knowledge()
+    found = engine.run(dict.fromkeys(facts, Source("input", "formula")), rules, shared=shared).query("anion")
+    return frozenset(str(x) for (x,) in found)
 
 
 @functools.cache
@@ -119,7 +153,8 @@ def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> di
     if parsed.framework:
         facts[("framework", (parsed.framework,))] = Source("input", "formula", label=f"composite with {parsed.framework} ({parsed.text})")
     for material in matching_reported(parsed.composition):
-        label = reported_materials()[material]["label"]
-        facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, (), f"the composition of {label}")
+        entry = reported_materials()[material]
+        facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, tuple(sorted(entry["references"])),
+                                                          f"the composition of {entry['label']}")
     return facts
 

@@ -43,8 +43,9 @@ def expand(curie: str) -> str:
 
 
 def cites(iri: str) -> list[int]:
-    """The hem:citesReference numbers of a node in the graph, sorted."""
-    rows = select("SELECT ?r WHERE { ?s hem:citesReference ?r }", s=iri)
+    """The references of a node in the graph, sorted: a statement's hem:citesReference, a material's hem:reportedIn."""
+    rows = select("SELECT ?r WHERE { { ?s hem:citesReference ?r } UNION { ?s a hem:ReportedMaterial ; hem:reportedIn ?r } }",
+                  s=iri)
     return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
 
 

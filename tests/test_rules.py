@@ -27,12 +27,12 @@ from hemkg.consultation import consultation as cs
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.consultation.facts import candidate_facts, knowledge_facts
 from hemkg.consultation.formula import parse_formula
-from hemkg.consultation.rules import paper_rules, resolve
+from hemkg.consultation.rules import has_placeholders, paper_rules, resolve
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG
 from hemkg.engine import RuleFileError, Source
-from hemkg.graph.store import select
+from hemkg.graph.store import package_files, select
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.toml"))
@@ -352,6 +352,15 @@ def test_malformed_rests_on_is_a_rule_file_error(extra, message):
     entry = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], **extra}
     with pytest.raises(RuleFileError, match=f"^99-test.toml, rule 'x': {message}"):
         engine.language._load_rule(entry, "99-test.toml")
+
+
+def test_placeholder_must_name_a_bound_variable():
+    """A statement's {?x} is filled from the derivation: a variable no premise binds is refused."""
+    rule = rule_resting_on("stmt-plane-B-Zn", statement="{?y} is seen")
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': the statement's placeholder \{\?y\}"):
+        resolve((rule,), knowledge.statements())
+    (fine,) = resolve((rule_resting_on("stmt-plane-B-Zn", statement="{?x} is seen"),), knowledge.statements())
+    assert has_placeholders(fine)
 
 
 # ------------------------------------------------------------------ engine unit tests
@@ -713,6 +722,59 @@ def test_fes_c_matches_its_reported_material():
     assert c.result.holds("matches_reported", "material-FeS-C")
     notes = summarise(c)["notes"]
     assert any(n["topic"] == "reported-material" and n["about"] == ["material-FeS-C"] for n in notes)
+
+
+# ------------------------------------------------------------------ findings are the rules' (issue 9)
+
+
+def test_reported_material_note_is_the_rules_sentence():
+    """Section 3.1 (ref 48): (MgCoNiCuZn)O is reported; the note is rule context-same-composition's statement,
+    its placeholder filled with each material's label, one note per material, citing the material's references."""
+    notes = [n for n in summarise(consult("(MgCoNiCuZn)O", "Li"))["notes"] if n["topic"] == "reported-material"]
+    by_about = {tuple(n["about"]): n for n in notes}
+    assert set(by_about) == {("material-MgCoNiCuZnO",), ("material-Mg0-2Co0-2Ni0-2Cu0-2Zn0-2O",)}  # refs 48, 46
+    note = by_about[("material-MgCoNiCuZnO",)]
+    assert note["rules"] == ["context-same-composition"] and note["citations"] == [48]
+    template = rule_entries()["context-same-composition"]["statement"]
+    assert note["text"] == template.replace("{?mat}", "(MgCoNiCuZn)O")
+
+
+def test_hem_definition_warning_is_drawn_by_a_rule():
+    """Section 1 (refs 17, 18): Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3 (ref 44) is called high-entropy in its source but has
+    70% Sb on the cation site; rule reported-high-entropy-not-hem, not code, warns, from the estimate as a fact."""
+    c = consult("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K")
+    (warning,) = [w for w in summarise(c)["warnings"] if w["topic"] == "hem-definition"]
+    assert warning["rules"] == ["reported-high-entropy-not-hem"] and warning["citations"] == [17, 18, 44]
+    assert warning["text"].startswith("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3 is called high-entropy in its source")
+    assert "(outside 5-35 at%: Sb 70.0%)" in warning["text"]
+    (derivation,) = c.result.derivations[("warning", ("hem-definition",))]
+    estimate = next(p for p in derivation.premises if p[0] == "hem_definition_unmet")
+    assert c.result.sources[estimate].kind == "estimate"
+    assert c.estimates["entropy"]["why_not_hem"] == estimate[1][0]
+
+
+@pytest.mark.parametrize(("formula", "why"), [
+    ("(LiFeZnNiCoMn)3O4", "called high-entropy (ref 41), six cations at 1/6 each: meets the definition"),
+    ("InGeSiP3", "three cations, but its source does not call it high-entropy (ref 47)"),
+])
+def test_no_hem_definition_warning_where_the_rule_does_not_apply(formula, why):
+    """Section 1: the warning needs both a source calling the material high-entropy and the definition unmet."""
+    assert "hem-definition" not in {w["topic"] for w in summarise(consult(formula, "Li"))["warnings"]}, why
+
+
+def test_answers_spell_no_rule_id_or_finding_topic():
+    """Issue 9: the answers read conclusions; no module of answers/ names a rule of rules/ or a topic its rules conclude."""
+    import ast
+
+    topics = {atom.split("(", 1)[1].split(",")[0].split(")")[0].strip() for entry in rule_entries().values()
+              for atom in entry["then"] if atom.split("(", 1)[0] in ("note", "caution", "warning")}
+    predicates = {atom.removeprefix("not ").split("(", 1)[0] for entry in rule_entries().values()
+                  for atom in entry["when"] + entry["then"]}
+    names = (set(rule_entries()) | topics) - predicates  # the rule `cation` shares its name with a predicate
+    assert {"reported-material", "hem-definition", "context-same-composition"} <= names
+    for f in package_files("answers", "*.py"):
+        literals = {n.value for n in ast.walk(ast.parse(f.read_text(encoding="utf-8"))) if isinstance(n, ast.Constant)}
+        assert not literals & names, f"{f.name} spells {sorted(literals & names)}: read the rules' conclusions instead"
 
 
 @pytest.mark.parametrize("formula", ["FeF3", "Fe3O4", "MgH2"])
