@@ -426,7 +426,8 @@ def _rdf_graph(text: str):
 
 @pytest.mark.parametrize("formula", ["(MgCoNiCuZn)O", "InGeSiP3", "SiGeSnSbBi", "FeF3"])
 def test_consult_rdf_is_turtle_with_every_fired_rule_as_a_plan(runner, formula):
-    """--rdf is PROV-O Turtle; SPARQL finds every rule that fired via prov:hadPlan, with its references."""
+    """--rdf is PROV-O Turtle; SPARQL finds every rule that fired via prov:hadPlan, with its references and the
+    statements it rests on."""
     result = run(runner, "consult", formula, "--rdf")
     assert result.exit_code == 0 and result.stderr == ""
     graph = _rdf_graph(result.stdout)
@@ -443,6 +444,10 @@ def test_consult_rdf_is_turtle_with_every_fired_rule_as_a_plan(runner, formula):
         refs = graph.query(f"""PREFIX hem: <https://w3id.org/hemkg/ontology#>
                                SELECT ?r WHERE {{ <https://w3id.org/hemkg/rule/{rule_id}> hem:justifiedBy ?r }}""")
         assert sorted(int(str(r.r).rsplit("/", 1)[-1]) for r in refs) == sorted(references_of(rule_id))
+        statements = graph.query(f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+                                     SELECT ?s WHERE {{ <https://w3id.org/hemkg/rule/{rule_id}> prov:wasDerivedFrom ?s }}""")
+        assert sorted(str(r.s) for r in statements) == sorted(expand(f"hemkg:{s}")
+                                                              for s in rule_entries()[rule_id].get("rests_on", []))
     formulas = [str(r.f) for r in graph.query(
         "PREFIX hem: <https://w3id.org/hemkg/ontology#> SELECT ?f WHERE { ?c a hem:Consultation ; hem:candidateFormula ?f }")]
     assert formulas == [formula]
