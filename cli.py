@@ -209,7 +209,8 @@ def _structure(**values):
     options = {"morphology": "--morphology", "framework": "--framework",
                "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
     try:
-        return Structure(**{k: values.get(k) for k in Structure.field_names() if values.get(k) not in (None, False)}).validated()
+        given = {k: values.get(k) for k in Structure.field_names() if values.get(k) not in (None, False)}
+        return Structure(**given).validated()
     except ValueError as err:
         field, _, rest = str(err).partition(" ")
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
@@ -498,7 +499,8 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
 
 
 @main.command(cls=VocabCommand)
-@click.option("--include", cls=VocabOption, help="Elements to add to the pool of the paper's {cations} cations, e.g. Ga,Nb.")
+@click.option("--include", cls=VocabOption,
+              help="Elements to add to the pool of the paper's {cations} cations, e.g. Ga,Nb.")
 @click.option("--exclude", help="Elements to leave out of the pool, e.g. Li,Ru.")
 @click.option("--require", help="Elements every candidate must contain, e.g. Fe,Si.")
 @click.option("-k", "sizes", cls=VocabOption, default=lambda: _help_fields()["k"], show_default=True,
@@ -509,7 +511,8 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
               help="Carrier ions to screen.")
 @click.option("--grid", type=float, cls=VocabOption,
               help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
-@click.option("--mechanism", "mechanisms", multiple=True, type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
+@click.option("--mechanism", "mechanisms", multiple=True,
+              type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is active (repeatable).")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")

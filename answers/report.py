@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from hemkg.consultation.consultation import effect_properties
+from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
 
 
@@ -48,7 +49,8 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")
-        text = f"{property_names().get(e['property'], e['property'])}: {', '.join(e['elements'])} {verb} it. {e['statement']} {cite(e['citations'])}"
+        name = property_names().get(e["property"], e["property"])
+        text = f"{name}: {', '.join(e['elements'])} {verb} it. {e['statement']} {cite(e['citations'])}"
         lines.append(_wrap(text, "  - ", width))
     for title, key in (("Structure design", "recommendations"),):
         if d[key]:
@@ -68,6 +70,9 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
             lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {', '.join(techniques)}", "  - ", width))
     e, cap = d["entropy"], d["capacity_estimate"]
     lines += ["", "Beyond the paper (estimates, not the paper's claims)"]
+    oxidation = d["oxidation_states"]
+    lines.append(_wrap(sentence(f"Oxidation states: {oxidation['text']}") if oxidation["charge_balanced"]
+                       else "Oxidation states: not charge-balanced; see Warnings.", "  ", width))
     hem = "yes" if e["meets_hem_definition"] else f"no ({e.get('why_not_hem', '')})"
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
                        f"{e['anion_site_R']} R. Meets the paper's HEM definition: {hem}.", "  ", width))

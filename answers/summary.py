@@ -6,6 +6,7 @@ from typing import Any
 
 from hemkg import engine
 from hemkg.consultation.consultation import Consultation
+from hemkg.consultation.oxidation import answer as oxidation_answer
 from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import reported_materials
@@ -85,7 +86,9 @@ def summarise(c: Consultation) -> dict[str, Any]:
                       "rules": ["context-same-composition"], "citations": refs})
     notes += _orderings(c)
     cautions = topic_findings("caution")
+    oxidation_states, balance_warnings = oxidation_answer(c.formula)
     warnings = topic_findings("warning") + [{"text": w, "topic": "formula"} for w in c.formula.warnings]
+    warnings += balance_warnings
     notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
     entropy_ = c.estimates["entropy"]
     for (material,) in r.query("matches_reported"):
@@ -109,6 +112,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "framework": c.formula.framework or c.structure.framework,
         "ion": c.ion,
         "composition": dict(c.formula.composition),
+        "oxidation_states": oxidation_states,
         "mechanisms": mechanisms,
         "roles": roles,
         "entropy": entropy_,
@@ -161,6 +165,7 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
             above.setdefault(lo, set())
         chain = sorted(above, key=lambda x: -len(above[x]))
         derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
-        out.append({"topic": f"ordering:{ordering}", "text": f"{headings.get(ordering) or ordering}: {' > '.join(chain)}.",
+        heading = headings.get(ordering) or ordering
+        out.append({"topic": f"ordering:{ordering}", "text": f"{heading}: {' > '.join(chain)}.",
                     "rules": _rule_ids(derivations), "citations": _citations(derivations)})
     return out

@@ -52,7 +52,8 @@ def entropy(c: Consultation) -> dict[str, Any]:
         if len(fractions) < hem.min_elements:
             reasons.append(f"{len(fractions)} cation(s), fewer than {number_word(hem.min_elements)}")
         if outside:
-            reasons.append(f"outside {hem.percent_text}: " + ", ".join(f"{k} {fractions[k] * 100:.1f}%" for k in outside))
+            shares = ", ".join(f"{k} {fractions[k] * 100:.1f}%" for k in outside)
+            reasons.append(f"outside {hem.percent_text}: {shares}")
         result["why_not_hem"] = "; ".join(reasons)
     return result
 

@@ -37,7 +37,8 @@ def knowledge_facts() -> dict[Fact, Source]:
     """The knowledge graph as rule facts, each with the statement it comes from."""
     facts: dict[Fact, Source] = {}
     v = vocab()
-    for group, pred, kind in (("listed-cations", "listed_cation", "cations"), ("listed-anions", "listed_anion", "anions")):
+    for group, pred, kind in (("listed-cations", "listed_cation", "cations"),
+                              ("listed-anions", "listed_anion", "anions")):
         symbols = v.group(group).members
         for symbol in symbols:
             facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is one of the {len(symbols)} {kind} "

@@ -157,7 +157,7 @@ def _equimolar_sites(plain: str) -> tuple[str, tuple[str, ...]]:
 
     def share(match: re.Match) -> str:
         symbols = _SYMBOL.findall(match.group(1))
-        if len(set(symbols)) != len(symbols) or vocab().anion_formers & set(symbols):  # anions never share a cation site
+        if len(set(symbols)) != len(symbols) or vocab().anion_formers & set(symbols):  # anions share no cation site
             return match.group(0)
         fraction = 1 / len(symbols)
         shared = "".join(f"{s}{fraction:.12g}" for s in symbols)

@@ -1,8 +1,12 @@
 """Generate kg/generated/element-data.ttl and elements.json from an element-data library.
 
-Atomic numbers, standard atomic masses and Pauling electronegativities are
-facts a maintained library already holds (pymatgen, from its periodic-table
-data), so they are never typed by hand. The generated files are committed so
+Atomic numbers, standard atomic masses, Pauling electronegativities and
+oxidation states are facts a maintained library already holds (pymatgen, from
+its periodic-table data), so they are never typed by hand. Each element gets
+its common oxidation states, its other known ones (less common), and for each
+of those the number of ICSD structures pymatgen counts it in (the prior that
+pymatgen's Composition.oxi_state_guesses ranks guesses by), which
+consultation/oxidation.py uses to choose among charge-balanced readings. The generated files are committed so
 that the consultation path needs no heavy import; a test regenerates them and
 fails if a committed file has drifted.
 
@@ -39,9 +43,41 @@ HEADER = """\
 
 hemkg:element-data a prov:Entity ;
     skos:prefLabel "element data set"@en ;
-    dcterms:description "Atomic number, standard atomic mass (g/mol) and Pauling electronegativity of elements 1-103, from pymatgen's periodic-table data (pymatgen.core.periodic_table.Element)."@en ;
+    dcterms:description "Atomic number, standard atomic mass (g/mol), Pauling electronegativity and oxidation states of elements 1-103, from pymatgen's periodic-table data (pymatgen.core.periodic_table.Element: common_oxidation_states, and oxidation_states for the others), with the ICSD occurrence count of each oxidation state from pymatgen's pymatgen/core/icsd_bv.yaml."@en ;
     dcterms:source "pymatgen.core.periodic_table (https://pymatgen.org)" .
 """
+
+
+def _icsd_occurrence() -> dict[tuple[str, int], int]:
+    """(symbol, oxidation state) -> number of ICSD structures with it, as pymatgen's oxi_state_guesses reads them."""
+    from importlib import resources
+
+    from monty.serialization import loadfn
+    from pymatgen.core.periodic_table import Species
+
+    with resources.as_file(resources.files("pymatgen.core") / "icsd_bv.yaml") as path:
+        occurrence = loadfn(path)["occurrence"]
+    counts = {}
+    for name, count in occurrence.items():
+        species = Species.from_str(name)
+        counts[(species.symbol, int(species.oxi_state))] = int(count)
+    return counts
+
+
+def _oxidation_lines(el, occurrence: dict[tuple[str, int], int]) -> list[str]:
+    """Turtle lines for the element's common and other oxidation states and their ICSD counts."""
+    common = sorted(int(s) for s in el.common_oxidation_states)
+    other = sorted(int(s) for s in set(el.oxidation_states) - set(el.common_oxidation_states))
+    lines = []
+    if common:
+        lines.append(f"    hem:commonOxidationState {', '.join(map(str, common))} ;")
+    if other:
+        lines.append(f"    hem:otherOxidationState {', '.join(map(str, other))} ;")
+    counted = [(s, occurrence[(el.symbol, s)]) for s in sorted({*common, *other}) if occurrence.get((el.symbol, s))]
+    if counted:
+        nodes = " ,\n        ".join(f"[ hem:oxidationState {s} ; hem:icsdOccurrenceCount {n} ]" for s, n in counted)
+        lines.append(f"    hem:oxidationStateOccurrence {nodes} ;")
+    return lines
 
 
 def render() -> str:
@@ -50,6 +86,7 @@ def render() -> str:
 
     from pymatgen.core.periodic_table import Element
 
+    occurrence = _icsd_occurrence()
     blocks = [HEADER]
     for z in range(1, LAST_ELEMENT + 1):
         el = Element.from_Z(z)
@@ -65,6 +102,7 @@ def render() -> str:
             x = el.X
         if x is not None and not math.isnan(x):
             lines.append(f"    hem:paulingElectronegativity {x:.2f} ;")
+        lines += _oxidation_lines(el, occurrence)
         lines.append("    prov:wasDerivedFrom hemkg:element-data .")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"

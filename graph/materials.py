@@ -14,11 +14,15 @@ def _local(iri: str) -> str:
 
 @disk_cached
 def element_data() -> dict[str, dict[str, Any]]:
-    """Symbol -> atomic mass and conversion-salt charge (from kg/generated and kg/capacity-data.ttl)."""
+    """Symbol -> atomic mass and conversion-salt charge (from kg/generated and kg/anions.ttl).
+
+    The salt charge is n in the salt XnN of eqn (2): minus the formal charge of
+    the monatomic anion, for the paper's five anions only.
+    """
     data: dict[str, dict[str, Any]] = {}
-    for row in select("""SELECT ?s ?m ?n WHERE { ?e hem:symbol ?s ; hem:atomicMass ?m .
-                                                 OPTIONAL { ?e hem:conversionSaltCharge ?n } }"""):
-        data[row["s"]] = {"mass": float(row["m"]), "salt_charge": int(row["n"]) if "n" in row else None}
+    for row in select("""SELECT ?s ?m ?z WHERE { ?e hem:symbol ?s ; hem:atomicMass ?m .
+                           OPTIONAL { ?e a hem:AnionElement . ?a hem:anionOfElement ?e ; hem:formalCharge ?z } }"""):
+        data[row["s"]] = {"mass": float(row["m"]), "salt_charge": -int(row["z"]) if "z" in row else None}
     return data
 
 
@@ -61,3 +65,42 @@ def reported_materials() -> dict[str, dict[str, Any]]:
     return found
 
 
+
+
+@disk_cached
+def oxidation_data() -> dict[str, Any]:
+    """What charge balance reads (consultation/oxidation.py): per element its common and other oxidation
+    states, their ICSD counts and its electronegativity (kg/generated); the anions of kg/anions.ttl.
+
+    Polyatomic anions come in the order they are tried: charged before neutral, then by formula.
+    """
+    elements: dict[str, dict[str, Any]] = {}
+
+    def entry(symbol: str) -> dict[str, Any]:
+        return elements.setdefault(symbol, {"common": set(), "other": set(), "occurrence": {}, "chi": None})
+
+    for row in select("""SELECT ?s ?c ?o WHERE { ?e hem:symbol ?s .
+                           { ?e hem:commonOxidationState ?c } UNION { ?e hem:otherOxidationState ?o } }"""):
+        kind = "common" if "c" in row else "other"
+        entry(row["s"])[kind].add(int(row["c" if kind == "common" else "o"]))
+    for row in select("""SELECT ?s ?state ?n WHERE { ?e hem:symbol ?s ; hem:oxidationStateOccurrence ?x .
+                           ?x hem:oxidationState ?state ; hem:icsdOccurrenceCount ?n }"""):
+        entry(row["s"])["occurrence"][int(row["state"])] = int(row["n"])
+    for row in select("SELECT ?s ?x WHERE { ?e hem:symbol ?s ; hem:paulingElectronegativity ?x }"):
+        entry(row["s"])["chi"] = float(row["x"])
+    for data in elements.values():
+        data["common"], data["other"] = tuple(sorted(data["common"])), tuple(sorted(data["other"]))
+    monatomic = {row["s"]: {"charge": int(row["z"]), "label": row["l"]}
+                 for row in select("""SELECT ?s ?z ?l WHERE { ?a a hem:MonatomicAnion ; hem:formalCharge ?z ;
+                                        hem:anionOfElement/hem:symbol ?s ; skos:prefLabel ?l }""")}
+    units: dict[str, dict[str, Any]] = {}
+    for row in select("""SELECT ?f ?z ?l ?s ?n WHERE { ?a a hem:PolyatomicAnion ; hem:anionFormula ?f ;
+                           hem:formalCharge ?z ; skos:prefLabel ?l ; hem:hasComponent ?c .
+                           ?c hem:componentElement/hem:symbol ?s ; hem:componentCount ?n }"""):
+        unit = units.setdefault(row["f"], {"formula": row["f"], "charge": int(row["z"]), "label": row["l"],
+                                           "components": {}})
+        unit["components"][row["s"]] = int(row["n"])
+    polyatomic = sorted(units.values(), key=lambda u: (u["charge"] == 0, u["formula"]))
+    for unit in polyatomic:  # in the order the formula writes them
+        unit["components"] = tuple(sorted(unit["components"].items(), key=lambda kv: unit["formula"].index(kv[0])))
+    return {"elements": elements, "monatomic": monatomic, "polyatomic": polyatomic}

@@ -67,7 +67,8 @@ class Term(NamedTuple):
     @property
     def words(self) -> frozenset[str]:
         """What a user may type for the term (lower case): its name, JSON key, short label and hidden labels."""
-        return frozenset(w.lower() for w in (self.name, self.json_key, self.short_label or self.label, *self.hidden_labels))
+        words = (self.name, self.json_key, self.short_label or self.label, *self.hidden_labels)
+        return frozenset(w.lower() for w in words)
 
 
 class Plane(NamedTuple):
@@ -202,7 +203,8 @@ class _Reader:
     """The lookups the parts of the vocabulary share, each read from the graph once."""
 
     def __init__(self) -> None:
-        self.numbers = {r["s"]: int(r["z"]) for r in select("SELECT ?s ?z WHERE { ?e hem:symbol ?s ; hem:atomicNumber ?z }")}
+        rows = select("SELECT ?s ?z WHERE { ?e hem:symbol ?s ; hem:atomicNumber ?z }")
+        self.numbers = {r["s"]: int(r["z"]) for r in rows}
         self.members: dict[str, list[str]] = defaultdict(list)
         for r in select("SELECT ?g ?s WHERE { ?g a hem:ElementGroup ; hem:hasMember/hem:symbol ?s }"):
             self.members[r["g"]].append(r["s"])
@@ -226,12 +228,14 @@ class _Reader:
 
     def mechanisms(self) -> tuple[Term, ...]:
         """In the order of the sections that define them (2.1 intercalation ... 2.4 space charge)."""
-        sections = {r["m"]: r["s"] for r in select(
-            "SELECT ?m (MIN(STR(?src)) AS ?s) WHERE { ?m a hem:IonStorageMechanism ; dcterms:source ?src } GROUP BY ?m")}
+        rows = select("""SELECT ?m (MIN(STR(?src)) AS ?s) WHERE {
+                           ?m a hem:IonStorageMechanism ; dcterms:source ?src } GROUP BY ?m""")
+        sections = {r["m"]: r["s"] for r in rows}
         return tuple(sorted(self.terms("hem:IonStorageMechanism"), key=lambda m: (sections.get(m.iri, ""), m.name)))
 
     def planes(self, cations: tuple[str, ...]) -> tuple[Plane, ...]:
-        enables = {r["p"]: r["m"] for r in select("SELECT ?p ?m WHERE { ?p a hem:MechanismPlane ; hem:enablesMechanism ?m }")}
+        rows = select("SELECT ?p ?m WHERE { ?p a hem:MechanismPlane ; hem:enablesMechanism ?m }")
+        enables = {r["p"]: r["m"] for r in rows}
         position = {s: i for i, s in enumerate(cations)}
         planes = []
         for iri in (r["p"] for r in select("SELECT ?p WHERE { ?p a hem:MechanismPlane }")):

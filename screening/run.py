@@ -70,7 +70,7 @@ class Space:
     anions: tuple[AnionOption, ...] = field(default_factory=default_anions)
     ions: tuple[str, ...] = field(default_factory=lambda: vocab().ion_symbols)
     required: tuple[str, ...] = ()
-    grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within the HEM definition's range
+    grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within the HEM range
 
     def validate(self) -> "Space":
         from hemkg.graph.materials import element_data
@@ -106,7 +106,7 @@ class Space:
         return units, math.ceil(low * units - 1e-9), math.floor(high * units + 1e-9)
 
     def fraction_sets(self, k: int) -> Iterator[tuple[float, ...]]:
-        """The cation fractions for k cations, lazily: equimolar, or every grid point within the HEM range summing to 1."""
+        """The cation fractions for k cations, lazily: equimolar, or each grid point in the HEM range summing to 1."""
         if self.grid_step is None:
             yield tuple([1.0 / k] * k)
             return

@@ -19,38 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import hemkg
-from hemkg.cli import main
+from conftest import assert_one_line_error, run
 
 # ---------------------------------------------------------------- helpers
-
-
-def _click_version() -> tuple[int, int]:
-    major, minor = dist_version("click").split(".")[:2]
-    return int(major), int(re.match(r"\d+", minor).group())
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    """A runner that keeps stderr apart from stdout (always so from click 8.2 on)."""
-    if _click_version() < (8, 2):
-        return CliRunner(mix_stderr=False)  # pragma: no cover - older click only
-    return CliRunner()
-
-
-def assert_no_traceback(result: Result) -> None:
-    """No unexpected exception escaped, and no traceback reached the user."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    for text in (result.output, result.stdout, result.stderr):
-        assert "Traceback" not in text
-
-
-def run(runner: CliRunner, *args: str) -> Result:
-    result = runner.invoke(main, list(args))
-    assert_no_traceback(result)
-    return result
 
 
 def describe_json(runner: CliRunner, term: str) -> dict[str, Any]:
@@ -82,17 +56,6 @@ def text_sections(text: str) -> dict[str, str]:
     blocks = [b for b in text.split("\n\n")[1:] if b.strip()]
     return {b.splitlines()[0]: b for b in blocks}
 
-
-def assert_one_line_error(result: Result) -> str:
-    """Exit 2, nothing on stdout, one `error:` line on stderr (plus at most a hint); returns it."""
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert lines and lines[0].startswith("error: "), result.stderr
-    assert sum(line.startswith("error:") for line in lines) == 1
-    assert all(line.startswith("hint: ") for line in lines[1:]), result.stderr
-    assert len(lines) <= 2
-    return lines[0]
 
 
 # ---------------------------------------------------------------- 1. describe Zn

@@ -19,8 +19,8 @@ import pytest
 from hemkg.graph import statements as knowledge
 from hemkg.consultation.consultation import consult
 from hemkg.graph.store import PREFIXES, select
-from test_cli import assert_one_line_error, run, runner  # noqa: F401  (runner is a fixture)
-from test_rules import fired, rule_entries
+from conftest import assert_one_line_error, run
+from conftest import fired, rule_entries
 
 MECHANISM_KEYS = {"intercalation", "conversion", "alloying", "space_charge"}
 PAPER_EXAMPLES = ["(MgCoNiCuZn)O", "InGeSiP3", "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3"]

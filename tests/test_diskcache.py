@@ -19,7 +19,11 @@ def package(tmp_path, monkeypatch):
     """A stand-in package folder for the key, and a cache folder of its own."""
     root = tmp_path / "package"
     (root / "rules").mkdir(parents=True)
+    (root / "graph").mkdir()
+    (root / "tests").mkdir()
     (root / "engine.py").write_text("x = 1\n")
+    (root / "graph" / "store.py").write_text("y = 1\n")
+    (root / "tests" / "test_x.py").write_text("z = 1\n")
     (root / "README.md").write_text("prose\n")
     (root / "rules" / "10-a.toml").write_text("[[rule]]\n")
     monkeypatch.setattr(resources, "files", lambda name: root)
@@ -75,3 +79,16 @@ def test_off_and_unwritable_folders_compute_without_failing(package, tmp_path, m
     monkeypatch.setenv("HEMKG_CACHE_DIR", str(blocked / "cache"))
     diskcache._folder.cache_clear()
     assert diskcache.disk_cached(lambda: 42)() == 42
+
+
+def test_key_changes_with_a_module_of_a_sub_package(package):
+    """Issue 9: code moved into sub-packages stays in the key (a moved module must not fall out of it)."""
+    first = key()
+    (package / "graph" / "store.py").write_text("y = 2\n")
+    assert key() != first
+    second = key()
+    (package / "graph" / "notes.txt").write_text("not code\n")  # neither code nor data
+    (package / "tests" / "test_x.py").write_text("z = 2\n")  # the tests are not installed
+    assert key() == second
+    (package / "graph" / "new_module.py").write_text("")
+    assert key() != second

@@ -149,7 +149,7 @@ def test_engine_agrees_with_the_reference_on_the_papers_examples():
 
 
 def rule(rule_id: str, when: list[str], then: list[str]) -> engine.Rule:
-    return engine.core._load_rule({"id": rule_id, "statement": rule_id, "when": when, "then": then,
+    return engine.language._load_rule({"id": rule_id, "statement": rule_id, "when": when, "then": then,
                               "location": "test", "basis": "test"}, "test.toml")
 
 

@@ -34,11 +34,10 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from click.testing import CliRunner, Result
 from rdflib.compare import isomorphic
 
+from conftest import assert_one_line_error, run
 from hemkg.exports import formats as exports
-from hemkg.cli import main
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
@@ -405,28 +404,6 @@ def test_whole_graph_exports_in_a_few_seconds():
 
 
 # ---------------------------------------------------------------- the command
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-def run(runner: CliRunner, *args: str) -> Result:
-    result = runner.invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
-    assert "Traceback" not in result.output
-    return result
-
-
-def assert_one_line_error(result: Result) -> str:
-    """Exit 2, nothing on stdout, one `error:` line on stderr and at most a hint."""
-    assert result.exit_code == 2, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert lines and lines[0].startswith("error: "), result.stderr
-    assert len(lines) <= 2 and all(line.startswith("hint: ") for line in lines[1:]), result.stderr
-    return lines[0]
 
 
 def test_export_stdout_turtle_by_default(runner):

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import members
+from conftest import fired, members, rule_entries
 from hemkg import engine
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import Consultation, Structure, consult
@@ -30,7 +30,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG
 from hemkg.engine import RuleFileError, Source
-from hemkg.graph.store import package_files, select
+from hemkg.graph.store import select
 from hemkg.graph.vocab import vocab
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -60,21 +60,6 @@ UNCLASSIFIED = ("Ga", "Na", "K", "Nb", "Zr", "Au")
 
 def load_case(path: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-@functools.cache
-def rule_entries() -> dict[str, dict[str, Any]]:
-    """Every rule of the packaged rules/*.toml as written there (read with tomllib, not the engine)."""
-    entries: dict[str, dict[str, Any]] = {}
-    for f in package_files("rules", "*.toml"):
-        for entry in tomllib.loads(f.read_text(encoding="utf-8")).get("rule", []):
-            entries[entry["id"]] = {**entry, "file": f.name}
-    return entries
-
-
-def fired(c: Consultation) -> set[str]:
-    """The ids of every rule that drew at least one conclusion."""
-    return {d.rule.id for ds in c.result.derivations.values() for d in ds}
 
 
 @functools.cache
@@ -285,7 +270,7 @@ def test_packaged_rules_load_and_match_the_files():
 def rule(rule_id: str, when: list[str], then: list[str], **extra: Any) -> engine.Rule:
     entry = {"id": rule_id, "statement": f"test rule {rule_id}", "when": when, "then": then,
              "location": "test", "basis": "test", **extra}
-    return engine.core._load_rule(entry, "test.toml")
+    return engine.language._load_rule(entry, "test.toml")
 
 
 def facts(*items: tuple[str, tuple]) -> dict[engine.Fact, Source]:
@@ -317,6 +302,19 @@ def test_negation_through_itself_is_rejected():
     b = rule("b", ["node(?x)", "not p(?x)"], ["q(?x)"])
     with pytest.raises(RuleFileError, match="not stratifiable"):
         engine.stratify([a, b])
+
+
+def test_components_say_which_are_recursive():
+    """A component is recursive when its rules feed their own premises (a rule itself, or rules each
+    other): those run to a fixpoint. A conclusion whose constants differ from a premise's does not
+    feed it (status(alloying, active) does not feed status(conversion, active))."""
+    start = rule("start", ["root(?x)"], ["reached(?x)"])
+    step = rule("step", ["reached(?x)", "edge(?x, ?y)"], ["reached(?y)"])
+    a = rule("a", ["p(?x)"], ["q(?x)"])
+    b = rule("b", ["q(?x)"], ["p(?x)"])
+    narrow = rule("narrow", ["status(conversion, active)"], ["status(alloying, active)"])
+    found = {tuple(r.id for r in c): c.recursive for c in engine.components([start, step, a, b, narrow])}
+    assert found == {("start",): False, ("step",): True, ("a", "b"): True, ("narrow",): False}
 
 
 def test_negation_with_wildcard_and_builtins():
@@ -379,7 +377,7 @@ def test_derivations_record_rule_premises_and_bindings():
 def test_malformed_rule_raises_rule_file_error(entry, message):
     """A malformed rule is refused with a RuleFileError naming the file and the rule."""
     with pytest.raises(RuleFileError, match=message) as err:
-        engine.core._load_rule(entry, "99-test.toml")
+        engine.language._load_rule(entry, "99-test.toml")
     assert str(err.value).startswith("99-test.toml, rule '")
     assert f"rule '{entry.get('id', '?')}'" in str(err.value)
 
@@ -387,8 +385,8 @@ def test_malformed_rule_raises_rule_file_error(entry, message):
 def test_rule_without_references_is_accepted_when_it_says_why():
     """rests_on_paper_alone, or a basis outside the paper, stands in for references."""
     base = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], "location": "l"}
-    assert engine.core._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
-    outside = engine.core._load_rule({**base, "basis": "project convention"}, "t.toml")
+    assert engine.language._load_rule({**base, "rests_on_paper_alone": True}, "t.toml").from_paper
+    outside = engine.language._load_rule({**base, "basis": "project convention"}, "t.toml")
     assert not outside.from_paper and outside.references == ()
 
 
@@ -397,7 +395,7 @@ def rule_folder(tmp_path, monkeypatch):
     """A temporary rules folder that engine.load_rules reads instead of the packaged one."""
     folder = tmp_path / "rules"
     folder.mkdir()
-    monkeypatch.setattr(engine.core, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
+    monkeypatch.setattr(engine.language, "package_files", lambda name, pattern: sorted(folder.glob(pattern)))
     return folder
 
 

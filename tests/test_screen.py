@@ -43,7 +43,7 @@ from hemkg.screening import run as sc
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import consult
 from hemkg.consultation.formula import parse_formula
-from test_cli import assert_one_line_error, run, runner  # noqa: F401  (runner is a fixture)
+from conftest import assert_one_line_error, run
 
 # ------------------------------------------------------------------ the paper's lists (Section 3.1, Table 1)
 

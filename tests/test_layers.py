@@ -1,0 +1,111 @@
+"""The package's layers (issue 9): a lower layer never imports a higher one.
+
+graph < engine < consultation < {answers, sparql, exports, screening} < cli < __main__.
+The four in braces are peers and do not import each other; the package root
+(`hemkg/__init__.py`, `hemkg/errors.py`) sits below everything. Every import
+counts: at module level, inside functions (the lazy imports that keep the CLI
+fast) and under TYPE_CHECKING.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent
+LAYERS = {"": 0, "errors": 0, "graph": 1, "engine": 2, "consultation": 3,
+          "answers": 4, "sparql": 4, "exports": 4, "screening": 4, "cli": 5, "__main__": 6}
+NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules", "build", "dist"}
+
+
+def layer_of(module: str) -> str:
+    """'hemkg.graph.store' -> 'graph'; 'hemkg' -> ''."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def package_modules(root: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every .py file of the package below `root`."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[0] in NOT_CODE or any(p.startswith(".") for p in relative.parts):
+            continue
+        parts = ["hemkg", *relative.with_suffix("").parts]
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def imported_modules(module: str, path: Path) -> list[tuple[int, str]]:
+    """(line, hemkg module) of every import of the package in a file, relative ones resolved."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "hemkg"]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            if base.split(".")[0] != "hemkg":
+                continue
+            # `from hemkg import engine` imports the sub-package hemkg.engine
+            out += [(node.lineno, f"{base}.{a.name}" if base == "hemkg" and a.name in LAYERS and a.name else base)
+                    for a in node.names]
+    return out
+
+
+def layer_violations(root: Path) -> list[str]:
+    problems = []
+    for module, path in package_modules(root).items():
+        own = layer_of(module)
+        if own not in LAYERS:
+            problems.append(f"{path.relative_to(root)}: sub-package '{own}' has no place in the layers of tests/test_layers.py")
+            continue
+        for line, target in imported_modules(module, path):
+            other = layer_of(target)
+            if other == own or other not in LAYERS:
+                continue
+            if LAYERS[other] > LAYERS[own] or (LAYERS[other] == LAYERS[own] and other != own):
+                problems.append(f"{path.relative_to(root)}:{line}: {own or 'hemkg'} imports {target} "
+                                f"({'a peer' if LAYERS[other] == LAYERS[own] else 'a higher layer'})")
+    return problems
+
+
+def test_no_import_runs_from_a_lower_layer_to_a_higher_one():
+    assert layer_violations(PACKAGE) == []
+
+
+def test_every_sub_package_has_a_layer():
+    sub_packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")} - NOT_CODE
+    assert sub_packages <= set(LAYERS), sorted(sub_packages - set(LAYERS))
+
+
+@pytest.mark.parametrize(("where", "source", "wanted"), [
+    ("graph/store.py", "def f():\n    from hemkg.consultation import consultation\n", "a higher layer"),
+    ("answers/report.py", "from hemkg.sparql.query import run\n", "a peer"),
+    ("engine/core.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hemkg import cli\n", "a higher layer"),
+    ("graph/store.py", "from ..screening import run\n", "a higher layer"),
+])
+def test_a_planted_violation_is_found(tmp_path, where, source, wanted):
+    """The checker itself can fail: each planted import upward or sideways is reported with its line."""
+    target = tmp_path / where
+    target.parent.mkdir(parents=True)
+    (target.parent / "__init__.py").write_text("")
+    target.write_text(source)
+    problems = layer_violations(tmp_path)
+    assert len(problems) == 1 and wanted in problems[0] and problems[0].startswith(where), problems
+
+
+def test_allowed_imports_are_not_reported(tmp_path):
+    (tmp_path / "answers").mkdir()
+    (tmp_path / "answers" / "__init__.py").write_text("")
+    (tmp_path / "answers" / "x.py").write_text(
+        "from hemkg import __version__, engine\nfrom hemkg.graph import store\nfrom . import y\n"
+        "from hemkg.consultation.consultation import consult\n")
+    assert layer_violations(tmp_path) == []

@@ -1,0 +1,52 @@
+"""pyproject.toml installs every module and data file, and names each folder (issue 9).
+
+A folder setuptools meets but is not told about is dropped from the wheel with
+a "Package would be ignored" warning; a data file no package-data pattern
+matches is silently missing after `pip install .`. Both are checked here
+statically, against the files in the repository.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_INSTALLED = {"tests", "benchmarks", "examples", "build", "dist"}
+
+
+def _setuptools() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+
+
+def installed_folders() -> set[str]:
+    """Every folder below the package root that holds code or data, as a dotted package name."""
+    found = {"hemkg"}
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if (path.is_file() and relative.parts[0] not in NOT_INSTALLED and len(relative.parts) > 1
+                and not any(p.startswith(".") or p == "__pycache__" or p.endswith(".egg-info") for p in relative.parts)):
+            found.add(".".join(["hemkg", *relative.parent.parts]))
+    return found
+
+
+def test_every_code_and_data_folder_is_a_listed_package():
+    listed = set(_setuptools()["packages"])
+    assert installed_folders() - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    assert listed - installed_folders() == set(), "these listed packages have no files"
+
+
+def test_every_data_file_matches_a_package_data_pattern():
+    patterns = _setuptools()["package-data"]["hemkg"]
+    missing = []
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if (not path.is_file() or relative.parts[0] in NOT_INSTALLED or path.suffix in (".py", ".pyc")
+                or len(relative.parts) == 1 and path.name != "py.typed"
+                or any(p.startswith(".") or p == "__pycache__" or p.endswith(".egg-info") for p in relative.parts)):
+            continue
+        if not any(fnmatch.fnmatch(relative.as_posix(), pattern) and pattern.count("/") == relative.as_posix().count("/")
+                   for pattern in patterns):
+            missing.append(relative.as_posix())
+    assert missing == [], "no package-data pattern installs these"
