@@ -59,7 +59,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except Exception as err:  # noqa: BLE001 - the user must never see a traceback
+        except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
 
 
@@ -400,8 +400,8 @@ def _remote_query(endpoint: str, text: str, fmt: str, timeout: float) -> bytes:
 
 
 def _table_from_json(body: bytes) -> str:
-    from hemkg.sparql import query as sp
     from hemkg.graph.store import short
+    from hemkg.sparql import query as sp
 
     data = json.loads(body)
     if "boolean" in data:
@@ -424,9 +424,9 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
     """
-    from hemkg.sparql import questions as qs
-    from hemkg.sparql import query as sp
     from hemkg.graph.statements import UnknownTerm
+    from hemkg.sparql import query as sp
+    from hemkg.sparql import questions as qs
 
     available = qs.questions()
     if list_ or name is None:
@@ -649,8 +649,8 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True)
 def push(endpoint: str, timeout: float) -> None:
     """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store."""
-    from hemkg.sparql import remote
     from hemkg.graph.store import knowledge_graph
+    from hemkg.sparql import remote
 
     try:
         written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
@@ -701,6 +701,211 @@ def export(fmt, scope, ion, output) -> None:
         fail(err.message, err.hint)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+
+
+# --------------------------------------------------------------------------- hem evidence: the literature library
+# Every import stays inside the commands: without a library command, no store,
+# platformdirs or pySHACL is loaded (a consultation costs what it did before).
+
+
+def library_options(f):
+    """--library DIR and --wait SECONDS, shared by the hem evidence commands."""
+    f = click.option("--wait", type=click.FloatRange(min=0, max=3600), default=10.0, show_default=True,
+                     help="Seconds to wait for another process using the library.")(f)
+    return click.option("--library", "library_dir", metavar="DIR",
+                        help="The library folder (default: $HEMKG_LIBRARY, else your user data folder).")(f)
+
+
+def _open_library(library_dir: str | None, wait: float, command: str, write: bool = False):
+    """The open library as a context manager; any problem with it ends the command with one line, exit 2."""
+    import contextlib
+
+    from hemkg.library import store as lib
+
+    @contextlib.contextmanager
+    def opened():
+        try:
+            with lib.Library.open(lib.location(library_dir), write=write, wait=wait, command=command) as library:
+                yield library
+        except lib.LibraryError as err:
+            fail(err.message, err.hint or None)
+
+    return opened()
+
+
+@main.group(cls=Group)
+def evidence() -> None:
+    """Your literature library: findings from primary papers, kept as nanopublications.
+
+    \b
+    hem evidence template > findings.csv    # one finding per row
+    hem evidence add findings.csv           # checked first: nothing is added unless every row is right
+    hem evidence list
+    hem evidence show 10.1039/d4ee01329h
+    hem evidence export --format trig -o library.trig
+    """
+
+
+@evidence.command(name="template")
+def evidence_template() -> None:
+    """Print the CSV template: its header and one example row."""
+    from hemkg.library.findings import template
+
+    click.echo(template(), nl=False)
+
+
+ADD_LINES = 20  # contributions named one per line after an add; beyond, a count
+
+
+@evidence.command(name="add")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Supersede a contribution (same DOI and formula) the library holds.")
+@library_options
+def evidence_add(file: Path, replace: bool, library_dir: str | None, wait: float) -> None:
+    """Add the findings of FILE (CSV template, or Turtle/TriG with the ontology's terms).
+
+    Every finding is checked first (SHACL shapes, formula, element, ion, DOI);
+    with any problem, each is reported with its line and nothing is added.
+    Adding the same findings again changes nothing.
+    """
+    from hemkg.consultation import findings
+
+    if not file.is_file():
+        fail(f"no file '{file}'" + (" (it is a folder)" if file.is_dir() else ""),
+             "give a CSV file made from hem evidence template, or a Turtle/TriG file")
+    batch = findings.read(file)
+    _report_problems(file, batch.problems, "nothing was added")
+    with _open_library(library_dir, wait, "hem evidence add", write=True) as library:
+        plan = library.plan_import(batch.nanopubs) if batch.nanopubs else library.plan_add(batch.contributions, replace)
+        _report_problems(file, plan.problems, "nothing was added")
+        library.write(plan.write)
+        where = library.path
+    counts = {k: sum(1 for *_, o in plan.outcomes if o == k) for k in ("added", "replaced", "unchanged", "retraction")}
+    changed = [o for o in plan.outcomes if o[2] != "unchanged"]
+    for doi, formula, outcome in changed[:ADD_LINES]:
+        click.echo(f"  {outcome:<10} {doi}  {formula}")
+    if len(changed) > ADD_LINES:
+        click.echo(f"  ... and {len(changed) - ADD_LINES} more (hem evidence list shows them all)")
+    click.echo(f"{counts['added']} contribution(s) added, {counts['replaced']} replaced, "
+               f"{counts['unchanged']} unchanged"
+               + (f", {counts['retraction']} retraction(s)" if counts["retraction"] else "")
+               + f" ({batch.findings} finding(s) read); library at {where}")
+
+
+def _report_problems(file: Path, problems, outcome: str) -> None:
+    if not problems:
+        return
+    for p in problems:
+        click.echo(f"error: {file.name} {p}", err=True)
+    fail(f"{len(problems)} problem(s) in {file.name}; {outcome}", "fix each line above and add the file again")
+
+
+@evidence.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Also superseded and retracted versions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the contributions as JSON.")
+@library_options
+def evidence_list(show_all: bool, as_json: bool, library_dir: str | None, wait: float) -> None:
+    """List the contributions of the library: DOI, year, formula, findings, title."""
+    with _open_library(library_dir, wait, "hem evidence list") as library:
+        entries = [e for e in library.entries() if e.nanopub.contribution and (show_all or e.status == "current")]
+        where = library.path
+    rows = [_entry_json(e, findings=False) for e in entries]
+    if as_json:
+        emit_json({"library": str(where), "contributions": rows})
+        return
+    if not rows:
+        click.echo(f"The library at {where} holds no findings yet: hem evidence add FILE adds some.")
+        return
+    for r in rows:
+        status = "" if r["status"] == "current" else f" [{r['status']}]"
+        click.echo(f"{r['doi']:<32} {r['year'] or '':<5} {r['formula']:<28} {r['findings']:>3} finding(s){status}"
+                   + (f"  {r['title']}" if r["title"] else ""))
+
+
+def _entry_json(entry, findings: bool = True) -> dict[str, Any]:
+    from hemkg.library.vocabulary import vocabulary
+
+    n, c = entry.nanopub, entry.nanopub.contribution
+    out: dict[str, Any] = {"doi": c.doi, "formula": c.formula, "title": c.title, "year": c.year,
+                           "status": entry.status, "nanopublication": n.iri, "created": n.created,
+                           "supersedes": list(n.supersedes), "superseded_or_retracted_by": entry.by}
+    out["findings"] = [f.row(vocabulary()) for f in c.findings] if findings else len(c.findings)
+    return out
+
+
+@evidence.command(name="show")
+@click.argument("doi")
+@click.option("--json", "as_json", is_flag=True, help="Print the contributions and their history as JSON.")
+@library_options
+def evidence_show(doi: str, as_json: bool, library_dir: str | None, wait: float) -> None:
+    """Show the findings the library holds from the paper DOI, with their quotes and history."""
+    from hemkg.library.vocabulary import normalise_doi
+
+    with _open_library(library_dir, wait, "hem evidence show") as library:
+        entries = library.find(normalise_doi(doi))
+        where = library.path
+    if not entries:
+        fail(f"the library at {where} holds no findings of {doi}", "hem evidence list shows the DOIs it holds")
+    rows = [_entry_json(e) for e in entries]
+    if as_json:
+        emit_json({"doi": normalise_doi(doi), "contributions": rows})
+        return
+    for r in rows:
+        click.echo(f"{r['doi']}  {r['formula']}  [{r['status']}, added {r['created'][:10]}]")
+        if r["title"] or r["year"]:
+            click.echo(f"  {r['title'] or ''}{' (' + str(r['year']) + ')' if r['year'] else ''}")
+        for f in r["findings"]:
+            subject = " ".join(v for v in (f["element"], f["role"], f["mechanism"]) if v)
+            figures = ", ".join(f"{f[k]} {unit}" for k, unit in (("capacity_mAh_g", "mAh/g"), ("current_A_g", "A/g"),
+                                                                  ("cycles", "cycles"), ("retention_pct", "%")) if f[k])
+            click.echo(f"  - {f['finding']}: {subject}{' ' + figures if figures else ''} "
+                       f"({f['ion']}, {f['electrode']}, {f['evidence_level']})")
+            click.echo(f"    \"{f['quote']}\"")
+            if f["note"]:
+                click.echo(f"    note: {f['note']}")
+
+
+@evidence.command(name="remove")
+@click.argument("doi")
+@click.option("--formula", help="Retract only the contribution on this formula.")
+@click.option("--reason", help="Why, recorded with the retraction.")
+@library_options
+def evidence_remove(doi: str, formula: str | None, reason: str | None, library_dir: str | None, wait: float) -> None:
+    """Retract the findings of the paper DOI: recorded as a retraction, never deleted."""
+    from hemkg.library.vocabulary import normalise_doi
+
+    with _open_library(library_dir, wait, "hem evidence remove", write=True) as library:
+        wanted = normalise_doi(doi)
+        targets = [e for e in library.find(wanted, " ".join(formula.split()) if formula else None)
+                   if e.status == "current"]
+        if not targets:
+            fail(f"the library at {library.path} holds no current findings of {doi}"
+                 + (f" on {formula}" if formula else ""), "hem evidence list shows what it holds")
+        library.write(library.retract_all(targets, reason))
+    for e in targets:
+        click.echo(f"  retracted  {e.nanopub.contribution.doi}  {e.nanopub.contribution.formula}  <{e.nanopub.iri}>")
+
+
+@evidence.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["trig", "jsonld"]), default="trig", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write to FILE, replacing it only once the export is complete (default: stdout).")
+@library_options
+def evidence_export(fmt: str, output: Path | None, library_dir: str | None, wait: float) -> None:
+    """Export every nanopublication of the library (each contribution's four graphs, and the retractions)."""
+    with _open_library(library_dir, wait, "hem evidence export") as library:
+        data = library.export(fmt)
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(output.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(output)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        fail(f"cannot write '{output}': {err.strerror or err}", "choose a folder you can write to")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Parts:
            SPARQL CONSTRUCT over rdflib and against owlrl's OWL-RL closure
   screen   `hem screen` on the whole equimolar space: rate, wall time, peak memory
   sparql   named questions on the graph plus N screened candidates, per store
+  library  `hem evidence add` of 1,000 generated findings (issue 13: under 5 s), beside the command's start-up
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ CANDIDATES = [  # the paper's own examples (Sections 2.3, 3.1)
     ("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K"),
     ("SiGeSnSbBi", "Li"),
 ]
-PARTS = ("cold", "profile", "consult", "screen", "sparql")
+PARTS = ("cold", "profile", "consult", "screen", "sparql", "library")
 MIB = 1024 * 1024
 ENV = dict(os.environ)  # for every subprocess; see bytecode_env()
 
@@ -711,6 +712,49 @@ def part_sparql(args) -> None:
 
 
 # ====================================================================== main
+
+# ====================================================================== 6. the literature library
+
+def part_library(args) -> None:
+    """Wall time of `hem evidence` commands on a fresh library in a temporary folder, median of the runs."""
+    import csv
+
+    heading("library: hem evidence add of generated findings (the rows of examples/findings.csv, new DOIs)")
+    print("   target: adding 1,000 findings in under 5 s")
+    root = Path(__file__).resolve().parent.parent
+    with open(root / "examples" / "findings.csv", newline="", encoding="utf-8") as f:
+        base = list(csv.DictReader(f))
+    columns = list(base[0])
+    runs = 1 if args.quick else 3
+    with tempfile.TemporaryDirectory() as tmp:
+        def timed(cmd: list[str], library: str) -> float:
+            env = {**ENV, "HEMKG_LIBRARY": str(Path(tmp) / library)}
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "hemkg", *cmd], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"hem {' '.join(cmd)} failed: {done.stderr}")
+            return time.perf_counter() - started
+
+        def write(name: str, rows: list[dict]) -> str:
+            path = Path(tmp) / name
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+            return str(path)
+
+        per_paper = write("250-papers.csv", [{**base[i % 4], "doi": f"10.5555/bench.{i // 4}"} for i in range(1000)])
+        one_each = write("1000-papers.csv", [{**base[4], "doi": f"10.5555/one.{i}"} for i in range(1000)])
+        rows = [("hem evidence template (start-up, no library)", lambda r: timed(["evidence", "template"], "none"))]
+        rows += [("add 1,000 findings of 250 papers", lambda r: timed(["evidence", "add", per_paper], f"a{r}")),
+                 ("  the same again (all unchanged)", lambda r: timed(["evidence", "add", per_paper], f"a{r}")),
+                 ("  list 250 contributions", lambda r: timed(["evidence", "list"], f"a{r}")),
+                 ("  export them as TriG", lambda r: timed(["evidence", "export"], f"a{r}")),
+                 ("add 1,000 findings of 1,000 papers", lambda r: timed(["evidence", "add", one_each], f"b{r}"))]
+        for label, run in rows:
+            times = [run(r) for r in range(runs)]
+            print(f"   {label:<48} {statistics.median(times):7.2f} s   (best {min(times):.2f} s of {runs})")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=textwrap.dedent(__doc__.split("\n", 2)[2]),

@@ -15,7 +15,7 @@ paper prints them (hem:printedList); the anion formers outside that list are
 the project convention of kg/conventions.ttl; planes are the hem:MechanismPlane
 groups of Fig. 6a; carrier ions carry their radius and battery chemistry;
 mechanisms are listed in the order of the paper's Section 2; statuses and
-element roles are the ontology's hem:MechanismStatus and hem:ElementRole; the
+element roles are the ontology's hem:MechanismStatus and hem:ConsultationRole; the
 HEM definition's bounds are those of hemkg:stmt-hem-definition (Section 1).
 A term's name is its local name, as the rules of rules/ spell it; its JSON key
 has '_' for '-'.
@@ -286,7 +286,7 @@ def vocab() -> Vocabulary:
         ions=read.ions(),
         mechanisms=read.mechanisms(),
         statuses=tuple(sorted(read.terms("hem:MechanismStatus"), key=lambda t: t.name)),
-        roles=tuple(sorted(read.terms("hem:ElementRole"), key=lambda t: t.name)),
+        roles=tuple(sorted(read.terms("hem:ConsultationRole"), key=lambda t: t.name)),
         properties=tuple(sorted(read.terms("hem:PerformanceProperty"),
                                 key=lambda t: (t.short_label is None, t.short_label or t.label))),
         orderings=read.orderings(),

@@ -32,6 +32,7 @@ ALLOWED = {
     ("screening/run.py", "Fe, Co, Ni"): "an example of element symbols in a hint",
     ("cli.py", "Li,Ru"): "an example of the --exclude syntax",
     ("cli.py", "Fe,Si"): "an example of the --require syntax",
+    ("library/findings.py", "Zn, Fe, Si"): "an example of element symbols in a hint",
 }
 
 
