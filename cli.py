@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from hemkg import __version__
+
+if TYPE_CHECKING:
+    from hemkg.graph.vocab import Vocabulary
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
@@ -103,9 +107,84 @@ def _width() -> int:
     return min(100, shutil.get_terminal_size((88, 24)).columns) if sys.stdout.isatty() else 88
 
 
-ION = click.Choice(["Li", "Na", "K"])
+# ------------------------------------------------------------------ the paper's vocabulary, read when needed
+# Choices, defaults and help texts name the paper's elements, ions and mechanisms as the graph has them
+# (hemkg.graph.vocab). They are built when a command runs or its help is shown, so that `hem` starts
+# without reading the vocabulary.
+
+def _vocab() -> Vocabulary:
+    from hemkg.graph.vocab import vocab
+
+    return vocab()
+
+
+class LazyChoice(click.Choice):
+    """A click.Choice whose values a function gives, called when they are first needed."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        self._values = values
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self._values())
+
+
+def _objectives() -> list[str]:
+    """What --rank-by may name: the screen's objectives (hemkg.screening.objectives, without numpy)."""
+    from hemkg.screening.objectives import OBJECTIVES
+
+    return list(OBJECTIVES)
+
+
+def _help_fields() -> dict[str, str]:
+    """What help texts may name as {field}: counts and lists from the vocabulary."""
+    from math import comb
+
+    from hemkg.graph.vocab import spoken_list
+
+    v = _vocab()
+    k = v.hem.min_elements
+    return {
+        "cations": str(len(v.cations)), "anion_options": ",".join(v.anions) + ",none", "ions": ",".join(v.ion_symbols),
+        "ions_spoken": spoken_list(v.ion_symbols), "hem_range": v.hem.percent_text, "k": str(k),
+        "screened": f"{comb(len(v.cations), k) * (len(v.anions) + 1) * len(v.ions):,}",
+    }
+
+
+class _HelpFromVocabulary:
+    """Help with {fields} (see _help_fields) filled in when it is shown."""
+
+    _template: str | None = None
+
+    @property
+    def help(self) -> str | None:
+        return self._template.format_map(_help_fields()) if self._template else self._template
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._template = value
+
+
+class VocabOption(_HelpFromVocabulary, click.Option):
+    """An option whose help, and default where it is a function, are read from the vocabulary when shown."""
+
+    def get_help_extra(self, ctx: click.Context) -> Any:
+        extra = super().get_help_extra(ctx)
+        if callable(self.default) and self.show_default:
+            extra["default"] = str(self.default())  # the value, not click's "(dynamic)"
+        return extra
+
+
+class VocabCommand(_HelpFromVocabulary, click.Command):
+    """A command whose help names counts from the vocabulary; its first line, which `hem --help` lists, names none."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return click.Command(self.name, help=(self._template or "").split("\n\n")[0]).get_short_help_str(limit)
+
+
+ION = LazyChoice(lambda: _vocab().ion_symbols)
 POSITIVE_NM = click.FloatRange(min=0, min_open=True, max=1e6)
-STRUCTURE_FIELDS = ("primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology")
 
 
 def structure_options(f):
@@ -130,7 +209,8 @@ def _structure(**values):
     options = {"morphology": "--morphology", "framework": "--framework",
                "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
     try:
-        return Structure(**{k: values.get(k) for k in STRUCTURE_FIELDS if values.get(k) not in (None, False)}).validated()
+        given = {k: values.get(k) for k in Structure.field_names() if values.get(k) not in (None, False)}
+        return Structure(**given).validated()
     except ValueError as err:
         field, _, rest = str(err).partition(" ")
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
@@ -418,22 +498,25 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
         server.server_close()
 
 
-@main.command()
-@click.option("--include", help="Elements to add to the pool of the paper's 26 cations, e.g. Ga,Nb.")
+@main.command(cls=VocabCommand)
+@click.option("--include", cls=VocabOption,
+              help="Elements to add to the pool of the paper's {cations} cations, e.g. Ga,Nb.")
 @click.option("--exclude", help="Elements to leave out of the pool, e.g. Li,Ru.")
 @click.option("--require", help="Elements every candidate must contain, e.g. Fe,Si.")
-@click.option("-k", "sizes", default="5", show_default=True, help="Number of cations: 5, or a range such as 4-6.")
-@click.option("--anions", default="P,S,O,Se,Te,none", show_default=True,
+@click.option("-k", "sizes", cls=VocabOption, default=lambda: _help_fields()["k"], show_default=True,
+              help="Number of cations: {k}, or a range such as 4-6.")
+@click.option("--anions", cls=VocabOption, default=lambda: _help_fields()["anion_options"], show_default=True,
               help="Anion options, each one candidate: single (O), mixed (S0.9Se0.1) or none (an alloy).")
-@click.option("--ions", default="Li,Na,K", show_default=True, help="Carrier ions to screen.")
-@click.option("--grid", type=float, help="Screen cation fractions on this grid (e.g. 0.05) within 5-35 at%, not only equimolar.")
+@click.option("--ions", cls=VocabOption, default=lambda: _help_fields()["ions"], show_default=True,
+              help="Carrier ions to screen.")
+@click.option("--grid", type=float, cls=VocabOption,
+              help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
 @click.option("--mechanism", "mechanisms", multiple=True,
-              type=click.Choice(["intercalation", "conversion", "alloying", "space_charge"]),
+              type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is active (repeatable).")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
-@click.option("--rank-by", default="capacity", show_default=True,
-              type=click.Choice(["capacity", "capacity_contributors", "cycling_stability", "fast_charging", "entropy"]))
+@click.option("--rank-by", default="capacity", show_default=True, type=LazyChoice(_objectives))
 @click.option("--pareto", help="Return the non-dominated set on these, e.g. capacity,cycling_stability,fast_charging.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows to print.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every kept row: .csv, .jsonl or .parquet.")
@@ -444,8 +527,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
            pareto, top, output, workers, as_json, progress) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
-    By default: every 5-cation equimolar set of the paper's 26 cations, with each
-    listed anion or none, for Li, Na and K (1,184,040 candidates).
+    By default: every {k}-cation equimolar set of the paper's {cations} cations, with each
+    listed anion or none, for {ions_spoken} ({screened} candidates).
     """
     from hemkg.screening import run as sc
 
@@ -457,7 +540,7 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
         k = tuple(range(int(low), int(high or low) + 1))
     except ValueError:
         fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in sc.CATIONS_26 + names(include) if s not in names(exclude)]
+    pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
     try:
         space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
                          ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
@@ -469,7 +552,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     except sc.ScreenError as err:
         fail(str(err), err.hint or None)
     total = space.count()
-    filters = sc.Filters(tuple(m.replace("_", "-") for m in mechanisms), hem_only, no_unclassified)
+    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
+    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified)
     show_progress = sys.stderr.isatty() if progress is None else progress
     executor = sc.default_executor(workers)
     summary = None

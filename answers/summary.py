@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.consultation import MECHANISMS, Consultation, json_key
+from hemkg.consultation.consultation import Consultation
 from hemkg.consultation.oxidation import answer as oxidation_answer
 from hemkg.consultation.rules import has_placeholders, paper_rules, statement_text
 from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
+from hemkg.graph.vocab import json_key, vocab
 
 NO_SOURCE = Source("")
 
@@ -43,7 +44,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     """The consultation as the JSON object the CLI prints."""
     r = c.result
     mechanisms = {}
-    for m in MECHANISMS:
+    for m in vocab().mechanism_names:
         elements = [args[1] for args in r.query("mechanism_element", m)]
         status = c.status(m)
         mechanisms[json_key(m)] = {
@@ -147,17 +148,10 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
     return out
 
 
-_ORDERING_TEXT = {
-    "space-charge-strength": "Space-charge contribution among its Plane C cations",
-    "anion-theoretical-capacity": "Theoretical capacity among its anions",
-    "anion-conductivity": "Intrinsic conductivity among its anions",
-    "alloying-cation-theoretical-capacity": "Theoretical capacity among its alloying cations",
-}
-
-
 def _orderings(c: Consultation) -> list[dict[str, Any]]:
     """Each ordering among the candidate's own elements, highest first."""
     out = []
+    headings = {o.name: o.heading for o in vocab().orderings}  # hem:answerHeading (kg/orderings.ttl)
     for ordering in sorted({args[0] for args in c.result.query("ordered")}):
         pairs = c.result.query("ordered", ordering)
         above = {}
@@ -166,6 +160,7 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
             above.setdefault(lo, set())
         chain = sorted(above, key=lambda x: -len(above[x]))
         derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
-        out.append({"topic": f"ordering:{ordering}", "text": f"{_ORDERING_TEXT.get(ordering, ordering)}: {' > '.join(chain)}.",
+        heading = headings.get(ordering) or ordering
+        out.append({"topic": f"ordering:{ordering}", "text": f"{heading}: {' > '.join(chain)}.",
                     "rules": _rule_ids(derivations), "citations": _citations(c.result, derivations)})
     return out

@@ -11,7 +11,7 @@ provenance.py turns them into PROV-O RDF; answers/summary.py gives the JSON.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hemkg import engine
@@ -21,15 +21,7 @@ from hemkg.consultation.formula import ParsedFormula, parse_formula
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import element_data
-
-IONS = {"Li": "Li-ion", "Na": "Na-ion", "K": "K-ion"}
-MECHANISMS = ("intercalation", "conversion", "alloying", "space-charge")
-STATUSES = ("active", "inactive", "undetermined")
-
-
-def json_key(name: str) -> str:
-    """'space-charge' -> 'space_charge' (the JSON spelling)."""
-    return name.replace("-", "_")
+from hemkg.graph.vocab import Term, spoken_list, vocab
 
 
 @dataclass(frozen=True)
@@ -41,6 +33,11 @@ class Structure:
     framework: str | None = None  # e.g. "C", "rGO"; also set by a composite suffix such as /C
     defect_rich: bool = False
     morphology: str | None = None
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The structure's input fields: the CSV columns of `hem consult --input` and the CLI's options."""
+        return tuple(f.name for f in fields(cls))
 
     def validated(self) -> Structure:
         """This structure, or ValueError naming the field that is not a plausible value."""
@@ -100,10 +97,18 @@ class Consultation:
         return out
 
 
+@functools.cache
+def effect_properties() -> tuple[Term, ...]:
+    """The performance properties the rules conclude effects on (effect(P, +|-, X)), in the vocabulary's order."""
+    named = {a.args[0] for r in engine.load_rules() for a in r.then if a.predicate == "effect"}
+    return tuple(p for p in vocab().properties if p.name in named)
+
+
 def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None) -> Consultation:
     """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input."""
-    if ion not in IONS:
-        raise ValueError(f"unknown carrier ion '{ion}': the paper covers Li, Na and K")
+    ions = vocab().ion_symbols
+    if ion not in ions:
+        raise ValueError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}")
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     missing = [s for s in parsed.composition if s not in element_data()]
     if missing:

@@ -19,6 +19,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.materials import reported_materials
 from hemkg.graph.store import HEM, HEMKG, select
+from hemkg.graph.vocab import vocab
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Structure
@@ -36,14 +37,17 @@ def _kg_source(st: knowledge.Statement) -> Source:
 def knowledge_facts() -> dict[Fact, Source]:
     """The knowledge graph as rule facts, each with the statement it comes from."""
     facts: dict[Fact, Source] = {}
-    for group, pred, text in (("listed-cations", "listed_cation", "one of the 26 cations of reported HEM anodes"),
-                              ("listed-anions", "listed_anion", "one of the 5 anions of reported HEM anodes")):
-        for row in select("SELECT ?e WHERE { ?g hem:hasMember ?e }", g=HEMKG + group):
-            symbol = _local(row["e"])
-            facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is {text} (Section 3.1, Table 1)")
+    v = vocab()
+    for group, pred, kind in (("listed-cations", "listed_cation", "cations"),
+                              ("listed-anions", "listed_anion", "anions")):
+        symbols = v.group(group).members
+        for symbol in symbols:
+            facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is one of the {len(symbols)} {kind} "
+                                                                       "of reported HEM anodes (Section 3.1, Table 1)")
     for row in select("SELECT ?g ?e WHERE { ?g a hem:ElementGroup ; hem:hasMember ?e }"):
         facts.setdefault(("in_group", (_local(row["e"]), _local(row["g"]))),
                          Source("kg", row["g"], (), f"{_local(row['e'])} is in {knowledge.label(row['g'])}"))
+    mechanisms = {m.iri for m in v.mechanisms}
     for st in knowledge.statements().values():
         local = _local(st.iri).removeprefix("stmt-")
         if st.predicate == HEM + "memberOf":
@@ -61,7 +65,7 @@ def knowledge_facts() -> dict[Fact, Source]:
         if st.observed_in and st.observed_active is not None:
             for s in st.subjects:
                 for o in st.objects:
-                    if o in knowledge.MECHANISMS:
+                    if o in mechanisms:
                         for material in st.observed_in:
                             state = "active" if st.observed_active else "inactive"
                             facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
@@ -73,7 +77,8 @@ def knowledge_facts() -> dict[Fact, Source]:
                 "kg", HEMKG + material, tuple(sorted(entry["references"])),
                 f"{entry['label']} is called high-entropy in its source")
     for name, table in engine.conventions().items():
-        for symbol in table["symbols"]:
+        # a convention lists its values, or names a group of the graph (the outside anions, kg/conventions.ttl)
+        for symbol in table["symbols"] if "symbols" in table else v.group(table["group"]).members:
             facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (), table["statement"])
     return facts
 

@@ -298,11 +298,13 @@ def _candidate(store: "pyoxigraph.Store", formula: str, ion: str) -> list["pyoxi
     import pyoxigraph as ox
 
     from hemkg.consultation import provenance
-    from hemkg.consultation.consultation import IONS, consult
+    from hemkg.consultation.consultation import consult
     from hemkg.consultation.formula import FormulaError
+    from hemkg.graph.vocab import spoken_list, vocab
 
-    if ion not in IONS:
-        raise ExportError(f"unknown carrier ion '{ion}'", "use --ion Li, Na or K")
+    ions = vocab().ion_symbols
+    if ion not in ions:
+        raise ExportError(f"unknown carrier ion '{ion}'", f"use --ion {spoken_list(ions, 'or')}")
     try:
         c = consult(formula, ion)
     except FormulaError as err:
