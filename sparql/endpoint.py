@@ -1,9 +1,11 @@
 """`hem serve`: the graph as a read-only SPARQL 1.1 Protocol endpoint.
 
-Standard library only (http.server's ThreadingHTTPServer). Each query goes
-through the same checks and the same forked, killable child as `hem sparql`
-(sparql.check and sparql.run over sparql.dataset()): the server process holds
-the dataset and every query's child inherits it.
+Standard library only (http.server's ThreadingHTTPServer). Each query is
+checked, matched to a format and run in its own forked, killable child, as in
+`hem sparql` (sparql.run over sparql.dataset()): the server process holds the
+dataset and every query's child inherits it. No server thread ever parses a
+query (rdflib's parser is not thread-safe): the server only checks its warm-up
+queries, before it serves, so that children start with a parser that is ready.
 
 What the server guards against, and how it answers (errors are one line of
 plain text, never a traceback or a file path):
