@@ -486,8 +486,9 @@ def in_child(function: Callable, args: tuple, timeout: float, max_memory: int = 
 
 
 def run(query: str, store: pyoxigraph.Store, fmt: str | Callable[[str], str | None] = "table",
-        timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS, allowed_graphs: AbstractSet[str] = frozenset(),
-        bindings: dict[str, str] | None = None, max_memory: int = DEFAULT_MAX_MEMORY) -> Answer:
+        timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
+        allowed_graphs: AbstractSet[str] = frozenset(), bindings: dict[str, str] | None = None,
+        max_memory: int = DEFAULT_MAX_MEMORY) -> Answer:
     """Check and run a query under a time limit and a memory cap that really stop it, checking included.
 
     `fmt` is a format, or a function from the query's form ('select', ...) to one (None: none
