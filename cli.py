@@ -354,6 +354,29 @@ def _print_answer(answer, fmt: str) -> None:
 FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml"])
 
 
+class ByteSize(click.ParamType):
+    """A memory size: 2G, 512M, 1.5GiB or a number of bytes (K, M, G, T are powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        import re
+
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        if not match:
+            self.fail(f"'{value}' is not a size: give e.g. 2G, 512M or a number of bytes", param, ctx)
+        size = int(float(match[1]) * 1024 ** " KMGT".index(match[2].upper() or " "))
+        if size < 16 * 1024**2:
+            self.fail(f"'{value}' is too little memory for a query: give at least 16M", param, ctx)
+        return size
+
+
+MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_default=True,
+                          help="Memory a query may use beyond what hem already holds (e.g. 512M, 4G); more stops it.")
+
+
 @main.command()
 @click.argument("query", required=False)
 @click.option("--file", "file", type=click.Path(path_type=Path), help="Read the query from a .rq file.")
@@ -361,10 +384,12 @@ FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "ttl", "nt", "json
               help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
 @click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before the query is stopped.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+              help="Seconds the query may take, checking included; then it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) at most.")
+@MAX_MEMORY
 @click.option("--endpoint", help="Query this SPARQL endpoint instead of the local graph.")
-def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> None:
+def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endpoint) -> None:
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the graph.
 
     The prefixes hem:, hemkg:, ref:, skos:, dcterms:, prov:, qudt: ... are
@@ -378,7 +403,7 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
             if candidate:
                 fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
             remote_fmt = "json" if fmt == "table" else fmt
-            body = _remote_query(endpoint, text, remote_fmt, timeout)
+            body = _remote_query(endpoint, text, remote_fmt, timeout, max_memory)
             if fmt == "table":
                 click.echo(_table_from_json(body), nl=False)
             else:
@@ -387,16 +412,16 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
         if candidate:
             _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
         store, graphs = sp.dataset(candidate, ion)
-        answer = sp.run(text, store, fmt, timeout, max_rows, graphs)
+        answer = sp.run(text, store, fmt, timeout, max_rows, graphs, max_memory=max_memory)
     except sp.QueryError as err:
         fail(str(err), err.hint or None)
     _print_answer(answer, fmt)
 
 
-def _remote_query(endpoint: str, text: str, fmt: str, timeout: float) -> bytes:
+def _remote_query(endpoint: str, text: str, fmt: str, timeout: float, max_memory: int) -> bytes:
     from hemkg.sparql import remote
 
-    return remote.query_endpoint(endpoint, text, fmt, timeout)
+    return remote.query_endpoint(endpoint, text, fmt, timeout, max_memory)
 
 
 def _table_from_json(body: bytes) -> str:
@@ -419,7 +444,8 @@ def _table_from_json(body: bytes) -> str:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter, e.g. --param mechanism=alloying.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
-def ask(name, list_, show, params, fmt, timeout) -> None:
+@MAX_MEMORY
+def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
     """Ready-made questions, e.g. which elements enable a mechanism.
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
@@ -459,7 +485,7 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
         return
     store, graphs = sp.dataset()
     try:
-        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings)
+        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     except sp.QueryError as err:
         fail(str(err), err.hint or None)
     _print_answer(answer, fmt)
@@ -469,11 +495,13 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but a loopback address serves the graph to the network.")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=7878, show_default=True, help="Port (0: any free one).")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before a query is stopped.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+              help="Seconds a query may take, checking included; then it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) per answer at most.")
+@MAX_MEMORY
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
-def serve(host, port, timeout, max_rows, max_concurrent) -> None:
+def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
 
     The same dataset and checks as hem sparql: updates are refused (403), and so
@@ -483,7 +511,7 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
     from hemkg.sparql import endpoint as sv
 
     try:
-        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr)
+        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory)
     except OSError as err:
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}", "choose another --port or --host, or stop what uses it")
     if not sv.is_loopback(host):

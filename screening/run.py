@@ -377,14 +377,21 @@ def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: in
 
 
 def default_executor(workers: int | None) -> Executor | None:
-    """A process pool of `workers` (all cores by default); None for one worker (in process)."""
+    """A process pool of `workers` (all cores by default); None for one worker (in process).
+
+    The workers die with this process, even when it is killed (SIGTERM, SIGKILL); create the
+    pool and submit to it from a thread that outlives it (the main thread).
+    """
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+
+    from hemkg.graph.processes import die_with_parent
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 # ------------------------------------------------------------------ writing every row
