@@ -465,27 +465,40 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
         for name in objectives:
             if name not in sc.OBJECTIVES:
                 raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
-        writer = sc.Writer(output) if output else None
     except sc.ScreenError as err:
         fail(str(err), err.hint or None)
     total = space.count()
     filters = sc.Filters(tuple(m.replace("_", "-") for m in mechanisms), hem_only, no_unclassified)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    executor = sc.default_executor(workers)
+    try:
+        writer = sc.Writer(output) if output else None  # checks the target before any work
+    except sc.ScreenError as err:
+        fail(str(err), err.hint or None)
+    executor = None
     summary = None
     try:
-        if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        with sc.StopRequest() as stop:
+            executor = sc.default_executor(workers)
+            if show_progress:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rate]:>10} /s"), TimeRemainingColumn()]
-            with Progress(*columns, transient=True) as bar:
-                task = bar.add_task("screen", total=total, rate="")
-                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
-                                    lambda n: bar.update(task, advance=n,
-                                                         rate=f"{(bar.tasks[0].speed or 0):,.0f}"))
-        else:
-            summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer)
+                columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("{task.fields[rate]:>10} /s"), TimeRemainingColumn()]
+                with Progress(*columns, transient=True) as bar:
+                    task = bar.add_task("screen", total=total, rate="")
+                    summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
+                                        lambda n: bar.update(task, advance=n,
+                                                             rate=f"{(bar.tasks[0].speed or 0):,.0f}"), stop=stop)
+            else:
+                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer, stop=stop)
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+                executor = None
+            written = writer.close(partial=summary.interrupted) if writer else None
+    except sc.ScreenError as err:
+        if writer:
+            writer.abandon()
+        fail(str(err), err.hint or None)
     except BaseException:
         if writer:
             writer.abandon()
@@ -493,20 +506,27 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
-    if writer:
-        writer.close()
-    _print_screen(summary, total, objectives, rank_by, output, as_json)
+    _print_screen(summary, total, objectives, rank_by, writer, written, as_json)
     if summary.interrupted:
-        sys.exit(130)
+        sys.exit(stop.exit_code)
 
 
-def _print_screen(summary, total: int, objectives, rank_by: str, output, as_json: bool) -> None:
+def _print_screen(summary, total: int, objectives, rank_by: str, writer, written, as_json: bool) -> None:
     if as_json:
         emit_json({"screened": summary.screened, "of": total, "kept": summary.kept, "interrupted": summary.interrupted,
-                   "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top})
+                   "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top,
+                   **({"written": str(written) if written else None} if writer else {})})
         return
     state = f"stopped after {summary.screened:,} of {total:,}" if summary.interrupted else f"screened {summary.screened:,}"
-    click.echo(f"{state} candidates; {summary.kept:,} kept" + (f"; all written to {output}" if output else ""))
+    if writer is None:
+        where = ""
+    elif written is None:
+        where = f"; nothing written (stopped half-way through a batch; {writer.path} is as it was)"
+    elif not summary.interrupted:
+        where = f"; all written to {written}"
+    else:
+        where = f"; the rows kept so far written to {written}" + (f" ({writer.path} is as it was)" if written != writer.path else "")
+    click.echo(f"{state} candidates; {summary.kept:,} kept{where}")
     if objectives:
         click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
         for point in summary.front:

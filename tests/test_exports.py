@@ -38,6 +38,7 @@ from click.testing import CliRunner, Result
 from rdflib.compare import isomorphic
 
 from hemkg.exports import formats as exports
+from hemkg.graph import outputs
 from hemkg.cli import main
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
@@ -513,7 +514,7 @@ def test_export_unwritable_folder(runner, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(exports.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(outputs.tempfile, "mkstemp", refuse)
     target = tmp_path / "graph.ttl"
     target.write_text("old\n", encoding="utf-8")
     line = assert_one_line_error(run(runner, "export", "-o", str(target)))
