@@ -196,16 +196,24 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
     for item in candidates:
         if item.error:
             failures += 1
-            click.echo(f"error: {path.name} line {item.line}: {item.error}", err=True)
+            one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in item.error)
+            click.echo(f"error: {path.name} line {item.line}: {one_line}", err=True)
             if as_json:
-                click.echo(json.dumps({"line": item.line, "input": item.text, "error": item.error}, ensure_ascii=False))
+                click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
         if as_json:
-            click.echo(json.dumps({"line": item.line, **summarise(item.consultation)}, ensure_ascii=False))
+            click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
         else:
             click.echo(f"--- line {item.line}")
             click.echo(report.render_consultation(summarise(item.consultation), width=_width()))
     return 1 if failures else 0
+
+
+def _json_line(data: Any) -> str:
+    """One JSON Lines record, on one line for any reader: json leaves U+0085, U+2028 and U+2029 as they
+    are (with ensure_ascii=False), and str.splitlines would break the record at them."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 @main.command()
