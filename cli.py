@@ -558,21 +558,22 @@ def kg() -> None:
 @kg.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-def validate(files: tuple[str, ...], as_json: bool) -> None:
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Largest FILE to read, in bytes (default 50,000,000).")
+def validate(files: tuple[str, ...], as_json: bool, max_bytes: int | None) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
     from hemkg.graph import checks
-    from hemkg.graph.store import GraphLoadError
+    from hemkg.graph.store import MAX_USER_FILE_BYTES, GraphLoadError
 
     for f in files:
         if not f.is_file():
             fail(f"no file '{f}'" + (" (it is a folder)" if f.is_dir() else ""), "give the path of a Turtle (.ttl) file")
     try:
-        problems = checks.validate(files)
+        problems = checks.validate(files, max_bytes or MAX_USER_FILE_BYTES)
     except GraphLoadError as err:
-        fail(f"cannot parse {err}", "fix the Turtle syntax at that line (every statement ends with ' .')")
+        fail(str(err), err.hint)
     except OSError as err:
         fail(f"cannot read {err.filename}: {err.strerror}", "check the file's permissions")
     if as_json:

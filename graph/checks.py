@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Iterable
 from hemkg.graph import store as kgstore
 
 if TYPE_CHECKING:
+    import os
+
     import pyoxigraph
 
 SHAPES = ("kg/checks", "shapes.ttl")
@@ -74,11 +76,12 @@ def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
     return problems
 
 
-def validate(extra_files: Iterable[Traversable] = ()) -> list[Problem]:
-    """Every problem in the packaged graph plus `extra_files`, sorted; empty when it conforms."""
+def validate(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
+    """Every problem in the packaged graph plus `extra_files` (each `max_bytes` at most), sorted; empty
+    when it conforms. A file that cannot be read raises kgstore.GraphLoadError."""
     from dataclasses import replace
 
-    store = kgstore.build_store(extra_files)
+    store = kgstore.build_store(extra_files, max_bytes)
     problems = sorted(set(run_shapes(store) + run_violation_queries(store)))
     labels = {row["x"]: row["l"] for row in kgstore.select("SELECT ?x ?l WHERE { ?x skos:prefLabel ?l }", store)}
     return [replace(p, label=labels.get(p.entity)) for p in problems]
