@@ -368,3 +368,18 @@ def test_a_killed_screens_temporary_is_removed_by_the_next_run(runner, tmp_path)
     assert left.name.startswith(".rows.csv.") and left.name.endswith(outputs.TEMP_SUFFIX)
     assert run(runner, "screen", *SMALL, "-o", str(target)).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.csv"]
+
+
+def test_readme_states_the_limits_as_the_code_has_them():
+    """README's 'Files, inputs and limits' names each limit with the value the code uses."""
+    from hemkg.consultation.batch import MAX_FILE_BYTES
+    from hemkg.graph import checks
+    from hemkg.graph import store as kgstore
+
+    text = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").split())
+    section = text.split("## Files, inputs and limits", 1)[1].split(" ## ", 1)[0]
+    for stated in (f"less than {outputs.MIN_FREE_BYTES // 1_000_000} MB free", outputs.TEMP_SUFFIX,
+                   f"up to {MAX_FILE_BYTES // 1_000_000} MB", f"up to {kgstore.MAX_USER_FILE_BYTES // 1_000_000} MB",
+                   f"more than {kgstore.ENTAILMENT_PASS_LIMIT} passes", f"after {checks.HERMIT_TIMEOUT:g} s",
+                   f"{checks.HERMIT_MEMORY_MB:,} MB Java heap", f"more than {sys.get_int_max_str_digits():,} digits"):
+        assert stated in section, stated
