@@ -336,7 +336,8 @@ class StopRequest:
 
     Use as `with StopRequest() as stop: screen(..., stop=stop)`; `signal` is the
     first signal received, or None. Processes forked meanwhile (pool workers)
-    keep the default behaviour: the handlers act in this process only.
+    ignore SIGINT, which a terminal sends to them too (the parent stops them
+    cleanly, without a traceback from each), and die of SIGTERM as by default.
     """
 
     SIGNALS = ("SIGINT", "SIGTERM")
@@ -366,9 +367,9 @@ class StopRequest:
     def _received(self, number: int, frame: object) -> None:
         import signal
 
-        if os.getpid() != self._pid:  # a forked worker: behave as if no handler were installed
-            if number == signal.SIGINT:
-                raise KeyboardInterrupt
+        if os.getpid() != self._pid:  # a forked worker: Ctrl-C (sent to the whole group) is for the parent,
+            if number == signal.SIGINT:  # which stops the pool cleanly; SIGTERM ends it as if no handler were here
+                return
             signal.signal(number, signal.SIG_DFL)
             os.kill(os.getpid(), number)
             return
