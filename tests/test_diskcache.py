@@ -186,4 +186,4 @@ def test_every_cached_function_declares_the_type_its_values_are_checked_against(
     functions = [f for f in diskcache.REGISTERED if f.__module__.startswith("hemkg.")]
     assert len(functions) >= 14
     for function in functions:
-        assert diskcache.conforms(function(), diskcache.expected_type(function)), function.__qualname__
+        assert diskcache.checker(function)(function()), function.__qualname__
