@@ -38,6 +38,7 @@ from rdflib.compare import isomorphic
 
 from conftest import assert_one_line_error, run
 from hemkg.exports import formats as exports
+from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
@@ -490,7 +491,7 @@ def test_export_unwritable_folder(runner, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(exports.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(outputs.tempfile, "mkstemp", refuse)
     target = tmp_path / "graph.ttl"
     target.write_text("old\n", encoding="utf-8")
     line = assert_one_line_error(run(runner, "export", "-o", str(target)))
