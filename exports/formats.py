@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable
 
+from hemkg.errors import ExportError
 from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 from hemkg.graph.xmlsafe import xml_safe, xml_safe_triples
@@ -60,16 +61,6 @@ PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
 CITING = (HEM + "citesReference", HEM + "justifiedBy")
 LOCATION = {HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inFigure": "figures",
             HEM + "inEquation": "equations"}
-
-
-
-class ExportError(ValueError):
-    """Something the user gave cannot be exported; `hint` says how to fix it."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 # ---------------------------------------------------------------- format and target
@@ -225,7 +216,8 @@ def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) 
 def _resolve(text: str) -> "pyoxigraph.NamedNode":
     import pyoxigraph as ox
 
-    from hemkg.graph.statements import UnknownTerm, resolve
+    from hemkg.errors import UnknownTerm
+    from hemkg.graph.statements import resolve
 
     try:
         return ox.NamedNode(resolve(text))
@@ -263,7 +255,7 @@ def _candidate(store: "pyoxigraph.Store", formula: str, ion: str) -> list["pyoxi
 
     from hemkg.consultation import provenance
     from hemkg.consultation.consultation import consult
-    from hemkg.consultation.formula import FormulaError
+    from hemkg.errors import FormulaError
     from hemkg.graph.vocab import spoken_list, vocab
 
     ions = vocab().ion_symbols

@@ -20,17 +20,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from hemkg.errors import ScreenError
 from hemkg.graph.vocab import json_key, vocab
 from hemkg.screening.objectives import OBJECTIVES
 from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
 
 BATCH = 20_000
-
-
-class ScreenError(ValueError):
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,8 @@ class AnionOption:
 
     @classmethod
     def parse(cls, text: str) -> "AnionOption":
-        from hemkg.consultation.formula import FormulaError, parse_formula
+        from hemkg.consultation.formula import parse_formula
+        from hemkg.errors import FormulaError
 
         if text.strip().lower() in ("none", "alloy", "-"):
             return cls(())
@@ -485,8 +481,8 @@ def default_executor(workers: int | None) -> Executor | None:
     The workers die with this process, even when it is killed (SIGTERM, SIGKILL); create the
     pool and submit to it from a thread that outlives it (the main thread).
     """
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     from hemkg.graph.processes import die_with_parent
 

@@ -34,9 +34,9 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import assert_one_line_error, run
 from rdflib.compare import isomorphic
 
-from conftest import assert_one_line_error, run
 from hemkg.exports import formats as exports
 from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term

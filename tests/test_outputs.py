@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error, run
 
 from hemkg.exports import formats as exports
 from hemkg.graph import outputs
 from hemkg.screening import run as sc
-from conftest import assert_one_line_error, run
 
 ZN = ["export", "--format", "nt", "--scope", "term:Zn"]
 SMALL = ["-k", "2", "--include", "Ga", "--exclude", "Li,Al,Si,Ca,Ti,V,Cr,Mn,Co,Ni,Cu,Zn,Ge,Sr,Mo,Ru,Ag,In,Sn,Sb,La,Ce,W,Bi",
