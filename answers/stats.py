@@ -10,7 +10,10 @@ from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph, s
 
 def stats() -> dict[str, Any]:
     store = knowledge_graph()
-    count = lambda graph: sum(1 for _ in store.quads_for_pattern(None, None, None, _node(graph)))  # noqa: E731
+
+    def count(graph: str) -> int:
+        return sum(1 for _ in store.quads_for_pattern(None, None, None, _node(graph)))
+
     terms = {
         row["label"]: int(row["n"])
         for row in select(

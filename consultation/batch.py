@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.errors import BatchFileError, FormulaError, InputError

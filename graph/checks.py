@@ -7,8 +7,9 @@ triples. `hem kg validate` and the test suite call `validate()`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from hemkg.errors import JavaNotFound, ReasonerTimeout, ReasonerUnavailable
 from hemkg.graph import store as kgstore
@@ -44,7 +45,7 @@ def violation_queries() -> list[tuple[str, str]]:
     return [(f.name.removesuffix(".rq"), f.read_text(encoding="utf-8")) for f in kgstore.package_files(*VIOLATION_QUERIES)]
 
 
-def run_violation_queries(store: "pyoxigraph.Store") -> list[Problem]:
+def run_violation_queries(store: pyoxigraph.Store) -> list[Problem]:
     problems = []
     for check_id, query in violation_queries():
         for row in kgstore.select(query, store):
@@ -52,7 +53,7 @@ def run_violation_queries(store: "pyoxigraph.Store") -> list[Problem]:
     return problems
 
 
-def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
+def run_shapes(store: pyoxigraph.Store) -> list[Problem]:
     import pyshacl
     import rdflib
 
@@ -76,7 +77,7 @@ def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
     return problems
 
 
-def validate(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
+def validate(extra_files: Iterable[os.PathLike[str] | str] = (), max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
     """Every problem in the packaged graph plus `extra_files` (each `max_bytes` at most), sorted; empty
     when it conforms. A file that cannot be read raises kgstore.GraphLoadError."""
     from dataclasses import replace
@@ -103,7 +104,7 @@ def _hermit_classpath() -> str:
     return os.pathsep.join([folder, os.path.join(folder, "HermiT.jar")])
 
 
-def consistent_under_hermit(store: "pyoxigraph.Store | None" = None, timeout: float = HERMIT_TIMEOUT) -> bool:
+def consistent_under_hermit(store: pyoxigraph.Store | None = None, timeout: float = HERMIT_TIMEOUT) -> bool:
     """Whether the asserted graph (ontology and knowledge graph) is consistent under HermiT.
 
     The graph goes as RDF/XML to the HermiT that owlready2 bundles, run on Java

@@ -113,7 +113,7 @@ def expected_type(function: Callable[[], object]) -> object:
     annotation = function.__annotations__.get("return")
     if annotation is None:
         raise TypeError(f"{function.__qualname__} needs a return annotation to be disk-cached")
-    return eval(annotation, function.__globals__) if isinstance(annotation, str) else annotation  # noqa: S307
+    return eval(annotation, function.__globals__) if isinstance(annotation, str) else annotation
 
 
 @functools.cache
@@ -138,7 +138,7 @@ def checker(function: Callable[[], object]) -> Callable[[object], bool]:
     return lambda v: isinstance(v, outer)
 
 
-def _classes(hint: object) -> "type | tuple[type, ...]":
+def _classes(hint: object) -> type | tuple[type, ...]:
     """What isinstance takes for `hint`'s outer type: dict for dict[str, int], (str, float) for str | float."""
     import types
 
@@ -235,7 +235,7 @@ def _read(path: Path, function: Callable[[], object]) -> object:
         return _MISSING  # not written here (or damaged): never unpickled
     try:
         value = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a damaged entry is recomputed and rewritten
+    except Exception:  # a damaged entry, whatever pickle raises: recomputed and rewritten
         return _MISSING
     return value if checker(function)(value) else _MISSING
 

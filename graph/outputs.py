@@ -20,9 +20,10 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO
 
 from hemkg.errors import OutputError
 
@@ -68,7 +69,7 @@ def _same_as_std_stream(info: os.stat_result) -> int | None:
     return None
 
 
-def check(path: "os.PathLike[str] | str") -> Target:
+def check(path: os.PathLike[str] | str) -> Target:
     """Classify `path` as a target and check it can be written, before any work; raise OutputError if not."""
     given = os.fspath(path)
     if given == "-":
@@ -242,7 +243,7 @@ class _Unclosed:
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
 
-    def __enter__(self) -> "_Unclosed":
+    def __enter__(self) -> _Unclosed:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -252,7 +253,7 @@ class _Unclosed:
         self._stream.flush()
 
 
-def write(path: "os.PathLike[str] | str | Target", produce: Callable[[IO[bytes]], None]) -> None:
+def write(path: os.PathLike[str] | str | Target, produce: Callable[[IO[bytes]], None]) -> None:
     """Check `path`, call `produce` on a stream to it, and put the result in place (or nothing, if it fails).
 
     A failing disk (ENOSPC, EIO) is an OutputError; any other exception from

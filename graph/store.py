@@ -12,10 +12,11 @@ fresh in each process; rdflib is only loaded for SHACL and exports.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from hemkg.errors import GraphLoadError
 
@@ -100,7 +101,7 @@ def entailment_rules() -> list[EntailmentRule]:
 MAX_USER_FILE_BYTES = 50_000_000  # a Turtle file given to hem kg validate; --max-bytes raises it
 
 
-def _parse_into(store: "pyoxigraph.Store", files: Iterable[Traversable], graph: str) -> None:
+def _parse_into(store: pyoxigraph.Store, files: Iterable[Traversable], graph: str) -> None:
     import pyoxigraph as ox
 
     target = ox.NamedNode(graph)
@@ -118,7 +119,7 @@ def _visible(text: str) -> str:
     return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else f"U+{ord(c):04X}" for c in text)
 
 
-def read_user_turtle(path: "os.PathLike[str] | str", max_bytes: int = MAX_USER_FILE_BYTES) -> bytes:
+def read_user_turtle(path: os.PathLike[str] | str, max_bytes: int = MAX_USER_FILE_BYTES) -> bytes:
     """The bytes of a Turtle file the user gave, its size checked before reading; a UTF-8 byte-order
     mark (which Turtle does not allow, but editors write) is dropped."""
     import os
@@ -137,7 +138,7 @@ def read_user_turtle(path: "os.PathLike[str] | str", max_bytes: int = MAX_USER_F
     return data.removeprefix(b"\xef\xbb\xbf")
 
 
-def _parse_user_file(store: "pyoxigraph.Store", path: "os.PathLike[str] | str", graph: str, max_bytes: int) -> None:
+def _parse_user_file(store: pyoxigraph.Store, path: os.PathLike[str] | str, graph: str, max_bytes: int) -> None:
     """Parse a user's Turtle file into `graph`, refusing literals rdflib (SHACL) cannot read as typed."""
     import os
 
@@ -177,7 +178,7 @@ INTEGER_TYPES = frozenset(XSD + t for t in (
     "unsignedLong unsignedInt unsignedShort unsignedByte").split())
 
 
-def literal_problem(literal: "pyoxigraph.Literal") -> str | None:
+def literal_problem(literal: pyoxigraph.Literal) -> str | None:
     """Why rdflib (which SHACL runs on) cannot read `literal` as its datatype, or None.
 
     rdflib logs a traceback and carries on with no value for an ill-typed
@@ -213,13 +214,13 @@ def literal_problem(literal: "pyoxigraph.Literal") -> str | None:
     return None
 
 
-def problem_hint(literal: "pyoxigraph.Literal") -> str:
+def problem_hint(literal: pyoxigraph.Literal) -> str:
     if literal.datatype.value in INTEGER_TYPES:
         return "shorten the number, or write it as a string (in quotes)"
     return f"write a valid xsd:{literal.datatype.value.removeprefix(XSD)}, or give the literal the datatype it has"
 
 
-def materialise(store: "pyoxigraph.Store") -> int:
+def materialise(store: pyoxigraph.Store) -> int:
     """Run the entailment rules to a fixpoint; return how many triples they added."""
     import pyoxigraph as ox
 
@@ -243,7 +244,7 @@ class EntailmentLimit(RuntimeError):
     """The entailment rules kept adding triples for ENTAILMENT_PASS_LIMIT passes (a bug, for the packaged graph)."""
 
 
-def build_store(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: int = MAX_USER_FILE_BYTES) -> "pyoxigraph.Store":
+def build_store(extra_files: Iterable[os.PathLike[str] | str] = (), max_bytes: int = MAX_USER_FILE_BYTES) -> pyoxigraph.Store:
     """A fresh in-memory store with the whole graph, asserted and entailed, plus the user's `extra_files`.
 
     Each extra file may be `max_bytes` at most (checked before it is read); a
@@ -272,12 +273,12 @@ def build_store(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes:
 
 
 @functools.cache
-def knowledge_graph() -> "pyoxigraph.Store":
+def knowledge_graph() -> pyoxigraph.Store:
     """The packaged knowledge graph, built once per process. Do not modify it."""
     return build_store()
 
 
-def select(query: str, store: "pyoxigraph.Store | None" = None, **bindings: str) -> list[dict[str, str]]:
+def select(query: str, store: pyoxigraph.Store | None = None, **bindings: str) -> list[dict[str, str]]:
     """Run a SELECT with the project's prefixes; rows map variable names to plain values.
 
     `bindings` pre-bind variables through a trailing SPARQL VALUES clause built
@@ -300,7 +301,7 @@ def select(query: str, store: "pyoxigraph.Store | None" = None, **bindings: str)
     ]
 
 
-def triples(store: "pyoxigraph.Store | None" = None, graph: str | None = None) -> Iterator["pyoxigraph.Quad"]:
+def triples(store: pyoxigraph.Store | None = None, graph: str | None = None) -> Iterator[pyoxigraph.Quad]:
     """Every quad of the store, or of one of its named graphs."""
     import pyoxigraph as ox
 
@@ -309,7 +310,7 @@ def triples(store: "pyoxigraph.Store | None" = None, graph: str | None = None) -
     return store.quads_for_pattern(None, None, None, g)
 
 
-def to_rdflib(store: "pyoxigraph.Store | None" = None) -> "rdflib.Graph":
+def to_rdflib(store: pyoxigraph.Store | None = None) -> rdflib.Graph:
     """The union of asserted and entailed triples as an rdflib Graph (for pySHACL, exports)."""
     import pyoxigraph as ox
     import rdflib
@@ -323,7 +324,7 @@ def to_rdflib(store: "pyoxigraph.Store | None" = None) -> "rdflib.Graph":
     return g
 
 
-def to_rdflib_term(term: "pyoxigraph.Term"):
+def to_rdflib_term(term: pyoxigraph.Term):
     """The rdflib term for a pyoxigraph term (an xsd:string literal becomes a plain one)."""
     import pyoxigraph as ox
     import rdflib

@@ -14,9 +14,10 @@ import functools
 import itertools
 import math
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class AnionOption:
         return "".join(f"{s}{'' if a == 1 else f'{a:g}'}" for s, a in self.amounts) or "none"
 
     @classmethod
-    def parse(cls, text: str) -> "AnionOption":
+    def parse(cls, text: str) -> AnionOption:
         from hemkg.consultation.formula import parse_formula
         from hemkg.errors import FormulaError
 
@@ -68,7 +69,7 @@ class Space:
     required: tuple[str, ...] = ()
     grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within the HEM range
 
-    def validate(self) -> "Space":
+    def validate(self) -> Space:
         from hemkg.graph.materials import element_data
 
         for s in (*self.pool, *self.required, *(a for o in self.anions for a, _ in o.amounts)):
@@ -142,7 +143,7 @@ class Space:
         free = len(self.pool) - len(self.required)
         return math.comb(free, k - len(self.required)) if k >= len(self.required) else 0
 
-    def batches(self, size: int = BATCH) -> Iterator["Batch"]:
+    def batches(self, size: int = BATCH) -> Iterator[Batch]:
         """Candidates in batches of one carrier ion each, generated lazily.
 
         Cation sets are drawn from itertools.combinations a chunk at a time and
@@ -343,7 +344,7 @@ class StopRequest:
         self._previous: dict[int, Any] = {}
         self._pid = os.getpid()
 
-    def __enter__(self) -> "StopRequest":
+    def __enter__(self) -> StopRequest:
         import signal
         import threading
 
@@ -392,7 +393,7 @@ def _top(values: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(-values, kind="stable")[:n]
 
 
-def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str, np.ndarray], batch: "Batch",
+def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str, np.ndarray], batch: Batch,
                  objectives: tuple[str, ...], examples: int) -> None:
     """Add a batch to the running Pareto front: its points, how many candidates sit on each, a few examples.
 
@@ -565,7 +566,7 @@ class Writer:
     `hem screen` prints its summary there.
     """
 
-    def __init__(self, path: "os.PathLike[str] | str"):
+    def __init__(self, path: os.PathLike[str] | str):
         from pathlib import Path
 
         from hemkg.graph import outputs
@@ -611,7 +612,7 @@ class Writer:
             raise self._error(err) from None
 
     @property
-    def partial_path(self) -> "os.PathLike[str]":
+    def partial_path(self) -> os.PathLike[str]:
         """Where a stopped run's rows go: results.partial.parquet beside results.parquet."""
         return self.path.with_name(f"{self.path.stem}.partial{self.path.suffix}")
 
@@ -651,7 +652,7 @@ class Writer:
                            "free some space on that disk, or write somewhere else; nothing was kept" if full
                            else "check the folder's permissions and the disk; nothing was kept")
 
-    def close(self, partial: bool = False) -> "os.PathLike[str] | None":
+    def close(self, partial: bool = False) -> os.PathLike[str] | None:
         """Finish the file and put it in place: over the target, or with `partial` (a stopped run) at
         `partial_path`. Returns where the rows are; None if a half-written batch meant nothing was kept."""
         from hemkg.graph import outputs

@@ -460,7 +460,10 @@ def render_table(answer: Answer, width: int = 120) -> str:
         return ("yes" if answer.boolean else "no") + "\n"
     columns = answer.variables
     widths = [min(60, max([len(c)] + [len(r[i]) for r in answer.rows])) for i, c in enumerate(columns)]
-    clip = lambda s, w: s if len(s) <= w else s[: w - 1] + "…"  # noqa: E731
+
+    def clip(s: str, w: int) -> str:
+        return s if len(s) <= w else s[: w - 1] + "…"
+
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in answer.rows]
     lines.append(f"({answer.count} {'row' if answer.count == 1 else 'rows'}" + (", cut at the row limit: raise --max-rows" if answer.cut else "") + ")")

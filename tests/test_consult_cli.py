@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import assert_one_line_error, fired, rule_entries, rule_location, rule_references, run, statement_pattern

@@ -13,8 +13,8 @@ import pickle
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_one_line_error, run
+
 from hemkg import errors
 from hemkg.answers import describe as d
 
