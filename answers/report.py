@@ -123,4 +123,4 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
     lines.append("")
     lines.append("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "
                  "estimates beyond the paper. `hem consult FORMULA` gives each in full.)")
-    return "\n".join(textwrap.fill(l, width=max(width, len(l))) for l in lines) + "\n"
+    return "\n".join(textwrap.fill(line, width=max(width, len(line))) for line in lines) + "\n"

@@ -593,8 +593,8 @@ def screened(n: int) -> list[tuple[dict, list[str]]]:
     rows: list[tuple[dict, list[str]]] = []
 
     def sink(kept, batch) -> None:
-        for row, amounts in zip(sc.rows_of(kept, batch.ion, batch.universe), kept["amounts"]):
-            rows.append((row, [s for s, a in zip(batch.universe, amounts) if a > 0]))
+        for row, amounts in zip(sc.rows_of(kept, batch.ion, batch.universe), kept["amounts"], strict=True):
+            rows.append((row, [s for s, a in zip(batch.universe, amounts, strict=True) if a > 0]))
             if len(rows) == n:
                 raise _Enough
 
@@ -664,7 +664,7 @@ def part_sparql(args) -> None:
             samples.append(time.perf_counter() - t)
         return statistics.median(samples), count
 
-    latency: dict[tuple[str, str], tuple[float, int]] = {}
+    latency: dict[tuple[str, str, str], tuple[float, int]] = {}
     loads = []
     for size, extra in (("graph", ""), ("+N", cand_nt)):
         # pyoxigraph: the graph in the asserted named graph, the candidates in one of their own
@@ -677,11 +677,14 @@ def part_sparql(args) -> None:
         loads.append((f"pyoxigraph {ox.__version__}", size, time.perf_counter() - t, len(store)))
         for name, q in qs.items():
             subs = {ox.Variable(k): ox.NamedNode(v) for k, v in bindings[name].items()}
+            # each lambda binds what it reads: `store` is deleted after the loop, and time_query runs it now
             latency[("oxigraph Store.query", size, name)] = time_query(
-                lambda: sum(1 for _ in store.query(q.query, prefixes=PREFIXES, use_default_graph_as_union=True,
-                                                   substitutions=subs)))
+                lambda store=store, q=q, subs=subs: sum(
+                    1 for _ in store.query(q.query, prefixes=PREFIXES, use_default_graph_as_union=True,
+                                           substitutions=subs)))
             latency[("hem's sparql.run", size, name)] = time_query(
-                lambda: sp.run(q.query, store, "csv", 60.0, 10**7, {SCREENED_GRAPH}, bindings[name]).count)
+                lambda store=store, q=q, name=name: sp.run(
+                    q.query, store, "csv", 60.0, 10**7, {SCREENED_GRAPH}, bindings[name]).count)
         del store
         gc.collect()
         t = time.perf_counter()
@@ -691,7 +694,8 @@ def part_sparql(args) -> None:
         for name, q in qs.items():
             init = {k: rdflib.URIRef(v) for k, v in bindings[name].items()}
             latency[("rdflib Graph.query", size, name)] = time_query(
-                lambda: sum(1 for _ in graph.query(q.query, initNs=PREFIXES, initBindings=init)))
+                lambda graph=graph, q=q, init=init: sum(
+                    1 for _ in graph.query(q.query, initNs=PREFIXES, initBindings=init)))
         del graph
     print("   loading (N-Triples, parsed by the store):")
     for store_name, size, seconds, count in loads:

@@ -68,7 +68,7 @@ def read_candidates(path: Path, ion: str, default: Structure) -> Iterator[Candid
     except UnicodeDecodeError as err:
         raise BatchFileError(f"'{path}' is not UTF-8 text (byte {err.start})", "save it as UTF-8 text or CSV") from None
     lines = split_lines(text)
-    content = [(n, l) for n, l in enumerate(lines, start=1) if l.strip() and not l.lstrip().startswith("#")]
+    content = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
     is_csv = bool(content) and "formula" in [h.strip().lower() for h in content[0][1].split(",")]
     return _csv_candidates(content, ion, default) if is_csv else _plain_candidates(content, ion, default)
 
@@ -120,7 +120,7 @@ def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure
         if len(values) > len(fields):
             yield Candidate(line, record, error="more fields than the header has columns")
             continue
-        row = dict(zip(fields, values))
+        row = dict(zip(fields, values, strict=False))  # a short record leaves its last columns empty
         try:
             formula, row_ion, structure = _row_candidate(row, ion, default)
         except ValueError as err:

@@ -17,6 +17,7 @@ leading count, so it is given only checked text, one '·' part at a time.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -171,7 +172,7 @@ def _check_characters(text: str, error: _Error) -> None:
         raise error("doped names are not supported", doped.start(),
                     "write the composition itself, e.g. 'Fe0.05Mo0.95S2' rather than 'Fe-doped MoS2'")
     for i, c in enumerate(text):
-        if c.isascii() and c.isalnum() or c in _ALLOWED_PUNCT or c.isspace():
+        if (c.isascii() and c.isalnum()) or c in _ALLOWED_PUNCT or c.isspace():
             continue
         if c == "-" and i + 1 < len(text) and (text[i + 1].isdigit() or text[i + 1] == "."):
             raise error("amount must be positive", i, "remove the '-' sign")
@@ -381,7 +382,7 @@ def _case_slips(tokens: list[tuple[str, int]], symbols: dict[str, str]) -> tuple
     every phosphate (PO4 -> polonium) and nitrate (NO3 -> nobelium) would warn.
     """
     found = []
-    for (a, pa), (b, pb) in zip(tokens, tokens[1:]):
+    for (a, pa), (b, pb) in itertools.pairwise(tokens):
         title = a + b.lower()
         if (len(a) == 1 and len(b) == 1 and pb == pa + 1 and title in symbols
                 and _elements()[title][0] <= _STABLE_LIMIT and title not in ("Tc", "Pm")):

@@ -100,7 +100,7 @@ def _hermit_classpath() -> str:
     spec = importlib.util.find_spec("owlready2")
     if spec is None or not spec.submodule_search_locations:
         raise ReasonerUnavailable("HermiT comes with owlready2, which is not installed (pip install owlready2)")
-    folder = os.path.join(list(spec.submodule_search_locations)[0], "hermit")
+    folder = os.path.join(next(iter(spec.submodule_search_locations)), "hermit")
     return os.pathsep.join([folder, os.path.join(folder, "HermiT.jar")])
 
 

@@ -20,6 +20,7 @@ the container and its items); anything else is recomputed and rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -131,7 +132,7 @@ def checker(function: Callable[[], object]) -> Callable[[object], bool]:
         return lambda v: isinstance(v, tuple) and all(isinstance(x, items) for x in v)
     if origin is tuple and args:
         each = [_classes(a) for a in args]
-        return lambda v: isinstance(v, tuple) and len(v) == len(each) and all(isinstance(x, c) for x, c in zip(v, each))
+        return lambda v: isinstance(v, tuple) and len(v) == len(each) and all(isinstance(x, c) for x, c in zip(v, each, strict=True))
     if origin in (list, set, frozenset) and len(args) == 1:
         items = _classes(args[0])
         return lambda v: isinstance(v, outer) and all(isinstance(x, items) for x in v)
@@ -194,17 +195,13 @@ def _new_key(root: Path) -> bytes | None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first: use that one
             os.link(tmp, root / KEY_FILE)
-        except FileExistsError:
-            pass  # another process made it first: use that one
     except OSError:
         return None
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
     return _key(root)
 
 

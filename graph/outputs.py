@@ -16,6 +16,7 @@ Used by `hem export -o` (exports.formats) and `hem screen -o` (screening.run).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -226,10 +227,8 @@ class Output:
         """Remove the temporary (nothing to do for a direct output)."""
         if self._fd is None:
             return
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.path)
-        except OSError:
-            pass
         os.close(self._fd)
         self._fd = None
 

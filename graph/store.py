@@ -174,8 +174,8 @@ def _first_line_with(data: bytes, value: str) -> int | None:
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 INTEGER_TYPES = frozenset(XSD + t for t in (
-    "integer nonNegativeInteger positiveInteger nonPositiveInteger negativeInteger long int short byte "
-    "unsignedLong unsignedInt unsignedShort unsignedByte").split())
+    "integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
+    "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte"))
 
 
 def literal_problem(literal: pyoxigraph.Literal) -> str | None:

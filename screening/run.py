@@ -10,6 +10,7 @@ however large the space.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -55,7 +56,7 @@ class AnionOption:
 
 def default_anions() -> tuple[AnionOption, ...]:
     """The screen's anion options by default: each of the paper's listed anions, then none (an alloy)."""
-    return tuple(AnionOption(((a, 1.0),)) for a in vocab().anions) + (AnionOption(()),)
+    return (*(AnionOption(((a, 1.0),)) for a in vocab().anions), AnionOption(()))
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,8 @@ def formula_of(amounts: np.ndarray, universe: tuple[str, ...]) -> str:
 def rows_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     """The kept rows as dicts (for printing and ranking): columns_of, row by row."""
     columns = columns_of(result, ion, universe)
-    for values in zip(*(columns[c] for c in COLUMNS)):
-        yield dict(zip(COLUMNS, values))
+    for values in zip(*(columns[c] for c in COLUMNS), strict=True):
+        yield dict(zip(COLUMNS, values, strict=True))
 
 
 @dataclass
@@ -320,7 +321,7 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
         summary.interrupted = True
     if pareto:
         points = sorted(front, reverse=True)
-        summary.front = [{**dict(zip(pareto, p)), "count": front[p]["count"]} for p in points]
+        summary.front = [{**dict(zip(pareto, p, strict=True)), "count": front[p]["count"]} for p in points]
         summary.top = [row for p in points for row in front[p]["examples"]]
     else:
         summary.top = best
@@ -413,7 +414,7 @@ def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str,
             take = np.flatnonzero(inverse == i)[: examples - len(entry["examples"])]
             entry["examples"] += list(rows_of({k: v[take] for k, v in kept.items()}, batch.ion, batch.universe))
     all_points = np.array(list(front))
-    for point, dominated in zip(list(front), _dominated(all_points)):
+    for point, dominated in zip(list(front), _dominated(all_points), strict=True):
         if dominated:
             del front[point]
 
@@ -470,10 +471,8 @@ def _unblock(executor: Executor) -> None:
     for process in list(getattr(executor, "_processes", {}).values()):
         process.kill()
         process.join(5)
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         executor._result_queue._writer.close()  # type: ignore[attr-defined]
-    except (AttributeError, OSError):
-        pass
 
 
 def default_executor(workers: int | None) -> Executor | None:
@@ -501,9 +500,9 @@ def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
     per distinct value (a cation set recurs with every anion option), then joined."""
     formers = vocab().anion_formers
     anion = np.array([s in formers for s in universe], dtype=bool)
-    cations = _formatted(amounts[:, ~anion], [s for s, a in zip(universe, anion) if not a], _cation_part)
-    anions = _formatted(amounts[:, anion], [s for s, a in zip(universe, anion) if a], _anion_part)
-    return [c + a for c, a in zip(cations, anions)]
+    cations = _formatted(amounts[:, ~anion], [s for s, a in zip(universe, anion, strict=True) if not a], _cation_part)
+    anions = _formatted(amounts[:, anion], [s for s, a in zip(universe, anion, strict=True) if a], _anion_part)
+    return [c + a for c, a in zip(cations, anions, strict=True)]
 
 
 def _formatted(block: np.ndarray, symbols: list[str], format_part: Callable[[list[str], list[float]], str]) -> list[str]:
@@ -523,14 +522,14 @@ def _formatted(block: np.ndarray, symbols: list[str], format_part: Callable[[lis
 
 def _cation_part(symbols: list[str], amounts: list[float]) -> str:
     """'(FeCoNiCuZn)' for equal amounts summing to 1, else 'Fe0.3Co0.7'."""
-    cats = [(s, v) for s, v in zip(symbols, amounts) if v != 0]
+    cats = [(s, v) for s, v in zip(symbols, amounts, strict=True) if v != 0]
     if len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 and abs(sum(v for _, v in cats) - 1) < 1e-9:
         return "(" + "".join(c for c, _ in cats) + ")"
     return "".join(f"{c}{v:.4g}" for c, v in cats)
 
 
 def _anion_part(symbols: list[str], amounts: list[float]) -> str:
-    return "".join(a if v == 1 else f"{a}{v:g}" for a, v in zip(symbols, amounts) if v != 0)
+    return "".join(a if v == 1 else f"{a}{v:g}" for a, v in zip(symbols, amounts, strict=True) if v != 0)
 
 
 def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> dict[str, list]:
@@ -600,8 +599,12 @@ class Writer:
         self._parquet = None
         self._file = None
         try:
-            # Parquet too goes through a Python file: pyarrow's own (by path) seeks, which a FIFO cannot
-            self._file = open(self.tmp, "wb") if self.kind == "parquet" else open(self.tmp, "w", encoding="utf-8", newline="")
+            # Parquet too goes through a Python file: pyarrow's own (by path) seeks, which a FIFO cannot.
+            # The file stays open across batches, so no `with`: close() and abandon() close it.
+            if self.kind == "parquet":
+                self._file = open(self.tmp, "wb")  # noqa: SIM115 - open until close() or abandon()
+            else:
+                self._file = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - the same
             if self.kind == "csv":
                 import csv
 
@@ -636,13 +639,13 @@ class Writer:
                 self._parquet = pq.ParquetWriter(self._file, table.schema)
             self._parquet.write_table(table)
         else:
-            rows = zip(*(columns[c] for c in COLUMNS))
+            rows = zip(*(columns[c] for c in COLUMNS), strict=True)
             if self.kind == "csv":
                 self._csv.writerows(rows)
             else:
                 import json
 
-                self._file.writelines(json.dumps(dict(zip(COLUMNS, row))) + "\n" for row in rows)
+                self._file.writelines(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n" for row in rows)
 
     def _error(self, err: OSError) -> ScreenError:
         import errno

@@ -185,7 +185,7 @@ def test_the_key_is_private_and_made_once(package, tmp_path):
 @pytest.mark.parametrize("loosen", ["folder", "key"])
 def test_a_cache_others_may_write_is_not_used(package, tmp_path, loosen):
     """A cache folder group or others may write (or a key others may read) is neither read nor written."""
-    derived, calls = fake(lambda n: {"facts": str(n)})
+    derived, _ = fake(lambda n: {"facts": str(n)})
     diskcache.disk_cached(derived)()
     root = tmp_path / "cache"
     (root if loosen == "folder" else root / "key").chmod(0o775 if loosen == "folder" else 0o644)

@@ -33,7 +33,7 @@ def _bind(atom: Atom, args: tuple, binding: dict[str, Any]) -> dict[str, Any] | 
     if len(atom.args) != len(args):
         return None
     out = dict(binding)
-    for want, got in zip(atom.args, args):
+    for want, got in zip(atom.args, args, strict=True):
         if isinstance(want, str) and want.startswith("?"):
             if out.setdefault(want, got) != got:
                 return None
@@ -53,7 +53,7 @@ def _matches(positives: list[Atom], facts: set[Fact], binding: dict, used: tuple
     atom = positives[0]
     for pred, args in facts:
         if pred == atom.predicate and (b := _bind(atom, args, binding)) is not None:
-            yield from _matches(positives[1:], facts, b, used + ((pred, args),))
+            yield from _matches(positives[1:], facts, b, (*used, (pred, args)))
 
 
 def reference_run(base: dict[Fact, Source], rules: tuple[engine.Rule, ...]) -> tuple[set[Fact], set[tuple]]:

@@ -29,7 +29,7 @@ def test_every_record_is_one_input_line_with_its_number(tmp_path, lines, endings
     """Fuzzed lines holding U+2028, U+2029, \\x85, \\x0b, \\x0c, \\x1c-\\x1e and \\r: one record per line that is
     not blank or a comment, carrying that line's number and text (before: 152 of 5,000 lines were split)."""
     path = tmp_path / "candidates.txt"
-    path.write_bytes("".join(line + end for line, end in zip(lines, endings)).encode("utf-8"))
+    path.write_bytes("".join(line + end for line, end in zip(lines, endings, strict=False)).encode("utf-8"))
     expected = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip() and not line.strip().startswith("#")]
     assert [(c.line, c.text) for c in candidates(path)] == expected
 
@@ -78,6 +78,6 @@ def test_cli_names_the_malformed_record_and_how_to_fix_it(runner, tmp_path):
     path.write_text('formula,ion\nMgO,Li\n"ZnO,Li\n', encoding="utf-8")
     result = run(runner, "consult", "--input", str(path))
     assert result.exit_code == 1
-    (line,) = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    (line,) = [text for text in result.stderr.splitlines() if text.startswith("error:")]
     assert line.startswith("error: candidates.csv line 3: malformed CSV record (a quote opens a field that this line "
                            "does not close): quote a whole field or none of it")

@@ -43,7 +43,7 @@ def test_every_data_file_matches_a_package_data_pattern():
     for path in ROOT.rglob("*"):
         relative = path.relative_to(ROOT)
         if (not path.is_file() or relative.parts[0] in NOT_INSTALLED or path.suffix in (".py", ".pyc")
-                or len(relative.parts) == 1 and path.name != "py.typed"
+                or (len(relative.parts) == 1 and path.name != "py.typed")
                 or any(p.startswith(".") or p == "__pycache__" or p.endswith(".egg-info") for p in relative.parts)):
             continue
         if not any(fnmatch.fnmatch(relative.as_posix(), pattern) and pattern.count("/") == relative.as_posix().count("/")

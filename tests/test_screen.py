@@ -113,7 +113,7 @@ def objective_vector(row: dict[str, Any], objectives: tuple[str, ...]) -> tuple[
 def non_dominated(points: set[tuple[float, ...]]) -> set[tuple[float, ...]]:
     """Brute force: the points no other point matches or beats in every objective."""
     return {p for p in points
-            if not any(q != p and all(a >= b for a, b in zip(q, p)) for q in points)}
+            if not any(q != p and all(a >= b for a, b in zip(q, p, strict=True)) for q in points)}
 
 
 # Small spaces. SMALL's pool is in the order the CLI builds it (the 26 in Table 1 order, then --include),
@@ -360,7 +360,7 @@ def test_grid_rows_hold_the_fractions_and_the_anion():
 
 def test_required_elements_are_in_every_row():
     """--require: every generated row holds the required elements, with the asked number of cations."""
-    space = sc.Space(pool=RANKED.pool + ("Si",), sizes=(2, 3, 4), anions=options("O", "none"), required=("Fe", "Si"))
+    space = sc.Space(pool=(*RANKED.pool, "Si"), sizes=(2, 3, 4), anions=options("O", "none"), required=("Fe", "Si"))
     u = space.universe
     rows = np.concatenate([b.amounts for b in space.batches(size=100)])
     assert len(rows) == space.count() == (1 + 7 + math.comb(7, 2)) * 2 * 3
@@ -491,7 +491,7 @@ def test_pareto_front_is_the_non_dominated_set(ranked_rows, objectives, filters)
     points = [tuple(point[o] for o in objectives) for point in summary.front]
     assert set(points) == expected
     assert points == sorted(points, reverse=True)
-    assert {p: point["count"] for p, point in zip(points, summary.front)} == {p: counts[p] for p in expected}
+    assert {p: point["count"] for p, point in zip(points, summary.front, strict=True)} == {p: counts[p] for p in expected}
     examples = Counter(objective_vector(row, objectives) for row in summary.top)
     assert examples == {p: min(2, counts[p]) for p in expected}
     assert all(row in kept for row in summary.top)
@@ -838,8 +838,8 @@ ANION_SYMBOLS = {"O", "S", "Se", "Te", "P", "F", "Cl", "Br", "I", "N", "H", "B",
 def formula_by_hand(row: list[float], universe: tuple[str, ...]) -> str:
     """One row the plain way: equal cation amounts summing to 1 in brackets, '(FeCoNi)O', else
     each cation with its amount; then the anions, an amount only where it is not 1."""
-    cats = [(s, v) for s, v in zip(universe, row) if v and s not in ANION_SYMBOLS]
-    ans = [(s, v) for s, v in zip(universe, row) if v and s in ANION_SYMBOLS]
+    cats = [(s, v) for s, v in zip(universe, row, strict=True) if v and s not in ANION_SYMBOLS]
+    ans = [(s, v) for s, v in zip(universe, row, strict=True) if v and s in ANION_SYMBOLS]
     equal = len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 \
         and abs(sum(v for _, v in cats) - 1) < 1e-9
     head = "(" + "".join(s for s, _ in cats) + ")" if equal else "".join(f"{s}{v:.4g}" for s, v in cats)

@@ -41,7 +41,7 @@ def run_cli(*args: str):
 
 def one_line_error(result) -> str:
     assert result.exit_code == 2, result.output
-    lines = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, result.stderr
     return lines[0]
 
@@ -52,7 +52,7 @@ def test_select_table_names_plane_c():
     """Fig. 6a, Plane C: Fe, Co, Ni give space charge."""
     result = run_cli("sparql", PLANE_C)
     assert result.exit_code == 0
-    assert [l.split()[0] for l in result.stdout.splitlines()[2:5]] == ["hemkg:Co", "hemkg:Fe", "hemkg:Ni"]
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:5]] == ["hemkg:Co", "hemkg:Fe", "hemkg:Ni"]
     assert "(3 rows)" in result.stdout
 
 
