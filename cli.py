@@ -97,7 +97,8 @@ def describe(term: str, as_json: bool) -> None:
     except UnknownTerm as err:
         hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
             "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
-        fail(f"'{err.text}' is not a term of the paper's knowledge graph" + (f": {err.reason}" if err.reason else ""), hint)
+        fail(f"'{err.text}' is not a term of the paper's knowledge graph" + (f": {err.reason}" if err.reason else ""),
+             hint)
     if as_json:
         emit_json(answer)
     else:
@@ -234,7 +235,8 @@ def _consult_or_fail(formula: str, ion: str, structure):
 @main.command(name="consult")
 @click.argument("formulas", nargs=-1)
 @structure_options
-@click.option("--input", "input_file", type=click.Path(path_type=Path), help="One candidate per line, or CSV with a 'formula' column.")
+@click.option("--input", "input_file", type=click.Path(path_type=Path),
+              help="One candidate per line, or CSV with a 'formula' column.")
 @click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
@@ -280,7 +282,8 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
     for item in candidates:
         if item.error:
             failures += 1
-            one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in item.error)
+            one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c
+                               for c in item.error)
             click.echo(f"error: {path.name} line {item.line}: {one_line}", err=True)
             if as_json:
                 click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
@@ -337,7 +340,8 @@ def compare(formulas, ion, as_json, **structure) -> None:
 
 def _read_query(query: str | None, file: Path | None) -> str:
     if (query is None) == (file is None):
-        fail("give a query or --file FILE, one of the two", "e.g. hem sparql 'SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }'")
+        fail("give a query or --file FILE, one of the two",
+             "e.g. hem sparql 'SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }'")
     if file is None:
         return query
     if not file.is_file():
@@ -395,7 +399,8 @@ MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_de
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
               help="Seconds the query may take, checking included; then it is stopped.")
-@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) at most.")
+@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True,
+              help="Rows (or triples) at most.")
 @MAX_MEMORY
 @click.option("--endpoint", help="Query this SPARQL endpoint instead of the local graph.")
 def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endpoint) -> None:
@@ -447,7 +452,8 @@ def _table_from_json(body: bytes) -> str:
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the named questions.")
 @click.option("--show", is_flag=True, help="Print the question's SPARQL instead of running it.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter, e.g. --param mechanism=alloying.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Set a parameter, e.g. --param mechanism=alloying.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
 @MAX_MEMORY
@@ -470,7 +476,8 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
         import difflib
 
         close = difflib.get_close_matches(name, available, n=3)
-        fail(f"no question named '{name}'", f"did you mean {', '.join(close)}?" if close else "hem ask --list shows them")
+        fail(f"no question named '{name}'",
+             f"did you mean {', '.join(close)}?" if close else "hem ask --list shows them")
     question = available[name]
     values = {}
     for item in params:
@@ -483,7 +490,8 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
     except KeyError as err:
         fail(str(err.args[0]), "parameters: " + (", ".join(p.name for p in question.parameters) or "none"))
     except UnknownTerm as err:
-        fail(f"'{err.text}' is not a term of the graph", f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else None)
+        fail(f"'{err.text}' is not a term of the graph",
+             f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else None)
     if show:
         click.echo(question.query.rstrip())
         for key, iri in bindings.items():
@@ -497,10 +505,12 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but a loopback address serves the graph to the network.")
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=7878, show_default=True, help="Port (0: any free one).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=7878, show_default=True,
+              help="Port (0: any free one).")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
               help="Seconds a query may take, checking included; then it is stopped.")
-@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) per answer at most.")
+@click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True,
+              help="Rows (or triples) per answer at most.")
 @MAX_MEMORY
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
@@ -516,7 +526,8 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
     try:
         server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory)
     except OSError as err:
-        fail(f"cannot listen on {host}:{port}: {err.strerror or err}", "choose another --port or --host, or stop what uses it")
+        fail(f"cannot listen on {host}:{port}: {err.strerror or err}",
+             "choose another --port or --host, or stop what uses it")
     if not sv.is_loopback(host):
         click.echo(f"warning: listening on {host}, not a loopback address: anyone who can reach it can query the graph",
                    err=True)
@@ -572,7 +583,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     except ValueError:
         fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
     pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
-    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
+    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
+                     anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
                      ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
     objectives = tuple(names(pareto))
     for name in objectives:
@@ -626,7 +638,10 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
                    "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top,
                    **({"written": str(written) if written else None} if writer else {})})
         return
-    state = f"stopped after {summary.screened:,} of {total:,}" if summary.interrupted else f"screened {summary.screened:,}"
+    if summary.interrupted:
+        state = f"stopped after {summary.screened:,} of {total:,}"
+    else:
+        state = f"screened {summary.screened:,}"
     if writer is None:
         where = ""
     elif written is None:
@@ -634,13 +649,17 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
     elif not summary.interrupted:
         where = f"; all written to {written}"
     else:
-        where = f"; the rows kept so far written to {written}" + (f" ({writer.path} is as it was)" if written != writer.path else "")
+        where = f"; the rows kept so far written to {written}"
+        if written != writer.path:
+            where += f" ({writer.path} is as it was)"
     click.echo(f"{state} candidates; {summary.kept:,} kept{where}")
     if objectives:
         click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
         for point in summary.front:
-            click.echo("  " + ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count") + f"  ({point['count']:,} candidates)")
-    header = f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}"
+            values = ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count")
+            click.echo(f"  {values}  ({point['count']:,} candidates)")
+    header = (f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}"
+              f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}")
     click.echo("\n" + header)
     short = {"active": "yes", "inactive": "-", "undetermined": "?"}
     for row in summary.top:
@@ -648,7 +667,8 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
                    f"{short[row['space_charge']]:<6}{row['capacity_total']:>8.0f}{row['capacity_contributors']:>6}"
                    f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}")
     click.echo("\n(mAh/g is a Faraday upper bound and S/R the ideal cation-site entropy, both beyond the paper; "
-               "cap+/stab+/fast+ count the elements the paper's rules credit. `hem consult FORMULA --ion X` reopens any row.)")
+               "cap+/stab+/fast+ count the elements the paper's rules credit. "
+               "`hem consult FORMULA --ion X` reopens any row.)")
 
 
 @main.group(cls=Group)
@@ -671,7 +691,8 @@ def validate(files: tuple[str, ...], as_json: bool, max_bytes: int | None) -> No
 
     for f in files:
         if not f.is_file():
-            fail(f"no file '{f}'" + (" (it is a folder)" if f.is_dir() else ""), "give the path of a Turtle (.ttl) file")
+            fail(f"no file '{f}'" + (" (it is a folder)" if f.is_dir() else ""),
+                 "give the path of a Turtle (.ttl) file")
     try:
         problems = checks.validate(files, max_bytes or MAX_USER_FILE_BYTES)
     except GraphLoadError as err:

@@ -57,7 +57,7 @@ class FormulaError(InputError):
             context = self.text[self.position : self.position + 12]
             if self.position + 12 < len(self.text):
                 context += "..."
-            out += f" at position {self.position} ('{context}')" if context else f" at position {self.position} (end of text)"
+            out += f" at position {self.position} " + (f"('{context}')" if context else "(end of text)")
         if self.hint:
             out += f": {self.hint}"
         # One line whatever the user typed: escape line breaks and other control whitespace.

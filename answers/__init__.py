@@ -1,1 +1,4 @@
-"""What a consultation or the graph answers, for people and for JSON: summaries, terminal text, describe, explain, stats."""
+"""What a consultation or the graph answers, for people and for JSON.
+
+Summaries, terminal text, describe, explain, stats.
+"""

@@ -35,7 +35,8 @@ def related_terms(iri: str) -> tuple[dict[str, str], dict[str, str]]:
                  UNION { ?x hem:ionOfElement ?other . BIND("as element" AS ?how) }
                  UNION { ?other hem:usesCarrierIon ?x . BIND("as battery chemistry" AS ?how) }
                  UNION { ?x hem:usesCarrierIon ?other . BIND("as carrier ion" AS ?how) }
-                 UNION { ?i hem:ionOfElement ?x . ?other hem:usesCarrierIon ?i . BIND("as battery chemistry" AS ?how) } }""",
+                 UNION { ?i hem:ionOfElement ?x . ?other hem:usesCarrierIon ?i .
+                         BIND("as battery chemistry" AS ?how) } }""",
             x=iri,
         ), key=lambda r: r["other"])
     }
@@ -207,7 +208,8 @@ def render(answer: dict[str, Any], width: int = 88) -> str:
         ref = answer["reference"]
         lines.append(wrap(ref["citation"], "  "))
         if "duplicates" in ref:
-            lines.append(wrap(f"Same work as ref {', '.join(map(str, ref['duplicates']))}. {ref.get('note', '')}", "  "))
+            same = ", ".join(map(str, ref["duplicates"]))
+            lines.append(wrap(f"Same work as ref {same}. {ref.get('note', '')}", "  "))
         if "slip" in ref:
             lines.append(wrap(f"Citation slip: {ref['slip']}", "  "))
         for key, title in (("materials_reported", "Materials reported"), ("values_reported", "Figures reported")):

@@ -70,9 +70,11 @@ def fact_sentence(fact: Fact) -> str:
         "weaker": lambda: f"{_label(a[0])} is weaker with {a[1]}+ than with Li+",
         "confirm_with": lambda: f"{_label(a[1])} can confirm {_label(a[0])}",
         "ordered": lambda: f"{a[1]} ranks above {a[2]} ({a[0].replace('-', ' ')})",
-        "context": lambda: f"in {_label(a[2])}, {a[0]} {'took part in' if a[3] == 'active' else 'did not take part in'} {_label(a[1])}",
+        "context": lambda: (f"in {_label(a[2])}, {a[0]} "
+                            f"{'took part in' if a[3] == 'active' else 'did not take part in'} {_label(a[1])}"),
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
-        "observed": lambda: f"in {_label(a[2])}, {a[0]} was {'seen' if a[3] == 'active' else 'not seen'} in {_label(a[1])}",
+        "observed": lambda: (f"in {_label(a[2])}, {a[0]} was "
+                             f"{'seen' if a[3] == 'active' else 'not seen'} in {_label(a[1])}"),
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
         "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
         "reported_high_entropy": lambda: f"{_label(a[0])} is called high-entropy in its source",
@@ -107,7 +109,8 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
             "file": d.rule.file,
             **({"outside_paper": d.rule.basis} if not d.rule.from_paper else {}),
             "premises": [node(c, p, seen) for p in d.premises],
-            "absent": [{"fact": "not " + engine.fact_text(a), "text": "no fact says: " + fact_sentence(a)} for a in d.absent],
+            "absent": [{"fact": "not " + engine.fact_text(a), "text": "no fact says: " + fact_sentence(a)}
+                       for a in d.absent],
         }
         for d in c.result.derivations.get(fact, [])
     ]

@@ -52,7 +52,8 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
         lines.append(f"  {name.replace('_', ' '):<14} {m['status']:<13} {elements:<28} {cite(m['citations'])}")
     lines += ["", "Roles"]
     for symbol, roles in d["roles"].items():
-        lines.append(f"  {symbol:<3} {', '.join(r.replace('_', ' ') for r in roles) or 'no role the paper assigns here'}")
+        named = ", ".join(r.replace("_", " ") for r in roles) or "no role the paper assigns here"
+        lines.append(f"  {symbol:<3} {named}")
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")
@@ -70,7 +71,8 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
             for n in d[key]:
                 about = f" ({', '.join(n['about'])})" if n.get("about") and not _names_its_about(n) else ""
                 outside = " [outside the paper]" if n.get("outside_paper") else ""
-                lines.append(_wrap(f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip(), "  - ", width))
+                text = f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip()
+                lines.append(_wrap(text, "  - ", width))
     if d["confirm_with"]:
         lines += ["", "To confirm the active mechanisms"]
         for mechanism, techniques in d["confirm_with"].items():
@@ -84,8 +86,9 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
                        f"{e['anion_site_R']} R. Meets the paper's HEM definition: {hem}.", "  ", width))
     phases = "; ".join(f"{p['element']} -> {p['phase']} ({p['source']})" for p in cap["phases"])
-    lines.append(_wrap(f"Theoretical capacity, upper bound: conversion {cap['conversion']} + alloying {cap['alloying']} = "
-                       f"{cap['total']} mAh/g." + (f" Phases: {phases}." if phases else ""), "  ", width))
+    lines.append(_wrap(f"Theoretical capacity, upper bound: conversion {cap['conversion']} + "
+                       f"alloying {cap['alloying']} = {cap['total']} mAh/g."
+                       + (f" Phases: {phases}." if phases else ""), "  ", width))
     for note in cap["notes"]:
         lines.append(_wrap(note, "  - ", width))
     cited = sorted({n for section in ("effects", "recommendations", "notes", "cautions")
@@ -111,8 +114,10 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
 
     for m in rows[0]["mechanisms"]:
         row(m.replace("_", " "), [r["mechanisms"][m]["status"] for r in rows])
-    row("stabilizers", [", ".join(s for s, roles in r["roles"].items() if "stabilizer" in roles) or "-" for r in rows])
-    row("unclassified", [", ".join(s for s, roles in r["roles"].items() if "unclassified" in roles) or "-" for r in rows])
+    row("stabilizers", [", ".join(s for s, roles in r["roles"].items() if "stabilizer" in roles) or "-"
+                        for r in rows])
+    row("unclassified", [", ".join(s for s, roles in r["roles"].items() if "unclassified" in roles) or "-"
+                         for r in rows])
     for prop, name in property_names().items():
         row(f"{name} (+/-)", [f"+{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '+')}"
                               f" / -{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '-')}"

@@ -43,7 +43,8 @@ def stats() -> dict[str, Any]:
             "total": len(refs),
             "cited_by_statements": len(cited),
             "not_cited_by_any_statement": sorted(set(refs) - cited),
-            "duplicate_pairs": sorted({tuple(sorted((n, d))) for n, r in refs.items() for d in r.get("duplicates", [])}),
+            "duplicate_pairs": sorted({tuple(sorted((n, d)))
+                                       for n, r in refs.items() for d in r.get("duplicates", [])}),
         },
     }
 

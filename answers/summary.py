@@ -129,8 +129,10 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
         element, mechanism, material, state = args
         refs = sorted({ref for d in c.result.derivations[("context", args)] for p in d.premises
                        for ref in c.result.sources.get(p, NO_SOURCE).references})
-        seen.setdefault((element, mechanism), {}).setdefault(state, []).append((knowledge.label(HEMKG + material), refs))
-        rule_ids.setdefault((element, mechanism), set()).update(d.rule.id for d in c.result.derivations[("context", args)])
+        seen.setdefault((element, mechanism), {}).setdefault(state, []).append(
+            (knowledge.label(HEMKG + material), refs))
+        rule_ids.setdefault((element, mechanism), set()).update(
+            d.rule.id for d in c.result.derivations[("context", args)])
     out = []
     for (element, mechanism), states in sorted(seen.items()):
         parts = []
@@ -140,7 +142,8 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
                 parts.append(f"{verb} " + ", ".join(
                     f"{label} [{', '.join(map(str, refs)) or own}]" for label, refs in states[state]))
         text = f"{element}, {knowledge.label(HEMKG + mechanism)}: " + "; ".join(parts) + "."
-        if "inactive" in states or mechanism not in {a[0] for a in c.result.query("mechanism_element") if a[1] == element}:
+        its_mechanisms = {a[0] for a in c.result.query("mechanism_element") if a[1] == element}
+        if "inactive" in states or mechanism not in its_mechanisms:
             text += " The paper stresses that an element's role depends on the material."
         citations = sorted({ref for refs in states.values() for _, rs in refs for ref in rs})
         out.append({"topic": "reported-example", "about": [element, json_key(mechanism)], "text": text,

@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.errors import BatchFileError, FormulaError, InputError
@@ -44,16 +45,14 @@ def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[s
     flag = (row.get("defect_rich") or "").strip().lower()
     if flag not in ("", "true", "false", "yes", "no", "1", "0"):
         raise InputError(f"defect_rich '{flag}' is not true/false")
-    structure = replace(
-        default,
-        **{k: v for k, v in {
-            "primary_particle_size_nm": _float(row.get("primary_particle_size_nm") or "", "primary_particle_size_nm"),
-            "conversion_product_size_nm": _float(row.get("conversion_product_size_nm") or "", "conversion_product_size_nm"),
-            "framework": (row.get("framework") or "").strip() or None,
-            "morphology": (row.get("morphology") or "").strip() or None,
-            "defect_rich": flag in ("true", "yes", "1") or None,
-        }.items() if v is not None},
-    )
+    given: dict[str, Any] = {  # Structure's fields, of several types; None: not in the row, keep the default
+        **{size: _float(row.get(size) or "", size)
+           for size in ("primary_particle_size_nm", "conversion_product_size_nm")},
+        "framework": (row.get("framework") or "").strip() or None,
+        "morphology": (row.get("morphology") or "").strip() or None,
+        "defect_rich": flag in ("true", "yes", "1") or None,
+    }
+    structure = replace(default, **{k: v for k, v in given.items() if v is not None})
     return formula, row_ion, structure.validated()
 
 
@@ -107,7 +106,8 @@ def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure
     fields = [f.strip().lower() for f in names]
     unknown = set(fields) - CSV_FIELDS
     if unknown:
-        raise BatchFileError(f"unknown CSV column(s): {', '.join(sorted(unknown))}", f"columns may be {', '.join(sorted(CSV_FIELDS))}")
+        raise BatchFileError(f"unknown CSV column(s): {', '.join(sorted(unknown))}",
+                             f"columns may be {', '.join(sorted(CSV_FIELDS))}")
     for line, record in records:
         try:
             (values,) = csv.reader([record], strict=True)

@@ -60,11 +60,13 @@ class Structure:
             if value is not None:
                 facts[(name, (float(value),))] = Source("input", name, label=f"{name.replace('_', ' ')} = {value:g}")
         if self.framework:
-            facts[("framework", (self.framework,))] = Source("input", "framework", label=f"conductive framework: {self.framework}")
+            facts[("framework", (self.framework,))] = Source("input", "framework",
+                                                             label=f"conductive framework: {self.framework}")
         if self.defect_rich:
             facts[("defect_rich", ())] = Source("input", "defect_rich", label="defect-rich structure")
         if self.morphology:
-            facts[("morphology", (self.morphology.lower(),))] = Source("input", "morphology", label=f"morphology: {self.morphology}")
+            facts[("morphology", (self.morphology.lower(),))] = Source("input", "morphology",
+                                                                       label=f"morphology: {self.morphology}")
         return facts
 
 

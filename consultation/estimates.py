@@ -96,7 +96,8 @@ def capacity_estimate(c: Consultation) -> dict[str, Any]:
             host = args[1]
             phase = alloy_phases().get((host, c.ion))
             if phase is None:
-                notes.append(f"{host} with {c.ion}+: no fully alloyed phase in the graph, so no alloying estimate for it")
+                notes.append(f"{host} with {c.ion}+: no fully alloyed phase in the graph, "
+                             "so no alloying estimate for it")
                 continue
             electrons_alloying += comp[host] * phase["ions_per_atom"]
             phases.append({"element": host, **phase})

@@ -79,7 +79,8 @@ def knowledge_facts() -> dict[Fact, Source]:
     for name, table in engine.conventions().items():
         # a convention lists its values, or names a group of the graph (the outside anions, kg/conventions.ttl)
         for symbol in table["symbols"] if "symbols" in table else v.group(table["group"]).members:
-            facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (), table["statement"])
+            facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (),
+                                                            table["statement"])
     return facts
 
 
@@ -151,12 +152,14 @@ def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> di
     facts: dict[Fact, Source] = {}
     for symbol, amount in parsed.composition.items():
         facts[("element", (symbol,))] = Source("input", "formula", label=f"{symbol} is in {parsed.text}")
-        facts[("amount", (symbol, float(amount)))] = Source("input", "formula", label=f"{amount:g} {symbol} per formula unit")
+        facts[("amount", (symbol, float(amount)))] = Source("input", "formula",
+                                                            label=f"{amount:g} {symbol} per formula unit")
     facts[("ion", (ion,))] = Source("input", "ion", label=f"carrier ion {ion}+")
     framework = structure.framework or parsed.framework
     facts.update(dataclasses.replace(structure, framework=framework).facts())
     if parsed.framework:
-        facts[("framework", (parsed.framework,))] = Source("input", "formula", label=f"composite with {parsed.framework} ({parsed.text})")
+        facts[("framework", (parsed.framework,))] = Source("input", "formula",
+                                                           label=f"composite with {parsed.framework} ({parsed.text})")
     for material in matching_reported(parsed.composition):
         entry = reported_materials()[material]
         facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, tuple(sorted(entry["references"])),

@@ -141,7 +141,8 @@ def _equimolar_sites(plain: str) -> tuple[str, tuple[str, ...]]:
             return match.group(0)
         fraction = 1 / len(symbols)
         shared = "".join(f"{s}{fraction:.12g}" for s in symbols)
-        notes.append(f"'{match.group(0)}' is read as one site shared equally, ({shared.replace('.333333333333', '.333')}), "
+        shown = shared.replace(".333333333333", ".333")
+        notes.append(f"'{match.group(0)}' is read as one site shared equally, ({shown}), "
                      "as HEM papers write it; give amounts to say otherwise")
         return f"({shared})"
 
@@ -190,7 +191,8 @@ def _split_framework(text: str, error: _Error) -> tuple[str, str | None]:
         return text, None
     known = ", ".join(FRAMEWORKS)
     if len(seps) > 1:
-        raise error("only one '/' or '@' framework suffix is allowed", seps[1], f"write e.g. 'FeS/C'; known frameworks: {known}")
+        raise error("only one '/' or '@' framework suffix is allowed", seps[1],
+                    f"write e.g. 'FeS/C'; known frameworks: {known}")
     sep = seps[0]
     active, suffix = text[:sep], text[sep + 1 :]
     if not active.strip():
@@ -216,7 +218,8 @@ def _check_brackets(active: str, error: _Error) -> None:
                 raise error(f"unmatched '{c}'", i, f"close every '{_CLOSE[c]}' with '{c}'")
             if active[stack[-1]] != _CLOSE[c]:
                 o = active[stack[-1]]
-                raise error(f"'{c}' does not match '{o}'", i, f"close the '{o}' at position {stack[-1]} with '{_OPEN[o]}'")
+                raise error(f"'{c}' does not match '{o}'", i,
+                            f"close the '{o}' at position {stack[-1]} with '{_OPEN[o]}'")
             stack.pop()
     if stack:
         o = active[stack[-1]]
@@ -233,7 +236,8 @@ def _check_letters(active: str, symbols: dict[str, str], error: _Error) -> None:
             if word.lower() in frameworks:
                 hint = f"put a carbon framework after '/' or '@', e.g. 'SnO2/{word}'"
             elif pair in symbols or c.upper() in symbols:
-                hint = f"element symbols start with a capital letter: did you mean '{pair if pair in symbols else c.upper()}'?"
+                meant = pair if pair in symbols else c.upper()
+                hint = f"element symbols start with a capital letter: did you mean '{meant}'?"
             else:
                 hint = "an element symbol is a capital letter, optionally followed by one lowercase letter (Co, O)"
             raise error(f"unexpected lowercase letter '{c}'", i, hint)
@@ -320,11 +324,13 @@ def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tup
         elif text in ")]":
             if not has_element.pop():
                 opened = active.rindex(_CLOSE[text], 0, pos)
-                raise error("cannot read the formula: empty brackets", opened, "put element symbols inside, e.g. '(MgCo)O'")
+                raise error("cannot read the formula: empty brackets", opened,
+                            "put element symbols inside, e.g. '(MgCo)O'")
             has_element[-1] = True
         else:  # '·'
             if len(has_element) > 1:
-                raise error("cannot read the formula: '·' inside brackets", pos, "'·' joins whole parts, e.g. 'MgO·H2O'")
+                raise error("cannot read the formula: '·' inside brackets", pos,
+                            "'·' joins whole parts, e.g. 'MgO·H2O'")
             close_part(pos, pos)
             count, start, count_at, dot, has_element, first = 1.0, pos + 1, None, pos, [False], True
         prev = "symbol" if kind == "symbol" else ")" if text in ")]" else kind

@@ -42,7 +42,8 @@ class Problem:
 
 def violation_queries() -> list[tuple[str, str]]:
     """(id, query text) of every kg/checks/*-violation.rq."""
-    return [(f.name.removesuffix(".rq"), f.read_text(encoding="utf-8")) for f in kgstore.package_files(*VIOLATION_QUERIES)]
+    return [(f.name.removesuffix(".rq"), f.read_text(encoding="utf-8"))
+            for f in kgstore.package_files(*VIOLATION_QUERIES)]
 
 
 def run_violation_queries(store: pyoxigraph.Store) -> list[Problem]:
@@ -77,7 +78,8 @@ def run_shapes(store: pyoxigraph.Store) -> list[Problem]:
     return problems
 
 
-def validate(extra_files: Iterable[os.PathLike[str] | str] = (), max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
+def validate(extra_files: Iterable[os.PathLike[str] | str] = (),
+             max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
     """Every problem in the packaged graph plus `extra_files` (each `max_bytes` at most), sorted; empty
     when it conforms. A file that cannot be read raises kgstore.GraphLoadError."""
     from dataclasses import replace

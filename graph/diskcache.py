@@ -132,7 +132,8 @@ def checker(function: Callable[[], object]) -> Callable[[object], bool]:
         return lambda v: isinstance(v, tuple) and all(isinstance(x, items) for x in v)
     if origin is tuple and args:
         each = [_classes(a) for a in args]
-        return lambda v: isinstance(v, tuple) and len(v) == len(each) and all(isinstance(x, c) for x, c in zip(v, each, strict=True))
+        return lambda v: isinstance(v, tuple) and len(v) == len(each) and all(
+            isinstance(x, c) for x, c in zip(v, each, strict=True))
     if origin in (list, set, frozenset) and len(args) == 1:
         items = _classes(args[0])
         return lambda v: isinstance(v, outer) and all(isinstance(x, items) for x in v)

@@ -43,7 +43,10 @@ HEADER = """\
 
 hemkg:element-data a prov:Entity ;
     skos:prefLabel "element data set"@en ;
-    dcterms:description "Atomic number, standard atomic mass (g/mol), Pauling electronegativity and oxidation states of elements 1-103, from pymatgen's periodic-table data (pymatgen.core.periodic_table.Element: common_oxidation_states, and oxidation_states for the others), with the ICSD occurrence count of each oxidation state from pymatgen's pymatgen/core/icsd_bv.yaml."@en ;
+    dcterms:description "Atomic number, standard atomic mass (g/mol), Pauling electronegativity and \
+oxidation states of elements 1-103, from pymatgen's periodic-table data (pymatgen.core.periodic_table.Element: \
+common_oxidation_states, and oxidation_states for the others), with the ICSD occurrence count of each \
+oxidation state from pymatgen's pymatgen/core/icsd_bv.yaml."@en ;
     dcterms:source "pymatgen.core.periodic_table (https://pymatgen.org)" .
 """
 

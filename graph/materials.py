@@ -31,7 +31,8 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
     """(host symbol, ion symbol) -> the fully alloyed phase and its source."""
     phases = {}
     for row in select("""SELECT ?phase ?label ?host ?ion ?x ?src ?srclabel WHERE {
-                           ?phase a hem:AlloyPhase ; skos:prefLabel ?label ; hem:hostElement ?h ; hem:withCarrierIon ?i ;
+                           ?phase a hem:AlloyPhase ; skos:prefLabel ?label ;
+                                  hem:hostElement ?h ; hem:withCarrierIon ?i ;
                                   hem:ionsPerHostAtom ?x ; dcterms:source ?src .
                            ?h hem:symbol ?host . ?i hem:ionOfElement/hem:symbol ?ion .
                            OPTIONAL { ?src skos:prefLabel ?srclabel } }"""):
@@ -51,10 +52,11 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
 def reported_materials() -> dict[str, dict[str, Any]]:
     """Reported material local name -> label, formula, element set, called high-entropy in its source."""
     found: dict[str, dict[str, Any]] = {}
-    for row in select("""SELECT ?m ?f ?l ?he ?s ?n WHERE { ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
-                                                       hem:hasConstituent/hem:symbol ?s .
-                                                    OPTIONAL { ?m hem:isHighEntropyAsReported ?he }
-                                                    OPTIONAL { ?m hem:reportedIn/hem:referenceNumber ?n } }"""):
+    for row in select("""SELECT ?m ?f ?l ?he ?s ?n WHERE {
+                           ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
+                              hem:hasConstituent/hem:symbol ?s .
+                           OPTIONAL { ?m hem:isHighEntropyAsReported ?he }
+                           OPTIONAL { ?m hem:reportedIn/hem:referenceNumber ?n } }"""):
         entry = found.setdefault(_local(row["m"]), {
             "label": row["l"], "formula": row["f"], "elements": set(), "references": set(),
             "high_entropy": {"true": True, "false": False}.get(row.get("he", "")),

@@ -80,7 +80,8 @@ def check(path: os.PathLike[str] | str) -> Target:
         info = os.stat(given)
     except FileNotFoundError:
         if os.path.lexists(given):
-            raise OutputError(f"{cannot}: it is a symbolic link to a missing file", "remove the link, or give another name") from None
+            raise OutputError(f"{cannot}: it is a symbolic link to a missing file",
+                              "remove the link, or give another name") from None
         real = Path(os.path.realpath(given))
         _check_folder(real.parent, cannot)
         return Target(given, real)
@@ -97,7 +98,8 @@ def check(path: os.PathLike[str] | str) -> Target:
         raise OutputError(f"{cannot}: it is a folder", "give a file name inside it")
     if not stat.S_ISREG(info.st_mode):
         raise OutputError(f"{cannot}: it is {_kind(info.st_mode)}, and only a regular file, a FIFO or '-' "
-                          "(standard output) is written", "to discard the output, leave out -o and redirect it: > /dev/null")
+                          "(standard output) is written",
+                          "to discard the output, leave out -o and redirect it: > /dev/null")
     real = Path(os.path.realpath(given))
     if not info.st_mode & 0o222 or not os.access(real, os.W_OK):
         raise OutputError(f"{cannot}: the file is read-only", "make it writable (chmod u+w) or give another name")
@@ -107,7 +109,8 @@ def check(path: os.PathLike[str] | str) -> Target:
 
 def _check_folder(folder: Path, cannot: str) -> None:
     if not folder.exists():
-        raise OutputError(f"{cannot}: there is no folder '{folder}'", "create the folder first, or write somewhere else")
+        raise OutputError(f"{cannot}: there is no folder '{folder}'",
+                          "create the folder first, or write somewhere else")
     if not folder.is_dir():
         raise OutputError(f"{cannot}: '{folder}' is not a folder", "give a path inside a folder")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -187,7 +190,8 @@ class Output:
             try:
                 fd, name = tempfile.mkstemp(dir=target.path.parent, prefix=f".{target.path.name}.", suffix=TEMP_SUFFIX)
             except OSError as err:
-                raise OutputError(f"{cannot}: {err.strerror or err}", "write somewhere you have permission to") from None
+                raise OutputError(f"{cannot}: {err.strerror or err}",
+                                  "write somewhere you have permission to") from None
             _lock(fd, block=True)
             if _still_at(Path(name), fd):  # else another run's cleaning took it before the lock: take a new one
                 break

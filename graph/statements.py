@@ -198,7 +198,8 @@ def _names() -> dict[str, dict[str, str]]:
     for row in select(
         """SELECT ?x ?name WHERE {
              ?x a ?c . FILTER (STRSTARTS(STR(?x), STR(hemkg:)))
-             FILTER NOT EXISTS { ?x a ?excluded . VALUES ?excluded { hem:GuidelineStatement hem:ReportedValue bibo:Document } }
+             FILTER NOT EXISTS { ?x a ?excluded .
+                                 VALUES ?excluded { hem:GuidelineStatement hem:ReportedValue bibo:Document } }
              { ?x skos:prefLabel ?name } UNION { ?x skos:altLabel ?name } }"""
     ):
         names.setdefault(_normalise(row["name"]), row["x"])
@@ -236,9 +237,10 @@ def resolve(text: str) -> str:
     containing = {iri for name, iri in tables["names"].items() if len(key) >= 4 and key in name}
     if len(containing) == 1:  # "defect sites" -> "increased defect sites"
         return containing.pop()
-    candidates = {**{s: s for s in tables["symbols"]}, **{f: f for f in tables["formulas"]}, **{n: n for n in tables["names"]}}
+    candidates = dict.fromkeys([*tables["symbols"], *tables["formulas"], *tables["names"]])  # each once, in order
     close: list[str] = []
-    for c in difflib.get_close_matches(text, candidates, n=5, cutoff=0.6) + difflib.get_close_matches(key, candidates, n=5, cutoff=0.6):
+    for c in [*difflib.get_close_matches(text, candidates, n=5, cutoff=0.6),
+              *difflib.get_close_matches(key, candidates, n=5, cutoff=0.6)]:
         if c.lower() not in {x.lower() for x in close}:
             close.append(c)
     raise UnknownTerm(text, close[:5])

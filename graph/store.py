@@ -132,7 +132,8 @@ def read_user_turtle(path: os.PathLike[str] | str, max_bytes: int = MAX_USER_FIL
     with open(name, "rb") as f:
         data = f.read(max_bytes + 1)  # never more, even should the file grow meanwhile
     if len(data) > max_bytes:
-        raise GraphLoadError(f"'{name}' grew beyond {max_bytes:,} bytes while being read", "check it again once it is written")
+        raise GraphLoadError(f"'{name}' grew beyond {max_bytes:,} bytes while being read",
+                             "check it again once it is written")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise GraphLoadError(f"'{name}' is UTF-16 text (it starts with a UTF-16 byte-order mark)", "save it as UTF-8")
     return data.removeprefix(b"\xef\xbb\xbf")
@@ -244,7 +245,8 @@ class EntailmentLimit(RuntimeError):
     """The entailment rules kept adding triples for ENTAILMENT_PASS_LIMIT passes (a bug, for the packaged graph)."""
 
 
-def build_store(extra_files: Iterable[os.PathLike[str] | str] = (), max_bytes: int = MAX_USER_FILE_BYTES) -> pyoxigraph.Store:
+def build_store(extra_files: Iterable[os.PathLike[str] | str] = (),
+                max_bytes: int = MAX_USER_FILE_BYTES) -> pyoxigraph.Store:
     """A fresh in-memory store with the whole graph, asserted and entailed, plus the user's `extra_files`.
 
     Each extra file may be `max_bytes` at most (checked before it is read); a
@@ -266,7 +268,8 @@ def build_store(extra_files: Iterable[os.PathLike[str] | str] = (), max_bytes: i
 
         names = ", ".join(os.path.basename(os.fspath(f)) for f in extra_files)
         raise GraphLoadError(
-            f"the triples of {names} keep the entailment rules adding triples for more than {ENTAILMENT_PASS_LIMIT} passes",
+            f"the triples of {names} keep the entailment rules adding triples "
+            f"for more than {ENTAILMENT_PASS_LIMIT} passes",
             "a statement whose hem:predicate is hem:subject, hem:predicate or hem:object makes another statement; "
             "state such triples directly") from None
     return store

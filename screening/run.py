@@ -82,7 +82,8 @@ class Space:
         if not self.pool or not self.sizes or min(self.sizes) < 1 or max(self.sizes) > len(self.pool):
             raise ScreenError(f"-k must be between 1 and the pool size ({len(self.pool)})")
         if not self.ions or not self.anions:
-            raise ScreenError("give at least one carrier ion (--ions) and one anion option (--anions; 'none' for alloys)")
+            raise ScreenError("give at least one carrier ion (--ions) "
+                              "and one anion option (--anions; 'none' for alloys)")
         ions = vocab().ion_symbols
         if any(i not in ions for i in self.ions):
             raise ScreenError(f"--ions must be among {', '.join(ions)}, not {','.join(self.ions)}")
@@ -177,7 +178,8 @@ class Space:
                         sets = np.hstack([np.tile(np.array(required, dtype=np.intp), (len(sets), 1)), sets])
                         rows = np.repeat(sets, per_set, axis=0)  # one row per (set, option)
                         amounts = np.tile(block, (len(sets), 1))
-                        # a row's cation columns are distinct, so a plain fancy += (not the slow np.add.at) adds each once
+                        # a row's cation columns are distinct, so a plain fancy += (not the slow np.add.at)
+                        # adds each once
                         amounts[np.arange(len(rows))[:, None], rows] += np.tile(cation_fractions, (len(sets), 1))
                         pending.append(amounts)
                         waiting += len(amounts)
@@ -505,7 +507,8 @@ def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
     return [c + a for c, a in zip(cations, anions, strict=True)]
 
 
-def _formatted(block: np.ndarray, symbols: list[str], format_part: Callable[[list[str], list[float]], str]) -> list[str]:
+def _formatted(block: np.ndarray, symbols: list[str],
+               format_part: Callable[[list[str], list[float]], str]) -> list[str]:
     """format_part of each row, computed once per run of equal rows and once per distinct row."""
     if not len(block):
         return []
@@ -523,7 +526,8 @@ def _formatted(block: np.ndarray, symbols: list[str], format_part: Callable[[lis
 def _cation_part(symbols: list[str], amounts: list[float]) -> str:
     """'(FeCoNiCuZn)' for equal amounts summing to 1, else 'Fe0.3Co0.7'."""
     cats = [(s, v) for s, v in zip(symbols, amounts, strict=True) if v != 0]
-    if len(cats) > 1 and max(v for _, v in cats) - min(v for _, v in cats) < 1e-9 and abs(sum(v for _, v in cats) - 1) < 1e-9:
+    values = [v for _, v in cats]
+    if len(cats) > 1 and max(values) - min(values) < 1e-9 and abs(sum(values) - 1) < 1e-9:
         return "(" + "".join(c for c, _ in cats) + ")"
     return "".join(f"{c}{v:.4g}" for c, v in cats)
 
@@ -574,7 +578,8 @@ class Writer:
         self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
         if str(path) == "-":
             raise ScreenError("-o -: hem screen prints its summary on standard output, so the rows cannot go there too",
-                              "give a file name ending in .csv, .jsonl or .parquet, or a FIFO so named (mkfifo rows.csv)")
+                              "give a file name ending in .csv, .jsonl or .parquet, "
+                              "or a FIFO so named (mkfifo rows.csv)")
         if self.kind is None:
             raise ScreenError(f"cannot write '{self.path.name}': the name must end in .csv, .jsonl or .parquet")
         try:
@@ -588,7 +593,8 @@ class Writer:
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
-                raise ScreenError("writing Parquet needs pyarrow", "pip install 'hemkg[parquet]', or write .csv or .jsonl") from None
+                raise ScreenError("writing Parquet needs pyarrow",
+                                  "pip install 'hemkg[parquet]', or write .csv or .jsonl") from None
         try:
             self._output = outputs.Output(target)
         except outputs.OutputError as err:

@@ -489,7 +489,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise HttpError(403, UPDATE_REFUSED)
             if not media:
                 raise HttpError(400, f"the request has no Content-Type: send {QUERY_TYPE} or {FORM_TYPE}")
-            raise HttpError(415, f"Content-Type {_one_line(media, 80)} is not accepted: send {QUERY_TYPE} or {FORM_TYPE}")
+            raise HttpError(415, f"Content-Type {_one_line(media, 80)} is not accepted: "
+                                 f"send {QUERY_TYPE} or {FORM_TYPE}")
         charset = options.get("charset", "utf-8")
         if charset not in UTF8_CHARSETS:
             raise HttpError(415, f"charset {_one_line(charset, 40)} is not accepted: send UTF-8")
@@ -543,7 +544,8 @@ class Handler(BaseHTTPRequestHandler):
     def _query(self, params: dict[str, list[str]]) -> None:
         queries = params.get("query", [])
         if len(queries) != 1:
-            raise HttpError(400, "give exactly one query parameter" if queries else "no query parameter: give query=...")
+            raise HttpError(400, "give exactly one query parameter" if queries
+                            else "no query parameter: give query=...")
         for name in DATASET_PARAMS:
             if name in params:
                 raise HttpError(400, f"{name} is not supported: the dataset is fixed "
@@ -637,8 +639,8 @@ high-entropy-material battery anodes (hemkg {e(__version__)}; Huang et al., Ener
 <button type="submit">Run</button>
 </form>
 <ul>
-<li>Query with <code>GET /sparql?query=...</code>, <code>POST</code> of <code>{FORM_TYPE}</code> (<code>query=...</code>)
-or <code>POST</code> of <code>{QUERY_TYPE}</code>.</li>
+<li>Query with <code>GET /sparql?query=...</code>, <code>POST</code> of <code>{FORM_TYPE}</code>
+(<code>query=...</code>) or <code>POST</code> of <code>{QUERY_TYPE}</code>.</li>
 <li>SELECT and ASK answers: {e(results)}; CONSTRUCT and DESCRIBE answers: {e(rdf)}. Choose with the Accept header;
 the first of each list is the default.</li>
 <li>Predeclared prefixes: {e(prefixes)}.</li>

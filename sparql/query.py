@@ -465,6 +465,8 @@ def render_table(answer: Answer, width: int = 120) -> str:
         return s if len(s) <= w else s[: w - 1] + "…"
 
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in answer.rows]
-    lines.append(f"({answer.count} {'row' if answer.count == 1 else 'rows'}" + (", cut at the row limit: raise --max-rows" if answer.cut else "") + ")")
+    lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip()
+              for r in answer.rows]
+    cut = ", cut at the row limit: raise --max-rows" if answer.cut else ""
+    lines.append(f"({answer.count} {'row' if answer.count == 1 else 'rows'}{cut})")
     return "\n".join(lines) + "\n"

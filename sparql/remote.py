@@ -76,7 +76,9 @@ def _send(request: urllib.request.Request, timeout: float) -> bytes:
                 else "does not accept uploads (405 Method Not Allowed)"
             raise RemoteError(f"{request.full_url.split('?')[0]} {what}", WRITABLE_STORE) from None
         detail = err.read(300).decode("utf-8", "replace").strip().splitlines()
-        raise RemoteError(f"{request.full_url} answered {err.code} {err.reason}" + (f": {detail[0]}" if detail else "")) from None
+        raise RemoteError(f"{request.full_url} answered {err.code} {err.reason}"
+                          + (f": {detail[0]}" if detail else "")) from None
     except (urllib.error.URLError, TimeoutError, OSError) as err:
         reason = getattr(err, "reason", err)
-        raise RemoteError(f"cannot reach {request.full_url}: {reason}", "is the store running, and is the URL right?") from None
+        raise RemoteError(f"cannot reach {request.full_url}: {reason}",
+                          "is the store running, and is the URL right?") from None
