@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hemkg.consultation.formula import parse_formula
 from hemkg.errors import FormulaError
+from hemkg.graph.store import TRIPLE_TERM, TRIPLE_TERM_HINT, has_triple_term
 from hemkg.library.findings import (
     Contribution,
     Description,
@@ -107,6 +108,8 @@ def _read_rdf(path: Path, suffix: str) -> Batch:
         data.load(path=str(path), format=ox.RdfFormat.from_media_type(_MEDIA[suffix]))
     except (SyntaxError, ValueError) as err:
         return Batch(problems=[Problem(path.name, f"is not valid {RDF_FORMATS[suffix]}: {err}")])
+    if any(has_triple_term(q) for q in data):
+        return Batch(problems=[Problem(path.name, f"holds {TRIPLE_TERM}: {TRIPLE_TERM_HINT}")])
     if any(data.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(NP + "Nanopublication"))):
         nanopubs, messages = nanopubs_in(data)
         problems = [Problem(path.name, m) for m in messages]

@@ -154,6 +154,11 @@ def _parse_user_file(store: pyoxigraph.Store, path: os.PathLike[str] | str, grap
     except SyntaxError as err:
         raise GraphLoadError(f"cannot parse {name}: {_visible(str(err))}") from None
     for q in quads:
+        if has_triple_term(q):
+            at = data.find(b"<<")  # a guide, as for literals: pyoxigraph keeps no lines
+            line = data.count(b"\n", 0, at) + 1 if at >= 0 else None
+            where = f" line {line}" if line else ""
+            raise GraphLoadError(f"cannot read {name}{where}: it holds {TRIPLE_TERM}", TRIPLE_TERM_HINT)
         if isinstance(q.object, ox.Literal):
             problem = literal_problem(q.object)
             if problem:
@@ -161,6 +166,17 @@ def _parse_user_file(store: pyoxigraph.Store, path: os.PathLike[str] | str, grap
                 where = f" line {line}" if line else ""
                 raise GraphLoadError(f"cannot read {name}{where}: {problem}", problem_hint(q.object))
     store.extend(quads)
+
+
+TRIPLE_TERM = "a triple term (<< ... >>, RDF 1.2), which rdflib and so SHACL cannot check"
+TRIPLE_TERM_HINT = "state the triple itself, or describe it with a node of its own"
+
+
+def has_triple_term(quad: pyoxigraph.Quad | pyoxigraph.Triple) -> bool:
+    """Whether `quad` has a triple as its subject or object (RDF 1.2), which files given to hemkg may not."""
+    import pyoxigraph as ox
+
+    return isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple)
 
 
 def _first_line_with(data: bytes, value: str) -> int | None:
@@ -328,10 +344,15 @@ def to_rdflib(store: pyoxigraph.Store | None = None) -> rdflib.Graph:
 
 
 def to_rdflib_term(term: pyoxigraph.Term):
-    """The rdflib term for a pyoxigraph term (an xsd:string literal becomes a plain one)."""
+    """The rdflib term for a pyoxigraph term (an xsd:string literal becomes a plain one).
+
+    A triple term has none: files holding one are refused as they are read (has_triple_term).
+    """
     import pyoxigraph as ox
     import rdflib
 
+    if isinstance(term, ox.Triple):
+        raise TypeError(f"a triple term has no rdflib term: {term}")
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):

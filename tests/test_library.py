@@ -276,6 +276,22 @@ def test_turtle_with_the_ontology_terms_is_added(runner, tmp_path):
     assert (finding["finding"], finding["mechanism"]) == ("mechanism_observed", "conversion")
 
 
+def test_a_triple_term_is_refused_and_nothing_is_added(runner, tmp_path, library_dir):
+    """An RDF 1.2 triple term, which pyoxigraph reads and rdflib (the shapes) cannot: before, the
+    shapes' conversion raised AttributeError and hem said "this is a bug in hemkg"."""
+    ttl = tmp_path / "finding.ttl"
+    ttl.write_text("""@prefix hem: <https://w3id.org/hemkg/ontology#> .
+        <urn:x:f1> a hem:Finding ; hem:quote "q" .
+        << <urn:x:f1> hem:quote "q" >> hem:quote "said so" .
+        """, encoding="utf-8")
+    result = evidence(runner, "add", str(ttl))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == ("error: finding.ttl finding.ttl: holds a triple term (<< ... >>, RDF 1.2), "
+                                             "which rdflib and so SHACL cannot check: state the triple itself, "
+                                             "or describe it with a node of its own")
+    assert not library_dir.exists() or not (library_dir / "store").exists()
+
+
 def test_a_cathode_finding_is_kept_as_such(runner, tmp_path):
     rows = rows_of(EXAMPLES)[:1]
     rows[0]["electrode"] = "cathode"

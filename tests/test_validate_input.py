@@ -48,6 +48,19 @@ def test_an_ill_typed_literal_is_a_user_error(runner, tmp_path, literal, says):
     assert assert_one_line_error(validate(runner, str(path))) == f"error: cannot read mine.ttl line 6: {says}"
 
 
+@pytest.mark.parametrize("body", [
+    'hemkg:x hem:note "a" .\n<< hemkg:Zn hem:note "b" >> hem:note "c" .\n',  # a reifying triple
+    'hemkg:x hem:note "a" .\nhemkg:x hem:note <<( hemkg:Zn hem:note "b" )>> .\n',  # a triple term as object
+])
+def test_a_triple_term_is_a_user_error(runner, tmp_path, body):
+    """RDF 1.2 triple terms, which pyoxigraph reads and rdflib's N-Triples parser cannot: before, a
+    ParserError and "this is a bug in hemkg"."""
+    path = turtle(tmp_path, body)
+    line = assert_one_line_error(validate(runner, str(path)))
+    assert line == ("error: cannot read mine.ttl line 6: it holds a triple term (<< ... >>, RDF 1.2), "
+                    "which rdflib and so SHACL cannot check")
+
+
 def test_a_bom_prefixed_file_is_read(runner, tmp_path):
     """A UTF-8 byte-order mark, as editors write it, is dropped (before: refused, quoting the invisible mark)."""
     path = turtle(tmp_path, CONFORMING, bom=True)
