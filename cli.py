@@ -19,6 +19,7 @@ from hemkg import __version__
 from hemkg.errors import HemkgError
 
 if TYPE_CHECKING:
+    from hemkg.consultation.consultation import Structure
     from hemkg.graph.vocab import Vocabulary
 
 
@@ -208,13 +209,14 @@ def structure_options(f):
     return f
 
 
-def _structure(**values):
+def _structure(**values: Any) -> Structure:
     from hemkg.consultation.consultation import Structure
 
     options = {"morphology": "--morphology", "framework": "--framework",
                "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
     try:
-        given = {k: values.get(k) for k in Structure.field_names() if values.get(k) not in (None, False)}
+        given: dict[str, Any] = {k: values.get(k) for k in Structure.field_names()
+                                 if values.get(k) not in (None, False)}
         return Structure(**given).validated()
     except ValueError as err:
         field, _, rest = str(err).partition(" ")
@@ -288,6 +290,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
             if as_json:
                 click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
+        assert item.consultation is not None  # a candidate has an error or a consultation
         if as_json:
             click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
         else:
@@ -342,8 +345,9 @@ def _read_query(query: str | None, file: Path | None) -> str:
     if (query is None) == (file is None):
         fail("give a query or --file FILE, one of the two",
              "e.g. hem sparql 'SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }'")
-    if file is None:
+    if query is not None:
         return query
+    assert file is not None  # exactly one of the two was given
     if not file.is_file():
         fail(f"no file '{file}'", "give the path of a .rq file")
     try:
@@ -680,7 +684,7 @@ def kg() -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest FILE to read, in bytes (default 50,000,000).")
-def validate(files: tuple[str, ...], as_json: bool, max_bytes: int | None) -> None:
+def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.

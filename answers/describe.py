@@ -147,12 +147,12 @@ def describe(text: str) -> dict[str, Any]:
         answer["materials_reported"] = sorted(
             k.label(r["m"]) for r in select("SELECT ?m WHERE { ?m a hem:Material ; hem:reportedIn ?r }", r=iri)
         )
-        pairs = [(st, None) for st in citing]
+        pairs: list[tuple[k.Statement, str | None]] = [(st, None) for st in citing]
     else:
-        groups, links = related_terms(iri)
+        its_groups, links = related_terms(iri)
         pairs = []
         for st in k.statements().values():
-            about, via = _via(st, iri, groups, links)
+            about, via = _via(st, iri, its_groups, links)
             if about:
                 pairs.append((st, via))
 

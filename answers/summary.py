@@ -45,7 +45,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     r = c.result
     mechanisms = {}
     for m in vocab().mechanism_names:
-        elements = [args[1] for args in r.query("mechanism_element", m)]
+        elements = [args[1] for args in r.words("mechanism_element", m)]
         status = c.status(m)
         mechanisms[json_key(m)] = {
             "status": status,
@@ -54,11 +54,11 @@ def summarise(c: Consultation) -> dict[str, Any]:
             "citations": _citations(r, c.derivations("status", m)),
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
-    for symbol, role in r.query("role"):
+    for symbol, role in r.words("role"):
         roles[symbol].append(json_key(role))
     effects = []
     grouped: dict[tuple[str, str, str], list[str]] = {}
-    for prop, direction, element in r.query("effect"):
+    for prop, direction, element in r.words("effect"):
         for d in r.derivations[("effect", (prop, direction, element))]:
             grouped.setdefault((prop, direction, d.rule.id), []).append(element)
     rules_by_id = {rule.id: rule for rule in paper_rules()}
@@ -93,13 +93,13 @@ def summarise(c: Consultation) -> dict[str, Any]:
     warnings += balance_warnings
     notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
     recommendations = []
-    for (factor,) in r.query("recommend"):
+    for (factor,) in r.words("recommend"):
         derivations = r.derivations[("recommend", (factor,))]
         recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor),
                                 "text": _statement_of(derivations),
                                 "rules": _rule_ids(derivations), "citations": _citations(r, derivations)})
     techniques: dict[str, list[str]] = {}
-    for mechanism, technique in r.query("confirm_with"):
+    for mechanism, technique in r.words("confirm_with"):
         techniques.setdefault(json_key(mechanism), []).append(knowledge.label(HEMKG + technique))
     return {
         "formula": c.formula.text,
@@ -125,7 +125,7 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
     """Reported materials where the candidate's elements did, or did not, do what the planes say."""
     seen: dict[tuple[str, str], dict[str, list[tuple[str, list[int]]]]] = {}
     rule_ids: dict[tuple[str, str], set[str]] = {}
-    for args in c.result.query("context"):
+    for args in c.result.words("context"):
         element, mechanism, material, state = args
         refs = sorted({ref for d in c.result.derivations[("context", args)] for p in d.premises
                        for ref in c.result.sources.get(p, NO_SOURCE).references})
@@ -155,9 +155,9 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
     """Each ordering among the candidate's own elements, highest first."""
     out = []
     headings = {o.name: o.heading for o in vocab().orderings}  # hem:answerHeading (kg/orderings.ttl)
-    for ordering in sorted({args[0] for args in c.result.query("ordered")}):
-        pairs = c.result.query("ordered", ordering)
-        above = {}
+    for ordering in sorted({args[0] for args in c.result.words("ordered")}):
+        pairs = c.result.words("ordered", ordering)
+        above: dict[str, set[str]] = {}
         for _, hi, lo in pairs:
             above.setdefault(hi, set()).add(lo)
             above.setdefault(lo, set())

@@ -83,7 +83,7 @@ class Consultation:
     @functools.cached_property
     def _statuses(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for mechanism, status in self.result.query("status"):
+        for mechanism, status in self.result.words("status"):
             found.setdefault(mechanism, []).append(status)
         return found
 

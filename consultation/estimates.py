@@ -83,7 +83,7 @@ def capacity_estimate(c: Consultation) -> dict[str, Any]:
     notes: list[str] = []
     electrons_conversion = 0.0
     if c.status("conversion") == "active":
-        for (anion,) in c.result.query("anion"):
+        for (anion,) in c.result.words("anion"):
             charge = data[anion]["salt_charge"]
             if charge is None:
                 notes.append(f"{anion}: no conversion-salt charge known, left out of the conversion estimate")
@@ -92,7 +92,7 @@ def capacity_estimate(c: Consultation) -> dict[str, Any]:
     phases = []
     electrons_alloying = 0.0
     if c.status("alloying") == "active":
-        for args in c.result.query("mechanism_element", "alloying"):
+        for args in c.result.words("mechanism_element", "alloying"):
             host = args[1]
             phase = alloy_phases().get((host, c.ion))
             if phase is None:

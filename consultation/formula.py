@@ -109,13 +109,13 @@ def parse_formula(text: str) -> ParsedFormula:
     composition: dict[str, float] = {}
     for sym, amount in sorted(atoms.items(), key=lambda kv: first_seen.get(kv[0], len(active))):
         amount = float(amount)
-        pos = first_seen.get(sym)
+        at = first_seen.get(sym)
         if not math.isfinite(amount):
-            raise error(f"the amount of {sym} is not a finite number", pos)
+            raise error(f"the amount of {sym} is not a finite number", at)
         if amount <= 0:
-            raise error(f"amount must be positive (the amount of {sym} is {amount:g})", pos)
+            raise error(f"amount must be positive (the amount of {sym} is {amount:g})", at)
         if amount > MAX_AMOUNT:
-            raise error(f"the amount of {sym} is {amount:g}, more than {MAX_AMOUNT:g}", pos,
+            raise error(f"the amount of {sym} is {amount:g}, more than {MAX_AMOUNT:g}", at,
                         "amounts are atoms per formula unit; check the subscripts and bracket multipliers")
         composition[sym] = amount
     if not composition:
@@ -231,7 +231,8 @@ def _check_letters(active: str, symbols: dict[str, str], error: _Error) -> None:
     frameworks = {f.lower() for f in FRAMEWORKS}
     for i, c in enumerate(active):
         if c.islower() and not (i > 0 and active[i - 1].isupper()):
-            word = re.match(r"[A-Za-z]+", active[i:]).group()
+            letters = re.match(r"[A-Za-z]+", active[i:])  # always: _check_characters let ASCII letters only through
+            word = letters.group() if letters else c
             pair = active[i : i + 2].capitalize()
             if word.lower() in frameworks:
                 hint = f"put a carbon framework after '/' or '@', e.g. 'SnO2/{word}'"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from hemkg import engine
-from hemkg.graph.store import HEM, HEMKG, REF
+from hemkg.graph.store import HEM, HEMKG, REF, serialized
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -91,4 +91,4 @@ def serialize(c: Consultation, fmt: str = "turtle") -> str:
 
     formats = {"turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
     prefixes = {"hem": HEM, "prov": PROV, "rule": RULES, "ref": REF, "skos": "http://www.w3.org/2004/02/skos/core#"}
-    return ox.serialize(triples(c), format=formats[fmt], prefixes=prefixes).decode("utf-8")
+    return serialized(triples(c), format=formats[fmt], prefixes=prefixes).decode("utf-8")

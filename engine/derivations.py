@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from hemkg.engine.language import Fact, Rule, Value
 
@@ -58,6 +58,14 @@ class Result:
              and all(want is None or want == got for want, got in zip(pattern, args, strict=False))),
             key=lambda args: tuple(str(a) for a in args),
         )
+
+    def words(self, predicate: str, *pattern: Value | None) -> list[tuple[str, ...]]:
+        """query() for a predicate whose arguments are all words (symbols, names), never numbers.
+
+        Which predicates those are, the rule files decide, out of a type checker's sight; a check here
+        would cost every answer, so tests/test_engine.py checks the packaged rules instead.
+        """
+        return cast("list[tuple[str, ...]]", self.query(predicate, *pattern))
 
     def holds(self, predicate: str, *args: Value) -> bool:
         return (predicate, tuple(args)) in self.facts

@@ -130,7 +130,7 @@ def consistent_under_hermit(store: pyoxigraph.Store | None = None, timeout: floa
     asserted = (q.triple for q in kgstore.triples(store, kgstore.ASSERTED_GRAPH))
     with tempfile.TemporaryDirectory(prefix="hemkg-hermit-") as tmp:
         path = Path(tmp) / "hemkg.owl"
-        path.write_bytes(ox.serialize(asserted, format=ox.RdfFormat.RDF_XML))
+        path.write_bytes(kgstore.serialized(asserted, format=ox.RdfFormat.RDF_XML))
         command = [java, f"-Xmx{HERMIT_MEMORY_MB}M", "-cp", classpath, "org.semanticweb.HermiT.cli.CommandLine",
                    "--consistency", path.as_uri()]
         try:

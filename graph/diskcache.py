@@ -97,7 +97,7 @@ def disk_cached(function: Callable[[], T]) -> Callable[[], T]:
         return value
 
     cached = functools.cache(wrapper)
-    cached.__wrapped__ = function  # type: ignore[attr-defined]
+    cached.__wrapped__ = function
     functools.update_wrapper(cached, function, updated=())
     REGISTERED.append(function)
     return cached
@@ -136,7 +136,7 @@ def checker(function: Callable[[], object]) -> Callable[[object], bool]:
             isinstance(x, c) for x, c in zip(v, each, strict=True))
     if origin in (list, set, frozenset) and len(args) == 1:
         items = _classes(args[0])
-        return lambda v: isinstance(v, outer) and all(isinstance(x, items) for x in v)
+        return lambda v: isinstance(v, origin) and all(isinstance(x, items) for x in v)  # origin: list, set...
     return lambda v: isinstance(v, outer)
 
 

@@ -201,7 +201,9 @@ class Output:
     def stream(self) -> IO[bytes]:
         """A binary stream on the output (not closing standard output when closed)."""
         if self.target.fd is not None:
-            return _Unclosed((sys.stdout if self.target.fd == 1 else sys.stderr).buffer)
+            stream = (sys.stdout if self.target.fd == 1 else sys.stderr).buffer
+            return _Unclosed(stream)  # type: ignore[return-value]  # duck-typed: it forwards every IO method
+        assert self.path is not None  # not a standard stream: a path was checked
         return open(self.path, "wb")
 
     def commit(self, to: Path | None = None) -> None:
@@ -209,7 +211,7 @@ class Output:
         if self._fd is None:
             return
         final = to or self.target.path
-        assert final is not None
+        assert final is not None and self.path is not None  # a temporary, for a file
         try:
             mode = final.stat().st_mode & 0o7777
         except OSError:
@@ -231,6 +233,7 @@ class Output:
         """Remove the temporary (nothing to do for a direct output)."""
         if self._fd is None:
             return
+        assert self.path is not None  # a temporary, for a file
         with contextlib.suppress(OSError):
             os.unlink(self.path)
         os.close(self._fd)
@@ -256,7 +259,7 @@ class _Unclosed:
         self._stream.flush()
 
 
-def write(path: os.PathLike[str] | str | Target, produce: Callable[[IO[bytes]], None]) -> None:
+def write(path: os.PathLike[str] | str | Target, produce: Callable[[IO[bytes]], object]) -> None:
     """Check `path`, call `produce` on a stream to it, and put the result in place (or nothing, if it fails).
 
     A failing disk (ENOSPC, EIO) is an OutputError; any other exception from

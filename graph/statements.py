@@ -10,6 +10,7 @@ import difflib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from hemkg.errors import UnknownTerm
 from hemkg.graph.diskcache import disk_cached
@@ -154,9 +155,9 @@ def memberships() -> dict[str, set[str]]:
 
 
 @disk_cached
-def references() -> dict[int, dict[str, str]]:
-    """Reference number -> its label, citation text and any notes."""
-    found: dict[int, dict[str, str]] = {}
+def references() -> dict[int, dict[str, Any]]:
+    """Reference number -> its label, citation text, any notes (str) and the numbers it duplicates (list)."""
+    found: dict[int, dict[str, Any]] = {}
     for row in select(
         """SELECT ?n ?label ?citation ?duplicate ?slip ?note WHERE {
              ?r hem:referenceNumber ?n ; skos:prefLabel ?label ; dcterms:bibliographicCitation ?citation .

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
     import pyoxigraph
     import rdflib
+    import rdflib.term
+
+    Term = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple  # pyoxigraph's terms
 
 HEM = "https://w3id.org/hemkg/ontology#"
 HEMKG = "https://w3id.org/hemkg/kg/"
@@ -247,7 +250,10 @@ def materialise(store: pyoxigraph.Store) -> int:
     for _ in range(ENTAILMENT_PASS_LIMIT):
         new = []
         for rule in rules:
-            for t in store.query(rule.query, use_default_graph_as_union=True):
+            result = store.query(rule.query, use_default_graph_as_union=True)
+            if not isinstance(result, ox.QueryTriples):
+                raise TypeError(f"entailment rule {rule.id} is not a CONSTRUCT query")
+            for t in result:
                 if not any(store.quads_for_pattern(t.subject, t.predicate, t.object, None)):
                     new.append(ox.Quad(t.subject, t.predicate, t.object, entailed))
         if not new:
@@ -313,6 +319,8 @@ def select(query: str, store: pyoxigraph.Store | None = None, **bindings: str) -
         terms = [ox.NamedNode(v) if v.startswith(("http://", "https://")) else ox.Literal(v) for v in bindings.values()]
         query += f"\nVALUES ({' '.join('?' + name for name in bindings)}) {{ ({' '.join(map(str, terms))}) }}"
     result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("select() runs SELECT queries only")
     variables = [v.value for v in result.variables]
     return [
         {name: solution[name].value for name in variables if solution[name] is not None}
@@ -329,13 +337,23 @@ def triples(store: pyoxigraph.Store | None = None, graph: str | None = None) -> 
     return store.quads_for_pattern(None, None, None, g)
 
 
+def serialized(triples: Iterable[pyoxigraph.Triple], format: pyoxigraph.RdfFormat,
+               prefixes: dict[str, str] | None = None) -> bytes:
+    """pyoxigraph.serialize to bytes, typed so (its stubs say bytes | None, None for writing to a file)."""
+    import pyoxigraph as ox
+
+    data = ox.serialize(triples, format=format, prefixes=prefixes)
+    assert data is not None  # no output given: the bytes are returned
+    return data
+
+
 def to_rdflib(store: pyoxigraph.Store | None = None) -> rdflib.Graph:
     """The union of asserted and entailed triples as an rdflib Graph (for pySHACL, exports)."""
     import pyoxigraph as ox
     import rdflib
 
     store = store or knowledge_graph()
-    data = ox.serialize((q.triple for q in triples(store)), format=ox.RdfFormat.N_TRIPLES)
+    data = serialized((q.triple for q in triples(store)), format=ox.RdfFormat.N_TRIPLES)
     g = rdflib.Graph()
     g.parse(data=data, format="nt")
     for prefix, ns in PREFIXES.items():
@@ -343,7 +361,7 @@ def to_rdflib(store: pyoxigraph.Store | None = None) -> rdflib.Graph:
     return g
 
 
-def to_rdflib_term(term: pyoxigraph.Term):
+def to_rdflib_term(term: Term) -> rdflib.term.Node:
     """The rdflib term for a pyoxigraph term (an xsd:string literal becomes a plain one).
 
     A triple term has none: files holding one are refused as they are read (has_triple_term).

@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,11 @@ from hemkg.errors import ScreenError
 from hemkg.graph.vocab import json_key, vocab
 from hemkg.screening.objectives import OBJECTIVES
 from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pyarrow.parquet
 
 BATCH = 20_000
 
@@ -98,9 +103,10 @@ class Space:
         anions = sorted({a for o in self.anions for a, _ in o.amounts}, key=lambda s: (s not in listed, s))
         return tuple(self.pool) + tuple(a for a in anions if a not in self.pool)
 
-    def _grid(self) -> tuple[int, int, int]:
+    @staticmethod
+    def _grid(step: float) -> tuple[int, int, int]:
         """(units making 1, least and most units per cation: the HEM definition's bounds, 5 and 35 at%)."""
-        units = round(1 / self.grid_step)
+        units = round(1 / step)
         low, high = vocab().hem.fraction_range
         return units, math.ceil(low * units - 1e-9), math.floor(high * units + 1e-9)
 
@@ -109,7 +115,7 @@ class Space:
         if self.grid_step is None:
             yield tuple([1.0 / k] * k)
             return
-        units, lo, hi = self._grid()
+        units, lo, hi = self._grid(self.grid_step)
 
         def parts(remaining: int, slots: int) -> Iterator[tuple[int, ...]]:
             if slots == 0:
@@ -127,7 +133,7 @@ class Space:
         """How many fraction sets `fraction_sets(k)` yields, counted without listing them."""
         if self.grid_step is None:
             return 1
-        units, lo, hi = self._grid()
+        units, lo, hi = self._grid(self.grid_step)
 
         @functools.cache
         def ways(remaining: int, slots: int) -> int:
@@ -206,7 +212,8 @@ def evaluate(batch: Batch, with_formulas: bool = False) -> dict[str, np.ndarray]
     out["capacity_contributors"] = out["plus_specific-capacity"]
     out["stability_contributors"] = out["plus_cycling-stability"]
     out["fast_charging_contributors"] = out["plus_fast-charging"]
-    out["unclassified"] = ((out["roles"] & ROLE_BITS["unclassified"]) > 0).any(axis=1)
+    # np.asarray: numpy's stubs give any() an array or a scalar type; with an axis it is an array
+    out["unclassified"] = np.asarray(((out["roles"] & ROLE_BITS["unclassified"]) > 0).any(axis=1))
     out["amounts"] = batch.amounts
     if with_formulas:
         out["formula"] = np.array(formulas(batch.amounts, batch.universe), dtype=object)
@@ -267,7 +274,7 @@ def _dominated(points: np.ndarray) -> np.ndarray:
     unique, inverse = np.unique(points[contenders], axis=0, return_inverse=True)
     ge = (unique[:, None, :] >= unique[None, :, :]).all(axis=2)
     gt = (unique[:, None, :] > unique[None, :, :]).any(axis=2)
-    dominated[contenders] = (ge & gt).any(axis=0)[inverse.ravel()]
+    dominated[contenders] = np.asarray((ge & gt).any(axis=0))[inverse.ravel()]  # np.asarray: as in evaluate()
     return dominated
 
 
@@ -599,29 +606,30 @@ class Writer:
             self._output = outputs.Output(target)
         except outputs.OutputError as err:
             raise ScreenError(err.message, err.hint) from None
-        self.tmp = self._output.path  # where the rows go while the run lasts (the FIFO itself for a FIFO)
+        assert self._output.path is not None  # a file or a FIFO: standard streams were refused above
+        self.tmp: Path = self._output.path  # where the rows go while the run lasts (the FIFO itself for a FIFO)
         self.rows = 0
         self.damaged = False  # a write stopped half-way: the file must not be kept
-        self._parquet = None
-        self._file = None
+        self._parquet: pyarrow.parquet.ParquetWriter | None = None
+        self._file: IO[Any] | None = None  # open from here until close() or abandon()
         try:
             # Parquet too goes through a Python file: pyarrow's own (by path) seeks, which a FIFO cannot.
             # The file stays open across batches, so no `with`: close() and abandon() close it.
             if self.kind == "parquet":
                 self._file = open(self.tmp, "wb")  # noqa: SIM115 - open until close() or abandon()
             else:
-                self._file = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - the same
-            if self.kind == "csv":
-                import csv
+                self._file = text = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - the same
+                if self.kind == "csv":
+                    import csv
 
-                self._csv = csv.writer(self._file)
-                self._csv.writerow(COLUMNS)
+                    self._csv = csv.writer(text)
+                    self._csv.writerow(COLUMNS)
         except OSError as err:
             self.abandon()
             raise self._error(err) from None
 
     @property
-    def partial_path(self) -> os.PathLike[str]:
+    def partial_path(self) -> Path:
         """Where a stopped run's rows go: results.partial.parquet beside results.parquet."""
         return self.path.with_name(f"{self.path.stem}.partial{self.path.suffix}")
 
@@ -636,13 +644,15 @@ class Writer:
         self.rows += len(columns["formula"])
 
     def _write_columns(self, columns: dict[str, list]) -> None:
+        file = self._file
+        assert file is not None  # batches come between __init__ and close()
         if self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             table = pa.table({c: columns[c] for c in COLUMNS})
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self._file, table.schema)
+                self._parquet = pq.ParquetWriter(file, table.schema)
             self._parquet.write_table(table)
         else:
             rows = zip(*(columns[c] for c in COLUMNS), strict=True)
@@ -651,7 +661,7 @@ class Writer:
             else:
                 import json
 
-                self._file.writelines(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n" for row in rows)
+                file.writelines(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n" for row in rows)
 
     def _error(self, err: OSError) -> ScreenError:
         import errno
@@ -661,7 +671,7 @@ class Writer:
                            "free some space on that disk, or write somewhere else; nothing was kept" if full
                            else "check the folder's permissions and the disk; nothing was kept")
 
-    def close(self, partial: bool = False) -> os.PathLike[str] | None:
+    def close(self, partial: bool = False) -> Path | None:
         """Finish the file and put it in place: over the target, or with `partial` (a stopped run) at
         `partial_path`. Returns where the rows are; None if a half-written batch meant nothing was kept."""
         from hemkg.graph import outputs
@@ -689,6 +699,7 @@ class Writer:
 
     def _finish(self) -> None:
         file, parquet, self._file, self._parquet = self._file, self._parquet, None, None
+        assert file is not None  # close() comes once, before any abandon()
         if parquet is not None:
             parquet.close()
         elif self.kind == "parquet":  # nothing kept: still write a valid, empty file

@@ -106,7 +106,7 @@ class Compiled:
     ion: str
     universe: tuple[str, ...]
     masks: np.ndarray = field(init=False)
-    _status: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    _status: dict[int, tuple[int, ...]] = field(default_factory=dict)  # a code per mechanism, in MECHANISMS order
     _roles: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> role bits per universe element
     _effects: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> (+ effect flags per property) per element
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,15 +123,15 @@ class Compiled:
         result = engine.run(_base({s: 1.0 for s in members}, self.ion), _compiled_rules(), shared=shared_knowledge())
         statuses = []
         for m in MECHANISMS:
-            found = [args[1] for args in result.query("status", m)]
+            found = [args[1] for args in result.words("status", m)]
             statuses.append(STATUS_CODES[found[0]])
         roles = np.zeros(len(self.universe), dtype=np.uint8)
         effects = np.zeros((len(self.universe), len(EFFECT_PROPERTIES)), dtype=np.int8)
         index = {s: i for i, s in enumerate(self.universe)}
-        for symbol, role in result.query("role"):
+        for symbol, role in result.words("role"):
             if symbol in index:
                 roles[index[symbol]] |= ROLE_BITS[role]
-        for prop, direction, symbol in result.query("effect"):
+        for prop, direction, symbol in result.words("effect"):
             if symbol in index and prop in EFFECT_PROPERTIES:
                 effects[index[symbol], EFFECT_PROPERTIES.index(prop)] |= 1 if direction == "+" else 2
         self._status[vector] = tuple(statuses)

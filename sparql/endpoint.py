@@ -179,7 +179,9 @@ class SparqlServer(ThreadingHTTPServer):
         self.log = log
         self.host = address[0]
         self.port = self.server_address[1]
-        self.allowed_hosts = _allowed_hosts(address[0], self.server_address[0], self.port)
+        bound = self.server_address[0]
+        assert isinstance(bound, str)  # an IP address (socketserver's type also covers Unix sockets)
+        self.allowed_hosts = _allowed_hosts(address[0], bound, self.port)
         try:
             self.store, self.graphs = sparql.dataset()
             _warm_up(self.store, self.graphs)
@@ -241,7 +243,8 @@ def _allowed_hosts(given: str, bound: str, port: int) -> frozenset[str]:
             try:
                 for info in socket.getaddrinfo(name, None):
                     address = info[4][0]
-                    names.add(f"[{address}]" if ":" in address else address)
+                    if isinstance(address, str):  # an IPv4 or IPv6 address (the type also allows others')
+                        names.add(f"[{address}]" if ":" in address else address)
             except OSError:
                 pass
     allowed = {f"{n}:{port}" for n in names}

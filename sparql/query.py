@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hemkg.errors import QueryError, QueryMemoryError, QueryRefused, QuerySyntaxError, QueryTimeout, UnsuitableFormat
-from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, serialized, short
 
 if TYPE_CHECKING:
     import pyoxigraph
+
+    from hemkg.graph.store import Term
 
 MAX_QUERY_CHARS = 100_000
 DEFAULT_TIMEOUT = 10.0
@@ -158,7 +160,7 @@ def dataset(candidate: str | None = None, ion: str = "Li") -> tuple[pyoxigraph.S
 
 # ------------------------------------------------------------------ running
 
-def _display(term: pyoxigraph.Term | None) -> str:
+def _display(term: Term | None) -> str:
     import pyoxigraph as ox
 
     if term is None:
@@ -167,26 +169,30 @@ def _display(term: pyoxigraph.Term | None) -> str:
         return short(term.value)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
+    if isinstance(term, ox.Triple):  # RDF 1.2; the query checker (SPARQL 1.1) lets no query make one
+        return f"<< {_display(term.subject)} {_display(term.predicate)} {_display(term.object)} >>"
     return term.value
 
 
-def _execute(store: pyoxigraph.Store, query: str, form: str, fmt: str, max_rows: int,
-             bindings: dict[str, str]) -> Answer:
+def _execute(store: pyoxigraph.Store, query: str, fmt: str, max_rows: int, bindings: dict[str, str]) -> Answer:
     """Run the query and write its answer (in the child process)."""
     import pyoxigraph as ox
 
     from hemkg.graph.xmlsafe import xml_safe_triples
 
-    substitutions = {ox.Variable(name): ox.NamedNode(iri) for name, iri in bindings.items()}
+    substitutions: dict[pyoxigraph.Variable, Term] = {
+        ox.Variable(name): ox.NamedNode(iri) for name, iri in bindings.items()}
     result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
-    if form == "ask":
+    if isinstance(result, ox.QueryBoolean):  # ASK
         answer = Answer("ask", format=fmt, boolean=bool(result), count=1)
         if fmt != "table":
-            answer.body = result.serialize(format=_results_format(fmt))
+            body = result.serialize(format=_results_format(fmt))
+            assert body is not None  # serialize without an output returns the bytes
+            answer.body = body
         return answer
-    if form == "select":
+    if isinstance(result, ox.QuerySolutions):  # SELECT
         variables = [v.value for v in result.variables]
-        solutions = []
+        solutions: list[list[Term | None]] = []
         for solution in result:
             if len(solutions) == max_rows:
                 cut = True
@@ -200,7 +206,7 @@ def _execute(store: pyoxigraph.Store, query: str, form: str, fmt: str, max_rows:
         else:
             answer.body = SOLUTION_WRITERS[fmt](variables, solutions)
         return answer
-    triples = []
+    triples: list[pyoxigraph.Triple] = []  # CONSTRUCT, DESCRIBE
     cut = False
     for t in result:
         if len(triples) == max_rows:
@@ -216,7 +222,7 @@ def _execute(store: pyoxigraph.Store, query: str, form: str, fmt: str, max_rows:
         if fmt == "rdfxml":
             triples = xml_safe_triples(triples)
         prefixes = PREFIXES if fmt in ("ttl", "rdfxml", "jsonld") else None
-        answer.body = ox.serialize(triples, format=rdf, prefixes=prefixes)
+        answer.body = serialized(triples, format=rdf, prefixes=prefixes)
     return answer
 
 
@@ -346,7 +352,7 @@ def _answer(store: pyoxigraph.Store, query: str, fmt: str | Callable[[str], str 
     allowed = RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS
     if chosen not in allowed:
         raise UnsuitableFormat(form, chosen, allowed)
-    return _execute(store, query, form, chosen, max_rows, bindings)
+    return _execute(store, query, chosen, max_rows, bindings)
 
 
 def _limit_memory(max_memory: int) -> None:

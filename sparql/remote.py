@@ -59,9 +59,9 @@ def graphs_for_push(store: pyoxigraph.Store) -> dict[str, bytes]:
     """The asserted and entailed graphs as N-Triples, keyed by graph IRI."""
     import pyoxigraph as ox
 
-    from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, triples
+    from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, serialized, triples
 
-    return {g: ox.serialize((q.triple for q in triples(store, g)), format=ox.RdfFormat.N_TRIPLES)
+    return {g: serialized((q.triple for q in triples(store, g)), format=ox.RdfFormat.N_TRIPLES)
             for g in (ASSERTED_GRAPH, ENTAILED_GRAPH)}
 
 

@@ -12,14 +12,17 @@ built-ins and negation, which the paper's rules use only lightly.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import hemkg
 from hemkg import engine
 from hemkg.consultation.consultation import Structure
 from hemkg.consultation.facts import candidate_facts, knowledge_facts, shared_knowledge
@@ -144,6 +147,30 @@ def test_engine_agrees_with_the_reference_on_the_papers_examples():
         facts, derivations = reference_run(everything, engine.load_rules())
         for result in (engine.run(base, shared=shared_knowledge()), engine.run(everything)):
             assert result.facts == facts and recorded(result) == derivations, formula
+
+
+@functools.cache
+def word_predicates() -> frozenset[str]:
+    """The predicates the package reads through Result.words(), found in its sources."""
+    root = Path(hemkg.__file__).resolve().parent
+    reads = re.compile(r'\.words\(\s*"([A-Za-z_-]+)"')
+    return frozenset(m.group(1) for path in root.rglob("*.py") if not {"tests", "benchmarks"} & set(path.parts)
+                     for m in reads.finditer(path.read_text(encoding="utf-8")))
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(candidates())
+def test_what_the_package_reads_as_words_is_words(candidate):
+    """Result.words() is typed list[tuple[str, ...]] and, being on every answer's path, not checked as it
+    runs: for random candidates, the packaged rules give each predicate read through it words only."""
+    predicates = word_predicates()
+    assert {"status", "role", "effect", "context"} <= predicates  # the scan finds them
+    formula, ion, structure = candidate
+    result = engine.run(candidate_facts(parse_formula(formula), ion, structure), shared=shared_knowledge())
+    for predicate in sorted(predicates):
+        for args in result.query(predicate):
+            assert all(isinstance(a, str) for a in args), (predicate, args)
 
 
 # ------------------------------------------------------------------ rules the paper's rules use only lightly
