@@ -6,13 +6,21 @@ term with its neighbourhood and the statements about it, or one candidate's
 consultation as PROV-O with the statements its facts come from.
 
 RDF formats (ttl, nt, rdfxml through pyoxigraph; jsonld through rdflib)
-serialise the scope's triples. Graph formats (graphml, gexf, cytoscape through
-networkx; dot written here; html, a self-contained page from exports_html.py)
+serialise the scope's triples. Graph formats (graphml, gexf through networkx;
+cytoscape and dot written here; html, a self-contained page from html.py)
 turn the triples into a directed multigraph: IRIs and blank nodes are nodes,
-triples between them are edges labelled with the predicate's short name
-(hem:memberOf), literals become node attributes keyed by their predicate's
-short name, and every node has `label`, `type`, `iri` and, where it cites the
-paper, `citations` ("41, 48") and `location`.
+triples between them are edges with a stable `id` (from the triple), labelled
+with the predicate's short name (hem:memberOf) and flagged `entailed` (a
+boolean). Literals become node attributes keyed by their predicate's short
+name, typed as the literal is: integers as integers, decimals and doubles as
+floats, booleans as booleans and years as integers, so that graph tools can
+sort and filter on them; an attribute with several values on some node is a
+string ("2 | 4") on every node, so each attribute has one type. Every node has
+`label`, `type`, `kind` (exports/kinds.py: element, mechanism, statement, ...),
+`iri` and, where it cites the paper, `citations` ("41, 48") and `location`.
+GEXF nodes carry a viz:color by kind; the Cytoscape JSON has the shape
+Cytoscape desktop reads (a `data` object, `elements.nodes` and
+`elements.edges`, every edge with its id).
 
 XML 1.0 cannot carry most C0 control characters, not even escaped: in the
 XML-based outputs (graphml, gexf, rdfxml), and in every graph format so that
@@ -25,6 +33,7 @@ renames it over the target only when the export is complete.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -32,13 +41,16 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
+from hemkg.exports.kinds import kind_of
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 
 if TYPE_CHECKING:
     import networkx
     import pyoxigraph
+
+    from hemkg.consultation.consultation import Consultation
 
 RDF_FORMATS = ("ttl", "nt", "jsonld", "rdfxml")
 GRAPH_FORMATS = ("graphml", "gexf", "dot", "cytoscape", "html")
@@ -56,6 +68,8 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SUBCLASS_OF = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 SKOS_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel"
 PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+PROV_PLAN = "http://www.w3.org/ns/prov#hadPlan"
+FACT_TEXT = HEM + "factText"
 CITING = (HEM + "citesReference", HEM + "justifiedBy")
 LOCATION = {HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inFigure": "figures",
             HEM + "inEquation": "equations"}
@@ -163,6 +177,8 @@ class Scope:
     triples: list["pyoxigraph.Triple"]
     store: "pyoxigraph.Store"
     entailed: set["pyoxigraph.Triple"] = field(default_factory=set)
+    focus: str | None = None  # the term of a term: scope, the consultation's IRI of a candidate: scope
+    consultation: "Consultation | None" = None
 
 
 def parse_scope(text: str) -> tuple[str, str]:
@@ -196,6 +212,7 @@ def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" =
     kind, arg = parse_scope(scope)
     store = store if store is not None else knowledge_graph()
     entailed = {q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(ENTAILED_GRAPH))}
+    focus, consultation = None, None
     if kind == "all":
         found = list(dict.fromkeys(q.triple for q in store.quads_for_pattern(None, None, None, None)))
     elif kind == "ontology":
@@ -205,12 +222,17 @@ def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" =
                            prefixes=PREFIXES, use_default_graph_as_union=True)
         found = _with_labels(store, _describe(store, [row["s"] for row in rows]))
     elif kind == "term":
-        found = _with_labels(store, _term(store, _resolve(arg)))
+        term = _resolve(arg)
+        found, focus = _with_labels(store, _term(store, term)), term.value
     else:
-        found = _with_labels(store, _candidate(store, arg, ion))
+        consultation = _consult(arg, ion)
+        found = _with_labels(store, _candidate(store, consultation))
+        from hemkg.consultation.provenance import consultation_iri
+
+        focus = consultation_iri(consultation)
     extra = list(extra)
     triples = list(dict.fromkeys([*found, *extra]))
-    return Scope(scope, sorted(triples, key=_sort_key), store, entailed - set(extra))
+    return Scope(scope, sorted(triples, key=_sort_key), store, entailed - set(extra), focus, consultation)
 
 
 def _sort_key(t: "pyoxigraph.Triple") -> tuple[str, str, str]:
@@ -293,20 +315,25 @@ def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyox
     return list(dict.fromkeys(found))
 
 
-def _candidate(store: "pyoxigraph.Store", formula: str, ion: str) -> list["pyoxigraph.Triple"]:
-    """A consultation's derivations as PROV-O and the graph nodes its facts were derived from."""
-    import pyoxigraph as ox
-
-    from hemkg.consultation import provenance
+def _consult(formula: str, ion: str) -> "Consultation":
     from hemkg.consultation.consultation import IONS, consult
     from hemkg.consultation.formula import FormulaError
 
     if ion not in IONS:
         raise ExportError(f"unknown carrier ion '{ion}'", "use --ion Li, Na or K")
     try:
-        c = consult(formula, ion)
-    except FormulaError as err:
-        raise ExportError(f"formula '{formula}': {err}", "write it as chemists do, e.g. candidate:(MgCoNiCuZn)O") from None
+        return consult(formula, ion)
+    except (FormulaError, ValueError) as err:
+        raise ExportError(f"formula '{formula}': {err}",
+                          "write it as chemists do, e.g. candidate:(MgCoNiCuZn)O") from None
+
+
+def _candidate(store: "pyoxigraph.Store", c: "Consultation") -> list["pyoxigraph.Triple"]:
+    """A consultation's derivations as PROV-O and the graph nodes its facts were derived from."""
+    import pyoxigraph as ox
+
+    from hemkg.consultation import provenance
+
     derivations = list(provenance.triples(c))
     sources = {t.object for t in derivations if t.predicate == ox.NamedNode(PROV_DERIVED)}
     return list(dict.fromkeys([*derivations, *_describe(store, sorted(sources, key=str))]))
@@ -369,8 +396,53 @@ def node_key(term) -> str:
     return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
 
 
+def edge_id(t: "pyoxigraph.Triple") -> str:
+    """A triple's edge id in graph formats: stable across exports, whatever else the scope holds."""
+    return "e" + hashlib.sha1(str(t).encode("utf-8")).hexdigest()[:16]
+
+
 def _local_name(iri: str) -> str:
     return iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1] or iri
+
+
+XSD = PREFIXES["xsd"]
+_INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+                               "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
+                               "unsignedShort", "unsignedByte")}
+_FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
+_YEAR = re.compile(r"-?\d{4}")
+
+
+def literal_value(literal: "pyoxigraph.Literal") -> str | int | float | bool:
+    """A literal as the Python value graph formats write: int, float or bool where its datatype says so."""
+    text, datatype = literal.value, literal.datatype.value
+    try:
+        if datatype in _INTEGERS:
+            return int(text)
+        if datatype in _FLOATS:
+            value = float(text)
+            return value if value == value and abs(value) != float("inf") else text
+    except ValueError:  # an ill-typed literal stays the text it is
+        return text
+    if datatype == XSD + "boolean" and text.strip() in ("true", "false", "1", "0"):
+        return text.strip() in ("true", "1")
+    if datatype == XSD + "gYear" and _YEAR.fullmatch(text.strip()):
+        return int(text)
+    return text
+
+
+def _unify(values: dict[str, list["pyoxigraph.Literal"]]) -> dict[str, str | int | float | bool]:
+    """One attribute's values on each node, all of one type: bool, int, float, else str."""
+    typed = {n: [literal_value(v) for v in vs] for n, vs in values.items()}
+    if all(len(vs) == 1 for vs in typed.values()):
+        single = [vs[0] for vs in typed.values()]
+        if all(isinstance(v, bool) for v in single):
+            return {n: vs[0] for n, vs in typed.items()}
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in single):
+            return {n: vs[0] for n, vs in typed.items()}
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in single):
+            return {n: float(vs[0]) for n, vs in typed.items()}
+    return {n: xml_safe(" | ".join(v.value for v in vs)) for n, vs in values.items()}
 
 
 def to_networkx(scope: Scope) -> "networkx.MultiDiGraph":
@@ -380,25 +452,25 @@ def to_networkx(scope: Scope) -> "networkx.MultiDiGraph":
 
     info = _NodeInfo(scope)
     g = nx.MultiDiGraph(name=xml_safe(f"hemkg {scope.name}"))
-    literals: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    literals: dict[str, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
     edges = []
     for t in scope.triples:
         s = node_key(t.subject)
+        g.add_node(s)
         if isinstance(t.object, ox.Literal):
-            literals[s][short(t.predicate.value)].append(t.object.value)
-            g.add_node(s)
+            literals[short(t.predicate.value)][s].append(t.object)
         else:
             o = node_key(t.object)
-            g.add_node(s)
             g.add_node(o)
             edges.append((s, o, t))
+    for key, values in sorted(literals.items()):
+        for n, value in _unify(values).items():
+            g.nodes[n][key] = value
     for n in g.nodes:
-        attrs = {key: " | ".join(values) for key, values in sorted(literals[n].items())}
-        attrs.update(info.attributes(n))
-        g.nodes[n].update({k: xml_safe(v) for k, v in attrs.items() if v != ""})
+        g.nodes[n].update({k: xml_safe(v) for k, v in info.attributes(n).items() if v != ""})
     for s, o, t in edges:
-        g.add_edge(s, o, label=xml_safe(short(t.predicate.value)), iri=xml_safe(t.predicate.value),
-                   entailed="true" if t in scope.entailed else "false")
+        g.add_edge(s, o, key=edge_id(t), label=xml_safe(short(t.predicate.value)), iri=xml_safe(t.predicate.value),
+                   entailed=t in scope.entailed)
     return g
 
 
@@ -411,6 +483,8 @@ class _NodeInfo:
         self.labels: dict[str, str] = {}
         self._lang: dict[str, str | None] = {}
         self.rdfs_labels: dict[str, str] = {}
+        self.fact_texts: dict[str, str] = {}
+        self.plans: dict[str, str] = {}
         self.types: dict[str, set[str]] = defaultdict(set)
         self.supers: dict[str, set[str]] = defaultdict(set)
         self.citations: dict[str, set[int]] = defaultdict(set)
@@ -440,6 +514,10 @@ class _NodeInfo:
                     self.citations[s].add(int(number))
             elif p in LOCATION and isinstance(o, ox.Literal):
                 self.location[s][LOCATION[p]].append(o.value)
+            elif p == FACT_TEXT and isinstance(o, ox.Literal):
+                self.fact_texts[s] = o.value
+            elif p == PROV_PLAN and isinstance(o, ox.NamedNode):
+                self.plans[s] = o.value
         self._closure: dict[str, set[str]] = {}
 
     def ancestors(self, cls: str) -> set[str]:
@@ -455,10 +533,15 @@ class _NodeInfo:
         return self._closure[cls]
 
     def label(self, n: str) -> str:
+        """The node's label in words: its skos:prefLabel, rdfs:label, fact text or rule, else its type."""
         if n in self.labels:
             return self.labels[n]
         if n in self.rdfs_labels:
             return self.rdfs_labels[n]
+        if n in self.fact_texts:
+            return self.fact_texts[n]
+        if n in self.plans:
+            return f"application of rule {_local_name(self.plans[n])}"
         if n in self.blank:
             return self.type(n) or "blank node"
         return _local_name(n)
@@ -470,6 +553,10 @@ class _NodeInfo:
         specific = [c for c in candidates if not any(c in self.ancestors(d) for d in candidates if d != c)]
         return ", ".join(sorted(self.labels.get(c) or short(c) for c in specific))
 
+    def kind(self, n: str) -> str:
+        classes = self.types.get(n, set())
+        return kind_of(n, classes | {a for c in classes for a in self.ancestors(c)}, n in self.blank)
+
     def attributes(self, n: str) -> dict[str, str]:
         loc = self.location.get(n, {})
         parts = [f"Section {', '.join(sorted(loc['sections']))}" if loc.get("sections") else ""]
@@ -477,6 +564,7 @@ class _NodeInfo:
         return {
             "label": self.label(n),
             "type": self.type(n),
+            "kind": self.kind(n),
             "iri": n,
             "citations": ", ".join(str(x) for x in sorted(self.citations.get(n, ()))),
             "location": "; ".join(p for p in parts if p),
@@ -493,18 +581,70 @@ def graph_bytes(fmt: str, scope: Scope) -> bytes:
     if fmt == "graphml":
         buffer = io.BytesIO()
         nx.write_graphml(g, buffer, encoding="utf-8")
-        return buffer.getvalue()
+        return _graphml_booleans(buffer.getvalue().decode("utf-8")).encode("utf-8")
     if fmt == "gexf":
         buffer = io.BytesIO()
-        nx.write_gexf(g, buffer, encoding="utf-8")
+        nx.write_gexf(_with_viz(g), buffer, encoding="utf-8")
         return buffer.getvalue()
     if fmt == "dot":
         return to_dot(g).encode("utf-8")
     if fmt == "cytoscape":
-        return json.dumps(nx.cytoscape_data(g, name="label"), ensure_ascii=False, indent=1).encode("utf-8")
+        return json.dumps(cytoscape_json(g, scope.name), ensure_ascii=False, indent=1).encode("utf-8")
     from hemkg.exports import html as exports_html
 
     return exports_html.render(g, scope.name).encode("utf-8")
+
+
+def _graphml_booleans(text: str) -> str:
+    """networkx writes GraphML booleans as True/False; the GraphML schema (XML Schema) wants true/false."""
+    for key in re.findall(r'<key id="([^"]+)"[^>]*attr\.type="boolean"', text):
+        text = re.sub(f'(<data key="{re.escape(key)}">)(True|False)(</data>)',
+                      lambda m: m[1] + m[2].lower() + m[3], text)
+    return text
+
+
+def _with_viz(g: "networkx.MultiDiGraph") -> "networkx.MultiDiGraph":
+    """A copy for GEXF: every node coloured by its kind (viz:color), every edge with its id."""
+    from hemkg.exports.kinds import BY_NAME, rgb
+
+    out = g.copy()
+    for _, data in out.nodes(data=True):
+        r, gr, b = rgb(BY_NAME[data.get("kind", "other")].colour)
+        data["viz"] = {"color": {"r": r, "g": gr, "b": b, "a": 1.0}}
+    for _, _, key, data in out.edges(keys=True, data=True):
+        data["id"] = key
+    return out
+
+
+def cytoscape_json(g: "networkx.MultiDiGraph", scope: str) -> dict[str, Any]:
+    """The graph as Cytoscape desktop's .cyjs: network `data` an object, nodes and edges with ids.
+
+    Node data keep every attribute (typed as in to_networkx) and add `name`
+    and `shared_name` (the label, which Cytoscape shows); edge data add the
+    `interaction` (the predicate's short name) and Cytoscape's edge `name`,
+    "source (interaction) target".
+    """
+    from hemkg import __version__
+    from hemkg.exports.libraries import vendored
+
+    name = g.graph.get("name", "hemkg")
+    nodes = [{"data": {"id": n, "name": d.get("label", n), "shared_name": d.get("label", n), **d}}
+             for n, d in g.nodes(data=True)]
+    edges = []
+    for s, o, key, d in g.edges(keys=True, data=True):
+        interaction = d.get("label", "")
+        text = f"{g.nodes[s].get('label', s)} ({interaction}) {g.nodes[o].get('label', o)}"
+        edges.append({"data": {"id": key, "source": s, "target": o, "interaction": interaction,
+                               "shared_interaction": interaction, "name": text, "shared_name": text, **d}})
+    return {
+        "format_version": "1.0",
+        "generated_by": f"hemkg {__version__}",
+        "target_cytoscapejs_version": f"~{vendored()['cytoscape'].version}",
+        "data": {"name": name, "shared_name": name, "scope": scope},
+        "directed": True,
+        "multigraph": True,
+        "elements": {"nodes": nodes, "edges": edges},
+    }
 
 
 def dot_string(text: str) -> str:
@@ -537,7 +677,7 @@ def to_dot(g: "networkx.MultiDiGraph") -> str:
         fill = ', fillcolor="#fdf0d5"' if data.get("citations") else ""
         lines.append(f"  {ids[n]} [label={dot_string(label)}, tooltip={dot_string(tip)}{fill}];")
     for s, o, data in g.edges(data=True):
-        style = ", style=dashed" if data.get("entailed") == "true" else ""
+        style = ", style=dashed" if data.get("entailed") else ""
         lines.append(f"  {ids[s]} -> {ids[o]} [label={dot_string(data.get('label', ''))}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -1,9 +1,11 @@
 """Tests of `hem export`: every format is read back by a real reader.
 
 RDF formats re-parse with rdflib to a graph isomorphic to the scope's triples;
-GraphML and GEXF read back through networkx; DOT renders with Graphviz; the
-Cytoscape JSON loads into the cytoscape npm package under Node; the HTML page
-renders in headless Chromium with one SVG node per graph node. A guideline
+GraphML and GEXF read back through networkx with every attribute's type kept
+(GEXF with a colour per kind of node); DOT renders with Graphviz; the
+Cytoscape JSON has the shape Cytoscape desktop reads and loads into the
+cytoscape npm package under Node; the HTML page renders in headless Chromium
+with one SVG node per graph node. A guideline
 statement with an awkward label (quotes, colons, '<', '&', newlines, a tab,
 backslashes, control characters, '</script>') is injected through the
 exporter's `extra` argument and must survive every format: exactly in Turtle,
@@ -25,7 +27,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -38,6 +40,7 @@ from rdflib.compare import isomorphic
 
 from conftest import assert_one_line_error, run
 from hemkg.exports import formats as exports
+from hemkg.exports import kinds
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
@@ -227,6 +230,69 @@ def test_graphml_and_gexf_read_back(tmp_path, fmt, name):
         assert (odd["label"], odd["citations"], odd["location"]) == (ODD_XML, "41, 48", "Section 3.1; Fig. 6a")
 
 
+@pytest.mark.parametrize("name", [ODD_SCOPE, "all", "candidate:(MgCoNiCuZn)O"])
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graphml_and_gexf_keep_attribute_types(tmp_path, fmt, name):
+    """Every attribute reads back as written and with its type: numbers as numbers, booleans as booleans."""
+    path = export_file(tmp_path, name, fmt)
+    read = nx.read_graphml(path, force_multigraph=True) if fmt == "graphml" else nx.read_gexf(path)
+    written = exporter_graph(name)
+    for n, data in written.nodes(data=True):
+        for key, value in data.items():
+            got = read.nodes[n][key]
+            assert got == value and type(got) is type(value), (n, key, value, got)
+    entailed = {exports.edge_id(t) for t in scope(name).entailed & set(scope(name).triples)}
+    ids = [k for *_, k in read.edges(keys=True)] if fmt == "graphml" else [d["id"] for *_, d in read.edges(data=True)]
+    assert sorted(ids) == sorted(k for *_, k in written.edges(keys=True))
+    flags = [d["entailed"] for *_, d in read.edges(data=True)]
+    assert all(type(f) is bool for f in flags) and sum(flags) == len(entailed)
+
+
+def test_attribute_types_are_those_of_the_literals():
+    """Zn: atomic number 30 (an integer), Pauling electronegativity 1.65 (a decimal) in the element data;
+    Section 3.1 (ref 41): in (LiFeZnNiCoMn)3O4 Zn does not convert, hem:observedActive false (a boolean)."""
+    g = exporter_graph("all")
+    zn = g.nodes[HEMKG + "Zn"]
+    assert zn["hem:atomicNumber"] == 30 and type(zn["hem:atomicNumber"]) is int
+    assert zn["hem:paulingElectronegativity"] == 1.65 and type(zn["hem:paulingElectronegativity"]) is float
+    structural = g.nodes[HEMKG + "stmt-example-LiFeZnNiCoMn3O4-Zn-conversion"]
+    assert structural["hem:observedActive"] is False
+    # an attribute with several values on some node is a string on every node: one type per attribute
+    states = [d["hem:commonOxidationState"] for _, d in g.nodes(data=True) if "hem:commonOxidationState" in d]
+    assert any(" | " in v for v in states) and all(type(v) is str for v in states)
+
+
+def test_graphml_writes_booleans_as_the_schema_spells_them(tmp_path):
+    text = export_file(tmp_path, "all", "graphml").read_text(encoding="utf-8")
+    boolean_keys = re.findall(r'<key id="([^"]+)"[^>]*attr\.type="boolean"', text)
+    assert boolean_keys
+    values = {v for key in boolean_keys for v in re.findall(f'<data key="{key}">([^<]*)</data>', text)}
+    assert values == {"true", "false"}
+    assert 'attr.name="hem:atomicNumber" attr.type="long"' in text
+
+
+@pytest.mark.parametrize(("lexical", "datatype", "value"), [
+    ("30", "integer", 30), ("65.409", "decimal", 65.409), ("1e3", "double", 1000.0), ("true", "boolean", True),
+    ("0", "boolean", False), ("2024", "gYear", 2024), ("x1", "integer", "x1"), ("NaN", "double", "NaN"),
+    ("2024-05", "gYearMonth", "2024-05"),
+])
+def test_literal_value(lexical, datatype, value):
+    got = exports.literal_value(ox.Literal(lexical, datatype=ox.NamedNode(exports.XSD + datatype)))
+    assert got == value and type(got) is type(value)
+
+
+def test_gexf_colours_nodes_by_kind(tmp_path):
+    path = export_file(tmp_path, "all", "gexf")
+    assert "<viz:color " in path.read_text(encoding="utf-8")
+    colours = defaultdict(set)
+    for _, d in nx.read_gexf(path).nodes(data=True):
+        c = d["viz"]["color"]
+        colours[d["kind"]].add((c["r"], c["g"], c["b"]))
+    assert {"element", "mechanism", "group", "statement", "reference", "schema"} <= set(colours)
+    assert all(found == {kinds.rgb(kinds.BY_NAME[kind].colour)} for kind, found in colours.items())
+    assert len({next(iter(found)) for found in colours.values()}) == len(colours)  # one colour per kind
+
+
 def test_dot_string_escapes():
     assert exports.dot_string('a "b" \\c\nd & e\x01') == '"a \\"b\\" \\\\c\\nd &amp; e\ufffd"'
 
@@ -259,16 +325,40 @@ def test_dot_renders_with_graphviz(tmp_path, name):
 
 # ---------------------------------------------------------------- Cytoscape under Node
 
+def test_cytoscape_json_has_the_shape_cytoscape_desktop_reads(tmp_path):
+    """Cytoscape desktop's .cyjs: `data` an object, elements.nodes/edges of {data: {...}}, every edge with an id."""
+    data = json.loads(export_file(tmp_path, ODD_SCOPE, "cytoscape").read_text(encoding="utf-8"))
+    assert data["format_version"] == "1.0" and data["generated_by"].startswith("hemkg ")
+    assert isinstance(data["data"], dict) and data["data"]["name"] == "hemkg term:Zn"
+    nodes, edges = data["elements"]["nodes"], data["elements"]["edges"]
+    assert all(set(e) == {"data"} for e in nodes + edges)
+    assert all({"id", "name", "shared_name", "label", "kind", "iri"} <= set(n["data"]) for n in nodes)
+    assert all({"id", "source", "target", "interaction", "name", "entailed"} <= set(e["data"]) for e in edges)
+    ids = [e["data"]["id"] for e in edges]
+    assert len(set(ids)) == len(ids)
+    assert set(ids) == {exports.edge_id(t) for t in scope(ODD_SCOPE).triples if not isinstance(t.object, ox.Literal)}
+    zn = next(n["data"] for n in nodes if n["data"]["id"] == HEMKG + "Zn")
+    assert (zn["name"], zn["hem:atomicNumber"], zn["hem:paulingElectronegativity"]) == ("zinc", 30, 1.65)
+    mention = next(e["data"] for e in edges if (e["data"]["source"], e["data"]["target"]) == (ODD, HEMKG + "Zn"))
+    assert mention["interaction"] == "hem:mentions" and mention["entailed"] is False
+    assert mention["name"] == f"{ODD_XML} (hem:mentions) zinc"
+
+
 NODE_SCRIPT = r"""
 const cytoscape = require(process.argv[2]);
 const data = JSON.parse(require("fs").readFileSync(process.argv[3], "utf8"));
 const cy = cytoscape({ elements: data.elements, headless: true });
 const dangling = cy.edges().filter(e => e.source().empty() || e.target().empty()).length;
 const odd = cy.getElementById(process.argv[4]);
+const zinc = cy.getElementById("https://w3id.org/hemkg/kg/Zn");
 console.log(JSON.stringify({
   nodes: cy.nodes().length, edges: cy.edges().length, dangling: dangling,
   oddLabel: odd.empty() ? null : odd.data("label"), oddCitations: odd.empty() ? null : odd.data("citations"),
-  zincDegree: cy.getElementById("https://w3id.org/hemkg/kg/Zn").degree(),
+  zincDegree: zinc.degree(),
+  dataIsObject: typeof data.data === "object" && data.data !== null && !Array.isArray(data.data),
+  edgeIds: cy.edges().map(e => e.id()).sort(),
+  zincNumber: [typeof zinc.data("hem:atomicNumber"), zinc.data("hem:atomicNumber")],
+  entailedTypes: [...new Set(cy.edges().map(e => typeof e.data("entailed")))],
 }));
 """
 
@@ -301,6 +391,9 @@ def test_cytoscape_json_loads_into_cytoscape(tmp_path, cytoscape_module, name):
     nodes, edges = expected_graph(name)
     assert (counts["nodes"], counts["edges"], counts["dangling"]) == (len(nodes), sum(edges.values()), 0)
     assert counts["zincDegree"] == exporter_graph(name).degree(HEMKG + "Zn")
+    assert counts["dataIsObject"] and counts["entailedTypes"] == ["boolean"] and counts["zincNumber"] == ["number", 30]
+    # cytoscape.js keeps the export's edge ids (it makes up random ones for edges that have none)
+    assert counts["edgeIds"] == sorted(k for *_, k in exporter_graph(name).edges(keys=True))
     if name == ODD_SCOPE:
         assert (counts["oddLabel"], counts["oddCitations"]) == (ODD_XML, "41, 48")
 
