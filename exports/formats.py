@@ -592,7 +592,7 @@ def graph_bytes(fmt: str, scope: Scope) -> bytes:
         return json.dumps(cytoscape_json(g, scope.name), ensure_ascii=False, indent=1).encode("utf-8")
     from hemkg.exports import html as exports_html
 
-    return exports_html.render(g, scope.name).encode("utf-8")
+    return exports_html.render(g, scope).encode("utf-8")
 
 
 def _graphml_booleans(text: str) -> str:

@@ -4,18 +4,18 @@ RDF formats re-parse with rdflib to a graph isomorphic to the scope's triples;
 GraphML and GEXF read back through networkx with every attribute's type kept
 (GEXF with a colour per kind of node); DOT renders with Graphviz; the
 Cytoscape JSON has the shape Cytoscape desktop reads and loads into the
-cytoscape npm package under Node; the HTML page renders in headless Chromium
-with one SVG node per graph node. A guideline
+cytoscape npm package under Node. The HTML page has its own tests
+(test_export_pages.py). A guideline
 statement with an awkward label (quotes, colons, '<', '&', newlines, a tab,
 backslashes, control characters, '</script>') is injected through the
 exporter's `extra` argument and must survive every format: exactly in Turtle,
 N-Triples and JSON-LD, with the characters XML 1.0 forbids shown as U+FFFD
 elsewhere.
 
-Tools: Graphviz `dot` and `chromium` (Debian packages graphviz, chromium) and
-the cytoscape npm package in $HEMKG_NODE_PREFIX (default /tmp/hemkg-node),
-all installed by .ci/run; the cytoscape package is installed there by the
-session fixture when it is missing.
+Tools: Graphviz `dot` (Debian package graphviz) and the cytoscape npm package
+in $HEMKG_NODE_PREFIX (default /tmp/hemkg-node), both installed by .ci/run;
+the cytoscape package is installed there by the session fixture when it is
+missing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import time
 from collections import Counter, defaultdict
-from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -396,93 +395,6 @@ def test_cytoscape_json_loads_into_cytoscape(tmp_path, cytoscape_module, name):
     assert counts["edgeIds"] == sorted(k for *_, k in exporter_graph(name).edges(keys=True))
     if name == ODD_SCOPE:
         assert (counts["oddLabel"], counts["oddCitations"]) == (ODD_XML, "41, 48")
-
-
-# ---------------------------------------------------------------- HTML in headless Chromium
-
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-
-
-class _SvgNodes(HTMLParser):
-    """The node groups of the drawn graph, with the text of each."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.nodes: list[dict[str, str]] = []
-        self.rendered: str | None = None
-        self.external: list[str] = []
-        self._in: str | None = None
-        self._depth = 0
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "body":
-            self.rendered = a.get("data-rendered")
-        for attr in ("src", "href"):
-            if a.get(attr) and tag in ("script", "link", "img", "iframe"):
-                self.external.append(a[attr])
-        if tag == "g" and "node" in (a.get("class") or "").split():
-            self.nodes.append({"text": "", "title": ""})
-            self._depth = 1
-        elif self._depth:
-            self._depth += 1
-            self._in = tag if tag in ("text", "title") else self._in
-
-    def handle_endtag(self, tag):
-        if self._depth:
-            self._depth -= 1
-            self._in = None if tag in ("text", "title") else self._in
-
-    def handle_data(self, data):
-        if self._depth and self._in:
-            self.nodes[-1][self._in] += data
-
-
-def chromium_dom(path: Path, tmp_path: Path) -> str:
-    profile = tmp_path / "chromium-profile"
-    profile.mkdir(exist_ok=True)
-    done = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-         "--window-size=1400,900", "--dump-dom", path.resolve().as_uri()],
-        capture_output=True, text=True, timeout=180, check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium; .ci/run installs it)")
-@pytest.mark.parametrize("name", [ODD_SCOPE, "all"])
-def test_html_renders_in_chromium(tmp_path, name):
-    path = export_file(tmp_path, name, "html")
-    page = path.read_text(encoding="utf-8")
-    assert page.count("</script>") == 2  # the data and the script: no label closes either
-    if name == ODD_SCOPE:
-        assert "\\u003c/script\\u003e\\u003cb\\u003e" in page
-    parsed = _SvgNodes()
-    parsed.feed(chromium_dom(path, tmp_path))
-    nodes, edges = expected_graph(name)
-    assert parsed.external == []  # self-contained: nothing fetched
-    assert parsed.rendered == str(len(nodes))
-    assert len(parsed.nodes) == len(nodes)
-    assert any(n["title"].startswith("zinc\ncation element") for n in parsed.nodes)
-    if name == ODD_SCOPE:
-        odd = [n for n in parsed.nodes if n["title"].startswith('odd "quoted" label: a<b & c>d &lt;kept')]
-        assert len(odd) == 1
-        assert odd[0]["title"] == ODD_XML + "\nguideline statement\nrefs 41, 48\nSection 3.1; Fig. 6a"
-        assert odd[0]["text"].startswith('odd "quoted" label: a<b & c>d &lt;kept \u21b5 second')
-
-
-def test_script_json_cannot_close_the_script_element():
-    text = exports_html_script_json({"label": "</script><script>alert(1)</script> & \u2028"})
-    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
-    assert json.loads(text) == {"label": "</script><script>alert(1)</script> & \u2028"}
-
-
-def exports_html_script_json(data):
-    from hemkg.exports import html as exports_html
-
-    return exports_html.script_json(data)
 
 
 # ---------------------------------------------------------------- speed
