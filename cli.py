@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from hemkg import __version__
+
+if TYPE_CHECKING:
+    from hemkg.graph.vocab import Vocabulary
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
@@ -55,7 +59,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except Exception as err:  # noqa: BLE001 - the user must never see a traceback
+        except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
 
 
@@ -103,9 +107,84 @@ def _width() -> int:
     return min(100, shutil.get_terminal_size((88, 24)).columns) if sys.stdout.isatty() else 88
 
 
-ION = click.Choice(["Li", "Na", "K"])
+# ------------------------------------------------------------------ the paper's vocabulary, read when needed
+# Choices, defaults and help texts name the paper's elements, ions and mechanisms as the graph has them
+# (hemkg.graph.vocab). They are built when a command runs or its help is shown, so that `hem` starts
+# without reading the vocabulary.
+
+def _vocab() -> Vocabulary:
+    from hemkg.graph.vocab import vocab
+
+    return vocab()
+
+
+class LazyChoice(click.Choice):
+    """A click.Choice whose values a function gives, called when they are first needed."""
+
+    def __init__(self, values: Callable[[], Iterable[str]]) -> None:
+        self._values = values
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self._values())
+
+
+def _objectives() -> list[str]:
+    """What --rank-by may name: the screen's objectives (hemkg.screening.objectives, without numpy)."""
+    from hemkg.screening.objectives import OBJECTIVES
+
+    return list(OBJECTIVES)
+
+
+def _help_fields() -> dict[str, str]:
+    """What help texts may name as {field}: counts and lists from the vocabulary."""
+    from math import comb
+
+    from hemkg.graph.vocab import spoken_list
+
+    v = _vocab()
+    k = v.hem.min_elements
+    return {
+        "cations": str(len(v.cations)), "anion_options": ",".join(v.anions) + ",none", "ions": ",".join(v.ion_symbols),
+        "ions_spoken": spoken_list(v.ion_symbols), "hem_range": v.hem.percent_text, "k": str(k),
+        "screened": f"{comb(len(v.cations), k) * (len(v.anions) + 1) * len(v.ions):,}",
+    }
+
+
+class _HelpFromVocabulary:
+    """Help with {fields} (see _help_fields) filled in when it is shown."""
+
+    _template: str | None = None
+
+    @property
+    def help(self) -> str | None:
+        return self._template.format_map(_help_fields()) if self._template else self._template
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._template = value
+
+
+class VocabOption(_HelpFromVocabulary, click.Option):
+    """An option whose help, and default where it is a function, are read from the vocabulary when shown."""
+
+    def get_help_extra(self, ctx: click.Context) -> Any:
+        extra = super().get_help_extra(ctx)
+        if callable(self.default) and self.show_default:
+            extra["default"] = str(self.default())  # the value, not click's "(dynamic)"
+        return extra
+
+
+class VocabCommand(_HelpFromVocabulary, click.Command):
+    """A command whose help names counts from the vocabulary; its first line, which `hem --help` lists, names none."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        return click.Command(self.name, help=(self._template or "").split("\n\n")[0]).get_short_help_str(limit)
+
+
+ION = LazyChoice(lambda: _vocab().ion_symbols)
 POSITIVE_NM = click.FloatRange(min=0, min_open=True, max=1e6)
-STRUCTURE_FIELDS = ("primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology")
 
 
 def structure_options(f):
@@ -130,7 +209,8 @@ def _structure(**values):
     options = {"morphology": "--morphology", "framework": "--framework",
                "primary_particle_size_nm": "--primary-size", "conversion_product_size_nm": "--product-size"}
     try:
-        return Structure(**{k: values.get(k) for k in STRUCTURE_FIELDS if values.get(k) not in (None, False)}).validated()
+        given = {k: values.get(k) for k in Structure.field_names() if values.get(k) not in (None, False)}
+        return Structure(**given).validated()
     except ValueError as err:
         field, _, rest = str(err).partition(" ")
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
@@ -274,6 +354,29 @@ def _print_answer(answer, fmt: str) -> None:
 FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "ttl", "nt", "jsonld", "rdfxml"])
 
 
+class ByteSize(click.ParamType):
+    """A memory size: 2G, 512M, 1.5GiB or a number of bytes (K, M, G, T are powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        import re
+
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        if not match:
+            self.fail(f"'{value}' is not a size: give e.g. 2G, 512M or a number of bytes", param, ctx)
+        size = int(float(match[1]) * 1024 ** " KMGT".index(match[2].upper() or " "))
+        if size < 16 * 1024**2:
+            self.fail(f"'{value}' is too little memory for a query: give at least 16M", param, ctx)
+        return size
+
+
+MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_default=True,
+                          help="Memory a query may use beyond what hem already holds (e.g. 512M, 4G); more stops it.")
+
+
 @main.command()
 @click.argument("query", required=False)
 @click.option("--file", "file", type=click.Path(path_type=Path), help="Read the query from a .rq file.")
@@ -281,10 +384,12 @@ FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "ttl", "nt", "json
               help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
 @click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before the query is stopped.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+              help="Seconds the query may take, checking included; then it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) at most.")
+@MAX_MEMORY
 @click.option("--endpoint", help="Query this SPARQL endpoint instead of the local graph.")
-def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> None:
+def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endpoint) -> None:
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the graph.
 
     The prefixes hem:, hemkg:, ref:, skos:, dcterms:, prov:, qudt: ... are
@@ -298,7 +403,7 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
             if candidate:
                 fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
             remote_fmt = "json" if fmt == "table" else fmt
-            body = _remote_query(endpoint, text, remote_fmt, timeout)
+            body = _remote_query(endpoint, text, remote_fmt, timeout, max_memory)
             if fmt == "table":
                 click.echo(_table_from_json(body), nl=False)
             else:
@@ -307,21 +412,21 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, endpoint) -> Non
         if candidate:
             _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
         store, graphs = sp.dataset(candidate, ion)
-        answer = sp.run(text, store, fmt, timeout, max_rows, graphs)
+        answer = sp.run(text, store, fmt, timeout, max_rows, graphs, max_memory=max_memory)
     except sp.QueryError as err:
         fail(str(err), err.hint or None)
     _print_answer(answer, fmt)
 
 
-def _remote_query(endpoint: str, text: str, fmt: str, timeout: float) -> bytes:
+def _remote_query(endpoint: str, text: str, fmt: str, timeout: float, max_memory: int) -> bytes:
     from hemkg.sparql import remote
 
-    return remote.query_endpoint(endpoint, text, fmt, timeout)
+    return remote.query_endpoint(endpoint, text, fmt, timeout, max_memory)
 
 
 def _table_from_json(body: bytes) -> str:
-    from hemkg.sparql import query as sp
     from hemkg.graph.store import short
+    from hemkg.sparql import query as sp
 
     data = json.loads(body)
     if "boolean" in data:
@@ -339,14 +444,15 @@ def _table_from_json(body: bytes) -> str:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Set a parameter, e.g. --param mechanism=alloying.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
-def ask(name, list_, show, params, fmt, timeout) -> None:
+@MAX_MEMORY
+def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
     """Ready-made questions, e.g. which elements enable a mechanism.
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
     """
-    from hemkg.sparql import questions as qs
-    from hemkg.sparql import query as sp
     from hemkg.graph.statements import UnknownTerm
+    from hemkg.sparql import query as sp
+    from hemkg.sparql import questions as qs
 
     available = qs.questions()
     if list_ or name is None:
@@ -379,7 +485,7 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
         return
     store, graphs = sp.dataset()
     try:
-        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings)
+        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     except sp.QueryError as err:
         fail(str(err), err.hint or None)
     _print_answer(answer, fmt)
@@ -389,11 +495,13 @@ def ask(name, list_, show, params, fmt, timeout) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but a loopback address serves the graph to the network.")
 @click.option("--port", type=click.IntRange(min=0, max=65535), default=7878, show_default=True, help="Port (0: any free one).")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True, help="Seconds before a query is stopped.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+              help="Seconds a query may take, checking included; then it is stopped.")
 @click.option("--max-rows", type=click.IntRange(min=1, max=10_000_000), default=10_000, show_default=True, help="Rows (or triples) per answer at most.")
+@MAX_MEMORY
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
-def serve(host, port, timeout, max_rows, max_concurrent) -> None:
+def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
 
     The same dataset and checks as hem sparql: updates are refused (403), and so
@@ -403,7 +511,7 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
     from hemkg.sparql import endpoint as sv
 
     try:
-        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr)
+        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory)
     except OSError as err:
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}", "choose another --port or --host, or stop what uses it")
     if not sv.is_loopback(host):
@@ -418,22 +526,25 @@ def serve(host, port, timeout, max_rows, max_concurrent) -> None:
         server.server_close()
 
 
-@main.command()
-@click.option("--include", help="Elements to add to the pool of the paper's 26 cations, e.g. Ga,Nb.")
+@main.command(cls=VocabCommand)
+@click.option("--include", cls=VocabOption,
+              help="Elements to add to the pool of the paper's {cations} cations, e.g. Ga,Nb.")
 @click.option("--exclude", help="Elements to leave out of the pool, e.g. Li,Ru.")
 @click.option("--require", help="Elements every candidate must contain, e.g. Fe,Si.")
-@click.option("-k", "sizes", default="5", show_default=True, help="Number of cations: 5, or a range such as 4-6.")
-@click.option("--anions", default="P,S,O,Se,Te,none", show_default=True,
+@click.option("-k", "sizes", cls=VocabOption, default=lambda: _help_fields()["k"], show_default=True,
+              help="Number of cations: {k}, or a range such as 4-6.")
+@click.option("--anions", cls=VocabOption, default=lambda: _help_fields()["anion_options"], show_default=True,
               help="Anion options, each one candidate: single (O), mixed (S0.9Se0.1) or none (an alloy).")
-@click.option("--ions", default="Li,Na,K", show_default=True, help="Carrier ions to screen.")
-@click.option("--grid", type=float, help="Screen cation fractions on this grid (e.g. 0.05) within 5-35 at%, not only equimolar.")
+@click.option("--ions", cls=VocabOption, default=lambda: _help_fields()["ions"], show_default=True,
+              help="Carrier ions to screen.")
+@click.option("--grid", type=float, cls=VocabOption,
+              help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
 @click.option("--mechanism", "mechanisms", multiple=True,
-              type=click.Choice(["intercalation", "conversion", "alloying", "space_charge"]),
+              type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is active (repeatable).")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
-@click.option("--rank-by", default="capacity", show_default=True,
-              type=click.Choice(["capacity", "capacity_contributors", "cycling_stability", "fast_charging", "entropy"]))
+@click.option("--rank-by", default="capacity", show_default=True, type=LazyChoice(_objectives))
 @click.option("--pareto", help="Return the non-dominated set on these, e.g. capacity,cycling_stability,fast_charging.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows to print.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every kept row: .csv, .jsonl or .parquet.")
@@ -444,8 +555,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
            pareto, top, output, workers, as_json, progress) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
-    By default: every 5-cation equimolar set of the paper's 26 cations, with each
-    listed anion or none, for Li, Na and K (1,184,040 candidates).
+    By default: every {k}-cation equimolar set of the paper's {cations} cations, with each
+    listed anion or none, for {ions_spoken} ({screened} candidates).
     """
     from hemkg.screening import run as sc
 
@@ -457,7 +568,7 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
         k = tuple(range(int(low), int(high or low) + 1))
     except ValueError:
         fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in sc.CATIONS_26 + names(include) if s not in names(exclude)]
+    pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
     try:
         space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
                          ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
@@ -469,7 +580,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     except sc.ScreenError as err:
         fail(str(err), err.hint or None)
     total = space.count()
-    filters = sc.Filters(tuple(m.replace("_", "-") for m in mechanisms), hem_only, no_unclassified)
+    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
+    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified)
     show_progress = sys.stderr.isatty() if progress is None else progress
     executor = sc.default_executor(workers)
     summary = None
@@ -565,8 +677,8 @@ def validate(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True)
 def push(endpoint: str, timeout: float) -> None:
     """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store."""
-    from hemkg.sparql import remote
     from hemkg.graph.store import knowledge_graph
+    from hemkg.sparql import remote
 
     try:
         written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
@@ -617,6 +729,211 @@ def export(fmt, scope, ion, output) -> None:
         fail(err.message, err.hint)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+
+
+# --------------------------------------------------------------------------- hem evidence: the literature library
+# Every import stays inside the commands: without a library command, no store,
+# platformdirs or pySHACL is loaded (a consultation costs what it did before).
+
+
+def library_options(f):
+    """--library DIR and --wait SECONDS, shared by the hem evidence commands."""
+    f = click.option("--wait", type=click.FloatRange(min=0, max=3600), default=10.0, show_default=True,
+                     help="Seconds to wait for another process using the library.")(f)
+    return click.option("--library", "library_dir", metavar="DIR",
+                        help="The library folder (default: $HEMKG_LIBRARY, else your user data folder).")(f)
+
+
+def _open_library(library_dir: str | None, wait: float, command: str, write: bool = False):
+    """The open library as a context manager; any problem with it ends the command with one line, exit 2."""
+    import contextlib
+
+    from hemkg.library import store as lib
+
+    @contextlib.contextmanager
+    def opened():
+        try:
+            with lib.Library.open(lib.location(library_dir), write=write, wait=wait, command=command) as library:
+                yield library
+        except lib.LibraryError as err:
+            fail(err.message, err.hint or None)
+
+    return opened()
+
+
+@main.group(cls=Group)
+def evidence() -> None:
+    """Your literature library: findings from primary papers, kept as nanopublications.
+
+    \b
+    hem evidence template > findings.csv    # one finding per row
+    hem evidence add findings.csv           # checked first: nothing is added unless every row is right
+    hem evidence list
+    hem evidence show 10.1039/d4ee01329h
+    hem evidence export --format trig -o library.trig
+    """
+
+
+@evidence.command(name="template")
+def evidence_template() -> None:
+    """Print the CSV template: its header and one example row."""
+    from hemkg.library.findings import template
+
+    click.echo(template(), nl=False)
+
+
+ADD_LINES = 20  # contributions named one per line after an add; beyond, a count
+
+
+@evidence.command(name="add")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Supersede a contribution (same DOI and formula) the library holds.")
+@library_options
+def evidence_add(file: Path, replace: bool, library_dir: str | None, wait: float) -> None:
+    """Add the findings of FILE (CSV template, or Turtle/TriG with the ontology's terms).
+
+    Every finding is checked first (SHACL shapes, formula, element, ion, DOI);
+    with any problem, each is reported with its line and nothing is added.
+    Adding the same findings again changes nothing.
+    """
+    from hemkg.consultation import findings
+
+    if not file.is_file():
+        fail(f"no file '{file}'" + (" (it is a folder)" if file.is_dir() else ""),
+             "give a CSV file made from hem evidence template, or a Turtle/TriG file")
+    batch = findings.read(file)
+    _report_problems(file, batch.problems, "nothing was added")
+    with _open_library(library_dir, wait, "hem evidence add", write=True) as library:
+        plan = library.plan_import(batch.nanopubs) if batch.nanopubs else library.plan_add(batch.contributions, replace)
+        _report_problems(file, plan.problems, "nothing was added")
+        library.write(plan.write)
+        where = library.path
+    counts = {k: sum(1 for *_, o in plan.outcomes if o == k) for k in ("added", "replaced", "unchanged", "retraction")}
+    changed = [o for o in plan.outcomes if o[2] != "unchanged"]
+    for doi, formula, outcome in changed[:ADD_LINES]:
+        click.echo(f"  {outcome:<10} {doi}  {formula}")
+    if len(changed) > ADD_LINES:
+        click.echo(f"  ... and {len(changed) - ADD_LINES} more (hem evidence list shows them all)")
+    click.echo(f"{counts['added']} contribution(s) added, {counts['replaced']} replaced, "
+               f"{counts['unchanged']} unchanged"
+               + (f", {counts['retraction']} retraction(s)" if counts["retraction"] else "")
+               + f" ({batch.findings} finding(s) read); library at {where}")
+
+
+def _report_problems(file: Path, problems, outcome: str) -> None:
+    if not problems:
+        return
+    for p in problems:
+        click.echo(f"error: {file.name} {p}", err=True)
+    fail(f"{len(problems)} problem(s) in {file.name}; {outcome}", "fix each line above and add the file again")
+
+
+@evidence.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Also superseded and retracted versions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the contributions as JSON.")
+@library_options
+def evidence_list(show_all: bool, as_json: bool, library_dir: str | None, wait: float) -> None:
+    """List the contributions of the library: DOI, year, formula, findings, title."""
+    with _open_library(library_dir, wait, "hem evidence list") as library:
+        entries = [e for e in library.entries() if e.nanopub.contribution and (show_all or e.status == "current")]
+        where = library.path
+    rows = [_entry_json(e, findings=False) for e in entries]
+    if as_json:
+        emit_json({"library": str(where), "contributions": rows})
+        return
+    if not rows:
+        click.echo(f"The library at {where} holds no findings yet: hem evidence add FILE adds some.")
+        return
+    for r in rows:
+        status = "" if r["status"] == "current" else f" [{r['status']}]"
+        click.echo(f"{r['doi']:<32} {r['year'] or '':<5} {r['formula']:<28} {r['findings']:>3} finding(s){status}"
+                   + (f"  {r['title']}" if r["title"] else ""))
+
+
+def _entry_json(entry, findings: bool = True) -> dict[str, Any]:
+    from hemkg.library.vocabulary import vocabulary
+
+    n, c = entry.nanopub, entry.nanopub.contribution
+    out: dict[str, Any] = {"doi": c.doi, "formula": c.formula, "title": c.title, "year": c.year,
+                           "status": entry.status, "nanopublication": n.iri, "created": n.created,
+                           "supersedes": list(n.supersedes), "superseded_or_retracted_by": entry.by}
+    out["findings"] = [f.row(vocabulary()) for f in c.findings] if findings else len(c.findings)
+    return out
+
+
+@evidence.command(name="show")
+@click.argument("doi")
+@click.option("--json", "as_json", is_flag=True, help="Print the contributions and their history as JSON.")
+@library_options
+def evidence_show(doi: str, as_json: bool, library_dir: str | None, wait: float) -> None:
+    """Show the findings the library holds from the paper DOI, with their quotes and history."""
+    from hemkg.library.vocabulary import normalise_doi
+
+    with _open_library(library_dir, wait, "hem evidence show") as library:
+        entries = library.find(normalise_doi(doi))
+        where = library.path
+    if not entries:
+        fail(f"the library at {where} holds no findings of {doi}", "hem evidence list shows the DOIs it holds")
+    rows = [_entry_json(e) for e in entries]
+    if as_json:
+        emit_json({"doi": normalise_doi(doi), "contributions": rows})
+        return
+    for r in rows:
+        click.echo(f"{r['doi']}  {r['formula']}  [{r['status']}, added {r['created'][:10]}]")
+        if r["title"] or r["year"]:
+            click.echo(f"  {r['title'] or ''}{' (' + str(r['year']) + ')' if r['year'] else ''}")
+        for f in r["findings"]:
+            subject = " ".join(v for v in (f["element"], f["role"], f["mechanism"]) if v)
+            figures = ", ".join(f"{f[k]} {unit}" for k, unit in (("capacity_mAh_g", "mAh/g"), ("current_A_g", "A/g"),
+                                                                  ("cycles", "cycles"), ("retention_pct", "%")) if f[k])
+            click.echo(f"  - {f['finding']}: {subject}{' ' + figures if figures else ''} "
+                       f"({f['ion']}, {f['electrode']}, {f['evidence_level']})")
+            click.echo(f"    \"{f['quote']}\"")
+            if f["note"]:
+                click.echo(f"    note: {f['note']}")
+
+
+@evidence.command(name="remove")
+@click.argument("doi")
+@click.option("--formula", help="Retract only the contribution on this formula.")
+@click.option("--reason", help="Why, recorded with the retraction.")
+@library_options
+def evidence_remove(doi: str, formula: str | None, reason: str | None, library_dir: str | None, wait: float) -> None:
+    """Retract the findings of the paper DOI: recorded as a retraction, never deleted."""
+    from hemkg.library.vocabulary import normalise_doi
+
+    with _open_library(library_dir, wait, "hem evidence remove", write=True) as library:
+        wanted = normalise_doi(doi)
+        targets = [e for e in library.find(wanted, " ".join(formula.split()) if formula else None)
+                   if e.status == "current"]
+        if not targets:
+            fail(f"the library at {library.path} holds no current findings of {doi}"
+                 + (f" on {formula}" if formula else ""), "hem evidence list shows what it holds")
+        library.write(library.retract_all(targets, reason))
+    for e in targets:
+        click.echo(f"  retracted  {e.nanopub.contribution.doi}  {e.nanopub.contribution.formula}  <{e.nanopub.iri}>")
+
+
+@evidence.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["trig", "jsonld"]), default="trig", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write to FILE, replacing it only once the export is complete (default: stdout).")
+@library_options
+def evidence_export(fmt: str, output: Path | None, library_dir: str | None, wait: float) -> None:
+    """Export every nanopublication of the library (each contribution's four graphs, and the retractions)."""
+    with _open_library(library_dir, wait, "hem evidence export") as library:
+        data = library.export(fmt)
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(output.name + ".part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(output)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        fail(f"cannot write '{output}': {err.strerror or err}", "choose a folder you can write to")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 from hemkg.graph import statements as k
 from hemkg.graph.store import HEM, REF, select, short
+from hemkg.graph.vocab import vocab
 
 GENERAL = "Beyond a single mechanism"
 DIRECTION_SIGN = {HEM + "increase": "+", HEM + "decrease": "-"}
@@ -57,10 +58,11 @@ def _via(st: k.Statement, iri: str, groups: dict[str, str], links: dict[str, str
 def _mechanisms_of(st: k.Statement) -> list[str]:
     """The mechanisms a statement concerns, most specific role first."""
     found: list[str] = []
+    mechanisms = [m.iri for m in vocab().mechanisms]
     for role in (st.objects, st.subjects, st.mentions):
         for term in role:
-            for m in [term] if term in k.MECHANISMS else sorted(k.group_mechanisms().get(term, ())):
-                if m in k.MECHANISMS and m not in found:
+            for m in [term] if term in mechanisms else sorted(k.group_mechanisms().get(term, ())):
+                if m in mechanisms and m not in found:
                     found.append(m)
     return found
 
@@ -159,7 +161,7 @@ def describe(text: str) -> dict[str, Any]:
         mechs = _mechanisms_of(st)
         heading = k.label(mechs[0]) if mechs else GENERAL
         groups.setdefault(heading, []).append(statement_record(st, via))
-    order = [k.label(m) for m in k.MECHANISMS] + [GENERAL]
+    order = [m.label for m in vocab().mechanisms] + [GENERAL]
     answer["groups"] = [{"heading": h, "statements": groups[h]} for h in order if h in groups]
     cited = sorted({n for g in answer["groups"] for s in g["statements"] for n in s["references"]})
     answer["references"] = {str(n): k.references()[n]["label"] for n in cited}

@@ -8,60 +8,63 @@ references) or from the user's input. Nothing here re-derives a conclusion.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from hemkg import engine
 from hemkg.graph import statements as knowledge
-from hemkg.consultation.consultation import MECHANISMS, Consultation
+from hemkg.consultation.consultation import Consultation, effect_properties
+from hemkg.consultation.rules import statement_text
 from hemkg.engine import Fact
 from hemkg.graph.store import HEMKG, short
+from hemkg.graph.vocab import Term, vocab
 
 TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "context",
              "ordered", "confirm_with")
 
-# words a user may give to --about for a property
-PROPERTY_ALIASES = {
-    "capacity": "specific-capacity", "specific-capacity": "specific-capacity",
-    "cycling": "cycling-stability", "stability": "cycling-stability", "cycling-stability": "cycling-stability",
-    "fast-charging": "fast-charging", "rate": "fast-charging", "fast charging": "fast-charging",
-    "energy": "full-cell-energy-density", "full-cell-energy-density": "full-cell-energy-density",
-}
 
-MECHANISM_ALIASES = {m: m for m in MECHANISMS} | {"space_charge": "space-charge", "space charge": "space-charge"}
+def _words(terms: Iterable[Term]) -> dict[str, str]:
+    """The words a user may give to --about for each term (its name, JSON key, labels) -> the term's name."""
+    return {word: t.name for t in terms for word in t.words}
 
 
 def _label(name: str) -> str:
     return knowledge.label(HEMKG + name) if HEMKG + name in knowledge.labels() else name
 
 
+def _a(noun: str) -> str:
+    """'anion' -> 'an anion'."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def fact_sentence(fact: Fact) -> str:
     """A fact as a short English sentence."""
     pred, args = fact
     a = [engine.show_value(x) for x in args]
-    plane = {"A": "Plane A (conversion)", "B": "Plane B (alloying)", "C": "Plane C (space charge)"}
+    v = vocab()
+    plane = {p.name: p.short_label for p in v.planes}
+    roles = {r.name: r.label for r in v.roles}
     sentences = {
         "status": lambda: f"{_label(a[0])} is {a[1]}",
         "mechanism_element": lambda: f"{a[1]} is an element of {_label(a[0])}",
-        "role": lambda: {"stabilizer": f"{a[0]} is an inactive stabilizer", "anion": f"{a[0]} is an anion",
-                         "unclassified": f"{a[0]} is a cation the paper does not classify"}.get(
-                             a[1], f"{a[0]} takes part in {_label(a[1])}"),
+        "role": lambda: f"{a[0]} is {_a(roles[a[1]])}" if a[1] in roles else f"{a[0]} takes part in {_label(a[1])}",
         "effect": lambda: f"{a[2]} {'raises' if a[1] == '+' else 'lowers'} {_label(a[0])}",
         "element": lambda: f"{a[0]} is in the formula",
         "amount": lambda: f"{a[1]} {a[0]} per formula unit",
         "ion": lambda: f"the carrier ion is {a[0]}+",
         "anion": lambda: f"{a[0]} is an anion",
         "cation": lambda: f"{a[0]} is a cation",
-        "candidate_listed_cation": lambda: f"{a[0]} is one of the paper's 26 cations",
-        "listed_cation": lambda: f"{a[0]} is one of the paper's 26 cations",
-        "listed_anion": lambda: f"{a[0]} is one of the paper's 5 anions",
+        "candidate_listed_cation": lambda: f"{a[0]} is one of the paper's {len(v.cations)} cations",
+        "listed_cation": lambda: f"{a[0]} is one of the paper's {len(v.cations)} cations",
+        "listed_anion": lambda: f"{a[0]} is one of the paper's {len(v.anions)} anions",
         "outside_anion": lambda: f"{a[0]} is an anion outside the paper's list",
         "on_plane": lambda: f"{a[0]} is on {plane.get(a[1], a[1])} of Fig. 6a",
         "plane_cation": lambda: f"{a[0]} is a cation on {plane.get(a[1], a[1])}",
         "has_plane": lambda: f"the candidate has a cation on {plane.get(a[0], a[0])}",
         "has_anion": lambda: "the candidate has an anion",
-        "has_listed_anion": lambda: "the candidate has one of the paper's anions (P, S, O, Se, Te)",
+        "has_listed_anion": lambda: f"the candidate has one of the paper's anions ({', '.join(v.anions)})",
         "has_outside_anion": lambda: "the candidate has an anion outside the paper's list",
-        "has_listed_cation": lambda: "the candidate has one of the paper's 26 cations",
+        "has_listed_cation": lambda: f"the candidate has one of the paper's {len(v.cations)} cations",
         "recommend": lambda: f"recommended: {_label(a[0])}",
         "weaker": lambda: f"{_label(a[0])} is weaker with {a[1]}+ than with Li+",
         "confirm_with": lambda: f"{_label(a[1])} can confirm {_label(a[0])}",
@@ -70,6 +73,10 @@ def fact_sentence(fact: Fact) -> str:
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
         "observed": lambda: f"in {_label(a[2])}, {a[0]} was {'seen' if a[3] == 'active' else 'not seen'} in {_label(a[1])}",
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
+        "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
+        "reported_high_entropy": lambda: f"{_label(a[0])} is called high-entropy in its source",
+        "hem_definition_unmet": lambda: f"on the cation sublattice the candidate does not meet the paper's HEM "
+                                        f"definition ({a[0]})",
     }
     return sentences[pred]() if pred in sentences else engine.fact_text(fact)
 
@@ -93,7 +100,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
     record["derived_by"] = [
         {
             "rule": d.rule.id,
-            "statement": d.rule.statement,
+            "statement": statement_text(d),
             "citations": list(d.rule.references),
             "location": d.rule.location,
             "file": d.rule.file,
@@ -114,23 +121,24 @@ def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
     if about == "all":
         return facts
     key = about.strip()
-    if key.lower() in MECHANISM_ALIASES:
-        mechanism = MECHANISM_ALIASES[key.lower()]
+    mechanisms, properties = _words(vocab().mechanisms), _words(effect_properties())
+    if key.lower() in mechanisms:
+        mechanism = mechanisms[key.lower()]
         def concerns(f: Fact) -> bool:
             """Names the mechanism, or rests on its status or elements."""
             return mechanism in f[1] or any(
                 p[0] in ("status", "mechanism_element") and p[1][0] == mechanism
                 for d in c.result.derivations.get(f, []) for p in d.premises)
         return [f for f in facts if concerns(f)]
-    if key.lower() in PROPERTY_ALIASES:
-        prop = PROPERTY_ALIASES[key.lower()]
+    if key.lower() in properties:
+        prop = properties[key.lower()]
         return [f for f in facts if f[0] == "effect" and f[1][0] == prop]
     if key in c.formula.composition:
         return [f for f in facts if key in f[1]]
     raise LookupError(
-        f"--about '{about}' is neither a mechanism ({', '.join(MECHANISMS)}), an element of "
+        f"--about '{about}' is neither a mechanism ({', '.join(vocab().mechanism_names)}), an element of "
         f"{c.formula.text} ({', '.join(c.formula.composition)}), a property "
-        f"({', '.join(sorted(set(PROPERTY_ALIASES)))}) nor 'all'"
+        f"({', '.join(sorted(properties))}) nor 'all'"
     )
 
 
@@ -159,7 +167,8 @@ def render(tree: dict[str, Any]) -> str:
         if "source" in n:
             src = n["source"]
             where = {"kg": f"knowledge graph, {src.get('statement', '')}", "input": "your input",
-                     "convention": "project convention, not the paper"}[src["kind"]]
+                     "convention": "project convention, not the paper",
+                     "estimate": "an estimate beyond the paper"}[src["kind"]]
             text += f"  ({where}){_refs(src['citations'])}"
         elif n.get("shown_above"):
             text += "  (see above)"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from hemkg.consultation.consultation import effect_properties
 from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
+from hemkg.graph.store import HEMKG
 
-PROPERTY_NAMES = {
-    "specific_capacity": "capacity", "cycling_stability": "cycling stability", "fast_charging": "fast charging",
-    "full_cell_energy_density": "full-cell energy",
-}
+
+def property_names() -> dict[str, str]:
+    """JSON key -> the short name answers print, for each property the rules conclude effects on."""
+    return {p.json_key: p.short_label or p.label for p in effect_properties()}
 
 
 def cite(numbers: list[int]) -> str:
@@ -32,6 +34,12 @@ def _wrap(text: str, indent: str, width: int) -> str:
     return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=" " * len(indent))
 
 
+def _names_its_about(finding: dict[str, Any]) -> bool:
+    """Whether the finding's text already names what it is about (the reported examples; a material's label)."""
+    return finding.get("topic") == "reported-example" or all(
+        knowledge.label(HEMKG + a) in finding["text"] for a in finding["about"])
+
+
 def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = False) -> str:
     head = f"{d['formula']} with {d['ion']}+"
     if d.get("framework"):
@@ -48,7 +56,8 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")
-        text = f"{PROPERTY_NAMES.get(e['property'], e['property'])}: {', '.join(e['elements'])} {verb} it. {e['statement']} {cite(e['citations'])}"
+        name = property_names().get(e["property"], e["property"])
+        text = f"{name}: {', '.join(e['elements'])} {verb} it. {e['statement']} {cite(e['citations'])}"
         lines.append(_wrap(text, "  - ", width))
     for title, key in (("Structure design", "recommendations"),):
         if d[key]:
@@ -59,7 +68,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
         if d[key]:
             lines += ["", title]
             for n in d[key]:
-                about = f" ({', '.join(n['about'])})" if n.get("about") and n.get("topic") not in ("reported-example", "reported-material") else ""
+                about = f" ({', '.join(n['about'])})" if n.get("about") and not _names_its_about(n) else ""
                 outside = " [outside the paper]" if n.get("outside_paper") else ""
                 lines.append(_wrap(f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip(), "  - ", width))
     if d["confirm_with"]:
@@ -104,7 +113,7 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
         row(m.replace("_", " "), [r["mechanisms"][m]["status"] for r in rows])
     row("stabilizers", [", ".join(s for s, roles in r["roles"].items() if "stabilizer" in roles) or "-" for r in rows])
     row("unclassified", [", ".join(s for s, roles in r["roles"].items() if "unclassified" in roles) or "-" for r in rows])
-    for prop, name in PROPERTY_NAMES.items():
+    for prop, name in property_names().items():
         row(f"{name} (+/-)", [f"+{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '+')}"
                               f" / -{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '-')}"
                               for r in rows])

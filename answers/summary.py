@@ -5,25 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.consultation import MECHANISMS, Consultation, json_key
+from hemkg.consultation.consultation import Consultation
 from hemkg.consultation.oxidation import answer as oxidation_answer
+from hemkg.consultation.rules import has_placeholders, paper_rules, statement_text
 from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
-from hemkg.graph.materials import reported_materials
 from hemkg.graph.store import HEMKG
+from hemkg.graph.vocab import json_key, vocab
+
+NO_SOURCE = Source("")
 
 
-def _citations(derivations: list[engine.Derivation]) -> list[int]:
-    return sorted({r for d in derivations for r in d.rule.references})
+def _citations(r: engine.Result, derivations: list[engine.Derivation]) -> list[int]:
+    """The references of the rules and of the graph facts they matched (a reported material's, say)."""
+    return sorted({n for d in derivations for n in d.rule.references}
+                  | {n for d in derivations for p in d.premises for n in r.sources.get(p, NO_SOURCE).references})
 
 
 def _rule_ids(derivations: list[engine.Derivation]) -> list[str]:
     return sorted({d.rule.id for d in derivations})
 
 
-def _finding(derivations: list[engine.Derivation], text: str, **extra: Any) -> dict[str, Any]:
+def _finding(r: engine.Result, derivations: list[engine.Derivation], text: str, **extra: Any) -> dict[str, Any]:
     """A note, caution or warning: its text, the rules and citations behind it, and any outside basis."""
-    record = {"text": text, "rules": _rule_ids(derivations), "citations": _citations(derivations), **extra}
+    record = {"text": text, "rules": _rule_ids(derivations), "citations": _citations(r, derivations), **extra}
     outside = sorted({d.rule.basis for d in derivations if not d.rule.from_paper})
     if outside:
         record["outside_paper"] = outside
@@ -31,21 +36,22 @@ def _finding(derivations: list[engine.Derivation], text: str, **extra: Any) -> d
 
 
 def _statement_of(derivations: list[engine.Derivation]) -> str:
-    return derivations[0].rule.statement if derivations else ""
+    """The rules' statements, placeholders filled, each once."""
+    return " ".join(dict.fromkeys(statement_text(d) for d in derivations))
 
 
 def summarise(c: Consultation) -> dict[str, Any]:
     """The consultation as the JSON object the CLI prints."""
     r = c.result
     mechanisms = {}
-    for m in MECHANISMS:
+    for m in vocab().mechanism_names:
         elements = [args[1] for args in r.query("mechanism_element", m)]
         status = c.status(m)
         mechanisms[json_key(m)] = {
             "status": status,
             "elements": elements,
             "rules": _rule_ids(c.derivations("status", m)),
-            "citations": _citations(c.derivations("status", m)),
+            "citations": _citations(r, c.derivations("status", m)),
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
     for symbol, role in r.query("role"):
@@ -55,53 +61,43 @@ def summarise(c: Consultation) -> dict[str, Any]:
     for prop, direction, element in r.query("effect"):
         for d in r.derivations[("effect", (prop, direction, element))]:
             grouped.setdefault((prop, direction, d.rule.id), []).append(element)
-    rules_by_id = {rule.id: rule for rule in engine.load_rules()}
+    rules_by_id = {rule.id: rule for rule in paper_rules()}
     for (prop, direction, rule_id), elements in sorted(grouped.items()):
         rule = rules_by_id[rule_id]
         effects.append({"property": json_key(prop), "direction": direction, "elements": sorted(set(elements)),
                         "rule": rule_id, "statement": rule.statement, "citations": list(rule.references)})
 
     def topic_findings(predicate: str) -> list[dict[str, Any]]:
-        """One finding per topic; the facts' further arguments (elements, materials) gathered in `about`."""
-        by_topic: dict[str, list[engine.Derivation]] = {}
-        about: dict[str, list[str]] = {}
+        """One finding per topic, the facts' further arguments (elements, materials) gathered in `about`;
+        one per fact where the rule's statement names the values it was drawn for (a placeholder)."""
+        by_key: dict[tuple, list[engine.Derivation]] = {}
+        about: dict[tuple, list[str]] = {}
         for args in r.query(predicate):
-            by_topic.setdefault(str(args[0]), []).extend(r.derivations.get((predicate, args), []))
-            about.setdefault(str(args[0]), []).extend(str(a) for a in args[1:])
-        return [_finding(derivations, _statement_of(derivations), topic=topic,
-                         **({"about": sorted(set(about[topic]))} if about[topic] else {}))
-                for topic, derivations in by_topic.items()]
+            derivations = r.derivations.get((predicate, args), [])
+            key = args if any(has_placeholders(d.rule) for d in derivations) else args[:1]
+            by_key.setdefault(key, []).extend(derivations)
+            about.setdefault(key, []).extend(str(a) for a in args[1:])
+        return [_finding(r, derivations, _statement_of(derivations), topic=str(key[0]),
+                         **({"about": sorted(set(about[key]))} if about[key] else {}))
+                for key, derivations in by_key.items()]
 
-    notes = [n for n in topic_findings("note") if n["topic"] != "reported-material"]
+    notes = topic_findings("note")
     for mechanism, ion in r.query("weaker"):
         derivations = r.derivations[("weaker", (mechanism, ion))]
-        notes.append(_finding(derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
+        notes.append(_finding(r, derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
     notes += _context(c)
-    for (material,) in r.query("matches_reported"):
-        refs = sorted(reported_materials()[material]["references"])
-        notes.append({"topic": "reported-material", "about": [material],
-                      "text": f"The paper reports this composition: {knowledge.label(HEMKG + material)}. "
-                              f"Run `hem describe \"{knowledge.label(HEMKG + material)}\"` for its figures.",
-                      "rules": ["context-same-composition"], "citations": refs})
     notes += _orderings(c)
     cautions = topic_findings("caution")
     oxidation_states, balance_warnings = oxidation_answer(c.formula)
     warnings = topic_findings("warning") + [{"text": w, "topic": "formula"} for w in c.formula.warnings]
     warnings += balance_warnings
     notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
-    entropy_ = c.estimates["entropy"]
-    for (material,) in r.query("matches_reported"):
-        label, called_he = reported_materials()[material]["label"], reported_materials()[material]["high_entropy"]
-        if called_he and not entropy_["meets_hem_definition"]:
-            warnings.append({"topic": "hem-definition",
-                             "text": f"{label} is called high-entropy in its source, but on the cation sublattice it does not "
-                                     f"meet the paper's HEM definition ({entropy_.get('why_not_hem')})."})
     recommendations = []
     for (factor,) in r.query("recommend"):
         derivations = r.derivations[("recommend", (factor,))]
         recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor),
-                                "text": " ".join(dict.fromkeys(d.rule.statement for d in derivations)),
-                                "rules": _rule_ids(derivations), "citations": _citations(derivations)})
+                                "text": _statement_of(derivations),
+                                "rules": _rule_ids(derivations), "citations": _citations(r, derivations)})
     techniques: dict[str, list[str]] = {}
     for mechanism, technique in r.query("confirm_with"):
         techniques.setdefault(json_key(mechanism), []).append(knowledge.label(HEMKG + technique))
@@ -114,7 +110,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "oxidation_states": oxidation_states,
         "mechanisms": mechanisms,
         "roles": roles,
-        "entropy": entropy_,
+        "entropy": c.estimates["entropy"],
         "capacity_estimate": c.estimates["capacity_estimate"],
         "effects": effects,
         "recommendations": recommendations,
@@ -132,7 +128,7 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
     for args in c.result.query("context"):
         element, mechanism, material, state = args
         refs = sorted({ref for d in c.result.derivations[("context", args)] for p in d.premises
-                       for ref in c.result.sources.get(p, Source("")).references})
+                       for ref in c.result.sources.get(p, NO_SOURCE).references})
         seen.setdefault((element, mechanism), {}).setdefault(state, []).append((knowledge.label(HEMKG + material), refs))
         rule_ids.setdefault((element, mechanism), set()).update(d.rule.id for d in c.result.derivations[("context", args)])
     out = []
@@ -152,17 +148,10 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
     return out
 
 
-_ORDERING_TEXT = {
-    "space-charge-strength": "Space-charge contribution among its Plane C cations",
-    "anion-theoretical-capacity": "Theoretical capacity among its anions",
-    "anion-conductivity": "Intrinsic conductivity among its anions",
-    "alloying-cation-theoretical-capacity": "Theoretical capacity among its alloying cations",
-}
-
-
 def _orderings(c: Consultation) -> list[dict[str, Any]]:
     """Each ordering among the candidate's own elements, highest first."""
     out = []
+    headings = {o.name: o.heading for o in vocab().orderings}  # hem:answerHeading (kg/orderings.ttl)
     for ordering in sorted({args[0] for args in c.result.query("ordered")}):
         pairs = c.result.query("ordered", ordering)
         above = {}
@@ -171,6 +160,7 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
             above.setdefault(lo, set())
         chain = sorted(above, key=lambda x: -len(above[x]))
         derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
-        out.append({"topic": f"ordering:{ordering}", "text": f"{_ORDERING_TEXT.get(ordering, ordering)}: {' > '.join(chain)}.",
-                    "rules": _rule_ids(derivations), "citations": _citations(derivations)})
+        heading = headings.get(ordering) or ordering
+        out.append({"topic": f"ordering:{ordering}", "text": f"{heading}: {' > '.join(chain)}.",
+                    "rules": _rule_ids(derivations), "citations": _citations(c.result, derivations)})
     return out

@@ -15,6 +15,7 @@ Parts:
            SPARQL CONSTRUCT over rdflib and against owlrl's OWL-RL closure
   screen   `hem screen` on the whole equimolar space: rate, wall time, peak memory
   sparql   named questions on the graph plus N screened candidates, per store
+  library  `hem evidence add` of 1,000 generated findings (issue 13: under 5 s), beside the command's start-up
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ CANDIDATES = [  # the paper's own examples (Sections 2.3, 3.1)
     ("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K"),
     ("SiGeSnSbBi", "Li"),
 ]
-PARTS = ("cold", "profile", "consult", "screen", "sparql")
+PARTS = ("cold", "profile", "consult", "screen", "sparql", "library")
 MIB = 1024 * 1024
 ENV = dict(os.environ)  # for every subprocess; see bytecode_env()
 
@@ -331,6 +332,7 @@ def part_consult(args) -> None:
     from hemkg.answers.summary import summarise
     from hemkg.consultation.consultation import consult
     from hemkg.consultation.facts import knowledge_facts, shared_knowledge
+    from hemkg.consultation.rules import paper_rules
     from hemkg.answers.explain import explain
     from hemkg.graph.store import to_rdflib
 
@@ -352,7 +354,7 @@ def part_consult(args) -> None:
         ("consult(): rules + derivations", lambda: [consult(f, i) for f, i in CANDIDATES]),
         ("  + JSON answer (to_dict)", lambda: [summarise(consult(f, i)) for f, i in CANDIDATES]),
         ("  + explanation tree (explain)", lambda: [full_answer(f, i) for f, i in CANDIDATES]),
-        ("  of which engine.run alone", lambda: [engine.run(b, shared=shared_knowledge()) for b in bases]),
+        ("  of which engine.run alone", lambda: [engine.run(b, paper_rules(), shared=shared_knowledge()) for b in bases]),
         ("  of which parse_formula alone", lambda: [parse_formula(f) for f, _ in CANDIDATES]),
     ]
     print(f"   {args.repeat} rounds over the paper's {len(CANDIDATES)} example candidates, each stage on its own:")
@@ -369,7 +371,7 @@ def part_consult(args) -> None:
         rate = "" if "of which" in name else f"{1 / median:23,.0f} {1 / best:7,.0f}"
         print(f"   {name:<34} {median * 1000:18.3f} ms {best * 1000:5.3f} ms   {rate}")
     print(f"   (median and best of {args.repeat} rounds: this machine's speed drifts by up to 2x within minutes)")
-    facts = engine.run(bases[0], shared=shared_knowledge())
+    facts = engine.run(bases[0], paper_rules(), shared=shared_knowledge())
     print(f"   one consultation of {CANDIDATES[0][0]}: {len(facts.facts) - len(knowledge_facts())} facts and "
           f"{sum(map(len, facts.derivations.values()))} derivations recorded, by {len(engine.load_rules())} rules "
           f"each run once (no rule depends on itself)")
@@ -711,6 +713,49 @@ def part_sparql(args) -> None:
 
 
 # ====================================================================== main
+
+# ====================================================================== 6. the literature library
+
+def part_library(args) -> None:
+    """Wall time of `hem evidence` commands on a fresh library in a temporary folder, median of the runs."""
+    import csv
+
+    heading("library: hem evidence add of generated findings (the rows of examples/findings.csv, new DOIs)")
+    print("   target: adding 1,000 findings in under 5 s")
+    root = Path(__file__).resolve().parent.parent
+    with open(root / "examples" / "findings.csv", newline="", encoding="utf-8") as f:
+        base = list(csv.DictReader(f))
+    columns = list(base[0])
+    runs = 1 if args.quick else 3
+    with tempfile.TemporaryDirectory() as tmp:
+        def timed(cmd: list[str], library: str) -> float:
+            env = {**ENV, "HEMKG_LIBRARY": str(Path(tmp) / library)}
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "hemkg", *cmd], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"hem {' '.join(cmd)} failed: {done.stderr}")
+            return time.perf_counter() - started
+
+        def write(name: str, rows: list[dict]) -> str:
+            path = Path(tmp) / name
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)
+            return str(path)
+
+        per_paper = write("250-papers.csv", [{**base[i % 4], "doi": f"10.5555/bench.{i // 4}"} for i in range(1000)])
+        one_each = write("1000-papers.csv", [{**base[4], "doi": f"10.5555/one.{i}"} for i in range(1000)])
+        rows = [("hem evidence template (start-up, no library)", lambda r: timed(["evidence", "template"], "none"))]
+        rows += [("add 1,000 findings of 250 papers", lambda r: timed(["evidence", "add", per_paper], f"a{r}")),
+                 ("  the same again (all unchanged)", lambda r: timed(["evidence", "add", per_paper], f"a{r}")),
+                 ("  list 250 contributions", lambda r: timed(["evidence", "list"], f"a{r}")),
+                 ("  export them as TriG", lambda r: timed(["evidence", "export"], f"a{r}")),
+                 ("add 1,000 findings of 1,000 papers", lambda r: timed(["evidence", "add", one_each], f"b{r}"))]
+        for label, run in rows:
+            times = [run(r) for r in range(runs)]
+            print(f"   {label:<48} {statistics.median(times):7.2f} s   (best {min(times):.2f} s of {runs})")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=textwrap.dedent(__doc__.split("\n", 2)[2]),

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from hemkg.consultation.consultation import IONS, Consultation, Structure, consult
+from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.consultation.formula import FormulaError
+from hemkg.graph.vocab import spoken_list, vocab
 
 MAX_FILE_BYTES = 50_000_000
-CSV_FIELDS = {"formula", "ion", "primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology"}
+CSV_FIELDS = {"formula", "ion", *Structure.field_names()}  # a candidate's formula and ion, and its structure
 
 
 class BatchFileError(ValueError):
@@ -44,8 +45,9 @@ def _float(value: str, name: str) -> float | None:
 def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[str, str, Structure]:
     formula = (row.get("formula") or "").strip()
     row_ion = (row.get("ion") or "").strip() or ion
-    if row_ion not in IONS:
-        raise ValueError(f"ion '{row_ion}' is not Li, Na or K")
+    ions = vocab().ion_symbols
+    if row_ion not in ions:
+        raise ValueError(f"ion '{row_ion}' is not {spoken_list(ions, 'or')}")
     flag = (row.get("defect_rich") or "").strip().lower()
     if flag not in ("", "true", "false", "yes", "no", "1", "0"):
         raise ValueError(f"defect_rich '{flag}' is not true/false")

@@ -11,24 +11,17 @@ provenance.py turns them into PROV-O RDF; answers/summary.py gives the JSON.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.estimates import capacity_estimate, entropy
-from hemkg.consultation.facts import candidate_facts, shared_knowledge
+from hemkg.consultation.estimates import capacity_estimate, entropy, estimate_facts
+from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import element_data
-
-IONS = {"Li": "Li-ion", "Na": "Na-ion", "K": "K-ion"}
-MECHANISMS = ("intercalation", "conversion", "alloying", "space-charge")
-STATUSES = ("active", "inactive", "undetermined")
-
-
-def json_key(name: str) -> str:
-    """'space-charge' -> 'space_charge' (the JSON spelling)."""
-    return name.replace("-", "_")
+from hemkg.graph.vocab import Term, spoken_list, vocab
 
 
 @dataclass(frozen=True)
@@ -40,6 +33,11 @@ class Structure:
     framework: str | None = None  # e.g. "C", "rGO"; also set by a composite suffix such as /C
     defect_rich: bool = False
     morphology: str | None = None
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The structure's input fields: the CSV columns of `hem consult --input` and the CLI's options."""
+        return tuple(f.name for f in fields(cls))
 
     def validated(self) -> Structure:
         """This structure, or ValueError naming the field that is not a plausible value."""
@@ -99,17 +97,28 @@ class Consultation:
         return out
 
 
+@functools.cache
+def effect_properties() -> tuple[Term, ...]:
+    """The performance properties the rules conclude effects on (effect(P, +|-, X)), in the vocabulary's order."""
+    named = {a.args[0] for r in engine.load_rules() for a in r.then if a.predicate == "effect"}
+    return tuple(p for p in vocab().properties if p.name in named)
+
+
 def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None) -> Consultation:
     """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input."""
-    if ion not in IONS:
-        raise ValueError(f"unknown carrier ion '{ion}': the paper covers Li, Na and K")
+    ions = vocab().ion_symbols
+    if ion not in ions:
+        raise ValueError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}")
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     missing = [s for s in parsed.composition if s not in element_data()]
     if missing:
         raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
-    c = Consultation(parsed, ion, structure, engine.run(candidate_facts(parsed, ion, structure), shared=shared_knowledge()))
-    c.estimates = {"entropy": entropy(c), "capacity_estimate": capacity_estimate(c)}
+    base = candidate_facts(parsed, ion, structure)
+    measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
+    base.update(estimate_facts(measured))
+    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
+    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
     return c
 
 

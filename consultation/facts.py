@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hemkg import engine
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.materials import reported_materials
 from hemkg.graph.store import HEM, HEMKG, select
+from hemkg.graph.vocab import vocab
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Structure
@@ -35,14 +37,17 @@ def _kg_source(st: knowledge.Statement) -> Source:
 def knowledge_facts() -> dict[Fact, Source]:
     """The knowledge graph as rule facts, each with the statement it comes from."""
     facts: dict[Fact, Source] = {}
-    for group, pred, text in (("listed-cations", "listed_cation", "one of the 26 cations of reported HEM anodes"),
-                              ("listed-anions", "listed_anion", "one of the 5 anions of reported HEM anodes")):
-        for row in select("SELECT ?e WHERE { ?g hem:hasMember ?e }", g=HEMKG + group):
-            symbol = _local(row["e"])
-            facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is {text} (Section 3.1, Table 1)")
+    v = vocab()
+    for group, pred, kind in (("listed-cations", "listed_cation", "cations"),
+                              ("listed-anions", "listed_anion", "anions")):
+        symbols = v.group(group).members
+        for symbol in symbols:
+            facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is one of the {len(symbols)} {kind} "
+                                                                       "of reported HEM anodes (Section 3.1, Table 1)")
     for row in select("SELECT ?g ?e WHERE { ?g a hem:ElementGroup ; hem:hasMember ?e }"):
         facts.setdefault(("in_group", (_local(row["e"]), _local(row["g"]))),
                          Source("kg", row["g"], (), f"{_local(row['e'])} is in {knowledge.label(row['g'])}"))
+    mechanisms = {m.iri for m in v.mechanisms}
     for st in knowledge.statements().values():
         local = _local(st.iri).removeprefix("stmt-")
         if st.predicate == HEM + "memberOf":
@@ -60,14 +65,20 @@ def knowledge_facts() -> dict[Fact, Source]:
         if st.observed_in and st.observed_active is not None:
             for s in st.subjects:
                 for o in st.objects:
-                    if o in knowledge.MECHANISMS:
+                    if o in mechanisms:
                         for material in st.observed_in:
                             state = "active" if st.observed_active else "inactive"
                             facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
         for m in st.mentions:
             facts[("mentions", (local, _local(m)))] = _kg_source(st)
+    for material, entry in reported_materials().items():
+        if entry["high_entropy"]:
+            facts[("reported_high_entropy", (material,))] = Source(
+                "kg", HEMKG + material, tuple(sorted(entry["references"])),
+                f"{entry['label']} is called high-entropy in its source")
     for name, table in engine.conventions().items():
-        for symbol in table["symbols"]:
+        # a convention lists its values, or names a group of the graph (the outside anions, kg/conventions.ttl)
+        for symbol in table["symbols"] if "symbols" in table else v.group(table["group"]).members:
             facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (), table["statement"])
     return facts
 
@@ -76,8 +87,37 @@ def knowledge_facts() -> dict[Fact, Source]:
 def shared_knowledge():
     """The knowledge graph's facts, indexed once, with the rules compiled over them (kept on disk)."""
     shared = engine.share(knowledge_facts())
-    shared[1].program(engine.load_rules())
+    shared[1].program(paper_rules())
     return shared
+
+
+@disk_cached
+def anion_knowledge() -> tuple[tuple[engine.Rule, ...], tuple[dict[Fact, Source], Any], frozenset[str]]:
+    """The rules that find a candidate's anions, the graph facts they read (indexed, the rules compiled over
+    them) and the predicates of the candidate's facts they read.
+
+    An index of their own: run between the full runs on shared_knowledge(), they would
+    make its compiled program be looked up afresh each time. Kept in one pickle, so
+    that the rules are the very objects the program was compiled for.
+    """
+    rules = engine.rules_for({"anion"}, paper_rules())
+    premises = {a.predicate for r in rules for a in r.when}
+    shared = engine.share({f: s for f, s in knowledge_facts().items() if f[0] in premises})
+    shared[1].program(rules)
+    return rules, shared, frozenset(premises - set(shared[1].by_predicate))
+
+
+def candidate_anions(base: dict[Fact, Source]) -> frozenset[str]:
+    """The candidate's anions as the rules deriving anion() find them, run on their own before the full run
+    (an estimate the rules judge needs them). Remembered by the candidate facts those rules read."""
+    return _anions(frozenset(f for f in base if f[0] in anion_knowledge()[2]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _anions(facts: frozenset[Fact]) -> frozenset[str]:
+    rules, shared, _ = anion_knowledge()
+    found = engine.run(dict.fromkeys(facts, Source("input", "formula")), rules, shared=shared).query("anion")
+    return frozenset(str(x) for (x,) in found)
 
 
 @functools.cache
@@ -118,7 +158,8 @@ def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> di
     if parsed.framework:
         facts[("framework", (parsed.framework,))] = Source("input", "formula", label=f"composite with {parsed.framework} ({parsed.text})")
     for material in matching_reported(parsed.composition):
-        label = reported_materials()[material]["label"]
-        facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, (), f"the composition of {label}")
+        entry = reported_materials()[material]
+        facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, tuple(sorted(entry["references"])),
+                                                          f"the composition of {entry['label']}")
     return facts
 

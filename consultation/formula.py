@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hemkg.graph.vocab import vocab
+
 MAX_LENGTH = 200
 MAX_AMOUNT = 1000.0
 FRAMEWORKS = ("C", "rGO", "GO", "CNT", "CNTs", "CNF", "graphene", "NC")
@@ -142,8 +144,6 @@ def parse_formula(text: str) -> ParsedFormula:
                          framework=framework, warnings=_case_slips(tokens, symbols), notes=notes)
 
 
-# Elements that form anions, and so never share a HEM cation site written as '(ABCDE)'.
-_ANION_FORMERS = {"P", "S", "O", "Se", "Te", "H", "B", "C", "N", "F", "Cl", "Br", "I"}
 _BARE_GROUP = re.compile(r"\(((?:[A-Z][a-z]?){2,})\)")
 
 
@@ -157,7 +157,7 @@ def _equimolar_sites(plain: str) -> tuple[str, tuple[str, ...]]:
 
     def share(match: re.Match) -> str:
         symbols = _SYMBOL.findall(match.group(1))
-        if len(set(symbols)) != len(symbols) or _ANION_FORMERS & set(symbols):
+        if len(set(symbols)) != len(symbols) or vocab().anion_formers & set(symbols):  # anions share no cation site
             return match.group(0)
         fraction = 1 / len(symbols)
         shared = "".join(f"{s}{fraction:.12g}" for s in symbols)

@@ -2,8 +2,10 @@
 
 Each fact is a hem:Fact (prov:Entity); each rule firing a hem:RuleApplication
 (prov:Activity) that prov:used its premises and followed its rule
-(prov:hadPlan, a hem:Rule); a concluded fact prov:wasGeneratedBy the firing. A
-fact from the knowledge graph prov:wasDerivedFrom its guideline statement.
+(prov:hadPlan, a hem:Rule, hem:justifiedBy its references and
+prov:wasDerivedFrom the guideline statements it rests on); a concluded fact
+prov:wasGeneratedBy the firing. A fact from the knowledge graph
+prov:wasDerivedFrom its guideline statement.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 from typing import TYPE_CHECKING, Iterator
 
 from hemkg import engine
-from hemkg.graph.store import HEM, REF
+from hemkg.graph.store import HEM, HEMKG, REF
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -79,6 +81,8 @@ def triples(c: "Consultation") -> Iterator["pyoxigraph.Triple"]:
         yield ox.Triple(node, iri(SKOS_LABEL), lit(rule.statement))
         for ref in rule.references:
             yield ox.Triple(node, iri(HEM + "justifiedBy"), iri(f"{REF}{ref}"))
+        for statement in rule.rests_on:  # the guideline statements the rule applies (its references are theirs)
+            yield ox.Triple(node, iri(PROV + "wasDerivedFrom"), iri(HEMKG + statement))
 
 
 def serialize(c: "Consultation", fmt: str = "turtle") -> str:

@@ -19,7 +19,7 @@ from hemkg.engine.language import Fact, Rule, Value
 class Source(NamedTuple):  # a named tuple, like Derivation: a consultation makes dozens
     """Where a base fact comes from: the knowledge graph (with its statement), the input, or a convention."""
 
-    kind: str  # "kg", "input" or "convention"
+    kind: str  # "kg", "input", "convention" or "estimate" (a value the domain computed for the rules)
     detail: str = ""  # statement IRI, input field, or the convention's rule file
     references: tuple[int, ...] = ()
     label: str = ""

@@ -71,6 +71,9 @@ class Rule:
     basis: str  # "paper", or where outside knowledge comes from
     file: str
     note: str = ""
+    # ids of what justifies the rule (the knowledge graph's statements); the engine only keeps them:
+    # the domain layer gives the rule their references and location
+    rests_on: tuple[str, ...] = ()
 
     @property
     def from_paper(self) -> bool:
@@ -124,13 +127,20 @@ def parse_atom(text: str, where: str) -> Atom:
 def _load_rule(entry: Mapping[str, Any], file: str) -> Rule:
     rule_id = entry.get("id", "")
     where = f"{file}, rule '{rule_id or '?'}'"
-    missing = [k for k in ("id", "statement", "when", "then", "location") if k not in entry]
+    rests_on = entry.get("rests_on", [])
+    if not isinstance(rests_on, list) or not all(isinstance(s, str) and s.strip() for s in rests_on):
+        raise RuleFileError(f"{where}: rests_on must be a list of ids, e.g. rests_on = [\"stmt-plane-B-Zn\"]")
+    if len(set(rests_on)) < len(rests_on):
+        raise RuleFileError(f"{where}: rests_on names an id twice; name each once")
+    if rests_on and "location" in entry:
+        raise RuleFileError(f"{where}: the location comes from what rests_on names; remove location")
+    missing = [k for k in ("id", "statement", "when", "then", *(() if rests_on else ("location",))) if k not in entry]
     if missing:
         raise RuleFileError(f"{where}: missing {', '.join(missing)}")
     basis = entry.get("basis", "paper")
     references = tuple(int(r) for r in entry.get("references", []))
-    if basis == "paper" and not references and not entry.get("rests_on_paper_alone"):
-        raise RuleFileError(f"{where}: a rule from the paper needs references (or rests_on_paper_alone = true)")
+    if basis == "paper" and not references and not rests_on and not entry.get("rests_on_paper_alone"):
+        raise RuleFileError(f"{where}: a rule from the paper needs references, rests_on or rests_on_paper_alone = true")
     when = tuple(parse_atom(a, where) for a in entry["when"])
     then = tuple(parse_atom(a, where) for a in entry["then"])
     bound: set[str] = set().union(*(a.variables for a in when if not a.negated and a.predicate not in BUILTINS))
@@ -140,8 +150,8 @@ def _load_rule(entry: Mapping[str, Any], file: str) -> Rule:
     for atom in then:
         if atom.negated or not atom.variables <= bound:
             raise RuleFileError(f"{where}: conclusion '{atom}' must be positive and use only bound variables")
-    return Rule(rule_id, entry["statement"], when, then, references, entry["location"], basis, file,
-                entry.get("note", ""))
+    return Rule(rule_id, entry["statement"], when, then, references, entry.get("location", ""), basis, file,
+                entry.get("note", ""), tuple(rests_on))
 
 
 @disk_cached

@@ -45,6 +45,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from hemkg.exports.kinds import kind_of
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
+from hemkg.graph.xmlsafe import xml_safe, xml_safe_triples
 
 if TYPE_CHECKING:
     import networkx
@@ -74,9 +75,6 @@ CITING = (HEM + "citesReference", HEM + "justifiedBy")
 LOCATION = {HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inFigure": "figures",
             HEM + "inEquation": "equations"}
 
-# XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-REPLACEMENT = "\ufffd"
 
 
 class ExportError(ValueError):
@@ -86,11 +84,6 @@ class ExportError(ValueError):
         super().__init__(message)
         self.message = message
         self.hint = hint
-
-
-def xml_safe(text: str) -> str:
-    """`text` with the characters XML 1.0 forbids replaced by U+FFFD and line ends as LF."""
-    return _XML_FORBIDDEN.sub(REPLACEMENT, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # ---------------------------------------------------------------- format and target
@@ -316,11 +309,13 @@ def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyox
 
 
 def _consult(formula: str, ion: str) -> "Consultation":
-    from hemkg.consultation.consultation import IONS, consult
+    from hemkg.consultation.consultation import consult
     from hemkg.consultation.formula import FormulaError
+    from hemkg.graph.vocab import spoken_list, vocab
 
-    if ion not in IONS:
-        raise ExportError(f"unknown carrier ion '{ion}'", "use --ion Li, Na or K")
+    ions = vocab().ion_symbols
+    if ion not in ions:
+        raise ExportError(f"unknown carrier ion '{ion}'", f"use --ion {spoken_list(ions, 'or')}")
     try:
         return consult(formula, ion)
     except (FormulaError, ValueError) as err:
@@ -352,23 +347,6 @@ def rdf_bytes(fmt: str, scope: Scope) -> bytes:
     triples = xml_safe_triples(scope.triples) if fmt == "rdfxml" else scope.triples
     prefixes = None if fmt == "nt" else _used_prefixes(triples)
     return ox.serialize(triples, format=formats[fmt], prefixes=prefixes)
-
-
-def xml_safe_triples(triples: Iterable["pyoxigraph.Triple"]) -> list["pyoxigraph.Triple"]:
-    """The triples with every literal made XML-safe (see `xml_safe`): what rdfxml writes."""
-    import pyoxigraph as ox
-
-    out = []
-    for t in triples:
-        o = t.object
-        if isinstance(o, ox.Literal) and xml_safe(o.value) != o.value:
-            if o.language:
-                o = ox.Literal(xml_safe(o.value), language=o.language)
-            else:
-                o = ox.Literal(xml_safe(o.value), datatype=o.datatype)
-            t = ox.Triple(t.subject, t.predicate, o)
-        out.append(t)
-    return out
 
 
 def _used_prefixes(triples: list["pyoxigraph.Triple"]) -> dict[str, str]:

@@ -332,8 +332,8 @@ def _consultation_view(page: Page, g: "networkx.MultiDiGraph", c: "Consultation"
     the graph's node where the graph has one (elements, mechanisms, rules,
     statements, references), so the hidden PROV record links to it.
     """
-    from hemkg.consultation.consultation import MECHANISMS
     from hemkg.graph import statements as knowledge
+    from hemkg.graph.vocab import vocab
 
     base = page.focus
     assert base is not None
@@ -393,9 +393,10 @@ def _consultation_view(page: Page, g: "networkx.MultiDiGraph", c: "Consultation"
         return found
 
     mechanism_of: dict[tuple[str, str], str] = {}
-    for m in MECHANISMS:
-        status = c.status(m)
-        mechanism = node(HEMKG + m, 2, f"{knowledge.label(HEMKG + m)}: {status}", kind="mechanism",
+    terms = vocab()
+    for term in terms.mechanisms:
+        m, status = term.name, c.status(term.name)
+        mechanism = node(term.iri, 2, f"{term.label}: {status}", kind="mechanism",
                          type_="ion-storage mechanism", classes=f"status-{status}")
         for d in c.derivations("status", m):
             link(mechanism, rule_node(d.rule.id, d.rule.statement), "status from rule")
@@ -408,9 +409,13 @@ def _consultation_view(page: Page, g: "networkx.MultiDiGraph", c: "Consultation"
                 link(mechanism, st, f"{symbol}: statement behind it", hide=True)
     for symbol_, role_ in r.query("role"):
         symbol, role = str(symbol_), str(role_)
-        if role in MECHANISMS:
+        if role in terms.mechanism_names:
             continue
-        role_node = node(f"{base}/role/{role}", 2, knowledge.label(HEMKG + role), kind="mechanism", type_="role")
+        try:
+            label = terms.role(role).label
+        except KeyError:  # a role the ontology does not name (yet): the rules' own word
+            label = role
+        role_node = node(f"{base}/role/{role}", 2, label, kind="mechanism", type_="element role")
         mechanism_of[(symbol, role)] = role_node
         link(HEMKG + symbol, role_node, "acts as")
         for d in r.derivations[("role", (symbol, role))]:

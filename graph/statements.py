@@ -17,8 +17,6 @@ from hemkg.graph.store import HEM, HEMKG, REF, select
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
-MECHANISMS = tuple(HEMKG + m for m in ("intercalation", "conversion", "alloying", "space-charge"))
-
 
 @dataclass
 class Statement:

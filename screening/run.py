@@ -20,20 +20,11 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_NAMES, compiled
-from hemkg.consultation.consultation import IONS
+from hemkg.graph.vocab import json_key, vocab
+from hemkg.screening.objectives import OBJECTIVES
+from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
 
-CATIONS_26 = ("Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi").split()
-LISTED_ANIONS = ("P", "S", "O", "Se", "Te")
 BATCH = 20_000
-# what --rank-by and --pareto may name -> the column it reads (higher is better)
-OBJECTIVES = {
-    "capacity": "capacity_total",
-    "capacity_contributors": "capacity_contributors",
-    "cycling_stability": "stability_contributors",
-    "fast_charging": "fast_charging_contributors",
-    "entropy": "entropy_cation_R",
-}
 
 
 class ScreenError(ValueError):
@@ -65,16 +56,21 @@ class AnionOption:
         return cls(tuple(parsed.composition.items()))
 
 
+def default_anions() -> tuple[AnionOption, ...]:
+    """The screen's anion options by default: each of the paper's listed anions, then none (an alloy)."""
+    return tuple(AnionOption(((a, 1.0),)) for a in vocab().anions) + (AnionOption(()),)
+
+
 @dataclass(frozen=True)
 class Space:
     """The candidates a screen covers."""
 
-    pool: tuple[str, ...] = tuple(CATIONS_26)
-    sizes: tuple[int, ...] = (5,)
-    anions: tuple[AnionOption, ...] = tuple(AnionOption(((a, 1.0),)) for a in LISTED_ANIONS) + (AnionOption(()),)
-    ions: tuple[str, ...] = ("Li", "Na", "K")
+    pool: tuple[str, ...] = field(default_factory=lambda: vocab().cations)  # the paper's listed cations
+    sizes: tuple[int, ...] = field(default_factory=lambda: (vocab().hem.min_elements,))
+    anions: tuple[AnionOption, ...] = field(default_factory=default_anions)
+    ions: tuple[str, ...] = field(default_factory=lambda: vocab().ion_symbols)
     required: tuple[str, ...] = ()
-    grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within 5-35 at%
+    grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within the HEM range
 
     def validate(self) -> "Space":
         from hemkg.graph.materials import element_data
@@ -89,24 +85,28 @@ class Space:
             raise ScreenError(f"-k must be between 1 and the pool size ({len(self.pool)})")
         if not self.ions or not self.anions:
             raise ScreenError("give at least one carrier ion (--ions) and one anion option (--anions; 'none' for alloys)")
-        if any(i not in IONS for i in self.ions):
-            raise ScreenError(f"--ions must be among Li, Na, K, not {','.join(self.ions)}")
-        if self.grid_step is not None and not (0.01 <= self.grid_step <= 0.35):
-            raise ScreenError("--grid must be a fraction step between 0.01 and 0.35, e.g. 0.05")
+        ions = vocab().ion_symbols
+        if any(i not in ions for i in self.ions):
+            raise ScreenError(f"--ions must be among {', '.join(ions)}, not {','.join(self.ions)}")
+        low, high = vocab().hem.fraction_range
+        if self.grid_step is not None and not (0.01 <= self.grid_step <= high):
+            raise ScreenError(f"--grid must be a fraction step between 0.01 and {high:g}, e.g. {low:g}")
         return self
 
     @property
     def universe(self) -> tuple[str, ...]:
-        anions = sorted({a for o in self.anions for a, _ in o.amounts}, key=lambda s: (s not in LISTED_ANIONS, s))
+        listed = vocab().anions
+        anions = sorted({a for o in self.anions for a, _ in o.amounts}, key=lambda s: (s not in listed, s))
         return tuple(self.pool) + tuple(a for a in anions if a not in self.pool)
 
     def _grid(self) -> tuple[int, int, int]:
-        """(units making 1, least and most units per cation: 5 and 35 at%)."""
+        """(units making 1, least and most units per cation: the HEM definition's bounds, 5 and 35 at%)."""
         units = round(1 / self.grid_step)
-        return units, math.ceil(0.05 * units - 1e-9), math.floor(0.35 * units + 1e-9)
+        low, high = vocab().hem.fraction_range
+        return units, math.ceil(low * units - 1e-9), math.floor(high * units + 1e-9)
 
     def fraction_sets(self, k: int) -> Iterator[tuple[float, ...]]:
-        """The cation fractions for k cations, lazily: equimolar, or every grid point within 5-35 at% summing to 1."""
+        """The cation fractions for k cations, lazily: equimolar, or each grid point in the HEM range summing to 1."""
         if self.grid_step is None:
             yield tuple([1.0 / k] * k)
             return
@@ -234,7 +234,7 @@ class Filters:
     def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
         keep = np.ones(len(result["vector"]), dtype=bool)
         for m in self.mechanisms:
-            keep &= result[f"status_{m}"] == 1
+            keep &= result[f"status_{m}"] == STATUS_CODES["active"]
         if self.hem_only:
             keep &= result["meets_hem_definition"]
         if self.no_unclassified:
@@ -377,25 +377,30 @@ def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: in
 
 
 def default_executor(workers: int | None) -> Executor | None:
-    """A process pool of `workers` (all cores by default); None for one worker (in process)."""
+    """A process pool of `workers` (all cores by default); None for one worker (in process).
+
+    The workers die with this process, even when it is killed (SIGTERM, SIGKILL); create the
+    pool and submit to it from a thread that outlives it (the main thread).
+    """
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+
+    from hemkg.graph.processes import die_with_parent
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         return None
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
 
 
 # ------------------------------------------------------------------ writing every row
 
-_ANION_FORMERS = frozenset(LISTED_ANIONS) | {"F", "Cl", "Br", "I", "N", "H", "B", "C"}
-
-
 def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
     """formula_of for a whole batch: the cation and the anion part are each formatted once
     per distinct value (a cation set recurs with every anion option), then joined."""
-    anion = np.array([s in _ANION_FORMERS for s in universe], dtype=bool)
+    formers = vocab().anion_formers
+    anion = np.array([s in formers for s in universe], dtype=bool)
     cations = _formatted(amounts[:, ~anion], [s for s, a in zip(universe, anion) if not a], _cation_part)
     anions = _formatted(amounts[:, anion], [s for s, a in zip(universe, anion) if a], _anion_part)
     return [c + a for c, a in zip(cations, anions)]
@@ -435,7 +440,7 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     names_given = result["formula"].tolist() if "formula" in result else formulas(result["amounts"], universe)
     columns: dict[str, list] = {"formula": names_given, "ion": [ion] * n}
     for m in MECHANISMS:
-        columns[m.replace("-", "_")] = names[result[f"status_{m}"].astype(int)].tolist()
+        columns[json_key(m)] = names[result[f"status_{m}"].astype(int)].tolist()
     for key in ("capacity_conversion", "capacity_alloying", "capacity_total", "entropy_cation_R"):
         columns[key] = result[key].astype(float).tolist()
     for key in ("capacity_contributors", "stability_contributors", "fast_charging_contributors"):
@@ -445,7 +450,7 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     return columns
 
 
-COLUMNS = ("formula", "ion", "intercalation", "conversion", "alloying", "space_charge", "capacity_conversion",
+COLUMNS = ("formula", "ion", *(json_key(m) for m in MECHANISMS), "capacity_conversion",
            "capacity_alloying", "capacity_total", "capacity_contributors", "stability_contributors",
            "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition", "unclassified")
 

@@ -30,17 +30,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hemkg import engine
-from hemkg.consultation.consultation import IONS, MECHANISMS
-from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE, HEM_FRACTION_RANGE
+from hemkg.consultation.consultation import effect_properties
+from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE
 from hemkg.consultation.facts import shared_knowledge
+from hemkg.consultation.rules import paper_rules
 from hemkg.graph.materials import alloy_phases, element_data
+from hemkg.graph.vocab import vocab
 from hemkg.engine import Fact, Source
 
-STATUS_CODES = {"inactive": 0, "active": 1, "undetermined": 2}
+MECHANISMS = vocab().mechanism_names  # the order of the status columns
+STATUS_CODES = {s.name: i for i, s in enumerate(vocab().statuses)}
 STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
-ROLES = ("conversion", "alloying", "space-charge", "stabilizer", "anion", "unclassified")
+ROLES = MECHANISMS + tuple(r.name for r in vocab().roles)  # role(X, M) names a mechanism, or an element role
 ROLE_BITS = {r: 1 << i for i, r in enumerate(ROLES)}
-EFFECT_PROPERTIES = ("specific-capacity", "cycling-stability", "fast-charging", "full-cell-energy-density")
+EFFECT_PROPERTIES = tuple(p.name for p in effect_properties())
 SCREEN_INPUTS = {"element", "amount", "ion"}  # what a screened candidate gives; no structure
 
 
@@ -62,7 +65,7 @@ def _depends_on_status(rules: tuple[engine.Rule, ...]) -> set[str]:
 @functools.cache
 def switches() -> tuple[Fact, ...]:
     """The ground premises that decide statuses: element-existential, status-free, screen-relevant."""
-    rules = engine.load_rules()
+    rules = paper_rules()
     derived = {a.predicate for r in rules for a in r.then}
     tainted = _depends_on_status(rules)
     found = set()
@@ -86,7 +89,7 @@ def _base(composition: dict[str, float], ion: str) -> dict[Fact, Source]:
 @functools.cache
 def _compiled_rules() -> tuple[engine.Rule, ...]:
     """Only the rules that statuses, roles and effects rest on (context, notes and the rest are skipped)."""
-    return engine.rules_for({"status", "role", "effect"})
+    return engine.rules_for({"status", "role", "effect"}, paper_rules())
 
 
 @functools.cache
@@ -109,7 +112,7 @@ class Compiled:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        if self.ion not in IONS:
+        if self.ion not in vocab().ion_symbols:
             raise ValueError(f"unknown carrier ion '{self.ion}'")
         if len(switches()) > 63:
             raise ValueError("too many switches for a 64-bit mask")
@@ -207,11 +210,12 @@ class Compiled:
 
         s_cat, x = mixing(cations)
         s_an, _ = mixing(anions)
-        low, high = HEM_FRACTION_RANGE
+        hem = vocab().hem
+        low, high = hem.fraction_range
         n = (x > 0).sum(axis=1)
         inside = ((x == 0) | ((x >= low - FRACTION_TOLERANCE) & (x <= high + FRACTION_TOLERANCE))).all(axis=1)
         return {"entropy_cation_R": np.round(s_cat, 3), "entropy_anion_R": np.round(s_an, 3) + 0.0,
-                "meets_hem_definition": (n >= 5) & inside}
+                "meets_hem_definition": (n >= hem.min_elements) & inside}
 
 
 def _weighted(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -1,9 +1,11 @@
 """`hem serve`: the graph as a read-only SPARQL 1.1 Protocol endpoint.
 
-Standard library only (http.server's ThreadingHTTPServer). Each query goes
-through the same checks and the same forked, killable child as `hem sparql`
-(sparql.check and sparql.run over sparql.dataset()): the server process holds
-the dataset and every query's child inherits it.
+Standard library only (http.server's ThreadingHTTPServer). Each query is
+checked, matched to a format and run in its own forked, killable child, as in
+`hem sparql` (sparql.run over sparql.dataset()): the server process holds the
+dataset and every query's child inherits it. No server thread ever parses a
+query (rdflib's parser is not thread-safe): the server only checks its warm-up
+queries, before it serves, so that children start with a parser that is ready.
 
 What the server guards against, and how it answers (errors are one line of
 plain text, never a traceback or a file path):
@@ -13,14 +15,19 @@ plain text, never a traceback or a file path):
 - a Host header other than the bound address, localhost, 127.0.0.1 or [::1]
   with the server's port (DNS rebinding): 403;
 - a request body over MAX_BODY_BYTES: 413; no Content-Length: 411;
-- a query running longer than the time limit: stopped, 504;
+- a request not read in full within `request_time` seconds (a slow client): 408,
+  and the connection is closed;
+- a query (checking included) running longer than the time limit: stopped, 504;
+- a query needing more memory than its cap: stopped, 507;
 - more rows than the row cap: cut, with `X-Hemkg-Truncated: true`;
-- more than `max_concurrent` queries at once: 503 at once, with Retry-After;
+- more than `max_concurrent` queries at once: 503 at once, with Retry-After
+  (connections beyond those queue in a listen backlog of REQUEST_QUEUE_SIZE);
 - SERVICE, FROM of files or URLs, a syntax error (line and column): 400.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import ipaddress
 import os
@@ -42,8 +49,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
 DEFAULT_MAX_CONCURRENT = 4
 MAX_BODY_BYTES = 100 * 1024
-DRAIN_LIMIT = 1024 * 1024  # an oversized body up to this size is read and dropped, so the client sees the 413
-SOCKET_TIMEOUT = 30.0  # seconds a client may take to send its request
+DRAIN_LIMIT = 16 * 1024 * 1024  # a refused body up to this size is read and dropped, so the client sees the 413 or 405
+SOCKET_TIMEOUT = 30.0  # seconds a client may stay silent while sending its request or reading the answer
+REQUEST_TIME = 30.0  # seconds a client may take to send its whole request
+REQUEST_QUEUE_SIZE = 128  # connections waiting to be accepted (socketserver's default is 5)
 ENDPOINT_PATHS = ("/", "/sparql", "/query")
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -152,13 +161,17 @@ class SparqlServer(ThreadingHTTPServer):
     """A threading HTTP server holding the dataset, the limits and the query slots."""
 
     daemon_threads = True
+    request_queue_size = REQUEST_QUEUE_SIZE
 
     def __init__(self, address: tuple[str, int], family: int, timeout: float, max_rows: int,
-                 max_concurrent: int, log: TextIO | None = None):
+                 max_concurrent: int, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
+                 request_time: float = REQUEST_TIME):
         self.address_family = family
         super().__init__(address, Handler)  # binds and listens
         self.query_timeout = timeout
         self.max_rows = max_rows
+        self.max_memory = max_memory
+        self.request_time = request_time
         self.max_concurrent = max_concurrent
         self.slots = threading.BoundedSemaphore(max_concurrent)
         self.busy = 0  # queries being checked or run now
@@ -237,19 +250,27 @@ def _allowed_hosts(given: str, bound: str, port: int) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def _warm_up(store, graphs) -> None:
-    """Import in this process what a query's child needs (the results serializers, the
-    forking machinery), so children start fast and never import while another thread does."""
-    from rdflib.query import Result
+# Queries that use much of the grammar: checked once here, before any thread serves, so that
+# every query's child inherits a parser that has already met those parse actions.
+WARM_UP_QUERIES = (
+    "SELECT DISTINCT ?s (COUNT(?o) AS ?n) WHERE { ?s a/rdfs:subClassOf* ?t ; skos:prefLabel ?o "
+    "OPTIONAL { ?s hem:memberOf ?p } FILTER(REGEX(STR(?o), 'a') && ?o != 'b') BIND(STRLEN(?o) + 1 AS ?l) "
+    "VALUES ?t { hem:Element } { ?s ?q ?r } UNION { GRAPH ?g { ?s ?q ?r } } MINUS { ?s hem:x ?y } "
+    "FILTER NOT EXISTS { ?s hem:y ?z } } GROUP BY ?s HAVING (COUNT(?o) > 0) ORDER BY DESC(?n) ?s LIMIT 1 OFFSET 0",
+    "ASK { ?s ?p ?o }",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1",
+    "DESCRIBE hemkg:Zn",
+)
 
-    sparql.run("ASK { ?s ?p ?o }", store, "json", 30.0, 1, graphs)  # also loads the checker and its plugins
+
+def _warm_up(store, graphs) -> None:
+    """Load in this process what a query's child needs (the checker, pyoxigraph's results
+    writers, the forking machinery), so children start fast and never import."""
+    for query in WARM_UP_QUERIES:
+        sparql.check(query, graphs)
     for fmt in RESULT_TYPES:
-        result = Result("SELECT")
-        result.vars, result.bindings = [], []
-        try:
-            result.serialize(format=fmt)
-        except Exception:  # noqa: BLE001 - warming is best effort; sparql.py writes some formats itself
-            pass
+        sparql.run("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", store, fmt, 30.0, 1, graphs)
+    sparql.run("ASK { ?s ?p ?o }", store, "json", 30.0, 1, graphs)
 
 
 def is_loopback(host: str) -> bool:
@@ -274,7 +295,8 @@ _hooks_installed = False
 
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = sparql.DEFAULT_TIMEOUT,
                 max_rows: int = sparql.DEFAULT_MAX_ROWS, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
-                *, log: TextIO | None = None) -> SparqlServer:
+                *, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
+                request_time: float = REQUEST_TIME) -> SparqlServer:
     """A bound server over sparql.dataset(); call serve_forever() on it (port 0: any free port).
 
     Raises OSError when the address cannot be bound.
@@ -288,7 +310,7 @@ def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: flo
     families = [info[0] for info in socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                                         flags=socket.AI_PASSIVE)]
     family = socket.AF_INET if socket.AF_INET in families else families[0]
-    return SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log)
+    return SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log, max_memory, request_time)
 
 
 # ------------------------------------------------------------------ requests
@@ -348,6 +370,34 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    # -------------------------------------------------------------- the request's clock
+
+    def setup(self) -> None:
+        super().setup()
+        # a per-recv timeout alone lets a client that sends a byte now and then hold a thread for ever
+        self.read_expired = False
+        self._read_clock = threading.Timer(self.server.request_time, self._stop_reading)
+        self._read_clock.daemon = True
+        self._read_clock.start()
+
+    def _stop_reading(self) -> None:
+        """The client took too long to send its request: what is still being read ends (EOF)."""
+        self.read_expired = True
+        with contextlib.suppress(OSError):  # the connection is already closed
+            self.connection.shutdown(socket.SHUT_RD)
+
+    def _request_read(self) -> None:
+        """The whole request is in (or reading stopped): stop its clock; 408 if it ran out."""
+        self._read_clock.cancel()
+        if self.read_expired:
+            self.close_connection = True
+            raise HttpError(408, f"the request took longer than {self.server.request_time:g} s to arrive; "
+                                 "send it in one go")
+
+    def finish(self) -> None:
+        self._read_clock.cancel()
+        super().finish()
+
     # -------------------------------------------------------------- methods
 
     def do_GET(self) -> None:
@@ -377,14 +427,21 @@ class Handler(BaseHTTPRequestHandler):
         raise HttpError(413, f"the request body is {length} bytes; the limit is {MAX_BODY_BYTES}")
 
     def _not_allowed(self) -> None:
-        raise HttpError(405, f"method {_one_line(self.command, 20)} is not allowed: query with GET or POST",
-                        {"Allow": "GET, POST"})
+        self._drain()
+        method = _one_line(self.command, 20)
+        if method in ("PUT", "DELETE", "PATCH"):  # e.g. hem kg push, a Graph Store Protocol upload
+            raise HttpError(405, f"method {method} is not allowed: hem serve is read-only; upload the graph to a "
+                                 "store that accepts Graph Store Protocol uploads (e.g. oxigraph serve) instead",
+                            {"Allow": "GET, POST"})
+        raise HttpError(405, f"method {method} is not allowed: query with GET or POST", {"Allow": "GET, POST"})
 
     # -------------------------------------------------------------- the protocol
 
     def _dispatch(self, handler) -> None:
         try:
             try:
+                if self.read_expired:
+                    self._request_read()
                 self._check_host()
                 handler()
             except HttpError as err:
@@ -412,6 +469,7 @@ class Handler(BaseHTTPRequestHandler):
         return _parse_form(url.query)
 
     def _get(self) -> None:
+        self._request_read()
         params = self._endpoint()
         if any(p in params for p in UPDATE_PARAMS):
             raise HttpError(403, UPDATE_REFUSED)
@@ -422,6 +480,7 @@ class Handler(BaseHTTPRequestHandler):
     def _post(self) -> None:
         params = self._endpoint()
         body = self._read_body()
+        self._request_read()
         media, options = _media_type(self.headers.get("Content-Type"))
         if media == UPDATE_TYPE or any(p in params for p in UPDATE_PARAMS):
             raise HttpError(403, UPDATE_REFUSED)
@@ -463,13 +522,23 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0:
             raise HttpError(400, "the Content-Length is not a number of bytes")
         if length > MAX_BODY_BYTES:
-            if length <= DRAIN_LIMIT:
-                self.rfile.read(length)
+            self._drain()
             self._too_large(length)
         body = self.rfile.read(length)
         if len(body) != length:
+            self._request_read()
             raise HttpError(400, "the request body is shorter than its Content-Length")
         return body
+
+    def _drain(self) -> None:
+        """Read and drop a body that will not be used, so the client can read the answer that refuses it
+        rather than see its upload cut off (a body larger than DRAIN_LIMIT is left unread)."""
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            return
+        if 0 < length <= DRAIN_LIMIT and not self.headers.get("Transfer-Encoding"):
+            self.rfile.read(length)
 
     def _query(self, params: dict[str, list[str]]) -> None:
         queries = params.get("query", [])
@@ -495,17 +564,23 @@ class Handler(BaseHTTPRequestHandler):
 
     def _run(self, query: str) -> tuple[sparql.Answer, str]:
         server = self.server
+        accept = ",".join(self.headers.get_all("Accept") or [])
         try:
-            form = sparql.check(query, server.graphs)
-            fmt = negotiate(",".join(self.headers.get_all("Accept") or []), form)
-            if fmt is None:
-                table = GRAPH_TYPES if form in ("construct", "describe") else RESULT_TYPES
-                raise HttpError(406, f"no acceptable format for a {form.upper()} answer: Accept one of "
-                                     + ", ".join(types[0] for types in table.values()))
-            return sparql.run(query, server.store, fmt, server.query_timeout, server.max_rows, server.graphs), fmt
+            # checked, negotiated and run in the query's own child, all within the time limit
+            answer = sparql.run(query, server.store, lambda form: negotiate(accept, form), server.query_timeout,
+                                server.max_rows, server.graphs, max_memory=server.max_memory)
+            return answer, answer.format
+        except sparql.UnsuitableFormat as err:
+            table = GRAPH_TYPES if err.form in ("construct", "describe") else RESULT_TYPES
+            raise HttpError(406, f"no acceptable format for a {err.form.upper()} answer: Accept one of "
+                                 + ", ".join(types[0] for types in table.values())) from None
         except sparql.QueryTimeout:
             raise HttpError(504, f"the query ran longer than the server's limit of {server.query_timeout:g} s "
                                  "and was stopped; narrow it (LIMIT, more specific patterns)") from None
+        except sparql.QueryMemoryError:
+            raise HttpError(507, f"the query needed more than the server's limit of "
+                                 f"{sparql.format_size(server.max_memory)} of memory and was stopped; "
+                                 "narrow it (LIMIT, fewer rows into GROUP_CONCAT)") from None
         except sparql.QueryRefused as err:
             if str(err).startswith("updates"):
                 raise HttpError(403, UPDATE_REFUSED) from None
@@ -513,9 +588,6 @@ class Handler(BaseHTTPRequestHandler):
         except sparql.QueryError as err:
             hint = f" ({err.hint})" if err.hint and "--" not in err.hint else ""
             raise HttpError(400, _one_line(_no_paths(f"{err}{hint}"))) from None
-        except RecursionError:
-            raise HttpError(400, "the query is too large for the query checker (too many patterns in one group "
-                                 "or too deep nesting); split or simplify it") from None
 
     # -------------------------------------------------------------- writing
 
@@ -536,6 +608,8 @@ class Handler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own errors (a malformed request line, overlong headers): one line of text too."""
         self.close_connection = True
+        if self.read_expired:  # a request cut short by its clock, not a malformed one
+            code, message = 408, f"the request took longer than {self.server.request_time:g} s to arrive"
         text = _one_line(message or self.responses.get(code, ("error",))[0], 200)
         try:
             self._reply(code, (text + "\n").encode("utf-8", "replace"), "text/plain; charset=utf-8")
@@ -571,8 +645,10 @@ or <code>POST</code> of <code>{QUERY_TYPE}</code>.</li>
 the first of each list is the default.</li>
 <li>Predeclared prefixes: {e(prefixes)}.</li>
 <li>Named graphs: {graphs}; the default graph is their union.</li>
-<li>Limits: {server.query_timeout:g} s per query, {server.max_rows} rows (a cut answer carries
-<code>X-Hemkg-Truncated: true</code>), {server.max_concurrent} queries at once, {MAX_BODY_BYTES // 1024} KB of request body.
+<li>Limits: {server.query_timeout:g} s per query, checking included (504), {server.max_rows} rows (a cut answer carries
+<code>X-Hemkg-Truncated: true</code>), {e(sparql.format_size(server.max_memory))} of memory per query (507),
+{server.max_concurrent} queries at once (503), {MAX_BODY_BYTES // 1024} KB of request body (413),
+{server.request_time:g} s to send a whole request (408).
 Updates, SERVICE and FROM of files or URLs are refused.</li>
 </ul>
 </body></html>

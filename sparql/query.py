@@ -3,20 +3,31 @@
 Every query is checked before it runs: it must parse as a SPARQL 1.1 query (not
 an update), and may not reach outside the process: no SERVICE, and no FROM /
 FROM NAMED except the dataset's own named graphs (pyoxigraph would call a
-SERVICE over HTTP). It then runs in a forked child process that the parent
-kills when the time limit passes, since a query cannot be interrupted inside a
-thread. SELECT and ASK results are written in the W3C results formats, graphs
-(CONSTRUCT, DESCRIBE) in RDF syntaxes.
+SERVICE over HTTP). Checking and running both happen in a forked child process
+that the parent kills when the time limit passes (a query cannot be interrupted
+inside a thread, and checking a long query can take longer than running it),
+under a memory cap (RLIMIT_AS), and that the kernel kills if the parent dies.
+Parsing only in children also keeps rdflib's parser, which is not thread-safe,
+out of the threads of `hem serve`. SELECT and ASK results are written in the
+W3C results formats, graphs (CONSTRUCT, DESCRIBE) in RDF syntaxes; every term
+keeps its lexical form, and the XML formats replace the characters XML 1.0
+cannot carry.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short, to_rdflib_term
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -24,6 +35,7 @@ if TYPE_CHECKING:
 MAX_QUERY_CHARS = 100_000
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_ROWS = 10_000
+DEFAULT_MAX_MEMORY = 2 * 1024**3  # bytes a query's child may map beyond what its parent already had
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 GRAPH_FORMATS = ("table", "ttl", "nt", "jsonld", "rdfxml")
 MEDIA_TYPES = {
@@ -41,6 +53,17 @@ class QueryError(ValueError):
         super().__init__(message)
         self.hint = hint
 
+    def __reduce__(self):
+        # sent from the query's child to its parent: keep the class, the message and every attribute
+        return _rebuild_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuild_error(cls: type[QueryError], args: tuple, state: dict) -> QueryError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class QueryRefused(QueryError):
     """The query would write, or reach outside the process."""
@@ -57,10 +80,24 @@ class QueryTimeout(QueryError):
     pass
 
 
+class QueryMemoryError(QueryError):
+    """The query needed more memory than its child may have."""
+
+
+class UnsuitableFormat(QueryError):
+    """No format asked for suits the query's form (e.g. CSV for a CONSTRUCT)."""
+
+    def __init__(self, form: str, fmt: str | None):
+        allowed = RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS
+        super().__init__(f"--format {fmt} does not suit a {form.upper()} query", f"use one of {', '.join(allowed)}")
+        self.form = form
+
+
 @dataclass
 class Answer:
     kind: str  # "select", "ask", "graph"
     body: bytes = b""
+    format: str = "table"
     variables: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)  # for the terminal table
     count: int = 0
@@ -84,8 +121,26 @@ def _walk(node: Any):
             stack.extend(item)
 
 
-def check(query: str, allowed_graphs: set[str] = frozenset()) -> str:
+# rdflib's parser (pyparsing) is not thread-safe: its parse actions learn their arity on first
+# use, and two threads doing so at once break them for good. One thread parses at a time, and
+# no process forks while one does, so a child never inherits a parser caught half-way.
+_parser_lock = threading.Lock()
+os.register_at_fork(before=_parser_lock.acquire, after_in_parent=_parser_lock.release,
+                    after_in_child=_parser_lock.release)
+
+
+def load_checker() -> None:
+    """Import the query checker (rdflib's SPARQL grammar) now, e.g. before forking children."""
+    import rdflib.plugins.sparql.parser  # noqa: F401
+
+
+def check(query: str, allowed_graphs: AbstractSet[str] = frozenset()) -> str:
     """Refuse what the query may not do; return its form: 'select', 'ask', 'construct' or 'describe'."""
+    with _parser_lock:
+        return _check(query, allowed_graphs)
+
+
+def _check(query: str, allowed_graphs: AbstractSet[str]) -> str:
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
@@ -95,8 +150,7 @@ def check(query: str, allowed_graphs: set[str] = frozenset()) -> str:
         raise QueryError(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
     full = PROLOGUE + query
     offset = PROLOGUE.count("\n")
-    # rdflib's grammar recurses once per triple pattern of a group; raised once and left raised,
-    # since restoring it would race with queries checked in other threads (hem serve)
+    # rdflib's grammar recurses once per triple pattern of a group; raised once and left raised
     if sys.getrecursionlimit() < 20_000:
         sys.setrecursionlimit(20_000)
     try:
@@ -117,17 +171,19 @@ def check(query: str, allowed_graphs: set[str] = frozenset()) -> str:
             raise QueryRefused(f"SERVICE <{node.get('term')}> is refused: queries may not reach other endpoints",
                                "query this graph only, or use --endpoint to query another store directly")
         if node.name == "DatasetClause":
-            target = str(node.get("default") or node.get("named"))
-            if target not in allowed:
-                raise QueryRefused(f"FROM <{target}> is refused: queries may not load files or URLs",
-                                   "leave out FROM; the dataset's graphs are " + ", ".join(f"<{g}>" for g in sorted(allowed)))
+            # FROM and FROM NAMED of the dataset's own graphs only choose among them: allowed
+            clause, target = ("FROM NAMED", node["named"]) if "named" in node else ("FROM", node["default"])
+            if str(target) not in allowed:
+                raise QueryRefused(f"{clause} <{target}> is refused: queries may not load files or URLs",
+                                   f"leave out {clause}, or name one of the dataset's graphs: "
+                                   + ", ".join(f"<{g}>" for g in sorted(allowed)))
     form = tree[1].name.removesuffix("Query").lower()
     return form
 
 
 # ------------------------------------------------------------------ the dataset
 
-def dataset(candidate: str | None = None, ion: str = "Li") -> tuple["pyoxigraph.Store", set[str]]:
+def dataset(candidate: str | None = None, ion: str = "Li") -> tuple[pyoxigraph.Store, set[str]]:
     """The knowledge graph with its entailments, plus a candidate's consultation and derivations
     in a named graph of their own; returns the store and the names of its graphs."""
     import pyoxigraph as ox
@@ -148,7 +204,7 @@ def dataset(candidate: str | None = None, ion: str = "Li") -> tuple["pyoxigraph.
 
 # ------------------------------------------------------------------ running
 
-def _display(term: "pyoxigraph.Term | None") -> str:
+def _display(term: pyoxigraph.Term | None) -> str:
     import pyoxigraph as ox
 
     if term is None:
@@ -160,15 +216,17 @@ def _display(term: "pyoxigraph.Term | None") -> str:
     return term.value
 
 
-def _execute(store: "pyoxigraph.Store", query: str, form: str, fmt: str, max_rows: int,
+def _execute(store: pyoxigraph.Store, query: str, form: str, fmt: str, max_rows: int,
              bindings: dict[str, str]) -> Answer:
     """Run the query and write its answer (in the child process)."""
     import pyoxigraph as ox
 
+    from hemkg.graph.xmlsafe import xml_safe_triples
+
     substitutions = {ox.Variable(name): ox.NamedNode(iri) for name, iri in bindings.items()}
     result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
     if form == "ask":
-        answer = Answer("ask", boolean=bool(result), count=1)
+        answer = Answer("ask", format=fmt, boolean=bool(result), count=1)
         if fmt != "table":
             answer.body = result.serialize(format=_results_format(fmt))
         return answer
@@ -182,11 +240,11 @@ def _execute(store: "pyoxigraph.Store", query: str, form: str, fmt: str, max_row
             solutions.append([solution[v] for v in variables])
         else:
             cut = False
-        answer = Answer("select", variables=variables, count=len(solutions), cut=cut)
+        answer = Answer("select", format=fmt, variables=variables, count=len(solutions), cut=cut)
         if fmt == "table":
             answer.rows = [[_display(t) for t in row] for row in solutions]
         else:
-            answer.body = _serialize_solutions(variables, solutions, fmt)
+            answer.body = SOLUTION_WRITERS[fmt](variables, solutions)
         return answer
     triples = []
     cut = False
@@ -195,13 +253,16 @@ def _execute(store: "pyoxigraph.Store", query: str, form: str, fmt: str, max_row
             cut = True
             break
         triples.append(t)
-    answer = Answer("graph", count=len(triples), cut=cut, variables=["subject", "predicate", "object"])
+    answer = Answer("graph", format=fmt, count=len(triples), cut=cut, variables=["subject", "predicate", "object"])
     if fmt == "table":
         answer.rows = [[_display(t.subject), _display(t.predicate), _display(t.object)] for t in triples]
     else:
         rdf = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
                "rdfxml": ox.RdfFormat.RDF_XML}[fmt]
-        answer.body = ox.serialize(triples, format=rdf, prefixes=PREFIXES if fmt in ("ttl", "rdfxml", "jsonld") else None)
+        if fmt == "rdfxml":
+            triples = xml_safe_triples(triples)
+        prefixes = PREFIXES if fmt in ("ttl", "rdfxml", "jsonld") else None
+        answer.body = ox.serialize(triples, format=rdf, prefixes=prefixes)
     return answer
 
 
@@ -212,64 +273,230 @@ def _results_format(fmt: str):
             "xml": ox.QueryResultsFormat.XML}[fmt]
 
 
-def _serialize_solutions(variables: list[str], solutions: list[list[Any]], fmt: str) -> bytes:
-    """The W3C results formats for a (possibly cut) list of solutions: rdflib's serializers for CSV,
-    JSON and XML; TSV (which rdflib only reads) is each term in its N-Triples form, tab-separated."""
-    import rdflib
-    from rdflib.query import Result
+# ------------------------------------------------------------------ the W3C results formats
+# Written here, for a (possibly cut) list of solutions, with every term as pyoxigraph holds it:
+# a literal keeps its lexical form ("NaN" stays "NaN", "01" stays "01").
 
-    if fmt == "tsv":
-        lines = ["\t".join(f"?{v}" for v in variables)]
-        lines += ["\t".join("" if t is None else str(t) for t in row) for row in solutions]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
-    result = Result("SELECT")
-    result.vars = [rdflib.Variable(v) for v in variables]
-    result.bindings = [
-        {rdflib.Variable(v): to_rdflib_term(t) for v, t in zip(variables, row) if t is not None} for row in solutions
-    ]
-    return result.serialize(format=fmt) or b""
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
-def _child(conn, store, query, form, fmt, max_rows, bindings) -> None:
+def _json_term(term: Any) -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
+        return {"type": "triple", "value": {k: _json_term(t) for k, t in parts.items()}}
+    literal: dict[str, Any] = {"type": "literal", "value": term.value}
+    if term.language:
+        literal["xml:lang"] = term.language
+    elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+        literal["datatype"] = term.datatype.value
+    return literal
+
+
+def _json_solutions(variables: list[str], solutions: list[list[Any]]) -> bytes:
+    import json
+
+    bindings = [{v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None} for row in solutions]
+    answer = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+
+
+def _xml_text(text: str) -> str:
+    """Element or attribute text: escaped, CR kept as a reference, the characters XML 1.0
+    cannot carry (most C0 controls) replaced by U+FFFD so the answer stays well-formed."""
+    from hemkg.graph.xmlsafe import REPLACEMENT, XML_FORBIDDEN
+
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return XML_FORBIDDEN.sub(REPLACEMENT, text.replace("\r", "&#13;"))
+
+
+def _xml_term(term: Any) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{_xml_text(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{_xml_text(term.value)}</bnode>"
+    if isinstance(term, ox.Triple):
+        return (f"<triple><subject>{_xml_term(term.subject)}</subject><predicate>{_xml_term(term.predicate)}"
+                f"</predicate><object>{_xml_term(term.object)}</object></triple>")
+    if term.language:
+        return f'<literal xml:lang="{_xml_text(term.language)}">{_xml_text(term.value)}</literal>'
+    if term.datatype.value in (XSD_STRING, RDF_LANG_STRING):
+        return f"<literal>{_xml_text(term.value)}</literal>"
+    return f'<literal datatype="{_xml_text(term.datatype.value)}">{_xml_text(term.value)}</literal>'
+
+
+def _xml_solutions(variables: list[str], solutions: list[list[Any]]) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+             "<head>"]
+    lines += [f'<variable name="{_xml_text(v)}"/>' for v in variables]
+    lines += ["</head>", "<results>"]
+    for row in solutions:
+        bindings = "".join(f'<binding name="{_xml_text(v)}">{_xml_term(t)}</binding>'
+                           for v, t in zip(variables, row, strict=True) if t is not None)
+        lines.append(f"<result>{bindings}</result>")
+    lines += ["</results>", "</sparql>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _csv_value(term: Any) -> str:
+    """SPARQL 1.1 CSV: an IRI or a literal's lexical form as it is, a blank node as _:label."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return str(term)
+    return term.value
+
+
+def _csv_solutions(variables: list[str], solutions: list[list[Any]]) -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(variables)
+    writer.writerows([_csv_value(t) for t in row] for row in solutions)
+    return out.getvalue().encode("utf-8")
+
+
+def _tsv_solutions(variables: list[str], solutions: list[list[Any]]) -> bytes:
+    """SPARQL 1.1 TSV: each term in its N-Triples form, tab-separated."""
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    lines += ["\t".join("" if t is None else str(t) for t in row) for row in solutions]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+SOLUTION_WRITERS: dict[str, Callable[[list[str], list[list[Any]]], bytes]] = {
+    "json": _json_solutions, "xml": _xml_solutions, "csv": _csv_solutions, "tsv": _tsv_solutions,
+}
+
+
+# ------------------------------------------------------------------ the query's child process
+
+def _answer(store: pyoxigraph.Store, query: str, fmt: str | Callable[[str], str | None], max_rows: int,
+            allowed_graphs: AbstractSet[str], bindings: dict[str, str]) -> Answer:
+    """Check the query, choose its format and run it (in the child process)."""
+    form = check(query, allowed_graphs)
+    chosen = fmt(form) if callable(fmt) else fmt
+    if chosen not in (RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS):
+        raise UnsuitableFormat(form, chosen)
+    return _execute(store, query, form, chosen, max_rows, bindings)
+
+
+def _limit_memory(max_memory: int) -> None:
+    """Cap this process's address space at what it maps now plus `max_memory` bytes."""
+    import resource
+
     try:
-        conn.send(("ok", _execute(store, query, form, fmt, max_rows, bindings)))
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # no /proc: cap the whole address space
+        mapped = 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = mapped + max_memory
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft == resource.RLIM_INFINITY or limit < soft:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _child(conn, parent: int, max_memory: int, function: Callable, args: tuple) -> None:
+    from hemkg.graph.processes import die_with_parent
+
+    die_with_parent(parent)
+    # what the child has to say goes through the pipe: no Rust "memory allocation failed" backtrace
+    # (nor a faulthandler dump, as under pytest) when an allocation fails past the cap
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    faulthandler.disable()
+    try:
+        _limit_memory(max_memory)
+        outcome: tuple[str, Any] = ("ok", function(*args))
+    except QueryError as err:
+        outcome = ("error", err)
+    except MemoryError:
+        outcome = ("memory", None)
     except Exception as err:  # noqa: BLE001 - reported to the parent as a message
-        conn.send(("error", f"{type(err).__name__}: {err}"))
+        outcome = ("failed", f"{type(err).__name__}: {err}")
+    try:
+        conn.send(outcome)
+    except MemoryError:
+        conn.send(("memory", None))
     finally:
         conn.close()
 
 
-def run(query: str, store: "pyoxigraph.Store", fmt: str = "table", timeout: float = DEFAULT_TIMEOUT,
-        max_rows: int = DEFAULT_MAX_ROWS, allowed_graphs: set[str] = frozenset(),
-        bindings: dict[str, str] | None = None) -> Answer:
-    """Check and run a query under a time limit that really stops it.
+def format_size(size: int) -> str:
+    """2147483648 -> '2 GiB'."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
 
-    `bindings` pre-bind projected variables to IRIs (SPARQL SEP-0007 substitution).
+
+def in_child(function: Callable, args: tuple, timeout: float, max_memory: int = DEFAULT_MAX_MEMORY) -> Any:
+    """`function(*args)` in a forked child that is killed at `timeout` seconds, may map at most
+    `max_memory` more bytes than this process, and dies with it; QueryError passes through.
+
+    Fork from a thread that waits for the child (see graph.processes.die_with_parent).
     """
-    form = check(query, allowed_graphs)
-    allowed_formats = RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS
-    if fmt not in allowed_formats:
-        raise QueryError(f"--format {fmt} does not suit a {form.upper()} query",
-                         f"use one of {', '.join(allowed_formats)}")
+    import hemkg.graph.processes  # noqa: F401 - loaded here, not in every child
+
     context = multiprocessing.get_context("fork")
-    parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(child, store, query, form, fmt, max_rows, bindings or {}), daemon=True)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, os.getpid(), max_memory, function, args), daemon=True)
     process.start()
-    child.close()
+    sender.close()
     try:
-        if not parent.poll(timeout):
+        if not receiver.poll(timeout):
             raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
                                "narrow it (LIMIT, more specific patterns) or give --timeout more seconds")
-        status, payload = parent.recv()
+        try:
+            status, payload = receiver.recv()
+        except EOFError:  # the child died without a word
+            status, payload = "died", None
     finally:
         if process.is_alive():
             process.kill()
         process.join()
-        parent.close()
+        receiver.close()
+    if status == "ok":
+        return payload
     if status == "error":
+        raise payload
+    # Rust (pyoxigraph) aborts when an allocation fails; Python raises MemoryError
+    if status == "memory" or process.exitcode == -signal.SIGABRT:
+        raise QueryMemoryError(f"the query needed more than {format_size(max_memory)} of memory and was stopped",
+                               "narrow it (LIMIT, fewer rows into GROUP_CONCAT) or give --max-memory more")
+    if status == "failed":
         raise QueryError(f"the query failed: {payload}")
-    return payload
+    raise RuntimeError(f"the query's process ended without an answer (exit code {process.exitcode})")
+
+
+def run(query: str, store: pyoxigraph.Store, fmt: str | Callable[[str], str | None] = "table",
+        timeout: float = DEFAULT_TIMEOUT, max_rows: int = DEFAULT_MAX_ROWS,
+        allowed_graphs: AbstractSet[str] = frozenset(), bindings: dict[str, str] | None = None,
+        max_memory: int = DEFAULT_MAX_MEMORY) -> Answer:
+    """Check and run a query under a time limit and a memory cap that really stop it, checking included.
+
+    `fmt` is a format, or a function from the query's form ('select', ...) to one (None: none
+    suits; UnsuitableFormat is raised). `bindings` pre-bind projected variables to IRIs (SPARQL
+    SEP-0007 substitution).
+    """
+    load_checker()  # the grammar's import is not the query's cost: done once, here
+    return in_child(_answer, (store, query, fmt, max_rows, set(allowed_graphs), bindings or {}), timeout, max_memory)
 
 
 def render_table(answer: Answer, width: int = 120) -> str:

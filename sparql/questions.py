@@ -4,7 +4,7 @@ A file's header says what it answers and which parameters it takes:
 
     # title: Elements that enable a mechanism
     # description: ...
-    # param: mechanism = conversion : a mechanism (intercalation, conversion, alloying, space-charge)
+    # param: mechanism = conversion : a mechanism (any of the graph's, e.g. alloying)
 
 A parameter's value is a term of the graph (resolved as `hem describe` does)
 and is bound by SPARQL substitution (SEP-0007), never spliced into the text;

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING
 
-from hemkg.sparql.query import MEDIA_TYPES, PROLOGUE, QueryError, check
+from hemkg.sparql.query import DEFAULT_MAX_MEMORY, MEDIA_TYPES, PROLOGUE, QueryError, QueryTimeout, check, in_child
 
 if TYPE_CHECKING:
     import pyoxigraph
 
 USER_AGENT = "hemkg (https://w3id.org/hemkg)"
+WRITABLE_STORE = ("push to a store that accepts Graph Store Protocol uploads, e.g. the /store URL of "
+                  "`oxigraph serve --location DIR` (http://127.0.0.1:7878/store), and query that store")
 
 
 class RemoteError(QueryError):
@@ -26,14 +29,21 @@ def _url(url: str) -> str:
     return url
 
 
-def query_endpoint(url: str, query: str, fmt: str, timeout: float) -> bytes:
-    """POST a checked query to a SPARQL endpoint and return its answer in `fmt` (a results or RDF format)."""
-    check(query)
+def query_endpoint(url: str, query: str, fmt: str, timeout: float, max_memory: int = DEFAULT_MAX_MEMORY) -> bytes:
+    """POST a checked query to a SPARQL endpoint and return its answer in `fmt` (a results or RDF format).
+
+    `timeout` bounds the whole: the check (in a killable child) and the request.
+    """
+    start = time.monotonic()
+    in_child(check, (query,), timeout, max_memory)
+    remaining = timeout - (time.monotonic() - start)
+    if remaining <= 0:
+        raise QueryTimeout(f"checking the query took longer than {timeout:g} s", "give --timeout more seconds")
     request = urllib.request.Request(
         _url(url), data=(PROLOGUE + query).encode("utf-8"), method="POST",
         headers={"Content-Type": "application/sparql-query", "Accept": MEDIA_TYPES[fmt], "User-Agent": USER_AGENT},
     )
-    return _send(request, timeout)
+    return _send(request, remaining)
 
 
 def push(url: str, graphs: dict[str, bytes], timeout: float) -> list[str]:
@@ -63,6 +73,11 @@ def _send(request: urllib.request.Request, timeout: float) -> bytes:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
             return response.read()
     except urllib.error.HTTPError as err:
+        if request.get_method() == "PUT" and err.code == 405:
+            # hem serve (or any read-only endpoint) was given as the store to upload to
+            what = "is hem serve, which is read-only" if (err.headers.get("Server") or "").startswith("hemkg/") \
+                else "does not accept uploads (405 Method Not Allowed)"
+            raise RemoteError(f"{request.full_url.split('?')[0]} {what}", WRITABLE_STORE) from None
         detail = err.read(300).decode("utf-8", "replace").strip().splitlines()
         raise RemoteError(f"{request.full_url} answered {err.code} {err.reason}" + (f": {detail[0]}" if detail else "")) from None
     except (urllib.error.URLError, TimeoutError, OSError) as err:

@@ -1,23 +1,30 @@
 """Shared helpers for the test suite: the CLI runner and its checks, the rule files as written,
-and look-ups of statements and values in the packaged graph."""
+look-ups of statements and values in the packaged graph, queries that try the SPARQL limits,
+and real hem processes killed to see that no child outlives them."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import re
+import subprocess
+import sys
+import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version as dist_version
 from typing import Any
 
+import psutil
 import pytest
 from click.testing import CliRunner, Result
 
 from hemkg.cli import main
 from hemkg.consultation.consultation import Consultation
-from hemkg.graph.store import package_files
-
 from hemkg.graph import statements as knowledge
-from hemkg.graph.store import HEMKG, select
+from hemkg.graph.store import HEMKG, package_files, select
 
 
 def kg(name: str) -> str:
@@ -126,3 +133,116 @@ def rule_entries() -> dict[str, dict[str, Any]]:
 def fired(c: Consultation) -> set[str]:
     """The ids of every rule that drew at least one conclusion."""
     return {d.rule.id for ds in c.result.derivations.values() for d in ds}
+
+
+def statement_citations(statement_id: str) -> list[int]:
+    """hem:citesReference of a statement (its id without hemkg:), read from the graph with SPARQL."""
+    rows = select("SELECT ?r WHERE { ?s hem:citesReference ?r }", s=HEMKG + statement_id)
+    return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
+
+
+def rule_references(rule_id: str) -> list[int]:
+    """What a rule cites: its file's own references and those of the statements it rests on (from the graph)."""
+    entry = rule_entries()[rule_id]
+    return sorted({*entry.get("references", []), *(n for s in entry.get("rests_on", []) for n in statement_citations(s))})
+
+
+def rule_location(rule_id: str) -> str:
+    """A rule's location: its file's, or that of the statements it rests on (sections, tables, figures, equations)."""
+    entry = rule_entries()[rule_id]
+    if "rests_on" not in entry:
+        return entry["location"]
+    found: dict[str, list[str]] = {}
+    for s in entry["rests_on"]:
+        for field in ("inSection", "inTable", "inFigure", "inEquation"):
+            rows = select(f"SELECT ?o WHERE {{ ?s hem:{field} ?o }}", s=HEMKG + s)
+            found.setdefault(field, []).extend(sorted(r["o"] for r in rows))
+    sections = sorted(set(found["inSection"]))
+    parts = [f"Section {', '.join(sections)}"] if sections else []
+    return "; ".join(parts + [x for f in ("inTable", "inFigure", "inEquation") for x in dict.fromkeys(found[f])])
+
+
+def statement_pattern(rule_id: str) -> str:
+    """A regular expression for a rule's statement as shown, its {?x} placeholders filled with anything."""
+    return "".join(".+?" if part.startswith("{?") else re.escape(part)
+                   for part in re.split(r"(\{\?[A-Za-z_][A-Za-z0-9_]*\})", rule_entries()[rule_id]["statement"]))
+
+
+# ---------------------------------------------------------------- queries that try the SPARQL limits
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # ~10^11 solutions: never ends in time
+# A long IN (...): rdflib's checker takes ~10 s over it, pyoxigraph a few ms
+SLOW_TO_CHECK = "SELECT ?o WHERE { ?s ?p ?o FILTER(?o IN (" + ", ".join(map(str, range(6000))) + ")) }"
+# One row whose single GROUP_CONCAT value grows to gigabytes (labels x triples x triples)
+HUGE_CONCAT = "SELECT (GROUP_CONCAT(STR(?o)) AS ?c) WHERE { ?e skos:prefLabel ?o . ?a ?b ?x . ?d ?f ?g }"
+# A literal with a control character XML 1.0 cannot carry, one with a CR, and a lexical form to keep as written
+ODD_LITERALS = 'SELECT ?ctl ?cr ?nan WHERE { BIND("a\\u0001b" AS ?ctl) BIND("x\\ry" AS ?cr) BIND("NaN"^^xsd:double AS ?nan) }'
+
+
+# ---------------------------------------------------------------- no orphans: a real hem process, killed
+
+HEM_COMMAND = [sys.executable, "-m", "hemkg"]
+
+
+def wait_for_children(pid: int, count: int, timeout: float = 60.0) -> list[psutil.Process]:
+    """The process's descendants, once there are at least `count` of them."""
+    deadline = time.monotonic() + timeout
+    parent = psutil.Process(pid)
+    while time.monotonic() < deadline:
+        children = [c for c in parent.children(recursive=True) if _alive(c)]
+        if len(children) >= count:
+            return children
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never had {count} children")
+
+
+def _alive(process: psutil.Process) -> bool:
+    """Running, and not a zombie left for a reaper that may never come (PID 1 in a container)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def survivors(processes: list[psutil.Process], timeout: float = 10.0) -> list[psutil.Process]:
+    """Those of `processes` still alive once `timeout` seconds have passed (or none is)."""
+    deadline = time.monotonic() + timeout
+    alive = [p for p in processes if _alive(p)]
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [p for p in alive if _alive(p)]
+    return alive
+
+
+@contextmanager
+def process_tree(command: list[str], stderr: int = subprocess.DEVNULL) -> Iterator[subprocess.Popen]:
+    """`command` in its own process; it and every child it still has are killed on the way out."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    children: list[psutil.Process] = []
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            children = psutil.Process(process.pid).children(recursive=True)
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+def hem(*args: str) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    """`hem ARGS` in its own process (see process_tree)."""
+    return process_tree([*HEM_COMMAND, *args])
+
+
+def kill_and_check(process: subprocess.Popen, children: list[psutil.Process], signal_number: int) -> None:
+    """Send the signal to the parent and assert that none of its children outlives it."""
+    process.send_signal(signal_number)
+    process.wait(10)
+    left = survivors(children)
+    for child in left:  # before failing: no orphan at full CPU after the test
+        child.kill()
+    assert not left, f"{len(left)} of {len(children)} children outlived their parent: {[p.pid for p in left]}"

@@ -44,6 +44,7 @@ BROKEN = {
     "undeclared-hem-term-violation": """hemkg:stmt-plane-A-Zn hem:citesRefrence ref:42 .""",
     "undefined-individual-violation": """hemkg:stmt-plane-A-Zn hem:mentions hemkg:convrsion .""",
     "plane-member-not-listed-violation": """hemkg:Ga hem:memberOf hemkg:plane-A .""",
+    "printed-list-violation": """hemkg:listed-anions hem:hasMember hemkg:F .""",
     "ordering-rank-violation": """hemkg:stmt-order-anion-conductivity hem:hasRankEntry [ a hem:RankEntry ; hem:rank 9 ; hem:rankedItem hemkg:Te ] .""",
     "duplicate-reference-number-violation": """ref:41 hem:referenceNumber 42 .""",
     "missing-term-documentation-violation": """hem:Anode a <http://www.w3.org/2002/07/owl#Class> .""",

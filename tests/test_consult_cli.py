@@ -20,7 +20,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.consultation.consultation import consult
 from hemkg.graph.store import PREFIXES, select
 from conftest import assert_one_line_error, run
-from conftest import fired, rule_entries
+from conftest import fired, rule_entries, rule_location, rule_references, statement_pattern
 
 MECHANISM_KEYS = {"intercalation", "conversion", "alloying", "space_charge"}
 PAPER_EXAMPLES = ["(MgCoNiCuZn)O", "InGeSiP3", "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3"]
@@ -43,13 +43,15 @@ def expand(curie: str) -> str:
 
 
 def cites(iri: str) -> list[int]:
-    """The hem:citesReference numbers of a node in the graph, sorted."""
-    rows = select("SELECT ?r WHERE { ?s hem:citesReference ?r }", s=iri)
+    """The references of a node in the graph, sorted: a statement's hem:citesReference, a material's hem:reportedIn."""
+    rows = select("SELECT ?r WHERE { { ?s hem:citesReference ?r } UNION { ?s a hem:ReportedMaterial ; hem:reportedIn ?r } }",
+                  s=iri)
     return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
 
 
 def references_of(rule_id: str) -> list[int]:
-    return rule_entries()[rule_id].get("references", [])
+    """The rule file's references and those of the statements it rests on (hem:citesReference, read with SPARQL)."""
+    return rule_references(rule_id)
 
 
 # ---------------------------------------------------------------- hem consult: text
@@ -276,12 +278,13 @@ def rule_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def check_tree_citations(tree: dict[str, Any]) -> tuple[int, int]:
-    """Every rule node cites its rule file's references; every graph premise its statement's hem:citesReference."""
+    """Every rule node cites its rule's references (its file's and its statements'); every graph premise its statement's."""
     n_rules = n_kg = 0
     for d in rule_nodes(tree):
         entry = rule_entries()[d["rule"]]
-        assert d["citations"] == entry.get("references", []), d["rule"]
-        assert (d["statement"], d["location"], d["file"]) == (entry["statement"], entry["location"], entry["file"])
+        assert d["citations"] == references_of(d["rule"]), d["rule"]
+        assert (d["location"], d["file"]) == (rule_location(d["rule"]), entry["file"])
+        assert re.fullmatch(statement_pattern(d["rule"]), d["statement"]), d["rule"]
         n_rules += 1
     for conclusion in tree["conclusions"]:
         for node in walk(conclusion):
@@ -352,7 +355,8 @@ def test_explain_zn_rests_on_its_plane_statements(runner):
 
 @pytest.mark.parametrize("about", ABOUT)
 def test_explain_text_citations_match_rule_files_and_graph(runner, about):
-    """The text tree prints each rule with its file's references and location, and each graph fact with its statement's."""
+    """The text tree prints each rule with its references and location (from its file or its statements), and each graph
+    fact with its statement's references."""
     result = run(runner, "explain", "(MgCoNiCuZn)O", "--about", about)
     assert result.exit_code == 0 and result.stderr == ""
     text = result.stdout
@@ -360,10 +364,10 @@ def test_explain_text_citations_match_rule_files_and_graph(runner, about):
     rule_lines = re.findall(r"rule ([a-z0-9-]+): (.*)$", text, re.M)
     assert rule_lines
     for rule_id, rest in rule_lines:
-        entry = rule_entries()[rule_id]
-        refs = entry.get("references", [])
-        expected = f"{entry['statement']}{' [' + ', '.join(map(str, refs)) + ']' if refs else ''} ({entry['location']})"
-        assert rest.startswith(expected), (rule_id, rest)
+        refs = references_of(rule_id)
+        expected = f"{statement_pattern(rule_id)}{re.escape(' [' + ', '.join(map(str, refs)) + ']') if refs else ''} " \
+                   f"{re.escape('(' + rule_location(rule_id) + ')')}"
+        assert re.match(expected, rest), (rule_id, rest)
     kg_lines = re.findall(r"\(knowledge graph, (\S+)\)(?: \[([\d, ]+)\])?$", text, re.M)
     assert kg_lines
     for statement, refs in kg_lines:
@@ -422,7 +426,8 @@ def _rdf_graph(text: str):
 
 @pytest.mark.parametrize("formula", ["(MgCoNiCuZn)O", "InGeSiP3", "SiGeSnSbBi", "FeF3"])
 def test_consult_rdf_is_turtle_with_every_fired_rule_as_a_plan(runner, formula):
-    """--rdf is PROV-O Turtle; SPARQL finds every rule that fired via prov:hadPlan, with its references."""
+    """--rdf is PROV-O Turtle; SPARQL finds every rule that fired via prov:hadPlan, with its references and the
+    statements it rests on."""
     result = run(runner, "consult", formula, "--rdf")
     assert result.exit_code == 0 and result.stderr == ""
     graph = _rdf_graph(result.stdout)
@@ -439,6 +444,10 @@ def test_consult_rdf_is_turtle_with_every_fired_rule_as_a_plan(runner, formula):
         refs = graph.query(f"""PREFIX hem: <https://w3id.org/hemkg/ontology#>
                                SELECT ?r WHERE {{ <https://w3id.org/hemkg/rule/{rule_id}> hem:justifiedBy ?r }}""")
         assert sorted(int(str(r.r).rsplit("/", 1)[-1]) for r in refs) == sorted(references_of(rule_id))
+        statements = graph.query(f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+                                     SELECT ?s WHERE {{ <https://w3id.org/hemkg/rule/{rule_id}> prov:wasDerivedFrom ?s }}""")
+        assert sorted(str(r.s) for r in statements) == sorted(expand(f"hemkg:{s}")
+                                                              for s in rule_entries()[rule_id].get("rests_on", []))
     formulas = [str(r.f) for r in graph.query(
         "PREFIX hem: <https://w3id.org/hemkg/ontology#> SELECT ?f WHERE { ?c a hem:Consultation ; hem:candidateFormula ?f }")]
     assert formulas == [formula]

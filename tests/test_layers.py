@@ -1,6 +1,6 @@
 """The package's layers (issue 9): a lower layer never imports a higher one.
 
-graph < engine < consultation < {answers, sparql, exports, screening} < cli < __main__.
+graph < library < engine < consultation < {answers, sparql, exports, screening} < cli < __main__.
 The four in braces are peers and do not import each other; the package root
 (`hemkg/__init__.py`, `hemkg/errors.py`) sits below everything. Every import
 counts: at module level, inside functions (the lazy imports that keep the CLI
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent
-LAYERS = {"": 0, "errors": 0, "graph": 1, "engine": 2, "consultation": 3,
-          "answers": 4, "sparql": 4, "exports": 4, "screening": 4, "cli": 5, "__main__": 6}
+LAYERS = {"": 0, "errors": 0, "graph": 1, "library": 2, "engine": 3, "consultation": 4,
+          "answers": 5, "sparql": 5, "exports": 5, "screening": 5, "cli": 6, "__main__": 7}
 NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules", "build", "dist"}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from fractions import Fraction
 
 import pytest
@@ -24,7 +23,8 @@ from hemkg.consultation.consultation import consult
 from hemkg.consultation.formula import FormulaError, parse_formula
 from hemkg.consultation.oxidation import Balance, answer, charge_balance
 from hemkg.graph.materials import element_data, oxidation_data, reported_materials
-from hemkg.graph.store import package_files, select
+from hemkg.graph.store import select
+from hemkg.graph.vocab import vocab
 
 
 def balance_of(text: str) -> Balance:
@@ -61,10 +61,9 @@ def test_oxidation_states_reach_the_graph_from_pymatgen():
 
 def test_anion_formers_are_the_papers_anions_and_the_outside_anions():
     """kg/anions.ttl has a monatomic anion for exactly P, S, O, Se, Te (Section 3.1; Table 1, row Anions)
-    and the outside anions of rules/10-elements.toml, and for no other element."""
-    (rules,) = [f for f in package_files("rules", "*.toml") if f.name == "10-elements.toml"]
-    outside = set(tomllib.loads(rules.read_text(encoding="utf-8"))["convention"]["outside_anions"]["symbols"])
-    assert set(oxidation_data()["monatomic"]) == members("listed-anions") | outside
+    and the outside anions of kg/conventions.ttl (the vocabulary's anion formers), and for no other element."""
+    assert set(oxidation_data()["monatomic"]) == vocab().anion_formers
+    assert vocab().anion_formers == members("listed-anions") | members("outside-anions")
     assert members("listed-anions") == {"P", "S", "O", "Se", "Te"}
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import has_value, kg, members, statements_where
 from hemkg.graph import statements as knowledge
-from hemkg.graph.store import HEM, HEMKG, select
+from hemkg.graph.store import ASSERTED_GRAPH, HEM, HEMKG, build_store, select
 
 # Section 3.1: "HEM materials used in the anodes of RIBs involve ... cation elements, such as ..."
 CATIONS_26 = "Li Mg Al Si Ca Ti V Cr Mn Fe Co Ni Cu Zn Ge Sr Mo Ru Ag In Sn Sb La Ce W Bi".split()
@@ -69,6 +69,31 @@ def test_non_converting_cations_are_the_26_minus_plane_a():
     assert members("non-converting-cations") == expected
     raises = select("SELECT ?o WHERE { hemkg:non-converting-cations hem:raises ?o }")
     assert {r["o"] for r in raises} == {kg("cycling-stability")}
+
+
+def _asserted(pattern: str) -> list[dict[str, str]]:
+    return select(f"SELECT * WHERE {{ GRAPH <{ASSERTED_GRAPH}> {{ {pattern} }} }}")
+
+
+def test_the_lists_of_cations_and_anions_are_kept_once():
+    """Issue 9: kg/elements.ttl lists the 26 cations and 5 anions once (the groups); their types are entailed."""
+    assert not _asserted("?e a hem:CationElement") and not _asserted("?e a hem:AnionElement")
+    assert {r["e"].removeprefix(HEMKG) for r in _asserted("hemkg:listed-cations hem:hasMember ?e")} == set(CATIONS_26)
+    assert {r["e"].removeprefix(HEMKG) for r in _asserted("hemkg:listed-anions hem:hasMember ?e")} == set(ANIONS_5)
+
+
+def test_non_converting_cations_are_derived_not_listed(tmp_path):
+    """Issue 9: the group's members are entailed from the plane statements of Fig. 6a, so they follow them:
+    a (hypothetical) plane statement for Mo takes Mo out of the group."""
+    assert not _asserted("hemkg:non-converting-cations hem:hasMember ?e")
+    extra = tmp_path / "mo-on-plane-a.ttl"
+    extra.write_text("""@prefix hem: <https://w3id.org/hemkg/ontology#> . @prefix hemkg: <https://w3id.org/hemkg/kg/> .
+hemkg:stmt-test-Mo a hem:GuidelineStatement ; hem:subject hemkg:Mo ; hem:predicate hem:memberOf ; hem:object hemkg:plane-A .
+""", encoding="utf-8")
+    store = build_store([extra])
+    found = {r["e"].removeprefix(HEMKG) for r in select("SELECT ?e WHERE { hemkg:non-converting-cations hem:hasMember ?e }",
+                                                          store)}
+    assert found == set(CATIONS_26) - set(PLANE_A) - {"Mo"}
 
 
 def test_anion_is_prerequisite_for_conversion():

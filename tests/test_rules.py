@@ -20,18 +20,19 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import fired, members, rule_entries
+from conftest import fired, members, rule_entries, rule_location, rule_references, statement_citations
 from hemkg import engine
 from hemkg.answers.summary import summarise
-from hemkg.consultation import consultation as cs
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.consultation.facts import candidate_facts, knowledge_facts
 from hemkg.consultation.formula import parse_formula
+from hemkg.consultation.rules import has_placeholders, paper_rules, resolve
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG
 from hemkg.engine import RuleFileError, Source
-from hemkg.graph.store import select
+from hemkg.graph.store import package_files, select
+from hemkg.graph.vocab import vocab
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.toml"))
@@ -251,17 +252,115 @@ def test_alloying_blocked_fires_when_a_plane_b_element_is_off_plane_a():
 
 
 def test_packaged_rules_load_and_match_the_files():
-    """engine.load_rules() reads every rule of rules/*.toml with its references and location unchanged."""
+    """engine.load_rules() reads every rule of rules/*.toml as written: own references, location, rests_on."""
     loaded = {r.id: r for r in engine.load_rules()}
     assert set(loaded) == set(rule_entries())
     for rule_id, entry in rule_entries().items():
         rule = loaded[rule_id]
         assert list(rule.references) == entry.get("references", [])
-        assert rule.location == entry["location"]
+        assert rule.location == entry.get("location", "")
+        assert rule.rests_on == tuple(entry.get("rests_on", []))
         assert rule.statement == entry["statement"]
         assert rule.file == entry["file"]
         if rule.from_paper:
-            assert rule.references or entry.get("rests_on_paper_alone"), rule_id
+            assert rule.references or rule.rests_on or entry.get("rests_on_paper_alone"), rule_id
+
+
+# ------------------------------------------------------------------ rules cite statements (issue 9)
+
+RESTING = [rule_id for rule_id, entry in rule_entries().items() if "rests_on" in entry]
+
+
+def test_most_rules_point_at_statements():
+    """Issue 9: a rule whose justification is a statement of the graph names it instead of copying its references."""
+    assert len(RESTING) >= 70
+    own = sorted(rule_id for rule_id, entry in rule_entries().items() if entry.get("references"))
+    assert own == ["context-reported-active"]  # cites the reported HEM examples as a group: no statement holds that
+
+
+@pytest.mark.parametrize("rule_id", RESTING)
+def test_rests_on_names_statements_of_the_graph(rule_id):
+    """Every id in rests_on is a hem:GuidelineStatement of kg/*.ttl."""
+    for statement_id in rule_entries()[rule_id]["rests_on"]:
+        assert select("SELECT ?s WHERE { ?s a hem:GuidelineStatement }", s=HEMKG + statement_id), statement_id
+
+
+def test_rules_resting_on_statements_get_exactly_their_references_and_location():
+    """paper_rules(): a rule with rests_on cites its statements' hem:citesReference (read here with SPARQL),
+    plus only references of its own that none of them holds, and stands where they stand."""
+    resolved = {r.id: r for r in paper_rules()}
+    assert set(resolved) == set(rule_entries())
+    for rule_id, entry in rule_entries().items():
+        rule = resolved[rule_id]
+        assert list(rule.references) == rule_references(rule_id), rule_id
+        assert rule.location == rule_location(rule_id), rule_id
+        held = {n for s in entry.get("rests_on", []) for n in statement_citations(s)}
+        assert not held & set(entry.get("references", [])), f"{rule_id} copies its statements' references"
+    assert resolved["alloying-blocked"].references == (44, 47, 67)  # stmt-plane-B-enables-alloying (Section 3.1)
+    assert resolved["alloying-blocked"].location == "Section 3.1; Table 1, row Cations; Fig. 6a"
+
+
+def test_rules_without_rests_on_do_not_copy_a_statement():
+    """A rule keeping its own references does not copy a statement's list: the copy cannot come back."""
+    lists = {tuple(st.references) for st in knowledge.statements().values() if st.references}
+    for rule_id, entry in rule_entries().items():
+        if entry.get("references") and "rests_on" not in entry:
+            assert tuple(entry["references"]) not in lists, f"{rule_id}: point at the statement with rests_on"
+
+
+def rule_resting_on(*statement_ids: str, **extra: Any) -> engine.Rule:
+    entry = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"],
+             "rests_on": list(statement_ids), **extra}
+    return engine.language._load_rule(entry, "99-test.toml")
+
+
+def test_rests_on_resolves_to_the_statements_references():
+    """Fig. 6a (ref 67): a rule resting on stmt-plane-B-Zn cites [67] and stands where the statement stands."""
+    (rule,) = resolve((rule_resting_on("stmt-plane-B-Zn"),), knowledge.statements())
+    assert rule.references == (67,) and rule.location == "Section 3.1; Table 1, row Cations; Fig. 6a"
+    (both,) = resolve((rule_resting_on("stmt-plane-B-Zn", "stmt-plane-A-V", references=[1]),), knowledge.statements())
+    assert both.references == (1, 42, 67)  # Section 3.1: V on Plane A (ref 42); ref 1 is held by neither
+
+
+def test_unknown_statement_is_a_rule_file_error_naming_file_and_rule():
+    """A misspelt statement id is refused with the file, the rule and the nearest id."""
+    with pytest.raises(RuleFileError) as err:
+        resolve((rule_resting_on("stmt-plane-B-Zm"),), knowledge.statements())
+    assert str(err.value) == ("99-test.toml, rule 'x': rests_on names 'stmt-plane-B-Zm', which is no statement of "
+                              "the knowledge graph; did you mean 'stmt-plane-B-Zn'?")
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': rests_on names 'nothing-like-it'.*kg/\*.ttl$"):
+        resolve((rule_resting_on("nothing-like-it"),), knowledge.statements())
+
+
+def test_references_copied_from_the_statements_are_refused():
+    """A rule may not list a reference its statements already cite (Fig. 6a, Zn on Plane B: ref 67)."""
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': references 67 are already cited by the statements"):
+        resolve((rule_resting_on("stmt-plane-B-Zn", references=[1, 67]),), knowledge.statements())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"rests_on": "stmt-plane-B-Zn"}, r"rests_on must be a list of ids"),
+        ({"rests_on": ["stmt-plane-B-Zn", ""]}, r"rests_on must be a list of ids"),
+        ({"rests_on": ["stmt-plane-B-Zn", "stmt-plane-B-Zn"]}, r"rests_on names an id twice"),
+        ({"rests_on": ["stmt-plane-B-Zn"], "location": "Section 3.1"}, r"the location comes from what rests_on names"),
+    ],
+    ids=["not-a-list", "empty-id", "twice", "location-too"],
+)
+def test_malformed_rests_on_is_a_rule_file_error(extra, message):
+    entry = {"id": "x", "statement": "s", "when": ["element(?x)"], "then": ["seen(?x)"], **extra}
+    with pytest.raises(RuleFileError, match=f"^99-test.toml, rule 'x': {message}"):
+        engine.language._load_rule(entry, "99-test.toml")
+
+
+def test_placeholder_must_name_a_bound_variable():
+    """A statement's {?x} is filled from the derivation: a variable no premise binds is refused."""
+    rule = rule_resting_on("stmt-plane-B-Zn", statement="{?y} is seen")
+    with pytest.raises(RuleFileError, match=r"^99-test.toml, rule 'x': the statement's placeholder \{\?y\}"):
+        resolve((rule,), knowledge.statements())
+    (fine,) = resolve((rule_resting_on("stmt-plane-B-Zn", statement="{?x} is seen"),), knowledge.statements())
+    assert has_placeholders(fine)
 
 
 # ------------------------------------------------------------------ engine unit tests
@@ -485,7 +584,8 @@ def test_oracle_lists_match_the_graph():
     assert kg_members("listed-cations") == CATIONS_26
     assert kg_members("listed-anions") == LISTED_ANIONS
     assert (kg_members("plane-A"), kg_members("plane-B"), kg_members("plane-C")) == (PLANE_A, PLANE_B, PLANE_C)
-    assert set(engine.conventions()["outside_anions"]["symbols"]) == OUTSIDE_ANIONS
+    assert kg_members("outside-anions") == OUTSIDE_ANIONS  # a project convention (kg/conventions.ttl)
+    assert engine.conventions()["outside_anions"]["group"] == "outside-anions"
 
 
 POOL = sorted(CATIONS_26) + sorted(LISTED_ANIONS) + sorted(OUTSIDE_ANIONS) + list(UNCLASSIFIED)
@@ -507,9 +607,9 @@ def test_statuses_elements_and_roles_match_the_oracle(composition, ion):
     """Issue 3: each mechanism gets exactly one status, and statuses, elements and roles are the oracle's."""
     formula, elements = composition
     c = consult(formula, ion)
-    for m in cs.MECHANISMS:
+    for m in vocab().mechanism_names:
         event(f"{m} {[args[1] for args in c.result.query('status', m)]}")
-    for m in cs.MECHANISMS:
+    for m in vocab().mechanism_names:
         assert len(c.result.query("status", m)) == 1, (formula, m, c.result.query("status", m))
     d = summarise(c)
     expected = oracle(elements)
@@ -623,6 +723,59 @@ def test_fes_c_matches_its_reported_material():
     assert c.result.holds("matches_reported", "material-FeS-C")
     notes = summarise(c)["notes"]
     assert any(n["topic"] == "reported-material" and n["about"] == ["material-FeS-C"] for n in notes)
+
+
+# ------------------------------------------------------------------ findings are the rules' (issue 9)
+
+
+def test_reported_material_note_is_the_rules_sentence():
+    """Section 3.1 (ref 48): (MgCoNiCuZn)O is reported; the note is rule context-same-composition's statement,
+    its placeholder filled with each material's label, one note per material, citing the material's references."""
+    notes = [n for n in summarise(consult("(MgCoNiCuZn)O", "Li"))["notes"] if n["topic"] == "reported-material"]
+    by_about = {tuple(n["about"]): n for n in notes}
+    assert set(by_about) == {("material-MgCoNiCuZnO",), ("material-Mg0-2Co0-2Ni0-2Cu0-2Zn0-2O",)}  # refs 48, 46
+    note = by_about[("material-MgCoNiCuZnO",)]
+    assert note["rules"] == ["context-same-composition"] and note["citations"] == [48]
+    template = rule_entries()["context-same-composition"]["statement"]
+    assert note["text"] == template.replace("{?mat}", "(MgCoNiCuZn)O")
+
+
+def test_hem_definition_warning_is_drawn_by_a_rule():
+    """Section 1 (refs 17, 18): Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3 (ref 44) is called high-entropy in its source but has
+    70% Sb on the cation site; rule reported-high-entropy-not-hem, not code, warns, from the estimate as a fact."""
+    c = consult("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K")
+    (warning,) = [w for w in summarise(c)["warnings"] if w["topic"] == "hem-definition"]
+    assert warning["rules"] == ["reported-high-entropy-not-hem"] and warning["citations"] == [17, 18, 44]
+    assert warning["text"].startswith("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3 is called high-entropy in its source")
+    assert "(outside 5-35 at%: Sb 70.0%)" in warning["text"]
+    (derivation,) = c.result.derivations[("warning", ("hem-definition",))]
+    estimate = next(p for p in derivation.premises if p[0] == "hem_definition_unmet")
+    assert c.result.sources[estimate].kind == "estimate"
+    assert c.estimates["entropy"]["why_not_hem"] == estimate[1][0]
+
+
+@pytest.mark.parametrize(("formula", "why"), [
+    ("(LiFeZnNiCoMn)3O4", "called high-entropy (ref 41), six cations at 1/6 each: meets the definition"),
+    ("InGeSiP3", "three cations, but its source does not call it high-entropy (ref 47)"),
+])
+def test_no_hem_definition_warning_where_the_rule_does_not_apply(formula, why):
+    """Section 1: the warning needs both a source calling the material high-entropy and the definition unmet."""
+    assert "hem-definition" not in {w["topic"] for w in summarise(consult(formula, "Li"))["warnings"]}, why
+
+
+def test_answers_spell_no_rule_id_or_finding_topic():
+    """Issue 9: the answers read conclusions; no module of answers/ names a rule of rules/ or a topic its rules conclude."""
+    import ast
+
+    topics = {atom.split("(", 1)[1].split(",")[0].split(")")[0].strip() for entry in rule_entries().values()
+              for atom in entry["then"] if atom.split("(", 1)[0] in ("note", "caution", "warning")}
+    predicates = {atom.removeprefix("not ").split("(", 1)[0] for entry in rule_entries().values()
+                  for atom in entry["when"] + entry["then"]}
+    names = (set(rule_entries()) | topics) - predicates  # the rule `cation` shares its name with a predicate
+    assert {"reported-material", "hem-definition", "context-same-composition"} <= names
+    for f in package_files("answers", "*.py"):
+        literals = {n.value for n in ast.walk(ast.parse(f.read_text(encoding="utf-8"))) if isinstance(n, ast.Constant)}
+        assert not literals & names, f"{f.name} spells {sorted(literals & names)}: read the rules' conclusions instead"
 
 
 @pytest.mark.parametrize("formula", ["FeF3", "Fe3O4", "MgH2"])

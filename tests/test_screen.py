@@ -43,7 +43,7 @@ from hemkg.screening import run as sc
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import consult
 from hemkg.consultation.formula import parse_formula
-from conftest import assert_one_line_error, run
+from conftest import assert_one_line_error, hem, kill_and_check, run, wait_for_children
 
 # ------------------------------------------------------------------ the paper's lists (Section 3.1, Table 1)
 
@@ -856,3 +856,11 @@ def test_batch_formulas_of_the_equimolar_space_read_as_hem_papers_write_them():
     names = sc.formulas(batch.amounts, batch.universe)
     assert names[0] == "(LiMgAlSiCa)P"
     assert names == [formula_by_hand(r, batch.universe) for r in batch.amounts.tolist()]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_no_pool_worker_outlives_hem_screen(sig):
+    """The real command killed mid-run (a 30 s job): its pool workers go with it, none is left running."""
+    with hem("screen", "--workers", "2", "-k", "4-6", "--top", "1", "--no-progress") as process:
+        workers = wait_for_children(process.pid, 2)
+        kill_and_check(process, workers, sig)

@@ -5,8 +5,12 @@ DESCRIBE in every format; the negative cases of the W3C SPARQL 1.1 Protocol
 tests (bad_*) are sent byte for byte with http.client; and the guards are
 tried for real: a foreign Host, an oversized body, SERVICE and FROM (with a
 listening socket and a secret file that must stay untouched), a full server
-(503) and a runaway query (stopped at the time limit). Every error body must
-be one line of plain text without a traceback or a file path.
+(503), a runaway query (stopped at the time limit, checking included), a
+query that grows past its memory cap (507), slow clients (408) and many
+clients at once (they wait in the listen backlog). Fresh `hem serve` processes
+take many first queries at once (the query checker must survive it), and are
+killed with queries running (no query child may outlive them). Every error
+body must be one line of plain text without a traceback or a file path.
 """
 
 from __future__ import annotations
@@ -23,27 +27,53 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from xml.dom import minidom
 from xml.dom.minidom import Document
 
 import pytest
 import rdflib
 from click.testing import CliRunner
+from conftest import (
+    HUGE_CONCAT,
+    ODD_LITERALS,
+    SLOW,
+    SLOW_TO_CHECK,
+    assert_one_line_error,
+    kill_and_check,
+    process_tree,
+    run,
+    wait_for_children,
+)
 from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, GET, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, URLENCODED, XML, SPARQLWrapper
+from SPARQLWrapper import (
+    CSV,
+    GET,
+    JSON,
+    JSONLD,
+    N3,
+    POST,
+    POSTDIRECTLY,
+    RDFXML,
+    TSV,
+    TURTLE,
+    URLENCODED,
+    XML,
+    SPARQLWrapper,
+)
 
 import hemkg
+from hemkg.cli import main
+from hemkg.graph.store import ASSERTED_GRAPH, HEM, HEMKG
 from hemkg.sparql import endpoint as serve
 from hemkg.sparql import query as sparql
-from hemkg.cli import main
-from hemkg.graph.store import HEM, HEMKG
 
 PLANE_C = "SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C } ORDER BY ?e"
 PLANE_C_ELEMENTS = [HEMKG + e for e in ("Co", "Fe", "Ni")]  # Fig. 6a, Plane C: space charge
-SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # ~10^11 solutions: never ends in time
 PACKAGE_DIR = str(Path(hemkg.__file__).resolve().parent)
 
 # rdflib's own JSON-LD parser still builds a ConjunctiveGraph
@@ -53,9 +83,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:D
 # ------------------------------------------------------------------ servers and requests
 
 @contextmanager
-def running(timeout: float = 5.0, max_rows: int = 50, max_concurrent: int = 4):
+def running(timeout: float = 5.0, max_rows: int = 50, max_concurrent: int = 4, **limits):
     """A server on 127.0.0.1, any free port, serving in a background thread."""
-    server = serve.make_server("127.0.0.1", 0, timeout, max_rows, max_concurrent)
+    server = serve.make_server("127.0.0.1", 0, timeout, max_rows, max_concurrent, **limits)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -64,6 +94,31 @@ def running(timeout: float = 5.0, max_rows: int = 50, max_concurrent: int = 4):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen
+    port: int
+    log: list[str]  # what it wrote to stderr after its first line
+
+
+@contextmanager
+def serve_process(*args: str, prelude: str = ""):
+    """The real `hem serve --port 0 ARGS` in its own process, once it says where it listens."""
+    # SIGINT set back to Python's default: a test run from a background job would inherit it ignored
+    code = (f"{prelude}import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"from hemkg.cli import main; main(['serve', '--port', '0', *{list(args)!r}])")
+    with process_tree([sys.executable, "-c", code], stderr=subprocess.PIPE) as process:
+        line = process.stderr.readline()
+        for _ in range(20):  # past any warning the interpreter may print first
+            if line.startswith("SPARQL endpoint at ") or not line:
+                break
+            line = process.stderr.readline()
+        assert line.startswith("SPARQL endpoint at "), line
+        log: list[str] = []  # read on, so that the server never blocks on a full pipe
+        threading.Thread(target=lambda: log.extend(process.stderr), daemon=True).start()
+        yield ServeProcess(process, urllib.parse.urlsplit(line.split()[3]).port, log)
 
 
 @pytest.fixture(scope="module")
@@ -385,6 +440,51 @@ def test_query_with_many_patterns_is_answered(server):
     assert response.status == 200
 
 
+# The README's queries and others that use much of the grammar, each parse action met for the first time
+FIRST_QUERIES = [
+    PLANE_C,
+    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT ?rule WHERE { ?a prov:hadPlan/hem:ruleId ?rule }",
+    "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(REGEX(STR(?s), 'Zn')) } LIMIT 5",
+    "SELECT ?s ?l WHERE { ?s a ?t OPTIONAL { ?s skos:prefLabel ?l } BIND(STRLEN(?l) AS ?n) } LIMIT 3",
+    "SELECT ?x WHERE { VALUES ?x { hemkg:Zn hemkg:Fe } }",
+    "ASK { ?s ?p ?o FILTER NOT EXISTS { ?s a ?t } }",
+    "SELECT ?s WHERE { { ?s a ?t } UNION { ?s skos:prefLabel ?l } MINUS { ?s hem:memberOf ?p } } LIMIT 2",
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 2",
+    "DESCRIBE hemkg:Zn",
+    "SELECT ?t (SAMPLE(?s) AS ?x) WHERE { ?s a ?t } GROUP BY ?t HAVING (COUNT(?s) > 1)",
+    "SELECT (UCASE(CONCAT('a', 'b')) AS ?u) (1 + 2 * 3 AS ?n) WHERE {}",
+]
+
+
+def _status(port: int, query: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}))
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_many_concurrent_first_queries_on_fresh_servers():
+    """rdflib's parser learns each parse action's arity on first use, which two threads cannot do at once:
+    a fresh server that checked queries in its threads answered 500 to some, then to every later query.
+    Threads switch as often as they can here, to make the race as likely as it can be."""
+    for _ in range(3):
+        with serve_process("--max-concurrent", "64", prelude="import sys; sys.setswitchinterval(1e-6); ") as hem_serve:
+            statuses: list[int] = []
+            threads = [threading.Thread(target=lambda q=q, out=statuses: out.append(_status(hem_serve.port, q)))
+                       for q in FIRST_QUERIES * 2]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert statuses == [200] * len(threads), Counter(statuses)
+            assert [_status(hem_serve.port, q) for q in FIRST_QUERIES] == [200] * len(FIRST_QUERIES)
+
+
 def test_unexpected_failure_is_500_without_details(server, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError(f"boom in {PACKAGE_DIR}/sparql.py")
@@ -486,6 +586,99 @@ def test_runaway_query_is_stopped_at_the_time_limit():
         assert get(server, "ASK { ?s ?p ?o }").status == 200
 
 
+def test_query_slow_to_check_is_stopped_at_the_time_limit():
+    """The limit covers checking: a long IN (...) that takes rdflib ~10 s to parse is stopped at 1 s."""
+    with running(timeout=1.0) as server:
+        start = time.monotonic()
+        response = request(server, "POST", "/sparql", SLOW_TO_CHECK.encode(), {"Content-Type": "application/sparql-query"})
+        elapsed = time.monotonic() - start
+        assert "stopped" in assert_clean_error(response, 504)
+        assert elapsed < 1.0 + 2.5
+        assert server.busy == 0 and get(server, "ASK { ?s ?p ?o }").status == 200
+
+
+def test_query_over_its_memory_cap_is_507():
+    """A single-row GROUP_CONCAT that would grow to gigabytes stops at the cap; the server carries on."""
+    with running(timeout=60.0, max_memory=64 * 1024**2) as server:
+        error = assert_clean_error(get(server, HUGE_CONCAT), 507)
+        assert "more than the server's limit of 64 MiB of memory" in error
+        assert get(server, PLANE_C).status == 200
+
+
+def _slow_request(server, head: bytes, body: bytes = b"", gap: float = 0.2, give_up: float = 10.0) -> tuple[bytes, float]:
+    """Send the request line, then the rest a byte at a time; the server's answer and when it came."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=give_up)
+    start = time.monotonic()
+    try:
+        rest = head + body
+        sock.sendall(rest[: rest.index(b"\r\n") + 2])
+        rest = rest[rest.index(b"\r\n") + 2:]
+        sock.settimeout(gap)
+        answer = b""
+        while time.monotonic() - start < give_up:
+            try:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+                continue
+            except TimeoutError:
+                pass
+            if rest:
+                try:
+                    sock.send(rest[:1])
+                except OSError:
+                    pass
+                rest = rest[1:]
+        return answer, time.monotonic() - start
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_slow_client_is_cut_off_after_the_request_time(part):
+    """A client sending a byte now and then (never silent as long as the per-recv timeout) is answered 408
+    and cut off once the whole request has taken longer than the request time."""
+    with running(request_time=1.0) as server:
+        host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+        if part == "headers":
+            head = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n" + host + b"Accept: text/csv\r\n" * 40 + b"\r\n"
+            answer, elapsed = _slow_request(server, head)
+        else:
+            body = b"ASK { ?s ?p ?o }" + b" " * 100
+            head = (b"POST /sparql HTTP/1.1\r\n" + host + b"Content-Type: application/sparql-query\r\n"
+                    + f"Content-Length: {len(body)}\r\n\r\n".encode())
+            answer, elapsed = _slow_request(server, head, body)
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b"longer than 1 s to arrive" in answer
+        assert elapsed < 1.0 + 2.5
+        assert get(server, "ASK { ?s ?p ?o }").status == 200
+
+
+def test_twenty_clients_wait_in_the_listen_backlog():
+    """20 clients connecting before the server accepts any (a burst): all get in, then all are answered.
+    A backlog of 5 (socketserver's default) left the others' connections hanging or refused."""
+    server = serve.make_server("127.0.0.1", 0, 5.0, 50, 4)
+    sockets: list[socket.socket] = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    try:
+        for _ in range(20):
+            sockets.append(socket.create_connection(("127.0.0.1", server.port), timeout=0.5))
+        thread.start()
+        statuses = []
+        for sock in sockets:
+            sock.settimeout(30)
+            sock.sendall(f"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode())
+            statuses.append(sock.makefile("rb").readline().split()[1])
+        assert statuses == [b"200"] * 20
+    finally:
+        for sock in sockets:
+            sock.close()
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()
+
+
 def test_full_server_answers_503_at_once():
     """With max_concurrent=1 and a slow query running, the next query is turned away at once."""
     with running(timeout=1.0, max_concurrent=1) as server:
@@ -558,12 +751,46 @@ def test_from_url_is_refused_before_any_connection(server, listener):
     assert_no_connection(listener)
 
 
-def test_own_named_graphs_may_be_named(server):
-    query = "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/hemkg/graph/entailed> WHERE { ?s ?p ?o }"
+@pytest.mark.parametrize("query", [
+    "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/hemkg/graph/entailed> WHERE { ?s ?p ?o }",
+    f"SELECT (COUNT(*) AS ?n) FROM NAMED <{ASSERTED_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+])
+def test_own_named_graphs_may_be_named(server, query):
     assert get(server, query).status == 200
 
 
+def test_from_named_of_another_graph_is_refused_as_from_named(server):
+    error = assert_clean_error(get(server, "SELECT * FROM NAMED <http://example.org/g> WHERE { GRAPH ?g { ?s ?p ?o } }"), 400)
+    assert "FROM NAMED <http://example.org/g> is refused" in error
+
+
+def test_xml_results_are_well_formed_with_a_control_character(server):
+    """A literal holding U+0001 (which XML 1.0 cannot carry) comes back as U+FFFD; "NaN" as written."""
+    response = get(server, ODD_LITERALS, accept="application/sparql-results+xml")
+    assert response.status == 200
+    literals = [n.firstChild.data for n in minidom.parseString(response.body).getElementsByTagName("literal")]
+    assert literals == ["a\ufffdb", "x\ry", "NaN"]
+
+
+def test_put_says_the_endpoint_is_read_only(server):
+    """A Graph Store Protocol upload (hem kg push) is told where to go, its body read so it hears it."""
+    body = b"<http://x/a> <http://x/b> <http://x/c> .\n" * 20_000
+    response = request(server, "PUT", f"/sparql?graph={urllib.parse.quote(ASSERTED_GRAPH)}", body,
+                       {"Content-Type": "application/n-triples"})
+    error = assert_clean_error(response, 405)
+    assert "hem serve is read-only" in error and "Graph Store Protocol" in error
+
+
 # ------------------------------------------------------------------ the hem serve command
+
+def test_push_to_hem_serve_says_it_is_read_only(runner):
+    """hem kg push to hem serve: not a bare 405, but what hem serve is and where to push instead."""
+    with running() as server:
+        result = run(runner, "kg", "push", "--endpoint", server.url)
+    error = assert_one_line_error(result)
+    assert "is hem serve, which is read-only" in error
+    assert "oxigraph serve" in result.stderr and "/store" in result.stderr
+
 
 def test_serve_help():
     result = CliRunner().invoke(main, ["serve", "--help"])
@@ -600,29 +827,31 @@ def test_serve_on_a_port_in_use_is_one_line_error():
 
 def test_hem_serve_process_answers_and_stops_on_ctrl_c():
     """The real command in its own process: it says where it listens, answers, and stops on SIGINT."""
-    # SIGINT set back to Python's default: a test run from a background job would inherit it ignored
-    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "from hemkg.cli import main; main(['serve', '--port', '0'])")
-    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stderr.readline()
-        for _ in range(20):  # past any warning the interpreter may print first
-            if line.startswith("SPARQL endpoint at ") or not line:
-                break
-            line = process.stderr.readline()
-        assert line.startswith("SPARQL endpoint at "), line
-        url = line.split()[3]
-        port = urllib.parse.urlsplit(url).port
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    with serve_process() as hem_serve:
+        conn = http.client.HTTPConnection("127.0.0.1", hem_serve.port, timeout=10)
         conn.request("GET", "/sparql?" + urllib.parse.urlencode({"query": PLANE_C}), headers={"Accept": "text/csv"})
         response = conn.getresponse()
         assert response.status == 200
         assert response.read().decode().split() == ["e", *PLANE_C_ELEMENTS]
         conn.close()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(10) == 0
-        assert "Traceback" not in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        hem_serve.process.send_signal(signal.SIGINT)
+        assert hem_serve.process.wait(10) == 0
+        time.sleep(0.2)  # the log reader catches up
+        assert "Traceback" not in "".join(hem_serve.log)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_no_query_child_outlives_hem_serve(sig):
+    """hem serve killed while three runaway queries run: their children go with it, none left under PID 1."""
+    with serve_process("--timeout", "600") as hem_serve:
+        for _ in range(3):
+            threading.Thread(target=lambda: _ignore_errors(_status, hem_serve.port, SLOW), daemon=True).start()
+        children = wait_for_children(hem_serve.process.pid, 3)
+        kill_and_check(hem_serve.process, children, sig)
+
+
+def _ignore_errors(function, *args) -> None:
+    try:
+        function(*args)
+    except OSError:  # the server was killed under the request
+        pass

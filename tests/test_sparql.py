@@ -1,4 +1,5 @@
-"""hem sparql, hem ask and hem kg push: read-only queries, refused escapes, time limit, formats, a real store."""
+"""hem sparql, hem ask and hem kg push: read-only queries, refused escapes, time and memory limits, formats,
+children that die with their parent, a real store."""
 
 from __future__ import annotations
 
@@ -6,20 +7,23 @@ import csv
 import io
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from xml.dom import minidom
 
 import pytest
 from click.testing import CliRunner
+from conftest import HUGE_CONCAT, ODD_LITERALS, SLOW, SLOW_TO_CHECK, hem, kill_and_check, wait_for_children
 
-from hemkg.sparql import questions
-from hemkg.sparql import query as sparql
 from hemkg.cli import main
-from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, knowledge_graph
+from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, HEM, knowledge_graph
+from hemkg.sparql import query as sparql
+from hemkg.sparql import questions
 
 PLANE_C = "SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C } ORDER BY ?e"
 
@@ -164,12 +168,105 @@ def test_own_graphs_may_be_named():
     assert result.exit_code == 0
 
 
+def _count(query: str) -> int:
+    result = run_cli("sparql", query, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    return int(result.stdout.split()[1])
+
+
+def test_from_named_of_own_graph_chooses_among_them():
+    """FROM NAMED of one of the dataset's own graphs is safe (nothing is loaded): it restricts GRAPH ?g to it."""
+    per_graph = "SELECT (COUNT(*) AS ?n) FROM NAMED <{}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    asserted, entailed = _count(per_graph.format(ASSERTED_GRAPH)), _count(per_graph.format(ENTAILED_GRAPH))
+    assert asserted > 0 and entailed > 0
+    assert asserted + entailed == _count("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def test_from_named_of_another_graph_is_refused_as_from_named():
+    error = one_line_error(run_cli("sparql", "SELECT * FROM NAMED <http://example.org/g> WHERE { GRAPH ?g { ?s ?p ?o } }"))
+    assert "FROM NAMED <http://example.org/g> is refused" in error
+
+
 def test_timeout_really_stops_the_query(store):
     """A runaway query is killed at the time limit (not left running in a thread)."""
     start = time.monotonic()
     with pytest.raises(sparql.QueryTimeout):
         sparql.run("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", store, timeout=1.0)
     assert time.monotonic() - start < 5
+
+
+def test_timeout_covers_checking(store):
+    """A query slow to check (a long IN list) is stopped at the limit too: checking runs in the killed child."""
+    start = time.monotonic()
+    with pytest.raises(sparql.QueryTimeout):
+        sparql.run(SLOW_TO_CHECK, store, timeout=1.0)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("command", [
+    ["sparql", SLOW_TO_CHECK],
+    ["sparql", SLOW_TO_CHECK, "--endpoint", "http://127.0.0.1:9/sparql"],  # checked before anything is sent
+    ["ask", "slow-to-check"],
+])
+def test_cli_timeout_covers_checking(monkeypatch, command):
+    """hem sparql and hem ask: --timeout bounds the whole query, checking included."""
+    slow = questions.Question("slow-to-check", "A slow check", "Checks for seconds.", SLOW_TO_CHECK)
+    monkeypatch.setattr(questions, "questions", lambda: {slow.name: slow})
+    start = time.monotonic()
+    error = one_line_error(run_cli(*command, "--timeout", "1"))
+    assert "longer than 1 s" in error
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("command", [["sparql", HUGE_CONCAT], ["ask", "huge"]])
+def test_memory_cap_stops_a_growing_query(monkeypatch, command):
+    """A single-row GROUP_CONCAT that would grow to gigabytes stops at the cap with a one-line error."""
+    huge = questions.Question("huge", "A huge answer", "Grows for ever.", HUGE_CONCAT)
+    monkeypatch.setattr(questions, "questions", lambda: {huge.name: huge})
+    result = run_cli(*command, "--max-memory", "64M", "--timeout", "60")
+    error = one_line_error(result)
+    assert "more than 64 MiB of memory" in error
+    assert "--max-memory" in result.stderr  # the hint says how to give it more
+
+
+def test_memory_cap_leaves_ordinary_queries_alone(store):
+    assert sparql.run(PLANE_C, store, "csv", max_memory=64 * 1024**2).count == 3
+
+
+@pytest.mark.parametrize("value, needle", [("lots", "not a size"), ("1K", "at least 16M")])
+def test_bad_max_memory_is_one_line_error(value, needle):
+    assert needle in one_line_error(run_cli("sparql", PLANE_C, "--max-memory", value))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_query_child_dies_with_hem_sparql(sig):
+    """The real command, killed while its query's child runs: the child goes with it."""
+    with hem("sparql", SLOW, "--timeout", "600") as process:
+        children = wait_for_children(process.pid, 1)
+        kill_and_check(process, children, sig)
+
+
+# ------------------------------------------------------------------ answers as written
+
+def test_xml_answers_are_well_formed_with_a_control_character():
+    """SPARQL XML results and RDF/XML: a control character XML 1.0 forbids becomes U+FFFD, a CR stays a CR."""
+    xml = run_cli("sparql", ODD_LITERALS, "--format", "xml").stdout_bytes
+    literals = [node.firstChild.data for node in minidom.parseString(xml).getElementsByTagName("literal")]
+    assert literals == ["a\ufffdb", "x\ry", "NaN"]
+    construct = 'CONSTRUCT { hemkg:x hem:note ?v } WHERE { BIND("a\\u0001b" AS ?v) }'
+    rdfxml = run_cli("sparql", construct, "--format", "rdfxml").stdout_bytes
+    assert minidom.parseString(rdfxml).getElementsByTagNameNS(HEM, "note")[0].firstChild.data == "a\ufffdb"
+
+
+def test_lexical_forms_are_kept_as_written():
+    """"NaN" stays "NaN" (not Python's "nan") in every results format; JSON and CSV keep every character."""
+    bindings = json.loads(run_cli("sparql", ODD_LITERALS, "--format", "json").stdout)["results"]["bindings"][0]
+    assert {k: v["value"] for k, v in bindings.items()} == {"ctl": "a\x01b", "cr": "x\ry", "nan": "NaN"}
+    assert bindings["nan"]["datatype"] == "http://www.w3.org/2001/XMLSchema#double"
+    rows = list(csv.reader(io.StringIO(run_cli("sparql", ODD_LITERALS, "--format", "csv").stdout, newline="")))
+    assert rows == [["ctl", "cr", "nan"], ["a\x01b", "x\ry", "NaN"]]
+    tsv = run_cli("sparql", ODD_LITERALS, "--format", "tsv").stdout.splitlines()[1]
+    assert '"NaN"^^<http://www.w3.org/2001/XMLSchema#double>' in tsv
 
 
 @pytest.mark.parametrize("args, needle", [
