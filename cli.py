@@ -276,16 +276,24 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
     for item in candidates:
         if item.error:
             failures += 1
-            click.echo(f"error: {path.name} line {item.line}: {item.error}", err=True)
+            one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in item.error)
+            click.echo(f"error: {path.name} line {item.line}: {one_line}", err=True)
             if as_json:
-                click.echo(json.dumps({"line": item.line, "input": item.text, "error": item.error}, ensure_ascii=False))
+                click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
         if as_json:
-            click.echo(json.dumps({"line": item.line, **summarise(item.consultation)}, ensure_ascii=False))
+            click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
         else:
             click.echo(f"--- line {item.line}")
             click.echo(report.render_consultation(summarise(item.consultation), width=_width()))
     return 1 if failures else 0
+
+
+def _json_line(data: Any) -> str:
+    """One JSON Lines record, on one line for any reader: json leaves U+0085, U+2028 and U+2029 as they
+    are (with ensure_ascii=False), and str.splitlines would break the record at them."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("\x85", "\\u0085").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 @main.command()
@@ -576,28 +584,41 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
         for name in objectives:
             if name not in sc.OBJECTIVES:
                 raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
-        writer = sc.Writer(output) if output else None
     except sc.ScreenError as err:
         fail(str(err), err.hint or None)
     total = space.count()
     by_key = {m.json_key: m.name for m in _vocab().mechanisms}
     filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    executor = sc.default_executor(workers)
+    try:
+        writer = sc.Writer(output) if output else None  # checks the target before any work
+    except sc.ScreenError as err:
+        fail(str(err), err.hint or None)
+    executor = None
     summary = None
     try:
-        if show_progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        with sc.StopRequest() as stop:
+            executor = sc.default_executor(workers)
+            if show_progress:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rate]:>10} /s"), TimeRemainingColumn()]
-            with Progress(*columns, transient=True) as bar:
-                task = bar.add_task("screen", total=total, rate="")
-                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
-                                    lambda n: bar.update(task, advance=n,
-                                                         rate=f"{(bar.tasks[0].speed or 0):,.0f}"))
-        else:
-            summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer)
+                columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("{task.fields[rate]:>10} /s"), TimeRemainingColumn()]
+                with Progress(*columns, transient=True) as bar:
+                    task = bar.add_task("screen", total=total, rate="")
+                    summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
+                                        lambda n: bar.update(task, advance=n,
+                                                             rate=f"{(bar.tasks[0].speed or 0):,.0f}"), stop=stop)
+            else:
+                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer, stop=stop)
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+                executor = None
+            written = writer.close(partial=summary.interrupted) if writer else None
+    except sc.ScreenError as err:
+        if writer:
+            writer.abandon()
+        fail(str(err), err.hint or None)
     except BaseException:
         if writer:
             writer.abandon()
@@ -605,20 +626,27 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)
-    if writer:
-        writer.close()
-    _print_screen(summary, total, objectives, rank_by, output, as_json)
+    _print_screen(summary, total, objectives, rank_by, writer, written, as_json)
     if summary.interrupted:
-        sys.exit(130)
+        sys.exit(stop.exit_code)
 
 
-def _print_screen(summary, total: int, objectives, rank_by: str, output, as_json: bool) -> None:
+def _print_screen(summary, total: int, objectives, rank_by: str, writer, written, as_json: bool) -> None:
     if as_json:
         emit_json({"screened": summary.screened, "of": total, "kept": summary.kept, "interrupted": summary.interrupted,
-                   "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top})
+                   "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top,
+                   **({"written": str(written) if written else None} if writer else {})})
         return
     state = f"stopped after {summary.screened:,} of {total:,}" if summary.interrupted else f"screened {summary.screened:,}"
-    click.echo(f"{state} candidates; {summary.kept:,} kept" + (f"; all written to {output}" if output else ""))
+    if writer is None:
+        where = ""
+    elif written is None:
+        where = f"; nothing written (stopped half-way through a batch; {writer.path} is as it was)"
+    elif not summary.interrupted:
+        where = f"; all written to {written}"
+    else:
+        where = f"; the rows kept so far written to {written}" + (f" ({writer.path} is as it was)" if written != writer.path else "")
+    click.echo(f"{state} candidates; {summary.kept:,} kept{where}")
     if objectives:
         click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
         for point in summary.front:
@@ -642,21 +670,22 @@ def kg() -> None:
 @kg.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
-def validate(files: tuple[str, ...], as_json: bool) -> None:
+@click.option("--max-bytes", type=click.IntRange(min=1), help="Largest FILE to read, in bytes (default 50,000,000).")
+def validate(files: tuple[str, ...], as_json: bool, max_bytes: int | None) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
     from hemkg.graph import checks
-    from hemkg.graph.store import GraphLoadError
+    from hemkg.graph.store import MAX_USER_FILE_BYTES, GraphLoadError
 
     for f in files:
         if not f.is_file():
             fail(f"no file '{f}'" + (" (it is a folder)" if f.is_dir() else ""), "give the path of a Turtle (.ttl) file")
     try:
-        problems = checks.validate(files)
+        problems = checks.validate(files, max_bytes or MAX_USER_FILE_BYTES)
     except GraphLoadError as err:
-        fail(f"cannot parse {err}", "fix the Turtle syntax at that line (every statement ends with ' .')")
+        fail(str(err), err.hint)
     except OSError as err:
         fail(f"cannot read {err.filename}: {err.strerror}", "check the file's permissions")
     if as_json:

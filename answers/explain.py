@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from hemkg import engine
-from hemkg.graph import statements as knowledge
 from hemkg.consultation.consultation import Consultation, effect_properties
 from hemkg.consultation.rules import statement_text
 from hemkg.engine import Fact
+from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG, short
 from hemkg.graph.vocab import Term, vocab
 

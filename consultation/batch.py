@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
@@ -71,41 +70,78 @@ def read_candidates(path: Path, ion: str, default: Structure) -> Iterator[Candid
     if path.stat().st_size > MAX_FILE_BYTES:
         raise BatchFileError(f"'{path}' is larger than {MAX_FILE_BYTES // 1_000_000} MB", "split it into smaller files")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")  # not read_text: its universal newlines split at a lone \r
     except UnicodeDecodeError as err:
         raise BatchFileError(f"'{path}' is not UTF-8 text (byte {err.start})", "save it as UTF-8 text or CSV") from None
-    lines = text.splitlines()
-    first = next((l for l in lines if l.strip() and not l.lstrip().startswith("#")), "")
-    is_csv = "formula" in [h.strip().lower() for h in first.split(",")]
-    return _csv_candidates(text, ion, default) if is_csv else _plain_candidates(lines, ion, default)
+    lines = split_lines(text)
+    content = [(n, l) for n, l in enumerate(lines, start=1) if l.strip() and not l.lstrip().startswith("#")]
+    is_csv = bool(content) and "formula" in [h.strip().lower() for h in content[0][1].split(",")]
+    return _csv_candidates(content, ion, default) if is_csv else _plain_candidates(content, ion, default)
 
 
-def _plain_candidates(lines: list[str], ion: str, default: Structure) -> Iterator[Candidate]:
-    for number, line in enumerate(lines, start=1):
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` as the user wrote them: split at \\n and \\r\\n only.
+
+    str.splitlines also splits at U+2028, U+2029, \\x85, \\x0b, \\x0c and
+    \\x1c-\\x1e, so a line holding one became two candidates and every later
+    error named the wrong line; here one line is one record, whatever it holds.
+    """
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _plain_candidates(content: list[tuple[int, str]], ion: str, default: Structure) -> Iterator[Candidate]:
+    for number, line in content:
         text = line.strip()
-        if not text or text.startswith("#"):
-            continue
         yield _one(number, text, text, ion, default)
 
 
-def _csv_candidates(text: str, ion: str, default: Structure) -> Iterator[Candidate]:
-    reader = csv.DictReader(io.StringIO(text))
-    fields = {f.strip().lower() for f in reader.fieldnames or []}
-    unknown = fields - CSV_FIELDS
+QUOTING_HINT = ('quote a whole field or none of it ("Fe2O3",Li), write a quote inside a quoted field twice (""), '
+                "and keep each record on one line")
+
+
+def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure) -> Iterator[Candidate]:
+    """Each line is one record, parsed on its own: no field here may hold a line break, so a stray
+    quote spoils its own line only (read as CSV, it swallowed every record up to the next quote)."""
+    (header_line, header), *records = content
+    try:
+        (names,) = csv.reader([header], strict=True)
+    except csv.Error as err:
+        raise BatchFileError(f"line {header_line}: the CSV header is malformed ({err})", QUOTING_HINT) from None
+    fields = [f.strip().lower() for f in names]
+    unknown = set(fields) - CSV_FIELDS
     if unknown:
         raise BatchFileError(f"unknown CSV column(s): {', '.join(sorted(unknown))}", f"columns may be {', '.join(sorted(CSV_FIELDS))}")
-    for row in reader:
-        line = reader.line_num
-        if None in row:  # DictReader keeps fields beyond the header under None
-            yield Candidate(line, ",".join(str(v) for v in row.values()), error="more fields than the header has columns")
+    for line, record in records:
+        try:
+            (values,) = csv.reader([record], strict=True)
+        except csv.Error as err:
+            yield Candidate(line, record, error=f"malformed CSV record ({_quoting_problem(err)}): {QUOTING_HINT}")
             continue
-        row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
+        if any('"' in v for v in values):
+            yield Candidate(line, record, error=f"malformed CSV record (a stray quote inside a field): {QUOTING_HINT}")
+            continue
+        if len(values) > len(fields):
+            yield Candidate(line, record, error="more fields than the header has columns")
+            continue
+        row = dict(zip(fields, values))
         try:
             formula, row_ion, structure = _row_candidate(row, ion, default)
         except ValueError as err:
-            yield Candidate(line, ",".join(row.values()), error=str(err))
+            yield Candidate(line, record, error=str(err))
             continue
         yield _one(line, formula, formula, row_ion, structure)
+
+
+def _quoting_problem(err: csv.Error) -> str:
+    text = str(err)
+    if "unexpected end of data" in text:
+        return "a quote opens a field that this line does not close"
+    if "expected after" in text:
+        return "text follows the quote that closes a field"
+    return text
 
 
 def _one(line: int, text: str, formula: str, ion: str, structure: Structure) -> Candidate:

@@ -84,7 +84,7 @@ def knowledge_facts() -> dict[Fact, Source]:
 
 
 @disk_cached
-def shared_knowledge():
+def shared_knowledge() -> "tuple[dict[Fact, Source], engine.evaluation._Index]":
     """The knowledge graph's facts, indexed once, with the rules compiled over them (kept on disk)."""
     shared = engine.share(knowledge_facts())
     shared[1].program(paper_rules())

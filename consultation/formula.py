@@ -89,6 +89,7 @@ def parse_formula(text: str) -> ParsedFormula:
     if len(text) > MAX_LENGTH:
         raise error(f"formula is {len(text)} characters long, more than the limit of {MAX_LENGTH}")
     _check_characters(text, error)
+    typed, text, hydrate_notes = text, *_hydrate_dots(text)
     active, framework = _split_framework(text, error)
     _check_brackets(active, error)
     _check_numbers(active, error)
@@ -106,7 +107,7 @@ def parse_formula(text: str) -> ParsedFormula:
     from chemparse.exceptions import ChemparseError
 
     atoms: dict[str, float] = {}
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = hydrate_notes
     for count, start, end in parts:
         # chemparse reads round brackets only, stops at whitespace and drops
         # what follows a number ending in '.', so give it none of them.
@@ -140,7 +141,7 @@ def parse_formula(text: str) -> ParsedFormula:
         composition[sym] = amount
     if not composition:
         raise error("the formula contains no element", hint=f"type a composition such as '{EXAMPLE}'")
-    return ParsedFormula(text=text, active=active.rstrip(), composition=composition,
+    return ParsedFormula(text=typed, active=active.rstrip(), composition=composition,
                          framework=framework, warnings=_case_slips(tokens, symbols), notes=notes)
 
 
@@ -166,6 +167,23 @@ def _equimolar_sites(plain: str) -> tuple[str, tuple[str, ...]]:
         return f"({shared})"
 
     return _BARE_GROUP.sub(share, plain), tuple(notes)
+
+
+# A '.' joining a formula and water, as chemists write hydrates on a keyboard: CuSO4.5H2O, CaSO4.0.5H2O,
+# CuSO4.H2O. Not after a number starting with 0 ('Mg0.5H2O' is a decimal amount); water must end the part.
+_HYDRATE_DOT = re.compile(r"(?:[A-Za-z)\]]|(?<![\d.])[1-9]\d*)(\.)(\d+(?:\.\d+)?)?(?=H2O(?:$|[\s·/@]))")
+
+
+def _hydrate_dots(text: str) -> tuple[str, tuple[str, ...]]:
+    """Read 'CuSO4.5H2O' as the hydrate CuSO4·5H2O, and say so in a note (it is never guessed silently)."""
+    notes = []
+    for m in reversed(list(_HYDRATE_DOT.finditer(text))):
+        dot = m.start(1)
+        text = text[:dot] + "·" + text[dot + 1 :]
+        count = m.group(2) or "1"
+        notes.append(f"'.{m.group(2) or ''}H2O' at position {dot} is read as water of hydration, "
+                     f"{count} H2O per formula unit (as '·{m.group(2) or ''}H2O'); write '·' to say so")
+    return text, tuple(reversed(notes))
 
 
 def _check_characters(text: str, error: _Error) -> None:
@@ -275,7 +293,11 @@ def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tup
     A number counts the symbol or ')' right before it, or, first in a part,
     the whole part ('CuSO4·5H2O'); anywhere else ('Mg 2', '(2Mg)') it is an
     error, as are empty brackets, empty parts, '·' inside brackets and unknown
-    element symbols. Runs after _check_brackets, _check_numbers and _check_letters.
+    element symbols. Whitespace may stand at the start of a part, after its
+    leading count and before a '·' ('MgO · 0.5 H2O'); before a symbol or a
+    bracket anywhere else ('Fe2O3 ZnO', a line break in a CSV field) it is an
+    error, since two formulas would be read as one. Runs after _check_brackets,
+    _check_numbers and _check_letters.
     """
     parts: list[tuple[float, int, int]] = []
     count, start, count_at, dot = 1.0, 0, None, None  # the part being read; dot: the '·' before it
@@ -292,11 +314,18 @@ def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tup
             raise unexpected(count_at if count_at is not None else dot if dot is not None else pos)
         parts.append((count, start, end))
 
+    space_at = None  # where whitespace before this token began, unless it stands where whitespace may
     for m in _TOKEN.finditer(active):
         kind, text, pos = m.lastgroup, m.group(), m.start()
-        if kind == "space":
+        if kind == "space":  # allowed at the start of a '·' part, after its leading count, and before a '·'
+            space_at = None if first or prev == "count" else pos
             prev = None
             continue
+        if space_at is not None and (kind == "symbol" or text in "()[]"):
+            raise error(f"whitespace ({_whitespace_name(active[space_at])}) inside the formula", space_at,
+                        "a formula is one composition written without spaces, e.g. 'Fe2O3'; "
+                        "give each candidate as its own argument or line")
+        space_at = None
         was_first, first = first, False
         if kind == "symbol":
             if text not in symbols:
@@ -304,7 +333,7 @@ def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tup
             has_element[-1] = True
         elif kind == "number":
             if was_first:
-                count, count_at, start = float(text), pos, m.end()
+                count, count_at, start, kind = float(text), pos, m.end(), "count"
             elif prev not in ("symbol", ")"):
                 raise unexpected(pos)
         elif text in "([":
@@ -322,6 +351,11 @@ def _read_parts(active: str, symbols: dict[str, str], error: _Error) -> list[tup
         prev = "symbol" if kind == "symbol" else ")" if text in ")]" else kind
     close_part(len(active), len(active))
     return parts
+
+
+def _whitespace_name(c: str) -> str:
+    names = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a line break"}
+    return names.get(c, f"U+{ord(c):04X}")
 
 
 @functools.cache

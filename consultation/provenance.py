@@ -11,7 +11,8 @@ prov:wasDerivedFrom its guideline statement.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from hemkg import engine
 from hemkg.graph.store import HEM, HEMKG, REF
@@ -28,12 +29,12 @@ RULES = "https://w3id.org/hemkg/rule/"
 CONSULTATIONS = "https://w3id.org/hemkg/consultation/"
 
 
-def consultation_iri(c: "Consultation") -> str:
+def consultation_iri(c: Consultation) -> str:
     key = f"{c.formula.text}|{c.ion}|{c.structure}"
     return CONSULTATIONS + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
-def triples(c: "Consultation") -> Iterator["pyoxigraph.Triple"]:
+def triples(c: Consultation) -> Iterator[pyoxigraph.Triple]:
     import pyoxigraph as ox
 
     def iri(x: str) -> ox.NamedNode:
@@ -85,7 +86,7 @@ def triples(c: "Consultation") -> Iterator["pyoxigraph.Triple"]:
             yield ox.Triple(node, iri(PROV + "wasDerivedFrom"), iri(HEMKG + statement))
 
 
-def serialize(c: "Consultation", fmt: str = "turtle") -> str:
+def serialize(c: Consultation, fmt: str = "turtle") -> str:
     import pyoxigraph as ox
 
     formats = {"turtle": ox.RdfFormat.TURTLE, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}

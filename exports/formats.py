@@ -28,22 +28,23 @@ they all agree, they are replaced by U+FFFD and line ends are normalised to
 LF. Turtle, N-Triples and JSON-LD keep every character as it is.
 
 `write_atomic` writes a file to a temporary file in the target's folder and
-renames it over the target only when the export is complete.
+renames it over the target only when the export is complete; a FIFO or
+standard output is written directly, and a device or folder is refused
+(graph/outputs.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 from hemkg.exports.kinds import kind_of
+from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 from hemkg.graph.xmlsafe import xml_safe, xml_safe_triples
 
@@ -107,56 +108,27 @@ def choose_format(fmt: str | None, output: Path | None = None) -> str:
     return SUFFIXES[suffix]
 
 
-def check_target(target: Path) -> None:
-    """Fail early, before any work, when `target` cannot be written."""
-    folder = target.parent
-    if target.is_dir():
-        raise ExportError(f"cannot write to '{target}': it is a folder", "give a file name, e.g. -o graph.ttl")
-    if not folder.exists():
-        raise ExportError(f"cannot write to '{target}': the folder '{folder}' does not exist",
-                          "create the folder first, or write somewhere else")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write to '{target}': '{folder}' is not a folder", "give a path inside a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"cannot write to '{target}': the folder '{folder}' is not writable",
-                          "write somewhere you have permission to, or change the folder's permissions")
+def check_target(target: Path) -> "outputs.Target":
+    """Fail early, before any work, when `target` cannot be written (graph.outputs says what can)."""
+    try:
+        return outputs.check(target)
+    except outputs.OutputError as err:
+        raise ExportError(err.message, err.hint) from None
 
 
 def write_atomic(target: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call `write` on a temporary file beside `target`, then rename it over `target`.
+    """Call `write` on a stream to `target`: a regular file gets a temporary file beside it, renamed
+    over it once complete; a FIFO or standard output is written directly; anything else is refused.
 
     If `write` (or the disk) fails, the temporary file is removed and an
     existing target is left as it was. A new file gets the usual permissions
     (0666 less the umask); a replaced file keeps its own.
     """
-    target = Path(target)
-    check_target(target)
+    checked = check_target(Path(target))
     try:
-        mode = target.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as err:
-        raise ExportError(f"cannot write to '{target}': {err.strerror}", "write somewhere you have permission to") from None
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException as err:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError):
-            raise ExportError(f"cannot write to '{target}': {err.strerror or err}",
-                              "check the free space and permissions of the folder") from None
-        raise
+        outputs.write(checked, write)
+    except outputs.OutputError as err:
+        raise ExportError(err.message, err.hint) from None
 
 
 # ---------------------------------------------------------------- scopes

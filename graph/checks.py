@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Iterable
 from hemkg.graph import store as kgstore
 
 if TYPE_CHECKING:
+    import os
+
     import pyoxigraph
 
 SHAPES = ("kg/checks", "shapes.ttl")
@@ -74,49 +76,86 @@ def run_shapes(store: "pyoxigraph.Store") -> list[Problem]:
     return problems
 
 
-def validate(extra_files: Iterable[Traversable] = ()) -> list[Problem]:
-    """Every problem in the packaged graph plus `extra_files`, sorted; empty when it conforms."""
+def validate(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: int = kgstore.MAX_USER_FILE_BYTES) -> list[Problem]:
+    """Every problem in the packaged graph plus `extra_files` (each `max_bytes` at most), sorted; empty
+    when it conforms. A file that cannot be read raises kgstore.GraphLoadError."""
     from dataclasses import replace
 
-    store = kgstore.build_store(extra_files)
+    store = kgstore.build_store(extra_files, max_bytes)
     problems = sorted(set(run_shapes(store) + run_violation_queries(store)))
     labels = {row["x"]: row["l"] for row in kgstore.select("SELECT ?x ?l WHERE { ?x skos:prefLabel ?l }", store)}
     return [replace(p, label=labels.get(p.entity)) for p in problems]
 
 
-class ReasonerUnavailable(RuntimeError):
-    """HermiT could not run (no Java, or owlready2 failed to start it)."""
+HERMIT_TIMEOUT = 300.0  # seconds; the whole graph takes a few on the development machine
+HERMIT_MEMORY_MB = 2000  # Java's heap, as owlready2 gives it
 
 
-def consistent_under_hermit(store: "pyoxigraph.Store | None" = None) -> bool:
+class ReasonerError(RuntimeError):
+    """The HermiT check gave no answer."""
+
+
+class ReasonerUnavailable(ReasonerError):
+    """HermiT could not run (no Java, no owlready2, or Java failed)."""
+
+
+class JavaNotFound(ReasonerUnavailable):
+    """There is no `java` on the PATH: HermiT runs on Java."""
+
+
+class ReasonerTimeout(ReasonerError):
+    """HermiT did not finish within the time limit (its process is killed)."""
+
+
+def _hermit_classpath() -> str:
+    """The HermiT bundled with owlready2, found without importing owlready2."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("owlready2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ReasonerUnavailable("HermiT comes with owlready2, which is not installed (pip install owlready2)")
+    folder = os.path.join(list(spec.submodule_search_locations)[0], "hermit")
+    return os.pathsep.join([folder, os.path.join(folder, "HermiT.jar")])
+
+
+def consistent_under_hermit(store: "pyoxigraph.Store | None" = None, timeout: float = HERMIT_TIMEOUT) -> bool:
     """Whether the asserted graph (ontology and knowledge graph) is consistent under HermiT.
 
-    The graph goes to owlready2 as RDF/XML in a temporary folder; owlready2 runs
-    its bundled HermiT on Java. Entailed triples are left out: HermiT derives
-    what it needs itself.
+    The graph goes as RDF/XML to the HermiT that owlready2 bundles, run on Java
+    as a child process with a time limit (ReasonerTimeout when it passes: the
+    process is killed), in a temporary folder removed on every path. Entailed
+    triples are left out: HermiT derives what it needs itself. Raises
+    JavaNotFound without Java, ReasonerUnavailable when HermiT fails.
     """
     import shutil
+    import subprocess
     import tempfile
     from pathlib import Path
 
-    import owlready2
     import pyoxigraph as ox
 
-    if shutil.which("java") is None:
-        raise ReasonerUnavailable("HermiT needs Java on the PATH (e.g. apt-get install default-jre-headless)")
+    java = shutil.which("java")
+    if java is None:
+        raise JavaNotFound("HermiT needs Java on the PATH (e.g. apt-get install default-jre-headless)")
+    classpath = _hermit_classpath()
     store = store or kgstore.knowledge_graph()
     asserted = (q.triple for q in kgstore.triples(store, kgstore.ASSERTED_GRAPH))
     with tempfile.TemporaryDirectory(prefix="hemkg-hermit-") as tmp:
         path = Path(tmp) / "hemkg.owl"
         path.write_bytes(ox.serialize(asserted, format=ox.RdfFormat.RDF_XML))
-        world = owlready2.World()
-        world.get_ontology(path.as_uri()).load()
+        command = [java, f"-Xmx{HERMIT_MEMORY_MB}M", "-cp", classpath, "org.semanticweb.HermiT.cli.CommandLine",
+                   "--consistency", path.as_uri()]
         try:
-            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
-        except owlready2.OwlReadyInconsistentOntologyError:
-            return False
-        except owlready2.OwlReadyJavaError as err:
-            raise ReasonerUnavailable(f"HermiT failed: {str(err).strip().splitlines()[-1][:300]}") from None
-        finally:
-            world.close()
-    return True
+            done = subprocess.run(command, cwd=tmp, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ReasonerTimeout(f"HermiT gave no answer within {timeout:g} s (stopped)") from None
+        except OSError as err:
+            raise JavaNotFound(f"cannot run {java}: {err.strerror or err}") from None
+    output = done.stdout + done.stderr
+    if done.returncode == 0:
+        return True
+    if b"Inconsistent ontology" in output:
+        return False
+    last = (output.decode("utf-8", "replace").strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    raise ReasonerUnavailable(f"HermiT failed: {last[:300]}")

@@ -8,6 +8,14 @@ file, a changed class, a new release or another Python never meets a stale
 entry. The cache lives in $HEMKG_CACHE_DIR, else
 $XDG_CACHE_HOME/hemkg, else ~/.cache/hemkg; where it cannot be written, values
 are simply computed. HEMKG_CACHE_DIR=off turns it off.
+
+Unpickling runs code, so an entry is used only if this installation wrote it:
+each carries an HMAC-SHA256 of its name and bytes under a key of 32 random
+bytes kept in the cache folder (`key`, mode 0600, made atomically on first
+use), checked before the pickle is loaded. A cache folder (or key) that is not
+ours or that group or others may write is not used at all. A loaded value must
+also have the type its function returns (its return annotation, checked on
+the container and its items); anything else is recomputed and rewritten.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ import functools
 import hashlib
 import os
 import pickle
+import stat
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -59,35 +69,192 @@ def _keyed_files(base: Traversable) -> Iterator[tuple[str, bytes]]:
                 yield path, entry.read_bytes()
 
 
+MAGIC = b"hemkg-cache 1\n"
+KEY_FILE = "key"
+KEY_BYTES = 32
+_MISSING = object()
+REGISTERED: list[Callable[[], object]] = []  # every disk-cached function (the tests resolve each one's type)
+
+
 def disk_cached(function: Callable[[], T]) -> Callable[[], T]:
     """Cache a no-argument function's result on disk as well as in memory.
 
+    The function's return annotation is the type a loaded value must have.
     `.__wrapped__` is the original function (computes afresh, touches no cache).
     """
 
     def wrapper() -> T:
         folder = _folder()
         path = folder / f"{function.__module__}.{function.__name__}.pickle" if folder else None
-        if path is not None and path.is_file():
-            try:
-                with path.open("rb") as f:
-                    return pickle.load(f)
-            except Exception:  # noqa: BLE001 - a damaged entry is recomputed and rewritten
-                pass
+        if path is not None:
+            value = _read(path, function)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
         value = function()
         if path is not None:
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                import tempfile  # only when writing: most starts only read
-
-                with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as tmp:
-                    pickle.dump(value, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp.name, path)
-            except OSError:
-                pass  # read-only home, full disk: work without the cache
+            _write(path, value)
         return value
 
     cached = functools.cache(wrapper)
     cached.__wrapped__ = function  # type: ignore[attr-defined]
     functools.update_wrapper(cached, function, updated=())
+    REGISTERED.append(function)
     return cached
+
+
+@functools.cache
+def expected_type(function: Callable[[], object]) -> object:
+    """The return annotation of `function`, resolved (a disk-cached function must have one).
+
+    The annotation is a string (modules use `from __future__ import annotations`),
+    evaluated in the function's module as typing.get_type_hints would, for a
+    fraction of its cost on a cold start.
+    """
+    annotation = function.__annotations__.get("return")
+    if annotation is None:
+        raise TypeError(f"{function.__qualname__} needs a return annotation to be disk-cached")
+    return eval(annotation, function.__globals__) if isinstance(annotation, str) else annotation  # noqa: S307
+
+
+@functools.cache
+def checker(function: Callable[[], object]) -> Callable[[object], bool]:
+    """A test of whether a value has the type `function` returns: the container and its items' types."""
+    hint = expected_type(function)
+    outer, args = _classes(hint), typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin is dict and len(args) == 2:
+        keys, values = _classes(args[0]), _classes(args[1])
+        return lambda v: isinstance(v, dict) and all(isinstance(k, keys) for k in v) and all(
+            isinstance(x, values) for x in v.values())
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        items = _classes(args[0])
+        return lambda v: isinstance(v, tuple) and all(isinstance(x, items) for x in v)
+    if origin is tuple and args:
+        each = [_classes(a) for a in args]
+        return lambda v: isinstance(v, tuple) and len(v) == len(each) and all(isinstance(x, c) for x, c in zip(v, each))
+    if origin in (list, set, frozenset) and len(args) == 1:
+        items = _classes(args[0])
+        return lambda v: isinstance(v, outer) and all(isinstance(x, items) for x in v)
+    return lambda v: isinstance(v, outer)
+
+
+def _classes(hint: object) -> "type | tuple[type, ...]":
+    """What isinstance takes for `hint`'s outer type: dict for dict[str, int], (str, float) for str | float."""
+    import types
+
+    if hint is typing.Any:
+        return object
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_classes(a) for a in typing.get_args(hint)]
+        return tuple(c for p in parts for c in (p if isinstance(p, tuple) else (p,)))
+    if origin is not None:
+        return origin
+    return hint if isinstance(hint, type) else object
+
+
+def _trusted(folder: Path) -> bool:
+    """A folder that is ours and that neither group nor others may write."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o022:
+        return False
+    return not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+
+
+def _key(root: Path, create: bool = False) -> bytes | None:
+    """This installation's key, kept in `root`; None when there is none (or it is not ours alone)."""
+    path = root / KEY_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return _new_key(root) if create else None
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077 or info.st_size != KEY_BYTES
+                or (hasattr(os, "geteuid") and info.st_uid != os.geteuid())):
+            return None
+        key = os.read(fd, KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    return key if len(key) == KEY_BYTES else None
+
+
+def _new_key(root: Path) -> bytes | None:
+    """Make the key: written whole to a private temporary, then linked into place (never replacing another's)."""
+    tmp = root / f".{KEY_FILE}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, os.urandom(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, root / KEY_FILE)
+        except FileExistsError:
+            pass  # another process made it first: use that one
+    except OSError:
+        return None
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    return _key(root)
+
+
+def _mac(key: bytes, path: Path, payload: bytes) -> bytes:
+    import hmac
+
+    signed = hmac.new(key, f"{path.parent.name}/{path.name}".encode() + b"\0", "sha256")
+    signed.update(payload)
+    return signed.digest()
+
+
+def _read(path: Path, function: Callable[[], object]) -> object:
+    """The value of `function`'s entry at `path`, or _MISSING unless this installation signed it and it
+    has the type `function` returns."""
+    if not path.is_file() or not (_trusted(path.parent) and _trusted(path.parent.parent)):
+        return _MISSING
+    key = _key(path.parent.parent)
+    if key is None:
+        return _MISSING
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return _MISSING
+    import hmac
+
+    mac, payload = data[len(MAGIC) : len(MAGIC) + 32], data[len(MAGIC) + 32 :]
+    if not data.startswith(MAGIC) or not hmac.compare_digest(mac, _mac(key, path, payload)):
+        return _MISSING  # not written here (or damaged): never unpickled
+    try:
+        value = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a damaged entry is recomputed and rewritten
+        return _MISSING
+    return value if checker(function)(value) else _MISSING
+
+
+def _write(path: Path, value: object) -> None:
+    folder, root = path.parent, path.parent.parent
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not (_trusted(root) and _trusted(folder)):
+            return  # a folder others may write: keep nothing there
+        key = _key(root, create=True)
+        if key is None:
+            return
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        import tempfile  # only when writing: most starts only read
+
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as tmp:
+            tmp.write(MAGIC + _mac(key, path, payload) + payload)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # read-only home, full disk: work without the cache

@@ -223,9 +223,8 @@ def resolve(text: str) -> str:
     """
     text = text.strip()
     for prefix, namespace in (("hemkg:", HEMKG), ("ref:", REF)):  # the ids answers print
-        if text.startswith(prefix) and text[len(prefix):]:
-            if namespace + text[len(prefix):] in types():
-                return namespace + text[len(prefix):]
+        if text.startswith(prefix) and text[len(prefix):] and namespace + text[len(prefix):] in types():
+            return namespace + text[len(prefix):]
     tables = _names()
     ref = _REF_PATTERN.match(text)
     if ref:

@@ -18,6 +18,8 @@ from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
+    import os
+
     import pyoxigraph
     import rdflib
 
@@ -93,8 +95,16 @@ def entailment_rules() -> list[EntailmentRule]:
     return rules
 
 
+MAX_USER_FILE_BYTES = 50_000_000  # a Turtle file given to hem kg validate; --max-bytes raises it
+SYNTAX_HINT = "fix the Turtle syntax at that line (every statement ends with ' .')"
+
+
 class GraphLoadError(Exception):
-    """A data file could not be parsed; the message names the file and line."""
+    """A data file could not be read; the message names the file (and line), `hint` how to fix it."""
+
+    def __init__(self, message: str, hint: str = SYNTAX_HINT):
+        super().__init__(message)
+        self.hint = hint
 
 
 def _parse_into(store: "pyoxigraph.Store", files: Iterable[Traversable], graph: str) -> None:
@@ -105,7 +115,115 @@ def _parse_into(store: "pyoxigraph.Store", files: Iterable[Traversable], graph: 
         try:
             store.load(f.read_bytes(), format=ox.RdfFormat.TURTLE, to_graph=target)
         except SyntaxError as err:
-            raise GraphLoadError(f"{f.name}: {err}") from None
+            raise GraphLoadError(f"cannot parse {f.name}: {err}") from None
+
+
+def _visible(text: str) -> str:
+    """`text` with every invisible or line-breaking character written as U+XXXX (a BOM, U+200B, a tab...)."""
+    import unicodedata
+
+    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" else f"U+{ord(c):04X}" for c in text)
+
+
+def read_user_turtle(path: "os.PathLike[str] | str", max_bytes: int = MAX_USER_FILE_BYTES) -> bytes:
+    """The bytes of a Turtle file the user gave, its size checked before reading; a UTF-8 byte-order
+    mark (which Turtle does not allow, but editors write) is dropped."""
+    import os
+
+    name = os.fspath(path)
+    size = os.stat(name).st_size
+    if size > max_bytes:
+        raise GraphLoadError(f"'{name}' is {size:,} bytes, more than the {max_bytes:,} a file to check may be",
+                             "raise the limit with --max-bytes if the file is meant to be this large")
+    with open(name, "rb") as f:
+        data = f.read(max_bytes + 1)  # never more, even should the file grow meanwhile
+    if len(data) > max_bytes:
+        raise GraphLoadError(f"'{name}' grew beyond {max_bytes:,} bytes while being read", "check it again once it is written")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise GraphLoadError(f"'{name}' is UTF-16 text (it starts with a UTF-16 byte-order mark)", "save it as UTF-8")
+    return data.removeprefix(b"\xef\xbb\xbf")
+
+
+def _parse_user_file(store: "pyoxigraph.Store", path: "os.PathLike[str] | str", graph: str, max_bytes: int) -> None:
+    """Parse a user's Turtle file into `graph`, refusing literals rdflib (SHACL) cannot read as typed."""
+    import os
+
+    import pyoxigraph as ox
+
+    data = read_user_turtle(path, max_bytes)
+    name = os.path.basename(os.fspath(path))
+    target = ox.NamedNode(graph)
+    try:
+        quads = [ox.Quad(q.subject, q.predicate, q.object, target)
+                 for q in ox.parse(data, format=ox.RdfFormat.TURTLE, rename_blank_nodes=True)]
+    except SyntaxError as err:
+        raise GraphLoadError(f"cannot parse {name}: {_visible(str(err))}") from None
+    for q in quads:
+        if isinstance(q.object, ox.Literal):
+            problem = literal_problem(q.object)
+            if problem:
+                line = _first_line_with(data, q.object.value)
+                where = f" line {line}" if line else ""
+                raise GraphLoadError(f"cannot read {name}{where}: {problem}", problem_hint(q.object))
+    store.extend(quads)
+
+
+def _first_line_with(data: bytes, value: str) -> int | None:
+    """The line where `value` first appears as a literal, quoted or bare (a guide: pyoxigraph keeps no lines)."""
+    import re
+
+    raw = re.escape(value.encode("utf-8"))
+    found = (re.search(b'"' + raw + b'"|\'' + raw + b"'", data)
+             or re.search(b"(?<![\\w.+:-])" + raw + b"(?![\\w.:])", data))
+    return data.count(b"\n", 0, found.start()) + 1 if found else None
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+INTEGER_TYPES = frozenset(XSD + t for t in (
+    "integer nonNegativeInteger positiveInteger nonPositiveInteger negativeInteger long int short byte "
+    "unsignedLong unsignedInt unsignedShort unsignedByte").split())
+
+
+def literal_problem(literal: "pyoxigraph.Literal") -> str | None:
+    """Why rdflib (which SHACL runs on) cannot read `literal` as its datatype, or None.
+
+    rdflib logs a traceback and carries on with no value for an ill-typed
+    literal, so a check would say "conforms" over it; Python refuses to read
+    an integer of more than 4,300 digits (sys.get_int_max_str_digits), to
+    bound the time a conversion takes.
+    """
+    import sys
+
+    datatype = literal.datatype.value
+    if not datatype.startswith(XSD) or datatype == XSD + "string":
+        return None
+    limit = sys.get_int_max_str_digits()
+    digits = len(literal.value.strip().lstrip("+-"))
+    if datatype in INTEGER_TYPES and limit and digits > limit:
+        return f"an integer of {digits:,} digits, more than the {limit:,} hemkg reads"
+    import logging
+    import warnings
+
+    import rdflib
+
+    log = logging.getLogger("rdflib.term")
+    disabled, log.disabled = log.disabled, True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ill_typed = rdflib.Literal(literal.value, datatype=rdflib.URIRef(datatype)).ill_typed
+    finally:
+        log.disabled = disabled
+    if ill_typed:
+        shown = literal.value if len(literal.value) <= 40 else literal.value[:40] + "..."
+        return f"'{_visible(shown)}' is not a valid xsd:{datatype.removeprefix(XSD)}"
+    return None
+
+
+def problem_hint(literal: "pyoxigraph.Literal") -> str:
+    if literal.datatype.value in INTEGER_TYPES:
+        return "shorten the number, or write it as a string (in quotes)"
+    return f"write a valid xsd:{literal.datatype.value.removeprefix(XSD)}, or give the literal the datatype it has"
 
 
 def materialise(store: "pyoxigraph.Store") -> int:
@@ -125,16 +243,38 @@ def materialise(store: "pyoxigraph.Store") -> int:
             return added
         store.extend(new)
         added += len(set(new))
-    raise RuntimeError(f"entailment did not reach a fixpoint in {ENTAILMENT_PASS_LIMIT} passes")
+    raise EntailmentLimit(f"entailment did not reach a fixpoint in {ENTAILMENT_PASS_LIMIT} passes")
 
 
-def build_store(extra_files: Iterable[Traversable] = ()) -> "pyoxigraph.Store":
-    """A fresh in-memory store with the whole graph, asserted and entailed."""
+class EntailmentLimit(RuntimeError):
+    """The entailment rules kept adding triples for ENTAILMENT_PASS_LIMIT passes (a bug, for the packaged graph)."""
+
+
+def build_store(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: int = MAX_USER_FILE_BYTES) -> "pyoxigraph.Store":
+    """A fresh in-memory store with the whole graph, asserted and entailed, plus the user's `extra_files`.
+
+    Each extra file may be `max_bytes` at most (checked before it is read); a
+    file that cannot be read, holds a literal SHACL could not read, or keeps
+    the entailment rules from settling raises GraphLoadError, a user error.
+    """
     import pyoxigraph as ox
 
     store = ox.Store()
-    _parse_into(store, [*source_files(), *extra_files], ASSERTED_GRAPH)
-    materialise(store)
+    _parse_into(store, source_files(), ASSERTED_GRAPH)
+    for f in extra_files:
+        _parse_user_file(store, f, ASSERTED_GRAPH, max_bytes)
+    try:
+        materialise(store)
+    except EntailmentLimit:
+        if not extra_files:
+            raise
+        import os
+
+        names = ", ".join(os.path.basename(os.fspath(f)) for f in extra_files)
+        raise GraphLoadError(
+            f"the triples of {names} keep the entailment rules adding triples for more than {ENTAILMENT_PASS_LIMIT} passes",
+            "a statement whose hem:predicate is hem:subject, hem:predicate or hem:object makes another statement; "
+            "state such triples directly") from None
     return store
 
 

@@ -274,12 +274,17 @@ def _dominated(points: np.ndarray) -> np.ndarray:
 def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacity", pareto: tuple[str, ...] = (),
            top: int = 20, executor: Executor | None = None,
            sink: Callable[[dict[str, np.ndarray], Batch], None] | None = None,
-           progress: Callable[[int], None] | None = None, batch_size: int = BATCH) -> Summary:
+           progress: Callable[[int], None] | None = None, batch_size: int = BATCH,
+           stop: Callable[[], bool] | None = None) -> Summary:
     """Screen the space; `sink` receives each batch's kept columns, `progress` each batch's size.
 
     Returns the screened and kept counts and the ranked top rows (or the Pareto front).
-    Ctrl-C stops it between batches, keeping what `sink` has received.
+    Ctrl-C, or `stop()` turning true (checked after each batch: see StopRequest),
+    stops it, keeping what `sink` has received. A pool whose worker died raises
+    ScreenError (unless a stop was asked for: Ctrl-C reaches the workers too).
     """
+    from concurrent.futures import BrokenExecutor
+
     space.validate()
     filters = filters or Filters()
     for name in (rank_by, *pareto):
@@ -306,7 +311,15 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
                 best = sorted(best + rows, key=lambda r: -r[OBJECTIVES[rank_by]])[:top]
             if progress:
                 progress(len(keep))
+            if stop is not None and stop():
+                summary.interrupted = True
+                break
     except KeyboardInterrupt:
+        summary.interrupted = True
+    except BrokenExecutor:
+        if stop is None or not stop():
+            raise ScreenError("a worker process died before the screen was done (killed, or out of memory)",
+                              "run it again, perhaps with fewer --workers; nothing was written") from None
         summary.interrupted = True
     if pareto:
         points = sorted(front, reverse=True)
@@ -315,6 +328,62 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
     else:
         summary.top = best
     return summary
+
+
+class StopRequest:
+    """SIGINT (Ctrl-C) and SIGTERM while screening: the first asks `screen` to stop after the batch
+    in hand, so that what was written is whole batches; a second stops at once (KeyboardInterrupt).
+
+    Use as `with StopRequest() as stop: screen(..., stop=stop)`; `signal` is the
+    first signal received, or None. Processes forked meanwhile (pool workers)
+    ignore SIGINT, which a terminal sends to them too (the parent stops them
+    cleanly, without a traceback from each), and die of SIGTERM as by default.
+    """
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, Any] = {}
+        self._pid = os.getpid()
+
+    def __enter__(self) -> "StopRequest":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                number = getattr(signal, name)
+                self._previous[number] = signal.signal(number, self._received)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def _received(self, number: int, frame: object) -> None:
+        import signal
+
+        if os.getpid() != self._pid:  # a forked worker: Ctrl-C (sent to the whole group) is for the parent,
+            if number == signal.SIGINT:  # which stops the pool cleanly; SIGTERM ends it as if no handler were here
+                return
+            signal.signal(number, signal.SIG_DFL)
+            os.kill(os.getpid(), number)
+            return
+        if self.signal is not None:
+            raise KeyboardInterrupt
+        self.signal = number
+
+    def __call__(self) -> bool:
+        return self.signal is not None
+
+    @property
+    def exit_code(self) -> int:
+        """130 after Ctrl-C, 143 after SIGTERM (128 + the signal's number), as shells report them."""
+        return 128 + (self.signal or 2)
 
 
 def _top(values: np.ndarray, n: int) -> np.ndarray:
@@ -370,10 +439,44 @@ def _bounded_map(executor: Executor | None, batches: Iterator[Batch], window: in
         pending.append((batch, executor.submit(evaluate, batch, with_formulas)))
         if len(pending) >= window:
             done_batch, future = pending.popleft()
-            yield done_batch, future.result()
+            yield done_batch, _result(executor, future)
     while pending:
         done_batch, future = pending.popleft()
-        yield done_batch, future.result()
+        yield done_batch, _result(executor, future)
+
+
+def _result(executor: Executor, future: Any) -> dict:
+    """future.result(), but never waiting forever on a process pool whose worker died.
+
+    A worker killed while it sends its result leaves ProcessPoolExecutor's
+    manager thread blocked reading the rest of that message, so the future
+    never completes and shutdown() never returns. Its processes are watched
+    here instead: on a death, the rest are killed and the parent's end of the
+    result pipe closed, so that the manager thread reads end-of-file and marks
+    the pool broken, and BrokenExecutor is raised.
+    """
+    from concurrent.futures import BrokenExecutor
+
+    processes = getattr(executor, "_processes", None)
+    if processes is None:  # not a process pool (threads, Dask): its own result() is enough
+        return future.result()
+    while True:
+        try:
+            return future.result(timeout=0.5)
+        except TimeoutError:
+            if any(p.exitcode is not None for p in list(processes.values())):
+                _unblock(executor)
+                raise BrokenExecutor("a worker process died") from None
+
+
+def _unblock(executor: Executor) -> None:
+    for process in list(getattr(executor, "_processes", {}).values()):
+        process.kill()
+        process.join(5)
+    try:
+        executor._result_queue._writer.close()  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        pass
 
 
 def default_executor(workers: int | None) -> Executor | None:
@@ -456,46 +559,84 @@ COLUMNS = ("formula", "ion", *(json_key(m) for m in MECHANISMS), "capacity_conve
 
 
 class Writer:
-    """Writes kept rows to CSV, JSON Lines or Parquet through a temporary file in the target's folder.
+    """Writes kept rows to CSV, JSON Lines or Parquet, checking the target first (graph/outputs.py).
 
-    `close()` moves it into place; `abandon()` (after an error) removes it, leaving
-    any earlier target untouched. After Ctrl-C the rows written so far are kept.
+    A regular file is written through a locked temporary file in the target's
+    folder: `close()` moves it into place, or with `partial=True` (a stopped
+    run) to its own name, RESULTS.partial.SUFFIX, so that an earlier complete
+    file is never replaced by a partial one; `abandon()` (after an error)
+    removes it. A FIFO is written directly. Standard output is refused, since
+    `hem screen` prints its summary there.
     """
 
     def __init__(self, path: "os.PathLike[str] | str"):
         from pathlib import Path
 
+        from hemkg.graph import outputs
+
         self.path = Path(path)
         self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
+        if str(path) == "-":
+            raise ScreenError("-o -: hem screen prints its summary on standard output, so the rows cannot go there too",
+                              "give a file name ending in .csv, .jsonl or .parquet, or a FIFO so named (mkfifo rows.csv)")
         if self.kind is None:
             raise ScreenError(f"cannot write '{self.path.name}': the name must end in .csv, .jsonl or .parquet")
-        if not self.path.parent.is_dir():
-            raise ScreenError(f"no folder '{self.path.parent}' to write '{self.path.name}' into")
+        try:
+            target = outputs.check(self.path)
+        except outputs.OutputError as err:
+            raise ScreenError(err.message, err.hint) from None
+        if target.fd is not None:
+            raise ScreenError(f"-o {path}: that is standard output or error, where hem screen prints its summary",
+                              "give a file name ending in .csv, .jsonl or .parquet, or a FIFO so named")
         if self.kind == "parquet":
             try:
                 import pyarrow  # noqa: F401
             except ImportError:
                 raise ScreenError("writing Parquet needs pyarrow", "pip install 'hemkg[parquet]', or write .csv or .jsonl") from None
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self._output = outputs.Output(target)
+        except outputs.OutputError as err:
+            raise ScreenError(err.message, err.hint) from None
+        self.tmp = self._output.path  # where the rows go while the run lasts (the FIFO itself for a FIFO)
         self.rows = 0
+        self.damaged = False  # a write stopped half-way: the file must not be kept
         self._parquet = None
-        self._file = None if self.kind == "parquet" else open(self.tmp, "w", encoding="utf-8", newline="")
-        if self.kind == "csv":
-            import csv
+        self._file = None
+        try:
+            # Parquet too goes through a Python file: pyarrow's own (by path) seeks, which a FIFO cannot
+            self._file = open(self.tmp, "wb") if self.kind == "parquet" else open(self.tmp, "w", encoding="utf-8", newline="")
+            if self.kind == "csv":
+                import csv
 
-            self._csv = csv.writer(self._file)
-            self._csv.writerow(COLUMNS)
+                self._csv = csv.writer(self._file)
+                self._csv.writerow(COLUMNS)
+        except OSError as err:
+            self.abandon()
+            raise self._error(err) from None
+
+    @property
+    def partial_path(self) -> "os.PathLike[str]":
+        """Where a stopped run's rows go: results.partial.parquet beside results.parquet."""
+        return self.path.with_name(f"{self.path.stem}.partial{self.path.suffix}")
 
     def __call__(self, kept: dict[str, np.ndarray], batch: Batch) -> None:
         columns = columns_of(kept, batch.ion, batch.universe)
-        n = len(columns["formula"])
+        self.damaged = True  # until this batch is written whole
+        try:
+            self._write_columns(columns)
+        except OSError as err:
+            raise self._error(err) from None
+        self.damaged = False
+        self.rows += len(columns["formula"])
+
+    def _write_columns(self, columns: dict[str, list]) -> None:
         if self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             table = pa.table({c: columns[c] for c in COLUMNS})
             if self._parquet is None:
-                self._parquet = pq.ParquetWriter(self.tmp, table.schema)
+                self._parquet = pq.ParquetWriter(self._file, table.schema)
             self._parquet.write_table(table)
         else:
             rows = zip(*(columns[c] for c in COLUMNS))
@@ -505,23 +646,59 @@ class Writer:
                 import json
 
                 self._file.writelines(json.dumps(dict(zip(COLUMNS, row))) + "\n" for row in rows)
-        self.rows += n
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        if self._parquet is not None:
-            self._parquet.close()
+    def _error(self, err: OSError) -> ScreenError:
+        import errno
+
+        full = err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+        return ScreenError(f"cannot write to '{self.path}': {err.strerror or err}",
+                           "free some space on that disk, or write somewhere else; nothing was kept" if full
+                           else "check the folder's permissions and the disk; nothing was kept")
+
+    def close(self, partial: bool = False) -> "os.PathLike[str] | None":
+        """Finish the file and put it in place: over the target, or with `partial` (a stopped run) at
+        `partial_path`. Returns where the rows are; None if a half-written batch meant nothing was kept."""
+        from hemkg.graph import outputs
+
+        if self.damaged:
+            self.abandon()
+            return None
+        try:
+            self._finish()
+        except OSError as err:
+            self.abandon()
+            raise self._error(err) from None
+        try:
+            if partial and not self._output.target.direct:
+                if outputs.check(self.partial_path).direct:
+                    raise outputs.OutputError(f"cannot write to '{self.partial_path}': it is a FIFO or standard output",
+                                              "remove it, so that a stopped run can keep its rows there")
+                self._output.commit(to=self.partial_path)
+                return self.partial_path
+            self._output.commit()
+            return self.path
+        except outputs.OutputError as err:
+            self.abandon()
+            raise ScreenError(err.message, err.hint) from None
+
+    def _finish(self) -> None:
+        file, parquet, self._file, self._parquet = self._file, self._parquet, None, None
+        if parquet is not None:
+            parquet.close()
         elif self.kind == "parquet":  # nothing kept: still write a valid, empty file
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.table({c: [] for c in COLUMNS}), self.tmp)
-        os.replace(self.tmp, self.path)
+            pq.write_table(pa.table({c: [] for c in COLUMNS}), file)
+        file.close()
 
     def abandon(self) -> None:
-        if self._file is not None:
-            self._file.close()
-        if self._parquet is not None:
-            self._parquet.close()
-        self.tmp.unlink(missing_ok=True)
+        """Remove the temporary file (after an error or a half-written batch); an earlier target is untouched."""
+        for closing in (self._parquet, self._file):
+            try:
+                if closing is not None:
+                    closing.close()
+            except OSError:
+                pass
+        self._file = self._parquet = None
+        self._output.discard()

@@ -34,9 +34,9 @@ from hemkg.consultation.consultation import effect_properties
 from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE
 from hemkg.consultation.facts import shared_knowledge
 from hemkg.consultation.rules import paper_rules
+from hemkg.engine import Fact, Source
 from hemkg.graph.materials import alloy_phases, element_data
 from hemkg.graph.vocab import vocab
-from hemkg.engine import Fact, Source
 
 MECHANISMS = vocab().mechanism_names  # the order of the status columns
 STATUS_CODES = {s.name: i for i, s in enumerate(vocab().statuses)}
@@ -119,7 +119,7 @@ class Compiled:
         self.masks = np.array([element_mask(s) for s in self.universe], dtype=np.uint64)
 
     def _compile(self, vector: int) -> None:
-        members = [s for s, m in zip(self.universe, self.masks) if int(m) & ~vector == 0]
+        members = [s for s, m in zip(self.universe, self.masks, strict=False) if int(m) & ~vector == 0]
         result = engine.run(_base({s: 1.0 for s in members}, self.ion), _compiled_rules(), shared=shared_knowledge())
         statuses = []
         for m in MECHANISMS:

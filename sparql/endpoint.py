@@ -42,8 +42,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 
 from hemkg import __version__
-from hemkg.sparql import query as sparql
 from hemkg.graph.store import PREFIXES
+from hemkg.sparql import query as sparql
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7878
@@ -447,7 +447,7 @@ class Handler(BaseHTTPRequestHandler):
             except HttpError as err:
                 self._reply(err.status, (err.message + "\n").encode("utf-8"), "text/plain; charset=utf-8",
                             err.headers)
-            except Exception as err:  # noqa: BLE001 - the client never sees a traceback
+            except Exception as err:
                 self.server.write_log(f"{self.client_address[0]} internal error: {type(err).__name__}")
                 self._reply(500, b"internal error: the query could not be answered\n", "text/plain; charset=utf-8")
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
@@ -611,12 +611,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.read_expired:  # a request cut short by its clock, not a malformed one
             code, message = 408, f"the request took longer than {self.server.request_time:g} s to arrive"
         text = _one_line(message or self.responses.get(code, ("error",))[0], 200)
-        try:
+        with contextlib.suppress(OSError):
             self._reply(code, (text + "\n").encode("utf-8", "replace"), "text/plain; charset=utf-8")
-        except OSError:
-            pass
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args) -> None:
         self.server.write_log(f"{self.client_address[0]} [{time.strftime('%Y-%m-%d %H:%M:%S')}] {format % args}")
 
 

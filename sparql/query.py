@@ -428,7 +428,7 @@ def _child(conn, parent: int, max_memory: int, function: Callable, args: tuple) 
         outcome = ("error", err)
     except MemoryError:
         outcome = ("memory", None)
-    except Exception as err:  # noqa: BLE001 - reported to the parent as a message
+    except Exception as err:
         outcome = ("failed", f"{type(err).__name__}: {err}")
     try:
         conn.send(outcome)
@@ -506,7 +506,7 @@ def render_table(answer: Answer, width: int = 120) -> str:
     columns = answer.variables
     widths = [min(60, max([len(c)] + [len(r[i]) for r in answer.rows])) for i, c in enumerate(columns)]
     clip = lambda s, w: s if len(s) <= w else s[: w - 1] + "…"  # noqa: E731
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths)).rstrip() for r in answer.rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip() for r in answer.rows]
     lines.append(f"({answer.count} {'row' if answer.count == 1 else 'rows'}" + (", cut at the row limit: raise --max-rows" if answer.cut else "") + ")")
     return "\n".join(lines) + "\n"

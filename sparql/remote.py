@@ -58,7 +58,7 @@ def push(url: str, graphs: dict[str, bytes], timeout: float) -> list[str]:
     return written
 
 
-def graphs_for_push(store: "pyoxigraph.Store") -> dict[str, bytes]:
+def graphs_for_push(store: pyoxigraph.Store) -> dict[str, bytes]:
     """The asserted and entailed graphs as N-Triples, keyed by graph IRI."""
     import pyoxigraph as ox
 
@@ -70,7 +70,7 @@ def graphs_for_push(store: "pyoxigraph.Store") -> dict[str, bytes]:
 
 def _send(request: urllib.request.Request, timeout: float) -> bytes:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.read()
     except urllib.error.HTTPError as err:
         if request.get_method() == "PUT" and err.code == 405:

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -246,3 +247,15 @@ def kill_and_check(process: subprocess.Popen, children: list[psutil.Process], si
     for child in left:  # before failing: no orphan at full CPU after the test
         child.kill()
     assert not left, f"{len(left)} of {len(children)} children outlived their parent: {[p.pid for p in left]}"
+
+
+# ---------------------------------------------------------------- Turtle written by tests, HermiT
+
+PREFIXES = """
+@prefix hem: <https://w3id.org/hemkg/ontology#> .
+@prefix hemkg: <https://w3id.org/hemkg/kg/> .
+@prefix ref: <https://w3id.org/hemkg/ref/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+"""
+
+needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT runs on Java; install a JRE")

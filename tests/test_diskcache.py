@@ -8,7 +8,9 @@ wrong answers or crash: the key must change with the data, the code and Python.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from hemkg.graph import diskcache
@@ -67,7 +69,7 @@ def test_values_are_cached_and_damaged_entries_rewritten(package, tmp_path):
     (entry,) = (tmp_path / "cache").rglob("*.pickle")
     entry.write_bytes(b"not a pickle")
     assert diskcache.disk_cached(derived)() == {"facts": 2}
-    assert pickle.loads(entry.read_bytes()) == {"facts": 2}
+    assert diskcache.disk_cached(derived)() == {"facts": 2} and len(calls) == 2  # rewritten, and read again
 
 
 def test_off_and_unwritable_folders_compute_without_failing(package, tmp_path, monkeypatch):
@@ -78,7 +80,10 @@ def test_off_and_unwritable_folders_compute_without_failing(package, tmp_path, m
     blocked.write_text("")
     monkeypatch.setenv("HEMKG_CACHE_DIR", str(blocked / "cache"))
     diskcache._folder.cache_clear()
-    assert diskcache.disk_cached(lambda: 42)() == 42
+    def answer() -> int:
+        return 42
+
+    assert diskcache.disk_cached(answer)() == 42
 
 
 def test_key_changes_with_a_module_of_a_sub_package(package):
@@ -92,3 +97,110 @@ def test_key_changes_with_a_module_of_a_sub_package(package):
     assert key() == second
     (package / "graph" / "new_module.py").write_text("")
     assert key() != second
+
+
+# ------------------------------------------------------------------ only what this installation wrote (issue 10)
+
+
+class Marker:
+    """Unpickling this touches a file: what a crafted entry could do instead."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
+
+
+def fake(value_of: Callable[[int], object]) -> tuple[Callable[[], dict], list[int]]:
+    """A disk-cacheable function returning value_of(number of calls so far), and its calls."""
+    calls: list[int] = []
+
+    def derived() -> dict[str, str]:
+        calls.append(1)
+        return value_of(len(calls))
+
+    derived.__module__ = "tests.fake"
+    return derived, calls
+
+
+def entry_of(function: Callable[[], object]) -> Path:
+    return diskcache._folder() / f"{function.__module__}.{function.__name__}.pickle"
+
+
+def signed(path: Path, value: object) -> None:
+    """Write `value` as an entry this installation would have written (plain pickle before issue 10)."""
+    if hasattr(diskcache, "_write"):
+        diskcache._write(path, value)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(value))
+
+
+@pytest.mark.parametrize("signature", [b"", b"hemkg-cache 1\n" + bytes(32)], ids=["plain pickle", "forged signature"])
+def test_a_crafted_pickle_is_never_unpickled(package, tmp_path, signature):
+    """Before: a pickle placed in the cache folder ran its code at the next start."""
+    derived, calls = fake(lambda n: {"facts": str(n)})
+    marker = tmp_path / "ran"
+    path = entry_of(derived)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(signature + pickle.dumps(Marker(marker)))
+    assert diskcache.disk_cached(derived)() == {"facts": "1"} and calls == [1]
+    assert not marker.exists()
+    assert diskcache.disk_cached(derived)() == {"facts": "1"} and calls == [1]  # rewritten, signed: read back
+
+
+def test_a_well_formed_entry_of_the_wrong_type_is_recomputed(package):
+    """Before: a pickle of the wrong type was returned as it was and broke every later run."""
+    derived, calls = fake(lambda n: {"facts": str(n)})
+    for wrong in (["facts"], {"facts": 1}):  # not a dict; a dict of the wrong values
+        signed(entry_of(derived), wrong)
+        assert diskcache.disk_cached(derived)() == {"facts": str(len(calls))}
+    assert calls == [1, 1]
+
+
+def test_a_tampered_byte_is_recomputed(package):
+    derived, calls = fake(lambda n: {"facts": "a" * 8})
+    assert diskcache.disk_cached(derived)() == {"facts": "aaaaaaaa"}
+    path = entry_of(derived)
+    data = path.read_bytes()
+    at = data.rindex(b"aaaaaaaa") + 7
+    path.write_bytes(data[:at] + b"b" + data[at + 1 :])  # still a valid pickle, of {"facts": "aaaaaaab"}
+    assert diskcache.disk_cached(derived)() == {"facts": "aaaaaaaa"} and calls == [1, 1]
+
+
+def test_the_key_is_private_and_made_once(package, tmp_path):
+    derived, _ = fake(lambda n: {"facts": str(n)})
+    diskcache.disk_cached(derived)()
+    key = tmp_path / "cache" / "key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
+    first = key.read_bytes()
+    other, _ = fake(lambda n: {"other": str(n)})
+    other.__name__ = "other"
+    diskcache.disk_cached(other)()
+    assert key.read_bytes() == first and sorted(p.name for p in (tmp_path / "cache").iterdir() if p.is_file()) == ["key"]
+
+
+@pytest.mark.parametrize("loosen", ["folder", "key"])
+def test_a_cache_others_may_write_is_not_used(package, tmp_path, loosen):
+    """A cache folder group or others may write (or a key others may read) is neither read nor written."""
+    derived, calls = fake(lambda n: {"facts": str(n)})
+    diskcache.disk_cached(derived)()
+    root = tmp_path / "cache"
+    (root if loosen == "folder" else root / "key").chmod(0o775 if loosen == "folder" else 0o644)
+    assert diskcache.disk_cached(derived)() == {"facts": "2"}  # the entry there was not trusted
+    entry_of(derived).unlink()
+    assert diskcache.disk_cached(derived)() == {"facts": "3"} and not entry_of(derived).exists()
+
+
+def test_every_cached_function_declares_the_type_its_values_are_checked_against():
+    """Each disk-cached function of the package has a resolvable return type, and its value has that type."""
+    import hemkg.consultation.facts  # noqa: F401  (registers the functions)
+    import hemkg.engine.language  # noqa: F401
+    import hemkg.graph.materials  # noqa: F401
+    import hemkg.graph.statements  # noqa: F401
+
+    functions = [f for f in diskcache.REGISTERED if f.__module__.startswith("hemkg.")]
+    assert len(functions) >= 14
+    for function in functions:
+        assert diskcache.checker(function)(function()), function.__qualname__

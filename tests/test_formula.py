@@ -30,9 +30,7 @@ EXAMPLES = {
     "((Mg)2O)3": {"Mg": 6, "O": 3},
     "Mg.5O": {"Mg": 0.5, "O": 1},
     "Mg2.O": {"Mg": 2, "O": 1},  # chemparse alone would drop what follows '2.'
-    "Mg O2": {"Mg": 1, "O": 2},
     "RfO2": {"Rf": 1, "O": 2},  # a real element: consult, not the parser, refuses it for want of data
-    "(Mg Co Ni Cu Zn) O": {"Mg": 1, "Co": 1, "Ni": 1, "Cu": 1, "Zn": 1, "O": 1},
 }
 
 
@@ -207,6 +205,34 @@ def test_parser_errors_keep_position(text, position):
     """Text the notation cannot read is an error at the token where reading stops."""
     err = raises(text)
     assert err.position == position and err.message.startswith("cannot read the formula")
+
+
+@pytest.mark.parametrize("text, position, what", [
+    ("Fe2O3 ZnO", 5, "a space"), ("Mg O2", 2, "a space"), ("(Mg Co Ni Cu Zn) O", 3, "a space"),
+    ("Fe2O3\nZnO", 5, "a line break"), ("Fe2O3\tZnO", 5, "a tab"), ("Fe2O3\u2028ZnO", 5, "U+2028"), ("(Mg )O", 3, "a space"),
+])
+def test_whitespace_inside_a_formula_is_an_error(text, position, what):
+    """Whitespace between the symbols of a formula is an error that says so (issue 10: 'Fe2O3 ZnO' and a line
+    break in a CSV field were read as one composition); it may still stand around '·', '/' and '@'."""
+    err = raises(text)
+    assert err.position == position and err.message == f"whitespace ({what}) inside the formula"
+    assert "without spaces" in err.hint
+
+
+@pytest.mark.parametrize("text, expected, note", [
+    ("CuSO4.5H2O", {"Cu": 1, "S": 1, "O": 9, "H": 10}, "'.5H2O' at position 5 is read as water of hydration, 5 H2O"),
+    ("CaSO4.0.5H2O", {"Ca": 1, "S": 1, "O": 4.5, "H": 1}, "'.0.5H2O' at position 5 is read as water of hydration, 0.5 H2O"),
+    ("CuSO4.H2O/C", {"Cu": 1, "S": 1, "O": 5, "H": 2}, "'.H2O' at position 5 is read as water of hydration, 1 H2O"),
+    ("CuSO4·5H2O", {"Cu": 1, "S": 1, "O": 9, "H": 10}, None),
+    ("Mg0.5H2O", {"Mg": 0.5, "H": 2, "O": 1}, None),  # after a number starting with 0, '.' is a decimal point
+    ("Mg2.5O", {"Mg": 2.5, "O": 1}, None),
+])
+def test_hydrate_dot_is_read_as_a_hydrate_with_a_note(text, expected, note):
+    """'CuSO4.5H2O' is CuSO4 with 5 H2O, said in a note (before: silently O5.5, one H2O); '·' needs no note."""
+    parsed = parse_formula(text)
+    assert parsed.composition == pytest.approx(expected) and parsed.text == text
+    hydration = [n for n in parsed.notes if "hydration" in n]
+    assert (len(hydration) == 1 and hydration[0].startswith(note)) if note else hydration == []
 
 
 @pytest.mark.parametrize("text, position", [("Mg0O", 2), ("Mg0.0O", 2), ("(MgCo)0O", 6), ("Mg-1O", 2)])

@@ -109,3 +109,14 @@ def test_allowed_imports_are_not_reported(tmp_path):
         "from hemkg import __version__, engine\nfrom hemkg.graph import store\nfrom . import y\n"
         "from hemkg.consultation.consultation import consult\n")
     assert layer_violations(tmp_path) == []
+
+
+def test_test_modules_share_helpers_through_conftest_only():
+    """Issue 9: shared test helpers live in tests/conftest.py; a test module never imports another."""
+    found = []
+    for path in sorted((PACKAGE / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.name}:{node.lineno} imports {n}" for n in names if n.split(".")[-1].startswith("test_")]
+    assert found == []

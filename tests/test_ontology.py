@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
 
 import hemkg
 from hemkg.graph import checks
+from conftest import PREFIXES, needs_java
 from hemkg.graph.store import build_store, select
 
-PREFIXES = """
-@prefix hem: <https://w3id.org/hemkg/ontology#> .
-@prefix hemkg: <https://w3id.org/hemkg/kg/> .
-@prefix ref: <https://w3id.org/hemkg/ref/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-"""
-
-needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT runs on Java; install a JRE")
 
 
 def test_ontology_header_and_version_agree_with_the_package():

@@ -789,15 +789,21 @@ def test_ctrl_c_with_an_executor(small_rows):
     assert merged == small_rows[: 2 * BATCH]
 
 
-def test_cli_ctrl_c_exits_130_and_keeps_the_file(runner, tmp_path, monkeypatch, small_rows):
-    """`hem screen -o` stopped by Ctrl-C: exit 130, 'stopped after', and the file holds the rows screened so far."""
+def test_cli_ctrl_c_exits_130_and_keeps_the_rows_under_their_own_name(runner, tmp_path, monkeypatch, small_rows):
+    """`hem screen -o part.jsonl` stopped by Ctrl-C: exit 130, 'stopped after', the rows screened so far in
+    part.partial.jsonl, and an earlier complete part.jsonl left as it was (issue 10)."""
     path = tmp_path / "part.jsonl"
+    path.write_text("earlier complete results\n", encoding="utf-8")
     failing_after(monkeypatch, 3, KeyboardInterrupt())
     result = run(runner, "screen", *SMALL_ARGS, "-o", str(path), "--workers", "1")
     assert result.exit_code == 130, result.output
     n = 2 * BATCH
-    assert result.stdout.startswith(f"stopped after {n} of {SMALL.count()} candidates; {n} kept; all written to {path}\n")
-    assert read_rows(path) == small_rows[:n]
+    partial = tmp_path / "part.partial.jsonl"
+    assert result.stdout.startswith(f"stopped after {n} of {SMALL.count()} candidates; {n} kept; "
+                                    f"the rows kept so far written to {partial} ({path} is as it was)\n")
+    assert read_rows(partial) == small_rows[:n]
+    assert path.read_text(encoding="utf-8") == "earlier complete results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part.jsonl", "part.partial.jsonl"]
 
 
 # ------------------------------------------------------------------ 3 (cont.). a Dask cluster (last: it starts processes)
