@@ -22,7 +22,7 @@ LF. Turtle, N-Triples and JSON-LD keep every character as it is.
 `write_atomic` writes a file to a temporary file in the target's folder and
 renames it over the target only when the export is complete; a FIFO or
 standard output is written directly, and a device or folder is refused
-(graph/outputs.py).
+(system/outputs.py).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable, Iterable
 
 from hemkg.errors import ExportError
-from hemkg.graph import outputs
+from hemkg.system import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 from hemkg.graph.xmlsafe import xml_safe, xml_safe_triples
 
@@ -85,7 +85,7 @@ def choose_format(fmt: str | None, output: Path | None = None) -> str:
 
 
 def check_target(target: Path) -> "outputs.Target":
-    """Fail early, before any work, when `target` cannot be written (graph.outputs says what can)."""
+    """Fail early, before any work, when `target` cannot be written (system.outputs says what can)."""
     try:
         return outputs.check(target)
     except outputs.OutputError as err:

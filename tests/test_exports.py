@@ -38,7 +38,7 @@ from conftest import assert_one_line_error, run
 from rdflib.compare import isomorphic
 
 from hemkg.exports import formats as exports
-from hemkg.graph import outputs
+from hemkg.system import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, to_rdflib_term
 
 # ---------------------------------------------------------------- the injected statement
