@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from hemkg import __version__
+from hemkg.errors import HemkgError
 
 if TYPE_CHECKING:
     from hemkg.graph.vocab import Vocabulary
@@ -34,8 +35,9 @@ def emit_json(data: Any) -> None:
 
 
 class Group(click.Group):
-    """A click group whose errors are one line and exit 2: click's own usage errors, and any
-    unexpected exception (which must never reach the user as a traceback)."""
+    """A click group whose errors are one line and exit 2: click's own usage errors, every
+    hemkg.errors.HemkgError (the user's to fix), and any unexpected exception, which is a bug in
+    hemkg and must never reach the user as a traceback."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
@@ -59,6 +61,8 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except HemkgError as err:  # the user's to fix: the message says what is wrong, the hint how to fix it
+            fail(str(err), err.hint or None)
         except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
 
@@ -81,7 +85,7 @@ def describe(term: str, as_json: bool) -> None:
     material ((MgCoNiCuZn)O) or reference number (ref 57).
     """
     from hemkg.answers import describe as d
-    from hemkg.graph.statements import UnknownTerm
+    from hemkg.errors import UnknownTerm
 
     if not term.strip():
         fail("TERM is empty", "name an element, mechanism, material or reference, e.g. hem describe Zn")
@@ -219,7 +223,7 @@ def _structure(**values):
 def _consult_or_fail(formula: str, ion: str, structure):
     """One consultation; a bad formula ends the command with a one-line error, exit 2."""
     from hemkg.consultation.consultation import consult
-    from hemkg.consultation.formula import FormulaError
+    from hemkg.errors import FormulaError
 
     try:
         return consult(formula, ion, structure)
@@ -311,10 +315,7 @@ def explain(formula, ion, about, as_json, **structure) -> None:
     from hemkg.answers import explain as ex
 
     c = _consult_or_fail(formula, ion, _structure(**structure))
-    try:
-        tree = ex.explain(c, about)
-    except LookupError as err:
-        fail(str(err.args[0]), "e.g. --about alloying, --about Zn, --about capacity")
+    tree = ex.explain(c, about)
     click.echo(json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree))
 
 
@@ -406,23 +407,20 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endp
     from hemkg.sparql import query as sp
 
     text = _read_query(query, file)
-    try:
-        if endpoint:
-            if candidate:
-                fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
-            remote_fmt = "json" if fmt == "table" else fmt
-            body = _remote_query(endpoint, text, remote_fmt, timeout, max_memory)
-            if fmt == "table":
-                click.echo(_table_from_json(body), nl=False)
-            else:
-                sys.stdout.buffer.write(body)
-            return
+    if endpoint:
         if candidate:
-            _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
-        store, graphs = sp.dataset(candidate, ion)
-        answer = sp.run(text, store, fmt, timeout, max_rows, graphs, max_memory=max_memory)
-    except sp.QueryError as err:
-        fail(str(err), err.hint or None)
+            fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
+        remote_fmt = "json" if fmt == "table" else fmt
+        body = _remote_query(endpoint, text, remote_fmt, timeout, max_memory)
+        if fmt == "table":
+            click.echo(_table_from_json(body), nl=False)
+        else:
+            sys.stdout.buffer.write(body)
+        return
+    if candidate:
+        _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
+    store, graphs = sp.dataset(candidate, ion)
+    answer = sp.run(text, store, fmt, timeout, max_rows, graphs, max_memory=max_memory)
     _print_answer(answer, fmt)
 
 
@@ -458,7 +456,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
     """
-    from hemkg.graph.statements import UnknownTerm
+    from hemkg.errors import UnknownTerm
     from hemkg.sparql import query as sp
     from hemkg.sparql import questions as qs
 
@@ -492,10 +490,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
             click.echo(f"# bound: ?{key} = <{iri}>")
         return
     store, graphs = sp.dataset()
-    try:
-        answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
-    except sp.QueryError as err:
-        fail(str(err), err.hint or None)
+    answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     _print_answer(answer, fmt)
 
 
@@ -577,23 +572,17 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
     except ValueError:
         fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
     pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
-    try:
-        space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
-                         ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
-        objectives = tuple(names(pareto))
-        for name in objectives:
-            if name not in sc.OBJECTIVES:
-                raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
-    except sc.ScreenError as err:
-        fail(str(err), err.hint or None)
+    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k, anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
+                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
+    objectives = tuple(names(pareto))
+    for name in objectives:
+        if name not in sc.OBJECTIVES:
+            raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
     total = space.count()
     by_key = {m.json_key: m.name for m in _vocab().mechanisms}
     filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    try:
-        writer = sc.Writer(output) if output else None  # checks the target before any work
-    except sc.ScreenError as err:
-        fail(str(err), err.hint or None)
+    writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None
     summary = None
     try:
@@ -676,8 +665,9 @@ def validate(files: tuple[str, ...], as_json: bool, max_bytes: int | None) -> No
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
+    from hemkg.errors import GraphLoadError
     from hemkg.graph import checks
-    from hemkg.graph.store import MAX_USER_FILE_BYTES, GraphLoadError
+    from hemkg.graph.store import MAX_USER_FILE_BYTES
 
     for f in files:
         if not f.is_file():
@@ -709,10 +699,7 @@ def push(endpoint: str, timeout: float) -> None:
     from hemkg.graph.store import knowledge_graph
     from hemkg.sparql import remote
 
-    try:
-        written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
-    except remote.RemoteError as err:
-        fail(str(err), err.hint or None)
+    written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
     for graph in written:
         click.echo(f"wrote <{graph}>")
 
@@ -752,10 +739,7 @@ def export(fmt, scope, ion, output) -> None:
 
     if output is not None and str(output) == "-":
         output = None
-    try:
-        data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
-    except exports.ExportError as err:
-        fail(err.message, err.hint)
+    data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
 

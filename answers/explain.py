@@ -15,6 +15,7 @@ from hemkg import engine
 from hemkg.consultation.consultation import Consultation, effect_properties
 from hemkg.consultation.rules import statement_text
 from hemkg.engine import Fact
+from hemkg.errors import InputError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG, short
 from hemkg.graph.vocab import Term, vocab
@@ -135,10 +136,11 @@ def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
         return [f for f in facts if f[0] == "effect" and f[1][0] == prop]
     if key in c.formula.composition:
         return [f for f in facts if key in f[1]]
-    raise LookupError(
+    raise InputError(
         f"--about '{about}' is neither a mechanism ({', '.join(vocab().mechanism_names)}), an element of "
         f"{c.formula.text} ({', '.join(c.formula.composition)}), a property "
-        f"({', '.join(sorted(properties))}) nor 'all'"
+        f"({', '.join(sorted(properties))}) nor 'all'",
+        "e.g. --about alloying, --about Zn, --about capacity",
     )
 
 

@@ -329,11 +329,11 @@ def part_consult(args) -> None:
     import rdflib
 
     from hemkg import engine
+    from hemkg.answers.explain import explain
     from hemkg.answers.summary import summarise
     from hemkg.consultation.consultation import consult
     from hemkg.consultation.facts import knowledge_facts, shared_knowledge
     from hemkg.consultation.rules import paper_rules
-    from hemkg.answers.explain import explain
     from hemkg.graph.store import to_rdflib
 
     heading("2. Consultations in process (the knowledge graph and the rules already loaded)")
@@ -637,9 +637,9 @@ def part_sparql(args) -> None:
     import pyoxigraph as ox
     import rdflib
 
+    from hemkg.graph.store import ASSERTED_GRAPH, PREFIXES, build_store
     from hemkg.sparql import query as sp
     from hemkg.sparql.questions import questions
-    from hemkg.graph.store import ASSERTED_GRAPH, PREFIXES, build_store
 
     heading(f"4. Named questions on the knowledge graph plus {args.candidates:,} screened candidates, per store")
     t = time.perf_counter()

@@ -8,17 +8,11 @@ from pathlib import Path
 from typing import Iterator
 
 from hemkg.consultation.consultation import Consultation, Structure, consult
-from hemkg.consultation.formula import FormulaError
+from hemkg.errors import BatchFileError, FormulaError, InputError
 from hemkg.graph.vocab import spoken_list, vocab
 
 MAX_FILE_BYTES = 50_000_000
 CSV_FIELDS = {"formula", "ion", *Structure.field_names()}  # a candidate's formula and ion, and its structure
-
-
-class BatchFileError(ValueError):
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass
@@ -35,9 +29,9 @@ def _float(value: str, name: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{name} '{value}' is not a number") from None
+        raise InputError(f"{name} '{value}' is not a number") from None
     if not 0 < number < 1e6:
-        raise ValueError(f"{name} must be a positive size in nm, not {value}")
+        raise InputError(f"{name} must be a positive size in nm, not {value}")
     return number
 
 
@@ -46,10 +40,10 @@ def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[s
     row_ion = (row.get("ion") or "").strip() or ion
     ions = vocab().ion_symbols
     if row_ion not in ions:
-        raise ValueError(f"ion '{row_ion}' is not {spoken_list(ions, 'or')}")
+        raise InputError(f"ion '{row_ion}' is not {spoken_list(ions, 'or')}")
     flag = (row.get("defect_rich") or "").strip().lower()
     if flag not in ("", "true", "false", "yes", "no", "1", "0"):
-        raise ValueError(f"defect_rich '{flag}' is not true/false")
+        raise InputError(f"defect_rich '{flag}' is not true/false")
     structure = replace(
         default,
         **{k: v for k, v in {

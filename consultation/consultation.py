@@ -20,6 +20,7 @@ from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_k
 from hemkg.consultation.formula import ParsedFormula, parse_formula
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
+from hemkg.errors import InputError
 from hemkg.graph.materials import element_data
 from hemkg.graph.vocab import Term, spoken_list, vocab
 
@@ -44,12 +45,12 @@ class Structure:
         for name in ("primary_particle_size_nm", "conversion_product_size_nm"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float)) and 0 < value < 1e6):
-                raise ValueError(f"{name} must be a positive size in nm below 1e6, not {value}")
+                raise InputError(f"{name} must be a positive size in nm below 1e6, not {value}")
         for name, example in (("framework", "rGO"), ("morphology", "yolk-shell")):
             value = getattr(self, name)
             if value is not None and (not value.strip() or len(value) > 60
                                       or not all(ch.isalnum() or ch in " -_/" for ch in value)):
-                raise ValueError(f"{name} '{value}' is not a name: give a short name such as {example}")
+                raise InputError(f"{name} '{value}' is not a name: give a short name such as {example}")
         return self
 
     def facts(self) -> dict[Fact, Source]:
@@ -108,11 +109,11 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input."""
     ions = vocab().ion_symbols
     if ion not in ions:
-        raise ValueError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}")
+        raise InputError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}")
     parsed = formula if isinstance(formula, ParsedFormula) else parse_formula(formula)
     missing = [s for s in parsed.composition if s not in element_data()]
     if missing:
-        raise ValueError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
+        raise InputError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
     base = candidate_facts(parsed, ion, structure)
     measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run

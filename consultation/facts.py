@@ -123,7 +123,7 @@ def _anions(facts: frozenset[Fact]) -> frozenset[str]:
 @functools.cache
 def _reported_composition(material: str) -> dict[str, float] | None:
     """The normalised composition of a reported material, or None where its formula is a description."""
-    from hemkg.consultation.formula import FormulaError
+    from hemkg.errors import FormulaError
 
     try:
         return _normalise(parse_formula(reported_materials()[material]["formula"]).composition)

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hemkg.consultation.formula import FormulaError, parse_formula
+from hemkg.consultation.formula import parse_formula
+from hemkg.errors import FormulaError
 from hemkg.library.findings import (
     Contribution,
     Description,

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hemkg.errors import FormulaError
 from hemkg.graph.vocab import vocab
 
 MAX_LENGTH = 200
@@ -52,29 +53,6 @@ class ParsedFormula:
     framework: str | None  # the carbon framework after '/' or '@', or None
     warnings: tuple[str, ...]  # e.g. likely case slips
     notes: tuple[str, ...] = ()  # how the text was read, e.g. an equimolar site
-
-
-class FormulaError(ValueError):
-    """A formula that cannot be read; str() is one line: message, position, context, hint."""
-
-    def __init__(self, message: str, *, text: str = "", position: int | None = None, hint: str = "") -> None:
-        self.message = message
-        self.text = text
-        self.position = position
-        self.hint = hint
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        out = self.message
-        if self.position is not None:
-            context = self.text[self.position : self.position + 12]
-            if self.position + 12 < len(self.text):
-                context += "..."
-            out += f" at position {self.position} ('{context}')" if context else f" at position {self.position} (end of text)"
-        if self.hint:
-            out += f": {self.hint}"
-        # One line whatever the user typed: escape line breaks and other control whitespace.
-        return "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in out)
 
 
 def parse_formula(text: str) -> ParsedFormula:

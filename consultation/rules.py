@@ -20,7 +20,8 @@ import difflib
 import re
 
 from hemkg import engine
-from hemkg.engine import Derivation, Rule, RuleFileError
+from hemkg.engine import Derivation, Rule
+from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.store import HEMKG

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from hemkg.errors import RuleFileError
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.store import package_files
 
@@ -39,10 +40,6 @@ BUILTINS: dict[str, Callable[[Any, Any], bool]] = {
     "lt": lambda a, b: a < b, "gt": lambda a, b: a > b, "le": lambda a, b: a <= b,
     "ge": lambda a, b: a >= b, "ne": lambda a, b: a != b,
 }
-
-
-class RuleFileError(ValueError):
-    """A rule file is malformed; the message names the file, rule id and fix."""
 
 
 @dataclass(frozen=True)

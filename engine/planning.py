@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hemkg.engine.language import Atom, Rule, RuleFileError, is_variable
+from hemkg.engine.language import Atom, Rule, is_variable
+from hemkg.errors import RuleFileError
 
 
 def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:

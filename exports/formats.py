@@ -30,7 +30,7 @@ LF. Turtle, N-Triples and JSON-LD keep every character as it is.
 `write_atomic` writes a file to a temporary file in the target's folder and
 renames it over the target only when the export is complete; a FIFO or
 standard output is written directly, and a device or folder is refused
-(graph/outputs.py).
+(system/outputs.py).
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
+from hemkg.errors import ExportError
 from hemkg.exports.kinds import kind_of
-from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, PREFIXES, REF, short
 from hemkg.graph.xmlsafe import xml_safe, xml_safe_triples
+from hemkg.system import outputs
 
 if TYPE_CHECKING:
     import networkx
@@ -77,16 +78,6 @@ LOCATION = {HEM + "inSection": "sections", HEM + "inTable": "tables", HEM + "inF
             HEM + "inEquation": "equations"}
 
 
-
-class ExportError(ValueError):
-    """Something the user gave cannot be exported; `hint` says how to fix it."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 # ---------------------------------------------------------------- format and target
 
 
@@ -109,7 +100,7 @@ def choose_format(fmt: str | None, output: Path | None = None) -> str:
 
 
 def check_target(target: Path) -> "outputs.Target":
-    """Fail early, before any work, when `target` cannot be written (graph.outputs says what can)."""
+    """Fail early, before any work, when `target` cannot be written (system.outputs says what can)."""
     try:
         return outputs.check(target)
     except outputs.OutputError as err:
@@ -248,7 +239,8 @@ def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) 
 def _resolve(text: str) -> "pyoxigraph.NamedNode":
     import pyoxigraph as ox
 
-    from hemkg.graph.statements import UnknownTerm, resolve
+    from hemkg.errors import UnknownTerm
+    from hemkg.graph.statements import resolve
 
     try:
         return ox.NamedNode(resolve(text))
@@ -282,7 +274,7 @@ def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyox
 
 def _consult(formula: str, ion: str) -> "Consultation":
     from hemkg.consultation.consultation import consult
-    from hemkg.consultation.formula import FormulaError
+    from hemkg.errors import FormulaError
     from hemkg.graph.vocab import spoken_list, vocab
 
     ions = vocab().ion_symbols

@@ -8,9 +8,9 @@ triples. `hem kg validate` and the test suite call `validate()`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Iterable
 
+from hemkg.errors import JavaNotFound, ReasonerTimeout, ReasonerUnavailable
 from hemkg.graph import store as kgstore
 
 if TYPE_CHECKING:
@@ -89,22 +89,6 @@ def validate(extra_files: Iterable["os.PathLike[str] | str"] = (), max_bytes: in
 
 HERMIT_TIMEOUT = 300.0  # seconds; the whole graph takes a few on the development machine
 HERMIT_MEMORY_MB = 2000  # Java's heap, as owlready2 gives it
-
-
-class ReasonerError(RuntimeError):
-    """The HermiT check gave no answer."""
-
-
-class ReasonerUnavailable(ReasonerError):
-    """HermiT could not run (no Java, no owlready2, or Java failed)."""
-
-
-class JavaNotFound(ReasonerUnavailable):
-    """There is no `java` on the PATH: HermiT runs on Java."""
-
-
-class ReasonerTimeout(ReasonerError):
-    """HermiT did not finish within the time limit (its process is killed)."""
 
 
 def _hermit_classpath() -> str:

@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from hemkg.errors import UnknownTerm
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.store import HEM, HEMKG, REF, select
 
@@ -175,15 +176,6 @@ def references() -> dict[int, dict[str, str]]:
 
 
 # ---------------------------------------------------------------- term lookup
-
-class UnknownTerm(LookupError):
-    """The text names nothing in the graph; `suggestions` holds close matches."""
-
-    def __init__(self, text: str, suggestions: list[str], reason: str = ""):
-        self.text = text
-        self.suggestions = suggestions
-        self.reason = reason
-        super().__init__(text)
 
 
 _REF_PATTERN = re.compile(r"^\s*(?:ref(?:erence)?\.?\s*:?\s*|\[)?\s*(\d{1,3})\s*\]?\s*$", re.IGNORECASE)

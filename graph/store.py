@@ -17,6 +17,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from hemkg.errors import GraphLoadError
+
 if TYPE_CHECKING:
     import os
 
@@ -96,15 +98,6 @@ def entailment_rules() -> list[EntailmentRule]:
 
 
 MAX_USER_FILE_BYTES = 50_000_000  # a Turtle file given to hem kg validate; --max-bytes raises it
-SYNTAX_HINT = "fix the Turtle syntax at that line (every statement ends with ' .')"
-
-
-class GraphLoadError(Exception):
-    """A data file could not be read; the message names the file (and line), `hint` how to fix it."""
-
-    def __init__(self, message: str, hint: str = SYNTAX_HINT):
-        super().__init__(message)
-        self.hint = hint
 
 
 def _parse_into(store: "pyoxigraph.Store", files: Iterable[Traversable], graph: str) -> None:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hemkg import __version__
+from hemkg.errors import LibraryDamaged, LibraryError, LibraryInUse
 from hemkg.library.findings import Contribution, Problem
 from hemkg.library.nanopub import Nanopub, nanopubs_in, publish, retract
 from hemkg.library.vocabulary import EXPORT_PREFIXES
@@ -46,23 +47,6 @@ STORE_FOLDER = "store"
 LOCK_FILE = "lock"
 FORMAT = "hemkg-library/1"
 DIGEST_BITS = 128
-
-
-class LibraryError(Exception):
-    """A library that cannot be used as asked; the message says why, the hint what to do."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-class LibraryInUse(LibraryError):
-    """Another process holds the library's lock."""
-
-
-class LibraryDamaged(LibraryError):
-    """The store does not hold what library.json says, or cannot be read: left exactly as it is."""
 
 
 def default_location() -> Path:

@@ -20,17 +20,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from hemkg.errors import ScreenError
 from hemkg.graph.vocab import json_key, vocab
 from hemkg.screening.objectives import OBJECTIVES
 from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
 
 BATCH = 20_000
-
-
-class ScreenError(ValueError):
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,8 @@ class AnionOption:
 
     @classmethod
     def parse(cls, text: str) -> "AnionOption":
-        from hemkg.consultation.formula import FormulaError, parse_formula
+        from hemkg.consultation.formula import parse_formula
+        from hemkg.errors import FormulaError
 
         if text.strip().lower() in ("none", "alloy", "-"):
             return cls(())
@@ -485,10 +481,10 @@ def default_executor(workers: int | None) -> Executor | None:
     The workers die with this process, even when it is killed (SIGTERM, SIGKILL); create the
     pool and submit to it from a thread that outlives it (the main thread).
     """
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    from hemkg.graph.processes import die_with_parent
+    from hemkg.system.processes import die_with_parent
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
@@ -559,7 +555,7 @@ COLUMNS = ("formula", "ion", *(json_key(m) for m in MECHANISMS), "capacity_conve
 
 
 class Writer:
-    """Writes kept rows to CSV, JSON Lines or Parquet, checking the target first (graph/outputs.py).
+    """Writes kept rows to CSV, JSON Lines or Parquet, checking the target first (system/outputs.py).
 
     A regular file is written through a locked temporary file in the target's
     folder: `close()` moves it into place, or with `partial=True` (a stopped
@@ -572,7 +568,7 @@ class Writer:
     def __init__(self, path: "os.PathLike[str] | str"):
         from pathlib import Path
 
-        from hemkg.graph import outputs
+        from hemkg.system import outputs
 
         self.path = Path(path)
         self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
@@ -658,7 +654,7 @@ class Writer:
     def close(self, partial: bool = False) -> "os.PathLike[str] | None":
         """Finish the file and put it in place: over the target, or with `partial` (a stopped run) at
         `partial_path`. Returns where the rows are; None if a half-written batch meant nothing was kept."""
-        from hemkg.graph import outputs
+        from hemkg.system import outputs
 
         if self.damaged:
             self.abandon()

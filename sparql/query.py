@@ -27,6 +27,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hemkg.errors import QueryError, QueryMemoryError, QueryRefused, QuerySyntaxError, QueryTimeout, UnsuitableFormat
 from hemkg.graph.store import ASSERTED_GRAPH, ENTAILED_GRAPH, PREFIXES, short
 
 if TYPE_CHECKING:
@@ -44,53 +45,6 @@ MEDIA_TYPES = {
     "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml",
 }
 PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
-
-
-class QueryError(ValueError):
-    """A query that cannot run; `hint` says how to fix it."""
-
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.hint = hint
-
-    def __reduce__(self):
-        # sent from the query's child to its parent: keep the class, the message and every attribute
-        return _rebuild_error, (type(self), self.args, self.__dict__)
-
-
-def _rebuild_error(cls: type[QueryError], args: tuple, state: dict) -> QueryError:
-    err = cls.__new__(cls)
-    err.args = args
-    err.__dict__.update(state)
-    return err
-
-
-class QueryRefused(QueryError):
-    """The query would write, or reach outside the process."""
-
-
-class QuerySyntaxError(QueryError):
-    def __init__(self, message: str, line: int, column: int):
-        super().__init__(f"syntax error at line {line}, column {column}: {message}",
-                         "the project's prefixes (hem:, hemkg:, ref:, skos:, ...) are predeclared")
-        self.line, self.column = line, column
-
-
-class QueryTimeout(QueryError):
-    pass
-
-
-class QueryMemoryError(QueryError):
-    """The query needed more memory than its child may have."""
-
-
-class UnsuitableFormat(QueryError):
-    """No format asked for suits the query's form (e.g. CSV for a CONSTRUCT)."""
-
-    def __init__(self, form: str, fmt: str | None):
-        allowed = RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS
-        super().__init__(f"--format {fmt} does not suit a {form.upper()} query", f"use one of {', '.join(allowed)}")
-        self.form = form
 
 
 @dataclass
@@ -389,8 +343,9 @@ def _answer(store: pyoxigraph.Store, query: str, fmt: str | Callable[[str], str 
     """Check the query, choose its format and run it (in the child process)."""
     form = check(query, allowed_graphs)
     chosen = fmt(form) if callable(fmt) else fmt
-    if chosen not in (RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS):
-        raise UnsuitableFormat(form, chosen)
+    allowed = RESULT_FORMATS if form in ("select", "ask") else GRAPH_FORMATS
+    if chosen not in allowed:
+        raise UnsuitableFormat(form, chosen, allowed)
     return _execute(store, query, form, chosen, max_rows, bindings)
 
 
@@ -412,7 +367,7 @@ def _limit_memory(max_memory: int) -> None:
 
 
 def _child(conn, parent: int, max_memory: int, function: Callable, args: tuple) -> None:
-    from hemkg.graph.processes import die_with_parent
+    from hemkg.system.processes import die_with_parent
 
     die_with_parent(parent)
     # what the child has to say goes through the pipe: no Rust "memory allocation failed" backtrace
@@ -450,9 +405,9 @@ def in_child(function: Callable, args: tuple, timeout: float, max_memory: int = 
     """`function(*args)` in a forked child that is killed at `timeout` seconds, may map at most
     `max_memory` more bytes than this process, and dies with it; QueryError passes through.
 
-    Fork from a thread that waits for the child (see graph.processes.die_with_parent).
+    Fork from a thread that waits for the child (see system.processes.die_with_parent).
     """
-    import hemkg.graph.processes  # noqa: F401 - loaded here, not in every child
+    import hemkg.system.processes  # noqa: F401 - loaded here, not in every child
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)

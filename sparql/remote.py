@@ -8,7 +8,8 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING
 
-from hemkg.sparql.query import DEFAULT_MAX_MEMORY, MEDIA_TYPES, PROLOGUE, QueryError, QueryTimeout, check, in_child
+from hemkg.errors import QueryTimeout, RemoteError
+from hemkg.sparql.query import DEFAULT_MAX_MEMORY, MEDIA_TYPES, PROLOGUE, check, in_child
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -16,10 +17,6 @@ if TYPE_CHECKING:
 USER_AGENT = "hemkg (https://w3id.org/hemkg)"
 WRITABLE_STORE = ("push to a store that accepts Graph Store Protocol uploads, e.g. the /store URL of "
                   "`oxigraph serve --location DIR` (http://127.0.0.1:7878/store), and query that store")
-
-
-class RemoteError(QueryError):
-    pass
 
 
 def _url(url: str) -> str:

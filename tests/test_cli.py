@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from conftest import assert_one_line_error, run
 
 import hemkg
-from conftest import assert_one_line_error, run
 
 # ---------------------------------------------------------------- helpers
 

@@ -15,12 +15,11 @@ import re
 from typing import Any, Iterator
 
 import pytest
+from conftest import assert_one_line_error, fired, rule_entries, rule_location, rule_references, run, statement_pattern
 
-from hemkg.graph import statements as knowledge
 from hemkg.consultation.consultation import consult
+from hemkg.graph import statements as knowledge
 from hemkg.graph.store import PREFIXES, select
-from conftest import assert_one_line_error, run
-from conftest import fired, rule_entries, rule_location, rule_references, statement_pattern
 
 MECHANISM_KEYS = {"intercalation", "conversion", "alloying", "space_charge"}
 PAPER_EXAMPLES = ["(MgCoNiCuZn)O", "InGeSiP3", "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3"]

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
 from hemkg.graph import diskcache
 
 

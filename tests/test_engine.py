@@ -17,13 +17,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from hemkg import engine
 from hemkg.consultation.consultation import Structure
 from hemkg.consultation.facts import candidate_facts, knowledge_facts, shared_knowledge
-from hemkg.engine import Atom, Fact, Source
 from hemkg.consultation.formula import parse_formula
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hemkg.engine import Atom, Fact, Source
 
 # ------------------------------------------------------------------ the reference evaluator
 

@@ -39,15 +39,15 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import assert_one_line_error, run
 from rdflib.compare import isomorphic
 
-from conftest import assert_one_line_error, run
 from hemkg.exports import formats as exports
 from hemkg.exports import html as pages
 from hemkg.exports import kinds
 from hemkg.exports.libraries import vendored
-from hemkg.graph import outputs
 from hemkg.graph.store import ENTAILED_GRAPH, HEM, HEMKG, REF, knowledge_graph, package_files, select, to_rdflib_term
+from hemkg.system import outputs
 
 # ---------------------------------------------------------------- the injected statement
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from hemkg.consultation.formula import FRAMEWORKS, FormulaError, ParsedFormula, parse_formula
+from hemkg.consultation.formula import FRAMEWORKS, ParsedFormula, parse_formula
+from hemkg.errors import FormulaError
 
 EXAMPLES = {
     # a bracket of bare cation symbols is one site shared equally, as HEM papers write it

@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import PREFIXES, needs_java
 
 from hemkg.graph import checks
 from hemkg.graph.store import build_store
-from conftest import PREFIXES, needs_java
 
 
 @pytest.fixture

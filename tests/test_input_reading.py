@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
+from conftest import assert_one_line_error, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hemkg.consultation import batch
 from hemkg.consultation.consultation import Structure
-from conftest import assert_one_line_error, run
 
 # What str.splitlines() also splits at, besides \n and \r\n
 ODD_BREAKS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\r"]

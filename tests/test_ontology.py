@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import PREFIXES, needs_java
 
 import hemkg
 from hemkg.graph import checks
-from conftest import PREFIXES, needs_java
 from hemkg.graph.store import build_store, select
-
 
 
 def test_ontology_header_and_version_agree_with_the_package():

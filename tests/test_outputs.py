@@ -1,4 +1,4 @@
-"""Files written with -o (graph/outputs.py): only regular files are ever replaced, and runs that stop
+"""Files written with -o (system/outputs.py): only regular files are ever replaced, and runs that stop
 leave no temporary behind and never replace a complete file with a partial one (issue 10, "Files written").
 
 FIFOs and device nodes are made in a temporary folder, never taken from the real /dev.
@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error, run
 
 from hemkg.exports import formats as exports
-from hemkg.graph import outputs
+from hemkg.system import outputs
 from hemkg.screening import run as sc
-from conftest import assert_one_line_error, run
 
 ZN = ["export", "--format", "nt", "--scope", "term:Zn"]
 SMALL = ["-k", "2", "--include", "Ga", "--exclude", "Li,Al,Si,Ca,Ti,V,Cr,Mn,Co,Ni,Cu,Zn,Ge,Sr,Mo,Ru,Ag,In,Sn,Sb,La,Ce,W,Bi",

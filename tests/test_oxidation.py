@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import consult
-from hemkg.consultation.formula import FormulaError, parse_formula
+from hemkg.consultation.formula import parse_formula
 from hemkg.consultation.oxidation import Balance, answer, charge_balance
+from hemkg.errors import FormulaError
 from hemkg.graph.materials import element_data, oxidation_data, reported_materials
 from hemkg.graph.store import select
 from hemkg.graph.vocab import vocab

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import has_value, kg, members, statements_where
+
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import ASSERTED_GRAPH, HEM, HEMKG, build_store, select
 

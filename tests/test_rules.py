@@ -17,21 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import fired, members, rule_entries, rule_location, rule_references, statement_citations
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import fired, members, rule_entries, rule_location, rule_references, statement_citations
 from hemkg import engine
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import Consultation, Structure, consult
 from hemkg.consultation.facts import candidate_facts, knowledge_facts
 from hemkg.consultation.formula import parse_formula
 from hemkg.consultation.rules import has_placeholders, paper_rules, resolve
+from hemkg.engine import Source
+from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.materials import element_data
-from hemkg.graph.store import HEMKG
-from hemkg.engine import RuleFileError, Source
-from hemkg.graph.store import package_files, select
+from hemkg.graph.store import HEMKG, package_files, select
 from hemkg.graph.vocab import vocab
 
 CASES_DIR = Path(__file__).parent / "cases"

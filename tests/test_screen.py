@@ -35,15 +35,15 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from conftest import assert_one_line_error, hem, kill_and_check, run, wait_for_children
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hemkg.screening import vectorised as compiled
-from hemkg.screening import run as sc
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import consult
 from hemkg.consultation.formula import parse_formula
-from conftest import assert_one_line_error, hem, kill_and_check, run, wait_for_children
+from hemkg.screening import run as sc
+from hemkg.screening import vectorised as compiled
 
 # ------------------------------------------------------------------ the paper's lists (Section 3.1, Table 1)
 

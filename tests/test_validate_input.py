@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line_error, run
 
 from hemkg.graph import checks
 from hemkg.graph import store as kgstore
-from conftest import assert_one_line_error, run
 
 PREFIXES = ("@prefix hem: <https://w3id.org/hemkg/ontology#> .\n@prefix hemkg: <https://w3id.org/hemkg/kg/> .\n"
             "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n")

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable
 
+from hemkg.errors import OutputError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no locks, so no cleaning of others' temporaries
@@ -31,15 +33,6 @@ except ImportError:  # pragma: no cover - Windows: no locks, so no cleaning of o
 
 TEMP_SUFFIX = ".hemkg-tmp"
 MIN_FREE_BYTES = 1_000_000  # a folder with less free space than this is reported full before the work starts
-
-
-class OutputError(ValueError):
-    """A target that cannot be written; `hint` says what to do instead."""
-
-    def __init__(self, message: str, hint: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
 
 
 @dataclass(frozen=True)
