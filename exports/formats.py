@@ -39,9 +39,10 @@ import hashlib
 import io
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
+from typing import IO, TYPE_CHECKING, Any
 
 from hemkg.errors import ExportError
 from hemkg.exports.kinds import kind_of
@@ -99,7 +100,7 @@ def choose_format(fmt: str | None, output: Path | None = None) -> str:
     return SUFFIXES[suffix]
 
 
-def check_target(target: Path) -> "outputs.Target":
+def check_target(target: Path) -> outputs.Target:
     """Fail early, before any work, when `target` cannot be written (system.outputs says what can)."""
     try:
         return outputs.check(target)
@@ -130,11 +131,11 @@ class Scope:
     """The triples of one export, with the store that describes their nodes."""
 
     name: str
-    triples: list["pyoxigraph.Triple"]
-    store: "pyoxigraph.Store"
-    entailed: set["pyoxigraph.Triple"] = field(default_factory=set)
+    triples: list[pyoxigraph.Triple]
+    store: pyoxigraph.Store
+    entailed: set[pyoxigraph.Triple] = field(default_factory=set)
     focus: str | None = None  # the term of a term: scope, the consultation's IRI of a candidate: scope
-    consultation: "Consultation | None" = None
+    consultation: Consultation | None = None
 
 
 def parse_scope(text: str) -> tuple[str, str]:
@@ -146,15 +147,17 @@ def parse_scope(text: str) -> tuple[str, str]:
     if sep and kind in ("term", "candidate"):
         if not arg.strip():
             example = "term:Zn" if kind == "term" else "candidate:(MgCoNiCuZn)O"
-            raise ExportError(f"scope '{text}' names no {'term' if kind == 'term' else 'formula'}", f"e.g. --scope {example}")
+            what = "term" if kind == "term" else "formula"
+            raise ExportError(f"scope '{text}' names no {what}", f"e.g. --scope {example}")
         if len(arg) > 200:
-            raise ExportError(f"the name in scope '{text[:40]}...' is {len(arg)} characters long", "give one term or formula")
+            raise ExportError(f"the name in scope '{text[:40]}...' is {len(arg)} characters long",
+                              "give one term or formula")
         return kind, arg.strip()
     raise ExportError(f"unknown scope '{text}'", SCOPE_HINT)
 
 
-def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" = None,
-                 extra: Iterable["pyoxigraph.Triple"] = ()) -> Scope:
+def select_scope(scope: str, ion: str = "Li", store: pyoxigraph.Store | None = None,
+                 extra: Iterable[pyoxigraph.Triple] = ()) -> Scope:
     """The triples of `scope` in `store` (the packaged graph by default), plus `extra` triples.
 
     Names in term: scopes are resolved against the packaged graph (knowledge.resolve),
@@ -174,8 +177,7 @@ def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" =
     elif kind == "ontology":
         found = _ontology_triples()
     elif kind == "guidelines":
-        rows = store.query("SELECT DISTINCT ?s WHERE { ?s a hem:GuidelineStatement }",
-                           prefixes=PREFIXES, use_default_graph_as_union=True)
+        rows = _solutions(store, "SELECT DISTINCT ?s WHERE { ?s a hem:GuidelineStatement }")
         found = _with_labels(store, _describe(store, [row["s"] for row in rows]))
     elif kind == "term":
         term = _resolve(arg)
@@ -191,11 +193,11 @@ def select_scope(scope: str, ion: str = "Li", store: "pyoxigraph.Store | None" =
     return Scope(scope, sorted(triples, key=_sort_key), store, entailed - set(extra), focus, consultation)
 
 
-def _sort_key(t: "pyoxigraph.Triple") -> tuple[str, str, str]:
+def _sort_key(t: pyoxigraph.Triple) -> tuple[str, str, str]:
     return (str(t.subject), str(t.predicate), str(t.object))
 
 
-def _ontology_triples() -> list["pyoxigraph.Triple"]:
+def _ontology_triples() -> list[pyoxigraph.Triple]:
     import pyoxigraph as ox
 
     from hemkg.graph.store import ONTOLOGY_FILES, package_files
@@ -206,7 +208,16 @@ def _ontology_triples() -> list["pyoxigraph.Triple"]:
     return list(dict.fromkeys(found))
 
 
-def _describe(store: "pyoxigraph.Store", nodes: Iterable, seen: set | None = None) -> list["pyoxigraph.Triple"]:
+def _solutions(store: pyoxigraph.Store, select: str) -> pyoxigraph.QuerySolutions:
+    """The rows of a SELECT over the union of the store's graphs, as pyoxigraph terms."""
+    import pyoxigraph as ox
+
+    rows = store.query(select, prefixes=PREFIXES, use_default_graph_as_union=True)
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT gives solutions
+    return rows
+
+
+def _describe(store: pyoxigraph.Store, nodes: Iterable, seen: set | None = None) -> list[pyoxigraph.Triple]:
     """Every triple whose subject is one of `nodes`, and those of the blank nodes they reach."""
     import pyoxigraph as ox
 
@@ -225,7 +236,7 @@ def _describe(store: "pyoxigraph.Store", nodes: Iterable, seen: set | None = Non
     return found
 
 
-def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) -> list["pyoxigraph.Triple"]:
+def _with_labels(store: pyoxigraph.Store, triples: list[pyoxigraph.Triple]) -> list[pyoxigraph.Triple]:
     """`triples` and the skos:prefLabel of every IRI they name, so the export reads on its own."""
     import pyoxigraph as ox
 
@@ -236,7 +247,7 @@ def _with_labels(store: "pyoxigraph.Store", triples: list["pyoxigraph.Triple"]) 
     return list(dict.fromkeys([*triples, *added]))
 
 
-def _resolve(text: str) -> "pyoxigraph.NamedNode":
+def _resolve(text: str) -> pyoxigraph.NamedNode:
     import pyoxigraph as ox
 
     from hemkg.errors import UnknownTerm
@@ -251,16 +262,16 @@ def _resolve(text: str) -> "pyoxigraph.NamedNode":
                           + (f": {err.reason}" if err.reason else ""), hint) from None
 
 
-def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyoxigraph.Triple"]:
+def _term(store: pyoxigraph.Store, term: pyoxigraph.NamedNode) -> list[pyoxigraph.Triple]:
     """The term's triples in both directions and the statements about it, with what they say."""
     import pyoxigraph as ox
 
-    rows = store.query(
+    rows = _solutions(
+        store,
         """SELECT DISTINCT ?st WHERE {
              ?st a hem:GuidelineStatement .
              { ?st ?p ?term } UNION { ?st hem:hasRankEntry/hem:rankedItem ?term } }"""
         + f"\nVALUES ?term {{ {term} }}",  # str() of a NamedNode is the escaped <IRI>
-        prefixes=PREFIXES, use_default_graph_as_union=True,
     )
     statements = [row["st"] for row in rows]
     seen: set = set()
@@ -272,7 +283,7 @@ def _term(store: "pyoxigraph.Store", term: "pyoxigraph.NamedNode") -> list["pyox
     return list(dict.fromkeys(found))
 
 
-def _consult(formula: str, ion: str) -> "Consultation":
+def _consult(formula: str, ion: str) -> Consultation:
     from hemkg.consultation.consultation import consult
     from hemkg.errors import FormulaError
     from hemkg.graph.vocab import spoken_list, vocab
@@ -287,7 +298,7 @@ def _consult(formula: str, ion: str) -> "Consultation":
                           "write it as chemists do, e.g. candidate:(MgCoNiCuZn)O") from None
 
 
-def _candidate(store: "pyoxigraph.Store", c: "Consultation") -> list["pyoxigraph.Triple"]:
+def _candidate(store: pyoxigraph.Store, c: Consultation) -> list[pyoxigraph.Triple]:
     """A consultation's derivations as PROV-O and the graph nodes its facts were derived from."""
     import pyoxigraph as ox
 
@@ -310,15 +321,17 @@ def rdf_bytes(fmt: str, scope: Scope) -> bytes:
     formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML}
     triples = xml_safe_triples(scope.triples) if fmt == "rdfxml" else scope.triples
     prefixes = None if fmt == "nt" else _used_prefixes(triples)
-    return ox.serialize(triples, format=formats[fmt], prefixes=prefixes)
+    data = ox.serialize(triples, format=formats[fmt], prefixes=prefixes)
+    assert data is not None  # serialize returns the bytes when given no output
+    return data
 
 
-def _used_prefixes(triples: list["pyoxigraph.Triple"]) -> dict[str, str]:
+def _used_prefixes(triples: list[pyoxigraph.Triple]) -> dict[str, str]:
     text = " ".join(str(t.predicate) + str(t.subject) + str(t.object) for t in triples)
     return {p: ns for p, ns in PREFIXES.items() if ns in text}
 
 
-def _jsonld(triples: list["pyoxigraph.Triple"]) -> bytes:
+def _jsonld(triples: list[pyoxigraph.Triple]) -> bytes:
     import pyoxigraph as ox
     import rdflib
 
@@ -338,7 +351,7 @@ def node_key(term) -> str:
     return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
 
 
-def edge_id(t: "pyoxigraph.Triple") -> str:
+def edge_id(t: pyoxigraph.Triple) -> str:
     """A triple's edge id in graph formats: stable across exports, whatever else the scope holds."""
     return "e" + hashlib.sha1(str(t).encode("utf-8")).hexdigest()[:16]
 
@@ -355,7 +368,7 @@ _FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
 _YEAR = re.compile(r"-?\d{4}")
 
 
-def literal_value(literal: "pyoxigraph.Literal") -> str | int | float | bool:
+def literal_value(literal: pyoxigraph.Literal) -> str | int | float | bool:
     """A literal as the Python value graph formats write: int, float or bool where its datatype says so."""
     text, datatype = literal.value, literal.datatype.value
     try:
@@ -373,7 +386,7 @@ def literal_value(literal: "pyoxigraph.Literal") -> str | int | float | bool:
     return text
 
 
-def _unify(values: dict[str, list["pyoxigraph.Literal"]]) -> dict[str, str | int | float | bool]:
+def _unify(values: dict[str, list[pyoxigraph.Literal]]) -> dict[str, str | int | float | bool]:
     """One attribute's values on each node, all of one type: bool, int, float, else str."""
     typed = {n: [literal_value(v) for v in vs] for n, vs in values.items()}
     if all(len(vs) == 1 for vs in typed.values()):
@@ -387,7 +400,7 @@ def _unify(values: dict[str, list["pyoxigraph.Literal"]]) -> dict[str, str | int
     return {n: xml_safe(" | ".join(v.value for v in vs)) for n, vs in values.items()}
 
 
-def to_networkx(scope: Scope) -> "networkx.MultiDiGraph":
+def to_networkx(scope: Scope) -> networkx.MultiDiGraph:
     """The scope as a directed multigraph (see the module's docstring for its attributes)."""
     import networkx as nx
     import pyoxigraph as ox
@@ -545,7 +558,7 @@ def _graphml_booleans(text: str) -> str:
     return text
 
 
-def _with_viz(g: "networkx.MultiDiGraph") -> "networkx.MultiDiGraph":
+def _with_viz(g: networkx.MultiDiGraph) -> networkx.MultiDiGraph:
     """A copy for GEXF: every node coloured by its kind (viz:color), every edge with its id."""
     from hemkg.exports.kinds import BY_NAME, rgb
 
@@ -558,7 +571,7 @@ def _with_viz(g: "networkx.MultiDiGraph") -> "networkx.MultiDiGraph":
     return out
 
 
-def cytoscape_json(g: "networkx.MultiDiGraph", scope: str) -> dict[str, Any]:
+def cytoscape_json(g: networkx.MultiDiGraph, scope: str) -> dict[str, Any]:
     """The graph as Cytoscape desktop's .cyjs: network `data` an object, nodes and edges with ids.
 
     Node data keep every attribute (typed as in to_networkx) and add `name`
@@ -601,7 +614,7 @@ def dot_string(text: str) -> str:
     return f'"{text}"'
 
 
-def to_dot(g: "networkx.MultiDiGraph") -> str:
+def to_dot(g: networkx.MultiDiGraph) -> str:
     """The graph in Graphviz DOT: nodes n0, n1, ... labelled, typed and with tooltips."""
     ids = {n: f"n{i}" for i, n in enumerate(g.nodes)}
     large = g.number_of_nodes() > 400
@@ -635,7 +648,7 @@ def render(fmt: str, scope: Scope) -> bytes:
 
 
 def export(fmt: str, scope: str = "all", ion: str = "Li", output: Path | None = None, *,
-           store: "pyoxigraph.Store | None" = None, extra: Iterable["pyoxigraph.Triple"] = ()) -> bytes | None:
+           store: pyoxigraph.Store | None = None, extra: Iterable[pyoxigraph.Triple] = ()) -> bytes | None:
     """Export `scope` as `fmt` to the file `output` (atomically), or return the bytes when there is none.
 
     Raises ExportError with a hint for an unknown format, scope, term, a bad
@@ -648,6 +661,11 @@ def export(fmt: str, scope: str = "all", ion: str = "Li", output: Path | None = 
         check_target(Path(output))
     selected = select_scope(scope, ion, store=store, extra=extra)
     if output is not None:
-        write_atomic(Path(output), lambda stream: stream.write(render(fmt, selected)))
+        data = render(fmt, selected)
+
+        def write(stream: IO[bytes]) -> None:
+            stream.write(data)
+
+        write_atomic(Path(output), write)
         return None
     return render(fmt, selected)

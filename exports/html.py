@@ -178,7 +178,7 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
-def page_graph(g: "networkx.MultiDiGraph", scope: "Scope") -> Page:
+def page_graph(g: networkx.MultiDiGraph, scope: Scope) -> Page:
     """The page's nodes, links, layers and what shows first, for the scope's kind."""
     from hemkg.exports.formats import parse_scope
 
@@ -229,7 +229,7 @@ def _hide_schema_only(nodes: dict[str, PageNode], edges: list[PageEdge], focus: 
             nodes[n].hide = True
 
 
-def _predicate_labels(scope: "Scope", predicates: set[str]) -> dict[str, str]:
+def _predicate_labels(scope: Scope, predicates: set[str]) -> dict[str, str]:
     import pyoxigraph as ox
 
     found = {}
@@ -240,7 +240,7 @@ def _predicate_labels(scope: "Scope", predicates: set[str]) -> dict[str, str]:
     return found
 
 
-def _rank_links(g: "networkx.MultiDiGraph", nodes: dict[str, PageNode]) -> list[PageEdge]:
+def _rank_links(g: networkx.MultiDiGraph, nodes: dict[str, PageNode]) -> list[PageEdge]:
     """An ordering's rank entries as links from the ordering to each item: "ranks 3"."""
     links: list[PageEdge] = []
     for s, entry, d in g.edges(data=True):
@@ -325,7 +325,7 @@ def _class_layers(page: Page) -> None:
 # ---------------------------------------------------------------- a consultation in layers
 
 
-def _consultation_view(page: Page, g: "networkx.MultiDiGraph", c: "Consultation") -> None:
+def _consultation_view(page: Page, g: networkx.MultiDiGraph, c: Consultation) -> None:
     """Candidate -> elements -> mechanisms and roles -> effects on performance -> rules -> references.
 
     Built from the consultation's own derivations; every node of the view is
@@ -464,7 +464,7 @@ def _asset(name: str) -> str:
     return found.read_text(encoding="utf-8")
 
 
-def render(g: "networkx.MultiDiGraph", scope: "Scope") -> str:
+def render(g: networkx.MultiDiGraph, scope: Scope) -> str:
     """The page for the scope's graph `g` (formats.to_networkx) as one HTML document."""
     page = page_graph(g, scope)
     summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} links"  # the script says how many it shows

@@ -137,7 +137,7 @@ def test_scope_ontology_is_the_ontology_files_only():
 def test_scope_guidelines_are_statements_and_what_they_point_to():
     triples = scope("guidelines").triples
     statements = {row["s"] for row in knowledge_graph().query(
-        "SELECT ?s WHERE { ?s a <%sGuidelineStatement> }" % HEM, use_default_graph_as_union=True)}
+        f"SELECT ?s WHERE {{ ?s a <{HEM}GuidelineStatement> }}", use_default_graph_as_union=True)}
     subjects = {t.subject for t in triples}
     assert statements <= subjects and len(statements) > 100
     for s in subjects - statements:  # rank entries, or the labels of what the statements point to
