@@ -348,9 +348,10 @@ def _whitespace_name(c: str) -> str:
 def _elements() -> dict[str, tuple[int, str]]:
     """Symbol -> (atomic number, name) of every element, from kg/generated/elements.json (pymatgen's data)."""
     import json
-    from importlib import resources
 
-    path = resources.files("hemkg") / "kg" / "generated" / "elements.json"
+    from hemkg.graph.store import package_root
+
+    path = package_root() / "kg" / "generated" / "elements.json"
     return {sym: (e["Z"], e["name"]) for sym, e in json.loads(path.read_text(encoding="utf-8"))["elements"].items()}
 
 

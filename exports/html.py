@@ -1,38 +1,453 @@
-"""The graph as one self-contained HTML page: data, style and script inline, no network.
+"""The graph as one self-contained HTML page a researcher can read: layered, labelled in words.
 
-The page embeds the graph as JSON, lays it out with a small force-directed
-layout (repulsion on a grid, so it stays fast for the whole graph), draws it as
-SVG with labels coloured by type, and shows a node's type, citations, location
-and links on hover. A search box finds nodes by label, IRI or type; the wheel
-zooms, dragging pans, a click pins the panel.
+The page draws with cytoscape.js and lays out with dagre (a layered layout),
+both inlined from exports/vendor/ (pinned copies: libraries.py, and the
+README there), so it is one file that needs no network. Its own script and
+style are exports/page/page.js and page.css.
+
+What the page shows depends on the scope:
+
+- candidate:FORMULA - the consultation in layers: the candidate, its
+  elements, the mechanisms and roles they take part in, the effects on
+  performance those lead to, the rules behind them (by their statements) and the
+  references those cite. The PROV-O record underneath (facts, rule
+  applications) is on the page but hidden.
+- term:X - the term, what links to it and what those link to, in layers by
+  distance; rank entries become "ranks N" links from the ordering.
+- all, guidelines - an overview (elements, planes and groups, mechanisms);
+  a click on a node brings in its neighbours.
+- ontology - the class hierarchy.
+
+Everywhere, schema and vocabulary (classes, properties, rdf:type and
+subclass links, rank entries, evidence kinds), provenance plumbing and
+entailed links that repeat an asserted one are hidden until the reader ticks
+"schema and provenance". Labels are words: statements by their text
+(shortened; the full text on hover and in the side panel), references as
+"[41] X. Liu et al., 2024", elements as "Zn (zinc)".
+
+After each layout the page writes what it shows (each node's on-screen box,
+the zoom, the counts) as JSON into <pre id="hem-state">, for tests and for
+anyone checking a layout; the URL fragment `#schema`, `#expand=IRI` and
+`#select=IRI` (joined with '&') opens it with the toggle on or a node expanded
+or selected.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections import Counter
-from typing import TYPE_CHECKING
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hemkg.exports.kinds import BY_NAME, HIDDEN, KINDS, OWL, PROV, RDF, RDFS
+from hemkg.exports.libraries import inline_scripts
+from hemkg.graph.store import HEM, HEMKG, REF, package_files
 
 if TYPE_CHECKING:
     import networkx
 
-SHOWN_FIRST = ("label", "type", "iri", "citations", "location")
+    from hemkg.consultation.consultation import Consultation
+    from hemkg.exports.formats import Scope
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SKOS_LABEL = SKOS + "prefLabel"
+RULES = "https://w3id.org/hemkg/rule/"
+# links that are schema, typing or PROV plumbing: hidden until asked
+SCHEMA_LINKS = {RDF + "type", RDFS + "subClassOf", RDFS + "subPropertyOf", RDFS + "domain", RDFS + "range",
+                RDF + "first", RDF + "rest", HEM + "predicate", HEM + "inConsultation", HEM + "hasRankEntry",
+                HEM + "rankedItem", "http://purl.org/dc/terms/source", SKOS + "closeMatch", SKOS + "exactMatch"}
+CITING = {HEM + "citesReference", HEM + "justifiedBy"}
+SHOWN_FIRST = ("label", "type", "kind", "iri", "citations", "location")
+SHORT = {"statement": 100, "rule": 100}  # characters a node shows before "..."; others 64
+CONSULTATION_LAYERS = ["candidate", "elements", "mechanisms and roles", "effects on performance",
+                       "rules", "references"]
+OVERVIEW_LAYERS = ["elements", "planes and element groups", "mechanisms"]
 
 
-def page_data(g: "networkx.MultiDiGraph") -> dict:
-    """The graph as the page's JSON: nodes with their attributes, edges as index pairs."""
-    index = {n: i for i, n in enumerate(g.nodes)}
-    nodes = []
-    for n, data in g.nodes(data=True):
-        node = {key: data.get(key, "") for key in SHOWN_FIRST}
-        node["id"] = n
-        node["attrs"] = [[k, v] for k, v in sorted(data.items()) if k not in SHOWN_FIRST]
-        nodes.append(node)
-    edges = [[index[s], index[o], data.get("label", ""), 1 if data.get("entailed") == "true" else 0]
-             for s, o, data in g.edges(data=True)]
-    types = Counter(node["type"] or "(untyped)" for node in nodes)
-    return {"nodes": nodes, "edges": edges, "types": [t for t, _ in types.most_common()]}
+# ---------------------------------------------------------------- the page's graph
+
+
+@dataclass
+class PageNode:
+    id: str
+    label: str  # the whole label, for hover and the side panel
+    text: str  # what the node shows
+    kind: str
+    type: str = ""
+    info: list[tuple[str, str]] = field(default_factory=list)
+    layer: int | None = None
+    hide: bool = False  # schema or provenance: shown only when asked
+    start: bool = True  # shown when the page opens (an overview shows a few, the rest on click)
+    classes: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "label": self.label, "text": self.text, "kind": self.kind}
+        for key, value, default in (("type", self.type, ""), ("info", self.info, []), ("layer", self.layer, None),
+                                    ("hide", int(self.hide), 0), ("start", int(self.start), 1),
+                                    ("classes", self.classes, "")):
+            if value != default:
+                out[key] = value
+        return out
+
+
+@dataclass
+class PageEdge:
+    id: str
+    source: str
+    target: str
+    label: str
+    hide: bool = False
+    entailed: bool = False
+    classes: str = ""
+    iri: str = ""  # the predicate, for a link of the graph
+
+
+@dataclass
+class Page:
+    title: str
+    mode: str  # consultation, term, overview, ontology
+    nodes: dict[str, PageNode]
+    edges: list[PageEdge]
+    layers: list[str] = field(default_factory=list)
+    focus: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        index = {n: i for i, n in enumerate(self.nodes)}
+        kinds = {k.name: {"words": k.words, "colour": k.colour, "hidden": k.name in HIDDEN} for k in KINDS}
+        return {
+            "title": self.title, "mode": self.mode, "layers": self.layers, "focus": self.focus, "kinds": kinds,
+            "nodes": [n.as_json() for n in self.nodes.values()],
+            "edges": [[e.id, index[e.source], index[e.target], e.label, int(e.hide), int(e.entailed), e.classes]
+                      for e in self.edges],
+        }
+
+
+def _words(iri: str, labels: dict[str, str]) -> str:
+    """A link's predicate in words: its label, else its local name split ('hasMember' -> 'has member')."""
+    if iri in labels:
+        return labels[iri]
+    local = iri.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word before `limit` characters with an ellipsis."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:") + "\u2026"
+
+
+_SYMBOL = re.compile(r"[A-Z][a-z]{0,2}")
+_REFERENCE = re.compile(r"\[(\d+)\]\s*(.+?),\s*[^,]+,\s*(\d{4}[a-z]?)\s*$")
+
+
+def display_text(data: dict[str, Any]) -> str:
+    """What a node shows: words, never a bare number or an internal id."""
+    label, kind = str(data.get("label", "")), data.get("kind", "other")
+    local = str(data.get("iri", "")).removeprefix(HEMKG)
+    symbol = data.get("hem:symbol") or (local if _SYMBOL.fullmatch(local) else None)
+    if kind == "element" and symbol and symbol != label:
+        text = f"{symbol} ({label})"
+    elif kind == "reference" and _REFERENCE.match(label):
+        number, authors, year = _REFERENCE.match(label).groups()  # type: ignore[union-attr]
+        text = f"[{number}] {authors}, {year}"
+    elif data.get("type") == "rank entry" and "hem:rank" in data:
+        text = f"rank {data['hem:rank']}"
+    else:
+        text = label
+    text = shorten(text, SHORT.get(kind, 64))
+    if not re.search(r"[^\W\d_]", text):  # no letter at all: say what it is
+        text = f"{data.get('type') or BY_NAME[kind].words} {text}".strip()
+    return text
+
+
+def _info(data: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [("type", data.get("type", "")), ("references", data.get("citations", "")),
+            ("in the paper", data.get("location", "")), ("IRI", data.get("iri", ""))]
+    rows += [(k, _value_text(v)) for k, v in sorted(data.items()) if k not in SHOWN_FIRST]
+    return [(k, v) for k, v in rows if v != ""]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def page_graph(g: networkx.MultiDiGraph, scope: Scope) -> Page:
+    """The page's nodes, links, layers and what shows first, for the scope's kind."""
+    from hemkg.exports.formats import parse_scope
+
+    labels = _predicate_labels(scope, {d["iri"] for _, _, d in g.edges(data=True)})
+    nodes = {n: PageNode(n, str(d.get("label", n)), display_text(d), d.get("kind", "other"), d.get("type", ""),
+                         _info(d), hide=d.get("kind", "other") in HIDDEN)
+             for n, d in g.nodes(data=True)}
+    asserted_pairs = {frozenset((s, o)) for s, o, d in g.edges(data=True) if not d.get("entailed")}
+    # of two nodes linked only by entailed links, the one direction kept (the other repeats it)
+    entailed_direction: dict[frozenset[str], tuple[str, str]] = {}
+    for s, o, d in sorted(g.edges(data=True), key=lambda x: (x[0], x[1], x[2]["iri"])):
+        if d.get("entailed"):
+            entailed_direction.setdefault(frozenset((s, o)), (s, o))
+    edges = []
+    for s, o, key, d in g.edges(keys=True, data=True):
+        pair = frozenset((s, o))
+        repeats = bool(d.get("entailed")) and (pair in asserted_pairs or entailed_direction[pair] != (s, o))
+        hide = (d["iri"] in SCHEMA_LINKS or d["iri"].startswith((OWL, PROV)) or repeats
+                or nodes[s].hide or nodes[o].hide)
+        edges.append(PageEdge(key, s, o, _words(d["iri"], labels), hide, bool(d.get("entailed")), iri=d["iri"]))
+    edges += _rank_links(g, nodes)
+    _hide_schema_only(nodes, edges, scope.focus)
+    kind, _ = parse_scope(scope.name)
+    title = f"hemkg: {scope.name}"
+    if scope.consultation is not None and scope.focus in nodes:
+        page = Page(title, "consultation", nodes, edges, CONSULTATION_LAYERS, scope.focus)
+        _consultation_view(page, g, scope.consultation)
+    elif kind == "term" and scope.focus in nodes:
+        page = Page(title, "term", nodes, edges, focus=scope.focus)
+        _term_layers(page)
+    elif kind == "ontology":
+        page = Page(title, "ontology", nodes, edges)
+        _class_layers(page)
+    else:
+        page = Page(title, "overview", nodes, edges, OVERVIEW_LAYERS)
+        _overview(page)
+    return page
+
+
+def _hide_schema_only(nodes: dict[str, PageNode], edges: list[PageEdge], focus: str | None) -> None:
+    """Hide the nodes that are on the page only through hidden links (a property's range, an alignment target)."""
+    shown: dict[str, bool] = {}
+    for e in edges:
+        for n in (e.source, e.target):
+            shown[n] = shown.get(n, False) or not e.hide
+    for n, visible in shown.items():
+        if not visible and n != focus:
+            nodes[n].hide = True
+
+
+def _predicate_labels(scope: Scope, predicates: set[str]) -> dict[str, str]:
+    import pyoxigraph as ox
+
+    found = {}
+    for p in predicates:
+        for q in scope.store.quads_for_pattern(ox.NamedNode(p), ox.NamedNode(SKOS_LABEL), None, None):
+            if isinstance(q.object, ox.Literal) and q.object.language in (None, "en"):
+                found[p] = q.object.value
+    return found
+
+
+def _rank_links(g: networkx.MultiDiGraph, nodes: dict[str, PageNode]) -> list[PageEdge]:
+    """An ordering's rank entries as links from the ordering to each item: "ranks 3"."""
+    links: list[PageEdge] = []
+    for s, entry, d in g.edges(data=True):
+        if d["iri"] != HEM + "hasRankEntry":
+            continue
+        rank = g.nodes[entry].get("hem:rank")
+        for _, item, e in g.out_edges(entry, data=True):
+            if e["iri"] == HEM + "rankedItem":
+                links.append(PageEdge(f"rank-{entry}-{len(links)}", s, item, f"ranks {rank}" if rank else "ranks",
+                                      hide=nodes[s].hide or nodes[item].hide))
+    return links
+
+
+def _bfs_layers(page: Page, roots: list[str]) -> None:
+    """Each shown node's layer: its distance from the roots over shown links, in both directions."""
+    around: dict[str, set[str]] = defaultdict(set)
+    for e in page.edges:
+        if not e.hide:
+            around[e.source].add(e.target)
+            around[e.target].add(e.source)
+    distance = {r: 0 for r in roots}
+    todo = deque(roots)
+    while todo:
+        n = todo.popleft()
+        for m in sorted(around[n]):
+            if m not in distance and not page.nodes[m].hide:
+                distance[m] = distance[n] + 1
+                todo.append(m)
+    far = max(distance.values(), default=0) + 1
+    for n, node in page.nodes.items():
+        if not node.hide:
+            node.layer = distance.get(n, far)
+
+
+def _term_layers(page: Page) -> None:
+    assert page.focus is not None
+    _bfs_layers(page, [page.focus])
+    depth = max((n.layer for n in page.nodes.values() if n.layer is not None), default=0)
+    page.layers = [page.nodes[page.focus].text, "linked to it"] + [f"{k} links away" for k in range(2, depth + 1)]
+
+
+def _overview(page: Page) -> None:
+    """Elements in planes or groups, the planes and groups, the mechanisms: the rest comes on click."""
+    groups = {n for n, node in page.nodes.items() if node.kind == "group"}
+    grouped = {x for e in page.edges if not e.hide for x in (e.source, e.target)
+               if {e.source, e.target} & groups and page.nodes[x].kind == "element"}
+    if not grouped:  # guidelines: no membership links, so every element the statements name
+        grouped = {n for n, node in page.nodes.items() if node.kind == "element"}
+    layer = {"element": 0, "group": 1, "mechanism": 2}
+    for n, node in page.nodes.items():
+        node.start = (node.kind in ("group", "mechanism") or n in grouped) and not node.hide
+        node.layer = layer[node.kind] if node.start else None
+
+
+def _class_layers(page: Page) -> None:
+    """The ontology's classes by depth below their superclasses; its individuals one layer below their class."""
+    classes = {e.source for e in page.edges if e.iri == RDF + "type" and e.target == OWL + "Class"}
+    classes |= {x for e in page.edges if e.iri == RDFS + "subClassOf" for x in (e.source, e.target)}
+    supers: dict[str, set[str]] = defaultdict(set)
+    for e in page.edges:
+        if e.iri == RDFS + "subClassOf":
+            e.hide = False
+            supers[e.source].add(e.target)
+    for c in classes:
+        page.nodes[c].hide = False
+
+    def depth(c: str, seen: frozenset[str] = frozenset()) -> int:
+        above = supers[c] - seen - {c}
+        return 0 if not above else 1 + max(depth(s, seen | {c}) for s in above)
+
+    for c in classes:
+        page.nodes[c].layer = depth(c)
+    for e in page.edges:  # an individual of the ontology (a performance property, say) beside its class
+        individual = page.nodes[e.source]
+        if e.iri == RDF + "type" and e.target in classes and e.target.startswith(HEM) and not individual.hide:
+            e.hide = False
+            individual.layer = max(individual.layer or 0, (page.nodes[e.target].layer or 0) + 1)
+    deepest = max((n.layer or 0 for n in page.nodes.values()), default=0)
+    page.layers = ["classes"] + [f"{k} level{'s' if k > 1 else ''} down" for k in range(1, deepest + 1)]
+
+
+# ---------------------------------------------------------------- a consultation in layers
+
+
+def _consultation_view(page: Page, g: networkx.MultiDiGraph, c: Consultation) -> None:
+    """Candidate -> elements -> mechanisms and roles -> effects on performance -> rules -> references.
+
+    Built from the consultation's own derivations; every node of the view is
+    the graph's node where the graph has one (elements, mechanisms, rules,
+    statements, references), so the hidden PROV record links to it.
+    """
+    from hemkg.graph import statements as knowledge
+    from hemkg.graph.vocab import vocab
+
+    base = page.focus
+    assert base is not None
+    view: dict[str, int] = {}
+    links: list[PageEdge] = []
+    seen_links: set[tuple[str, str]] = set()
+
+    def node(iri: str, layer: int, text: str | None = None, kind: str | None = None, type_: str = "",
+             info: list[tuple[str, str]] | None = None, classes: str = "") -> str:
+        if iri not in page.nodes:
+            label = text or knowledge.label(iri)
+            page.nodes[iri] = PageNode(iri, label, shorten(label, SHORT.get(kind or "other", 64)), kind or "other",
+                                       type_, info or [])
+        n = page.nodes[iri]
+        if text is not None:
+            n.text = shorten(text, SHORT.get(n.kind, 64))
+        if info:
+            n.info = info + n.info
+        n.classes = classes or n.classes
+        view[iri] = layer
+        return iri
+
+    def link(source: str, target: str, words: str, classes: str = "", hide: bool = False) -> None:
+        if (source, target) not in seen_links:
+            seen_links.add((source, target))
+            links.append(PageEdge(f"view-{len(links)}", source, target, words, hide=hide, classes=classes))
+
+    r = c.result
+    estimate, entropy = c.estimates.get("capacity_estimate", {}), c.estimates.get("entropy", {})
+    facts = [("formula", c.formula.text), ("carrier ion", f"{c.ion}+")]
+    if estimate.get("total") is not None:
+        facts.append(("theoretical capacity (upper bound)", f"{estimate['total']} {estimate.get('unit', '')}"))
+    if entropy.get("cation_site_R") is not None:
+        facts.append(("configurational entropy",
+                      f"{entropy['cation_site_R']} R on the cation site ({entropy.get('class')})"))
+    candidate = node(base, 0, f"{c.formula.text} with {c.ion}+", info=facts)
+    for symbol, amount in c.formula.composition.items():
+        element = node(HEMKG + symbol, 1, kind="element", type_="element",
+                       info=[("amount", f"{amount:g} per formula unit")])
+        page.nodes[element].text = display_text({"label": knowledge.label(element), "kind": "element", "iri": element})
+        link(candidate, element, "contains")
+
+    def rule_node(rule_id: str, statement: str) -> str:
+        return node(RULES + rule_id, 4, statement, kind="rule", type_="consultation rule")
+
+    def statements_behind(fact: Any, depth: int = 3) -> set[str]:
+        """The graph's statements that a fact's premises come from, a few derivation steps back."""
+        found: set[str] = set()
+        for d in r.derivations.get(fact, []):
+            for p in d.premises:
+                source = r.sources.get(p)
+                if source is not None and source.kind == "kg" and page.nodes.get(source.detail, None) is not None \
+                        and page.nodes[source.detail].kind == "statement":
+                    found.add(source.detail)
+                elif depth > 1 and p[0] != "status":
+                    found |= statements_behind(p, depth - 1)
+        return found
+
+    mechanism_of: dict[tuple[str, str], str] = {}
+    terms = vocab()
+    for term in terms.mechanisms:
+        m, status = term.name, c.status(term.name)
+        mechanism = node(term.iri, 2, f"{term.label}: {status}", kind="mechanism",
+                         type_="ion-storage mechanism", classes=f"status-{status}")
+        for d in c.derivations("status", m):
+            link(mechanism, rule_node(d.rule.id, d.rule.statement), "status from rule")
+        for _, found in r.query("mechanism_element", m):
+            symbol = str(found)
+            mechanism_of[(symbol, m)] = mechanism
+            link(HEMKG + symbol, mechanism, "takes part in", "" if status == "active" else "inactive")
+            for st in sorted(statements_behind(("mechanism_element", (m, symbol)))):
+                # the rule says why; the graph's statements behind it are one click away (side panel, toggle)
+                link(mechanism, st, f"{symbol}: statement behind it", hide=True)
+    for symbol_, role_ in r.query("role"):
+        symbol, role = str(symbol_), str(role_)
+        if role in terms.mechanism_names:
+            continue
+        try:
+            label = terms.role(role).label
+        except KeyError:  # a role the ontology does not name (yet): the rules' own word
+            label = role
+        role_node = node(f"{base}/role/{role}", 2, label, kind="mechanism", type_="element role")
+        mechanism_of[(symbol, role)] = role_node
+        link(HEMKG + symbol, role_node, "acts as")
+        for d in r.derivations[("role", (symbol, role))]:
+            link(role_node, rule_node(d.rule.id, d.rule.statement), "role from rule")
+    for prop_, direction, symbol_ in r.query("effect"):
+        prop, symbol = str(prop_), str(symbol_)
+        verb = "raises" if direction == "+" else "lowers"
+        effect = node(f"{base}/effect/{prop}/{verb}", 3, f"{verb} {knowledge.label(HEMKG + prop)}", kind="effect",
+                      type_="effect on performance", classes=f"effect-{verb}")
+        for d in r.derivations[("effect", (prop, direction, symbol))]:
+            # the effect follows from the element's mechanism (or role) the rule's premises name
+            named = [str(p[1][0]) for p in d.premises if p[0] == "mechanism_element"]
+            named += [str(p[1][1]) for p in d.premises if p[0] == "role"]
+            causes = [mechanism_of[(symbol, m)] for m in named if (symbol, m) in mechanism_of]
+            for cause in causes or [HEMKG + symbol]:
+                link(cause, effect, verb)
+            link(effect, rule_node(d.rule.id, d.rule.statement), "per rule")
+    for source, layer in list(view.items()):
+        if layer != 4 or source not in g:
+            continue
+        for _, ref, d in g.out_edges(source, data=True):
+            if d["iri"] in CITING and ref.startswith(REF):
+                node(ref, 5)
+                link(source, ref, "cites")
+    for n in page.nodes.values():
+        n.layer, n.hide = view.get(n.id), n.id not in view
+    for e in page.edges:
+        e.hide = True  # the PROV record and the graph's own links: behind the toggle
+    page.edges += links
+
+
+# ---------------------------------------------------------------- the page
 
 
 def script_json(data: dict) -> str:
@@ -44,293 +459,21 @@ def script_json(data: dict) -> str:
     return text
 
 
-def render(g: "networkx.MultiDiGraph", scope: str) -> str:
-    title = f"hemkg: {scope}"
-    return (TEMPLATE.replace("__TITLE__", html.escape(title))
-            .replace("__SUMMARY__", html.escape(f"{g.number_of_nodes()} nodes, {g.number_of_edges()} edges"))
-            .replace("__DATA__", script_json(page_data(g))))
+def _asset(name: str) -> str:
+    (found,) = package_files("exports/page", name)
+    return found.read_text(encoding="utf-8")
 
 
-TEMPLATE = r"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>__TITLE__</title>
-<style>
-  * { box-sizing: border-box; }
-  html, body { margin: 0; height: 100%; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d2433; }
-  body { display: grid; grid-template-rows: auto 1fr; grid-template-columns: 1fr 340px; height: 100vh; }
-  header { grid-column: 1 / 3; display: flex; flex-wrap: wrap; gap: 12px; align-items: center; padding: 8px 14px; border-bottom: 1px solid #d8dee9; background: #f7f9fc; }
-  header h1 { font-size: 16px; margin: 0; font-weight: 600; }
-  header .summary { color: #5b6478; }
-  header input { font: inherit; padding: 4px 8px; width: 260px; border: 1px solid #b8c2d3; border-radius: 4px; }
-  header button { font: inherit; padding: 3px 10px; border: 1px solid #b8c2d3; border-radius: 4px; background: white; cursor: pointer; }
-  #status { color: #5b6478; }
-  #canvas { position: relative; overflow: hidden; background: white; }
-  svg#graph { width: 100%; height: 100%; display: block; cursor: grab; user-select: none; }
-  svg#graph.panning { cursor: grabbing; }
-  .edge { stroke: #9aa5b8; stroke-width: 1; fill: none; }
-  .edge.entailed { stroke-dasharray: 4 3; }
-  .node circle { stroke: #ffffff; stroke-width: 1.5; }
-  .node text { font-size: var(--label-size, 11px); fill: #1d2433; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; pointer-events: none; white-space: pre; }
-  .node { cursor: pointer; }
-  .node.minor text { display: none; }
-  svg.focus .node, svg.focus .edge, svg.searching .node, svg.searching .edge { opacity: 0.15; }
-  svg.focus .node.near, svg.focus .edge.near, svg.searching .node.match { opacity: 1; }
-  svg.focus .node.near text, svg.searching .node.match text { display: inline; }
-  svg.focus .edge.near { stroke: #3b5bdb; stroke-width: 1.6; }
-  .node.match circle { stroke: #e8590c; stroke-width: 3; }
-  aside { border-left: 1px solid #d8dee9; overflow: auto; padding: 12px 14px; background: #fbfcfe; }
-  aside h2 { font-size: 15px; margin: 0 0 6px; word-break: break-word; white-space: pre-wrap; }
-  aside dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; }
-  aside dt { color: #5b6478; }
-  aside dd { margin: 0; word-break: break-word; white-space: pre-wrap; }
-  aside ul { padding-left: 18px; margin: 6px 0; }
-  aside .hint { color: #5b6478; }
-  .legend { list-style: none; padding: 0; margin: 6px 0 0; }
-  .legend li { display: flex; align-items: center; gap: 6px; }
-  .swatch { width: 11px; height: 11px; border-radius: 50%; flex: none; }
-  h3 { font-size: 13px; margin: 14px 0 4px; color: #3b4357; }
-</style>
-</head>
-<body>
-<header>
-  <h1>__TITLE__</h1>
-  <span class="summary">__SUMMARY__</span>
-  <input id="search" type="search" placeholder="Search labels, IRIs, types (Enter: go to)" aria-label="Search nodes">
-  <span id="status"></span>
-  <button id="fit" type="button">Fit</button>
-</header>
-<div id="canvas">
-  <svg id="graph" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="knowledge graph">
-    <defs>
-      <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
-        <path d="M 0 0 L 10 5 L 0 10 z" fill="#9aa5b8"></path>
-      </marker>
-    </defs>
-    <g id="viewport"><g id="edges"></g><g id="nodes"></g></g>
-  </svg>
-</div>
-<aside id="panel">
-  <div id="info"><p class="hint">Hover over a node for its type, citations and links; click to pin it. Scroll to zoom, drag to pan.</p></div>
-  <h3>Types</h3>
-  <ul class="legend" id="legend"></ul>
-</aside>
-<script type="application/json" id="graph-data">__DATA__</script>
-<script>
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("graph-data").textContent);
-  var nodes = data.nodes, edges = data.edges, N = nodes.length;
-  var SVG = "http://www.w3.org/2000/svg";
-  var svg = document.getElementById("graph");
-  var PALETTE = ["#4263eb", "#e8590c", "#2f9e44", "#c2255c", "#7048e8", "#1098ad", "#f08c00", "#5c940d",
-                 "#d6336c", "#0b7285", "#862e9c", "#a61e4d", "#364fc7", "#495057"];
-  var colourOf = {};
-  data.types.forEach(function (t, i) { colourOf[t] = PALETTE[Math.min(i, PALETTE.length - 1)]; });
-  function colour(n) { return colourOf[n.type || "(untyped)"]; }
-
-  var degree = new Array(N).fill(0), incident = [];
-  for (var i = 0; i < N; i++) incident.push([]);
-  edges.forEach(function (e, k) { degree[e[0]]++; degree[e[1]]++; incident[e[0]].push(k); if (e[1] !== e[0]) incident[e[1]].push(k); });
-  function radius(i) { return Math.min(16, 4 + 1.6 * Math.sqrt(degree[i])); }
-
-  // ---- layout: Fruchterman-Reingold with grid-limited repulsion, seeded, within a time budget
-  var K = 70, x = new Float64Array(N), y = new Float64Array(N);
-  (function layout() {
-    var seed = 20251125;
-    function rand() { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 4294967296; }
-    var side = Math.sqrt(N + 1) * K;
-    for (var i = 0; i < N; i++) { x[i] = (rand() - 0.5) * side; y[i] = (rand() - 0.5) * side; }
-    var dx = new Float64Array(N), dy = new Float64Array(N);
-    var cell = 2.5 * K, cut2 = cell * cell, temp = side / 8, start = performance.now();
-    var iterations = N > 1500 ? 220 : 350, budget = 4000;
-    for (var it = 0; it < iterations; it++) {
-      dx.fill(0); dy.fill(0);
-      var grid = new Map();
-      for (var i = 0; i < N; i++) {
-        var key = Math.floor(x[i] / cell) + "," + Math.floor(y[i] / cell);
-        var bucket = grid.get(key); if (!bucket) { bucket = []; grid.set(key, bucket); } bucket.push(i);
-      }
-      for (var i = 0; i < N; i++) {
-        var cx = Math.floor(x[i] / cell), cy = Math.floor(y[i] / cell);
-        for (var gx = cx - 1; gx <= cx + 1; gx++) for (var gy = cy - 1; gy <= cy + 1; gy++) {
-          var b = grid.get(gx + "," + gy); if (!b) continue;
-          for (var m = 0; m < b.length; m++) {
-            var j = b[m]; if (j === i) continue;
-            var ddx = x[i] - x[j], ddy = y[i] - y[j], d2 = ddx * ddx + ddy * ddy;
-            if (d2 > cut2) continue;
-            if (d2 < 0.01) { ddx = rand() - 0.5; ddy = rand() - 0.5; d2 = ddx * ddx + ddy * ddy; }
-            var f = K * K / d2; dx[i] += ddx * f; dy[i] += ddy * f;
-          }
-        }
-      }
-      for (var k = 0; k < edges.length; k++) {
-        var s = edges[k][0], t = edges[k][1]; if (s === t) continue;
-        var ex = x[s] - x[t], ey = y[s] - y[t], d = Math.sqrt(ex * ex + ey * ey) || 0.01;
-        var fa = d / K / Math.sqrt(Math.max(1, Math.min(degree[s], degree[t])));
-        dx[s] -= ex * fa; dy[s] -= ey * fa; dx[t] += ex * fa; dy[t] += ey * fa;
-      }
-      for (var i = 0; i < N; i++) {
-        dx[i] -= x[i] * 0.02; dy[i] -= y[i] * 0.02;
-        var len = Math.sqrt(dx[i] * dx[i] + dy[i] * dy[i]);
-        if (len > 0) { var step = Math.min(len, temp); x[i] += dx[i] / len * step; y[i] += dy[i] / len * step; }
-      }
-      temp = Math.max(1, temp * 0.975);
-      if (performance.now() - start > budget) break;
+def render(g: networkx.MultiDiGraph, scope: Scope) -> str:
+    """The page for the scope's graph `g` (formats.to_networkx) as one HTML document."""
+    page = page_graph(g, scope)
+    summary = f"{g.number_of_nodes()} nodes, {g.number_of_edges()} links"  # the script says how many it shows
+    parts = {
+        "TITLE": html.escape(page.title),
+        "SUMMARY": html.escape(summary),
+        "STYLE": _asset("page.css"),
+        "LIBRARIES": inline_scripts(),
+        "DATA": script_json(page.as_json()),
+        "SCRIPT": _asset("page.js"),
     }
-  })();
-
-  // ---- drawing
-  var edgeLayer = document.getElementById("edges"), nodeLayer = document.getElementById("nodes");
-  var edgeEls = [], nodeEls = [];
-  // labels keep their size on screen; zoomed out, only the best-connected nodes show theirs
-  var rank = new Array(N);
-  Array.from({ length: N }, function (_, i) { return i; })
-    .sort(function (a, b) { return degree[b] - degree[a] || a - b; })
-    .forEach(function (node, r) { rank[node] = r; });
-  var fitScale = 1, labelsShown = -1;
-  function showLabels(scale) {
-    var count = N <= 150 ? N : Math.round(40 * Math.pow(scale / fitScale, 2));
-    if (count === labelsShown) return;
-    labelsShown = count;
-    nodeEls.forEach(function (g, i) { g.classList.toggle("minor", rank[i] >= count); });
-  }
-  function shortText(s) { return s.length > 48 ? s.slice(0, 47) + "\u2026" : s; }
-  edges.forEach(function (e) {
-    var line = document.createElementNS(SVG, "line");
-    line.setAttribute("class", e[3] ? "edge entailed" : "edge");
-    var s = e[0], t = e[1], ex = x[t] - x[s], ey = y[t] - y[s], d = Math.sqrt(ex * ex + ey * ey) || 1, r = radius(t) + 1;
-    line.setAttribute("x1", x[s].toFixed(1)); line.setAttribute("y1", y[s].toFixed(1));
-    line.setAttribute("x2", (x[t] - ex / d * r).toFixed(1)); line.setAttribute("y2", (y[t] - ey / d * r).toFixed(1));
-    if (s !== t) line.setAttribute("marker-end", "url(#arrow)");
-    var title = document.createElementNS(SVG, "title");
-    title.textContent = nodes[s].label + "  " + e[2] + "  " + nodes[t].label;
-    line.appendChild(title);
-    edgeLayer.appendChild(line); edgeEls.push(line);
-  });
-  nodes.forEach(function (n, i) {
-    var g = document.createElementNS(SVG, "g");
-    g.setAttribute("class", "node");
-    g.setAttribute("transform", "translate(" + x[i].toFixed(1) + "," + y[i].toFixed(1) + ")");
-    g.setAttribute("data-index", String(i));
-    var c = document.createElementNS(SVG, "circle");
-    c.setAttribute("r", radius(i).toFixed(1)); c.setAttribute("fill", colour(n));
-    var text = document.createElementNS(SVG, "text");
-    text.setAttribute("x", (radius(i) + 3).toFixed(1)); text.setAttribute("dy", "0.35em");
-    text.textContent = shortText(n.label.replace(/\s*\n\s*/g, " \u21b5 "));
-    var title = document.createElementNS(SVG, "title");
-    title.textContent = n.label + "\n" + (n.type || "(untyped)") + (n.citations ? "\nrefs " + n.citations : "") + (n.location ? "\n" + n.location : "");
-    g.appendChild(c); g.appendChild(text); g.appendChild(title);
-    nodeLayer.appendChild(g); nodeEls.push(g);
-  });
-
-  // ---- view: fit, zoom, pan
-  var view = { x: 0, y: 0, w: 100, h: 100 };
-  function applyView() {
-    svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(" "));
-    var scale = (svg.clientWidth || 1000) / view.w;
-    svg.style.setProperty("--label-size", (11 / scale).toFixed(2) + "px");
-    showLabels(scale);
-  }
-  function fit() {
-    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-    for (var i = 0; i < N; i++) { minX = Math.min(minX, x[i]); maxX = Math.max(maxX, x[i]); minY = Math.min(minY, y[i]); maxY = Math.max(maxY, y[i]); }
-    if (!N) { minX = minY = -50; maxX = maxY = 50; }
-    var pad = 60, w = maxX - minX + 2 * pad + 120, h = maxY - minY + 2 * pad;
-    var aspect = (svg.clientWidth || 1000) / (svg.clientHeight || 700);
-    if (w / h < aspect) { w = h * aspect; } else { h = w / aspect; }
-    view = { x: (minX + maxX) / 2 - w / 2 + 60, y: (minY + maxY) / 2 - h / 2, w: w, h: h };
-    fitScale = (svg.clientWidth || 1000) / view.w;
-    applyView();
-  }
-  function centreOn(i) {
-    var w = Math.min(view.w, 900), h = w * view.h / view.w;
-    view = { x: x[i] - w / 2, y: y[i] - h / 2, w: w, h: h }; applyView();
-  }
-  svg.addEventListener("wheel", function (ev) {
-    ev.preventDefault();
-    var rect = svg.getBoundingClientRect(), f = ev.deltaY > 0 ? 1.15 : 1 / 1.15;
-    var px = view.x + (ev.clientX - rect.left) / rect.width * view.w, py = view.y + (ev.clientY - rect.top) / rect.height * view.h;
-    view = { x: px - (px - view.x) * f, y: py - (py - view.y) * f, w: view.w * f, h: view.h * f }; applyView();
-  }, { passive: false });
-  var drag = null;
-  svg.addEventListener("mousedown", function (ev) { drag = { x: ev.clientX, y: ev.clientY, vx: view.x, vy: view.y }; svg.classList.add("panning"); });
-  window.addEventListener("mousemove", function (ev) {
-    if (!drag) return;
-    var rect = svg.getBoundingClientRect();
-    view.x = drag.vx - (ev.clientX - drag.x) / rect.width * view.w; view.y = drag.vy - (ev.clientY - drag.y) / rect.height * view.h; applyView();
-  });
-  window.addEventListener("mouseup", function () { drag = null; svg.classList.remove("panning"); });
-  window.addEventListener("resize", applyView);
-  document.getElementById("fit").addEventListener("click", fit);
-
-  // ---- hover panel
-  var info = document.getElementById("info"), pinned = null;
-  function add(parent, tag, text, cls) { var el = document.createElement(tag); if (text !== undefined) el.textContent = text; if (cls) el.className = cls; parent.appendChild(el); return el; }
-  function show(i) {
-    var n = nodes[i];
-    info.replaceChildren();
-    add(info, "h2", n.label);
-    var dl = add(info, "dl");
-    [["type", n.type || "(untyped)"], ["citations", n.citations], ["location", n.location], ["IRI", n.id]].concat(n.attrs).forEach(function (kv) {
-      if (!kv[1]) return; add(dl, "dt", kv[0]); add(dl, "dd", kv[1]);
-    });
-    var links = incident[i];
-    if (links.length) {
-      add(info, "h3", "Links (" + links.length + ")");
-      var ul = add(info, "ul");
-      links.slice(0, 60).forEach(function (k) {
-        var e = edges[k];
-        add(ul, "li", e[0] === i ? "\u2192 " + e[2] + " " + nodes[e[1]].label : "\u2190 " + e[2] + " " + nodes[e[0]].label);
-      });
-      if (links.length > 60) add(info, "p", "\u2026 and " + (links.length - 60) + " more", "hint");
-    }
-    svg.classList.add("focus");
-    nodeEls[i].classList.add("near");
-    links.forEach(function (k) { edgeEls[k].classList.add("near"); nodeEls[edges[k][0]].classList.add("near"); nodeEls[edges[k][1]].classList.add("near"); });
-  }
-  function clear() {
-    svg.classList.remove("focus");
-    svg.querySelectorAll(".near").forEach(function (el) { el.classList.remove("near"); });
-  }
-  nodeEls.forEach(function (g, i) {
-    g.addEventListener("mouseenter", function () { if (pinned === null) { clear(); show(i); } });
-    g.addEventListener("mouseleave", function () { if (pinned === null) clear(); });
-    g.addEventListener("mousedown", function (ev) { ev.stopPropagation(); });
-    g.addEventListener("click", function () { clear(); if (pinned === i) { pinned = null; } else { pinned = i; show(i); } });
-  });
-
-  // ---- search
-  var search = document.getElementById("search"), status = document.getElementById("status"), matches = [];
-  search.addEventListener("input", function () {
-    var q = search.value.trim().toLowerCase();
-    matches = [];
-    nodeEls.forEach(function (g, i) {
-      var n = nodes[i], hit = q !== "" && (n.label.toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0 || (n.type || "").toLowerCase().indexOf(q) >= 0);
-      g.classList.toggle("match", hit); if (hit) matches.push(i);
-    });
-    svg.classList.toggle("searching", q !== "");
-    status.textContent = q === "" ? "" : matches.length + (matches.length === 1 ? " match" : " matches");
-  });
-  search.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter" && matches.length) { pinned = null; clear(); centreOn(matches[0]); show(matches[0]); pinned = matches[0]; }
-  });
-
-  // ---- legend
-  var legend = document.getElementById("legend"), counts = {};
-  nodes.forEach(function (n) { var t = n.type || "(untyped)"; counts[t] = (counts[t] || 0) + 1; });
-  data.types.slice(0, 14).forEach(function (t) {
-    var li = add(legend, "li"), sw = add(li, "span", undefined, "swatch");
-    sw.style.background = colourOf[t]; add(li, "span", t + " (" + counts[t] + ")");
-  });
-  if (data.types.length > 14) add(legend, "li", "\u2026 " + (data.types.length - 14) + " more types share the last colour");
-
-  fit();
-  document.body.setAttribute("data-rendered", String(N));
-})();
-</script>
-</body>
-</html>
-"""
+    return re.sub(r"__([A-Z]+)__", lambda m: parts[m[1]], _asset("page.html"))

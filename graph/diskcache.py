@@ -27,9 +27,9 @@ import os
 import pickle
 import stat
 import sys
+import time
 import typing
 from collections.abc import Callable, Iterator
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,34 +40,88 @@ UNHASHED_FOLDERS = frozenset({"tests", "benchmarks", "examples", "__pycache__"})
 
 @functools.cache
 def _folder() -> Path | None:
-    from importlib import resources
-
     from hemkg import __version__
+    from hemkg.graph.store import package_root
 
     setting = os.environ.get("HEMKG_CACHE_DIR", "")
     if setting.lower() == "off":
         return None
     root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hemkg"
-    digest = hashlib.sha256(f"{__version__} {sys.version}".encode())  # pickles hold marshalled code (engine)
-    for name, content in _keyed_files(resources.files("hemkg")):
+    files = list(_keyed_files(package_root()))
+    versions = f"{__version__} {sys.version}"  # pickles hold marshalled code (engine)
+    stamp, newest = _stamp(versions, files)
+    known = _known_key(root, stamp)
+    if known:
+        return root / known
+    digest = hashlib.sha256(versions.encode())
+    for name, entry in files:
         digest.update(name.encode())
-        digest.update(content)
-    return root / digest.hexdigest()[:20]
+        digest.update(Path(entry.path).read_bytes())
+    key = digest.hexdigest()[:KEY_LENGTH]
+    if time.time_ns() - newest > RACY_NS:
+        _remember_key(root, stamp, key)
+    return root / key
 
 
-def _keyed_files(base: Traversable) -> Iterator[tuple[str, bytes]]:
-    """(path inside the package, bytes) of every file the key covers, in a fixed order: each
-    .py file of the package and its sub-packages, and every file of the data folders."""
-    pending: list[tuple[str, Traversable, bool]] = [("", base, False)]
+def _keyed_files(base: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path inside the package, directory entry) of every file the key covers, in a fixed order:
+    each .py file of the package and its sub-packages, and every file of the data folders."""
+    pending: list[tuple[str, str, bool]] = [("", str(base), False)]
     while pending:
         prefix, folder, is_data = pending.pop()
-        for entry in sorted(folder.iterdir(), key=lambda x: x.name, reverse=True):
+        with os.scandir(folder) as entries:
+            listed = sorted(entries, key=lambda x: x.name, reverse=True)
+        for entry in listed:
             path = f"{prefix}{entry.name}"
             if entry.is_dir():
                 if entry.name not in UNHASHED_FOLDERS and not entry.name.startswith("."):
-                    pending.append((path + "/", entry, is_data or (not prefix and entry.name in DATA_FOLDERS)))
+                    pending.append((path + "/", entry.path, is_data or (not prefix and entry.name in DATA_FOLDERS)))
             elif is_data or entry.name.endswith(".py"):
-                yield path, entry.read_bytes()
+                yield path, entry
+
+
+# Hashing every file's bytes costs a cold start ~5 ms; their names, sizes and modification times,
+# ~1 ms. The content key is kept under a stamp of those (as git's index and make do), so the
+# bytes are hashed again only when a file's size or time changes. As in git, a stamp is not kept
+# while a file is younger than the file system's clock can tell apart (an edit of the same size in
+# the same tick would keep its time): such a tree is hashed on every start.
+KEY_LENGTH = 20
+STAMPS = "stamps"
+RACY_NS = 2_000_000_000
+
+
+def _stamp(versions: str, files: list[tuple[str, os.DirEntry[str]]]) -> tuple[str, int]:
+    """A digest of the files' names, sizes and modification times, and the newest of those times."""
+    digest = hashlib.sha256(versions.encode())
+    newest = 0
+    for name, entry in files:
+        info = entry.stat()
+        digest.update(f"{name}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        newest = max(newest, info.st_mtime_ns)
+    return digest.hexdigest()[:32], newest
+
+
+def _known_key(root: Path, stamp: str) -> str | None:
+    """The content key remembered for this stamp, if the cache root is ours alone and holds one."""
+    try:
+        key = (root / STAMPS / stamp).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    valid = len(key) == KEY_LENGTH and all(c in "0123456789abcdef" for c in key)
+    return key if valid and _trusted(root) and _trusted(root / STAMPS) else None
+
+
+def _remember_key(root: Path, stamp: str, key: str) -> None:
+    folder = root / STAMPS
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not (_trusted(root) and _trusted(folder)):
+            return
+        tmp = folder / f".{stamp}.{os.getpid()}.tmp"
+        tmp.write_text(key, encoding="ascii")
+        os.replace(tmp, folder / stamp)
+    except OSError:
+        pass  # read-only home, full disk: hash the files again next time
 
 
 MAGIC = b"hemkg-cache 1\n"
@@ -214,12 +268,23 @@ def _mac(key: bytes, path: Path, payload: bytes) -> bytes:
     return signed.digest()
 
 
+_READ_KEYS: dict[Path, bytes] = {}  # cache root -> its key, once checked: a start reads ~10 entries
+
+
+def _reading_key(root: Path, folder: Path) -> bytes | None:
+    """The key entries in `folder` are checked with, if the cache root and the folder are ours alone."""
+    if root not in _READ_KEYS:
+        key = _key(root) if _trusted(folder) and _trusted(root) else None
+        if key is None:
+            return None
+        _READ_KEYS[root] = key
+    return _READ_KEYS[root]
+
+
 def _read(path: Path, function: Callable[[], object]) -> object:
     """The value of `function`'s entry at `path`, or _MISSING unless this installation signed it and it
     has the type `function` returns."""
-    if not path.is_file() or not (_trusted(path.parent) and _trusted(path.parent.parent)):
-        return _MISSING
-    key = _key(path.parent.parent)
+    key = _reading_key(path.parent.parent, path.parent)
     if key is None:
         return _MISSING
     try:

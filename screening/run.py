@@ -493,7 +493,7 @@ def default_executor(workers: int | None) -> Executor | None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from hemkg.graph.processes import die_with_parent
+    from hemkg.system.processes import die_with_parent
 
     workers = workers or os.cpu_count() or 1
     if workers == 1:
@@ -566,7 +566,7 @@ COLUMNS = ("formula", "ion", *(json_key(m) for m in MECHANISMS), "capacity_conve
 
 
 class Writer:
-    """Writes kept rows to CSV, JSON Lines or Parquet, checking the target first (graph/outputs.py).
+    """Writes kept rows to CSV, JSON Lines or Parquet, checking the target first (system/outputs.py).
 
     A regular file is written through a locked temporary file in the target's
     folder: `close()` moves it into place, or with `partial=True` (a stopped
@@ -579,7 +579,7 @@ class Writer:
     def __init__(self, path: os.PathLike[str] | str):
         from pathlib import Path
 
-        from hemkg.graph import outputs
+        from hemkg.system import outputs
 
         self.path = Path(path)
         self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
@@ -674,7 +674,7 @@ class Writer:
     def close(self, partial: bool = False) -> Path | None:
         """Finish the file and put it in place: over the target, or with `partial` (a stopped run) at
         `partial_path`. Returns where the rows are; None if a half-written batch meant nothing was kept."""
-        from hemkg.graph import outputs
+        from hemkg.system import outputs
 
         if self.damaged:
             self.abandon()

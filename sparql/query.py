@@ -373,7 +373,7 @@ def _limit_memory(max_memory: int) -> None:
 
 
 def _child(conn, parent: int, max_memory: int, function: Callable, args: tuple) -> None:
-    from hemkg.graph.processes import die_with_parent
+    from hemkg.system.processes import die_with_parent
 
     die_with_parent(parent)
     # what the child has to say goes through the pipe: no Rust "memory allocation failed" backtrace
@@ -411,9 +411,9 @@ def in_child(function: Callable, args: tuple, timeout: float, max_memory: int = 
     """`function(*args)` in a forked child that is killed at `timeout` seconds, may map at most
     `max_memory` more bytes than this process, and dies with it; QueryError passes through.
 
-    Fork from a thread that waits for the child (see graph.processes.die_with_parent).
+    Fork from a thread that waits for the child (see system.processes.die_with_parent).
     """
-    import hemkg.graph.processes  # noqa: F401 - loaded here, not in every child
+    import hemkg.system.processes  # noqa: F401 - loaded here, not in every child
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)

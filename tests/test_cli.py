@@ -577,3 +577,13 @@ def test_installed_hem_answer_is_reproducible(tmp_path):
         assert completed.returncode == 0, completed.stderr
         outputs.add(completed.stdout)
     assert len(outputs) == 1
+
+
+def test_python_dash_m_hemkg_runs_the_cli(tmp_path):
+    """Issue 9: `python -m hemkg` is the `hem` command (same answer as `hem describe Zn --json`)."""
+    via_module = subprocess.run([sys.executable, "-m", "hemkg", "describe", "Zn", "--json"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120, check=False)
+    via_script = subprocess.run([*_hem_command(), "describe", "Zn", "--json"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120, check=False)
+    assert via_module.returncode == 0 and via_module.stderr == "", via_module.stderr
+    assert json.loads(via_module.stdout)["term"]["id"] == "hemkg:Zn" and via_module.stdout == via_script.stdout

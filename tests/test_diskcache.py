@@ -7,14 +7,15 @@ wrong answers or crash: the key must change with the data, the code and Python.
 
 from __future__ import annotations
 
+import os
 import pickle
+import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from hemkg.graph import diskcache
+from hemkg.graph import diskcache, store
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def package(tmp_path, monkeypatch):
     (root / "tests" / "test_x.py").write_text("z = 1\n")
     (root / "README.md").write_text("prose\n")
     (root / "rules" / "10-a.toml").write_text("[[rule]]\n")
-    monkeypatch.setattr(resources, "files", lambda name: root)
+    monkeypatch.setattr(store, "package_root", lambda: root)
     monkeypatch.setenv("HEMKG_CACHE_DIR", str(tmp_path / "cache"))
     diskcache._folder.cache_clear()
     yield root
@@ -208,3 +209,25 @@ def test_every_cached_function_declares_the_type_its_values_are_checked_against(
         # a quoted annotation under `from __future__ import annotations` evaluates to a string: no check at all
         assert not isinstance(diskcache.expected_type(function), str), function.__qualname__
         assert diskcache.checker(function)(function()), function.__qualname__
+
+
+def test_the_content_key_is_remembered_under_a_stamp_of_sizes_and_times(package, tmp_path):
+    """A cold start hashes the files' bytes only when a size or a modification time changed."""
+    stamps = tmp_path / "cache" / diskcache.STAMPS
+    key()
+    assert not stamps.exists()  # files younger than the clock can tell apart: no stamp is kept
+    settled = time.time() - 60
+    for f in package.rglob("*"):
+        os.utime(f, (settled, settled))
+    first = key()
+    assert len(list(stamps.iterdir())) == 1
+
+    def unread(self):
+        raise AssertionError(f"{self} was read although no file changed")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "read_bytes", unread)
+        assert key() == first
+    (package / "engine.py").write_text("x = 3\n")  # same size; a new modification time
+    os.utime(package / "engine.py", (settled + 1, settled + 1))
+    assert key() != first

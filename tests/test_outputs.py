@@ -1,4 +1,4 @@
-"""Files written with -o (graph/outputs.py): only regular files are ever replaced, and runs that stop
+"""Files written with -o (system/outputs.py): only regular files are ever replaced, and runs that stop
 leave no temporary behind and never replace a complete file with a partial one (issue 10, "Files written").
 
 FIFOs and device nodes are made in a temporary folder, never taken from the real /dev.
@@ -22,7 +22,7 @@ import pytest
 from conftest import assert_one_line_error, run
 
 from hemkg.exports import formats as exports
-from hemkg.graph import outputs
+from hemkg.system import outputs
 from hemkg.screening import run as sc
 
 ZN = ["export", "--format", "nt", "--scope", "term:Zn"]
