@@ -1,1 +1,4 @@
-"""What hemkg asks of the operating system: files written safely (-o), and child processes that die with their parent."""
+"""What hemkg asks of the operating system.
+
+Files written safely (-o), and child processes that die with their parent.
+"""

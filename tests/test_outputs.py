@@ -22,8 +22,8 @@ import pytest
 from conftest import assert_one_line_error, run
 
 from hemkg.exports import formats as exports
-from hemkg.system import outputs
 from hemkg.screening import run as sc
+from hemkg.system import outputs
 
 ZN = ["export", "--format", "nt", "--scope", "term:Zn"]
 SMALL = ["-k", "2", "--include", "Ga", "--exclude", "Li,Al,Si,Ca,Ti,V,Cr,Mn,Co,Ni,Cu,Zn,Ge,Sr,Mo,Ru,Ag,In,Sn,Sb,La,Ce,W,Bi",
