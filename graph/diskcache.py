@@ -1,11 +1,12 @@
 """A cache on disk for what every process derives from the packaged data in the same way.
 
 Reading the graph and turning it into rule facts takes ~100 ms; a pickle of the
-result loads in a few. Entries are keyed by the package and Python versions and a hash of every
-data file (ontology/, kg/, rules/) and of every module of the package and its
-sub-packages, so an edited
-file, a changed class, a new release or another Python never meets a stale
-entry. The cache lives in $HEMKG_CACHE_DIR, else
+result loads in a few. Entries are keyed by the package and Python versions and
+a hash of every data file (ontology/, kg/, rules/) and of every module of the
+package and its sub-packages, so an edited file, a changed class, a new release
+or another Python never meets a stale entry (the hash is remembered under a
+stamp of the files' sizes and times, so a start need not read them all). The
+cache lives in $HEMKG_CACHE_DIR, else
 $XDG_CACHE_HOME/hemkg, else ~/.cache/hemkg; where it cannot be written, values
 are simply computed. HEMKG_CACHE_DIR=off turns it off.
 
@@ -112,16 +113,10 @@ def _known_key(root: Path, stamp: str) -> str | None:
 
 
 def _remember_key(root: Path, stamp: str, key: str) -> None:
-    folder = root / STAMPS
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not (_trusted(root) and _trusted(folder)):
-            return
-        tmp = folder / f".{stamp}.{os.getpid()}.tmp"
-        tmp.write_text(key, encoding="ascii")
-        os.replace(tmp, folder / stamp)
-    except OSError:
-        pass  # read-only home, full disk: hash the files again next time
+    """Keep `key` under `stamp` (where this fails, the files are hashed again next time)."""
+    path = root / STAMPS / stamp
+    if _writable(path):
+        _replace(path, key.encode("ascii"))
 
 
 MAGIC = b"hemkg-cache 1\n"
@@ -304,20 +299,32 @@ def _read(path: Path, function: Callable[[], object]) -> object:
 
 
 def _write(path: Path, value: object) -> None:
+    if not _writable(path):
+        return
+    key = _key(path.parent.parent, create=True)
+    if key is not None:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        _replace(path, MAGIC + _mac(key, path, payload) + payload)
+
+
+def _writable(path: Path) -> bool:
+    """Whether `path`'s folder (in the cache root) exists or was made, and only we may write it and the root."""
     folder, root = path.parent, path.parent.parent
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
-        if not (_trusted(root) and _trusted(folder)):
-            return  # a folder others may write: keep nothing there
-        key = _key(root, create=True)
-        if key is None:
-            return
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        import tempfile  # only when writing: most starts only read
+    except OSError:
+        return False  # read-only home: work without the cache
+    return _trusted(root) and _trusted(folder)  # a folder others may write: keep nothing there
 
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as tmp:
-            tmp.write(MAGIC + _mac(key, path, payload) + payload)
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `path` whole, through a temporary file beside it and a rename (nothing where that fails)."""
+    import tempfile  # only when writing: most starts only read
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            tmp.write(data)
         os.replace(tmp.name, path)
     except OSError:
-        pass  # read-only home, full disk: work without the cache
+        pass  # full disk: work without the cache
