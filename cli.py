@@ -783,20 +783,10 @@ def library_options(f):
 
 
 def _open_library(library_dir: str | None, wait: float, command: str, write: bool = False):
-    """The open library as a context manager; any problem with it ends the command with one line, exit 2."""
-    import contextlib
-
+    """The open library as a context manager (a LibraryError is the user's: one line, exit 2, by Group)."""
     from hemkg.library import store as lib
 
-    @contextlib.contextmanager
-    def opened():
-        try:
-            with lib.Library.open(lib.location(library_dir), write=write, wait=wait, command=command) as library:
-                yield library
-        except lib.LibraryError as err:
-            fail(err.message, err.hint or None)
-
-    return opened()
+    return lib.Library.open(lib.location(library_dir), write=write, wait=wait, command=command)
 
 
 @main.group(cls=Group)
