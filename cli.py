@@ -276,10 +276,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> in
     from hemkg.answers.summary import summarise
     from hemkg.consultation import batch
 
-    try:
-        candidates = batch.read_candidates(path, ion, default_structure)
-    except batch.BatchFileError as err:
-        fail(str(err), err.hint)
+    candidates = batch.read_candidates(path, ion, default_structure)
     failures = 0
     for item in candidates:
         if item.error:
@@ -689,7 +686,6 @@ def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> N
 
     Exit 0 when it conforms, 1 when it does not, 2 on an unreadable file.
     """
-    from hemkg.errors import GraphLoadError
     from hemkg.graph import checks
     from hemkg.graph.store import MAX_USER_FILE_BYTES
 
@@ -699,8 +695,6 @@ def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> N
                  "give the path of a Turtle (.ttl) file")
     try:
         problems = checks.validate(files, max_bytes or MAX_USER_FILE_BYTES)
-    except GraphLoadError as err:
-        fail(str(err), err.hint)
     except OSError as err:
         fail(f"cannot read {err.filename}: {err.strerror}", "check the file's permissions")
     if as_json:
