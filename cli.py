@@ -556,7 +556,7 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
               help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
 @click.option("--mechanism", "mechanisms", multiple=True,
               type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
-              help="Keep candidates where this mechanism is active (repeatable).")
+              help="Keep candidates where this mechanism is accessible (repeatable).")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
 @click.option("--rank-by", default="capacity", show_default=True, type=LazyChoice(_objectives))
@@ -662,7 +662,7 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
     header = (f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}"
               f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}")
     click.echo("\n" + header)
-    short = {"active": "yes", "inactive": "-", "undetermined": "?"}
+    short = {"accessible": "yes", "not_accessible": "-", "undetermined": "?"}
     for row in summary.top:
         click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
                    f"{short[row['space_charge']]:<6}{row['capacity_total']:>8.0f}{row['capacity_contributors']:>6}"

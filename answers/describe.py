@@ -86,7 +86,7 @@ def statement_record(st: k.Statement, via: str | None = None) -> dict[str, Any]:
         record["relation"] = short(st.predicate)
     if st.observed_in:
         record["observed_in"] = [k.label(m) for m in st.observed_in]
-        record["observed_active"] = st.observed_active
+        record["observed_taking_part"] = st.observed_taking_part
     if st.applies_to_ion:
         record["applies_to_ion"] = [k.label(i) for i in st.applies_to_ion]
     if st.ordering_text:

@@ -71,10 +71,10 @@ def fact_sentence(fact: Fact) -> str:
         "confirm_with": lambda: f"{_label(a[1])} can confirm {_label(a[0])}",
         "ordered": lambda: f"{a[1]} ranks above {a[2]} ({a[0].replace('-', ' ')})",
         "context": lambda: (f"in {_label(a[2])}, {a[0]} "
-                            f"{'took part in' if a[3] == 'active' else 'did not take part in'} {_label(a[1])}"),
+                            f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
         "observed": lambda: (f"in {_label(a[2])}, {a[0]} was "
-                             f"{'seen' if a[3] == 'active' else 'not seen'} in {_label(a[1])}"),
+                             f"{'seen' if a[3] == 'observed' else 'not seen'} in {_label(a[1])}"),
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
         "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
         "reported_high_entropy": lambda: f"{_label(a[0])} is called high-entropy in its source",

@@ -74,7 +74,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
                 text = f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip()
                 lines.append(_wrap(text, "  - ", width))
     if d["confirm_with"]:
-        lines += ["", "To confirm the active mechanisms"]
+        lines += ["", "Techniques the paper names for the accessible mechanisms"]
         for mechanism, techniques in d["confirm_with"].items():
             lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {', '.join(techniques)}", "  - ", width))
     e, cap = d["entropy"], d["capacity_estimate"]

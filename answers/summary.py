@@ -48,7 +48,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         elements = [args[1] for args in r.words("mechanism_element", m)]
         status = c.status(m)
         mechanisms[json_key(m)] = {
-            "status": status,
+            "status": json_key(status),
             "elements": elements,
             "rules": _rule_ids(c.derivations("status", m)),
             "citations": _citations(r, c.derivations("status", m)),
@@ -137,13 +137,13 @@ def _context(c: Consultation) -> list[dict[str, Any]]:
     for (element, mechanism), states in sorted(seen.items()):
         parts = []
         own = "the authors' own result"
-        for state, verb in (("active", "seen in"), ("inactive", "NOT seen in")):
+        for state, verb in (("observed", "seen in"), ("not-observed", "NOT seen in")):
             if state in states:
                 parts.append(f"{verb} " + ", ".join(
                     f"{label} [{', '.join(map(str, refs)) or own}]" for label, refs in states[state]))
         text = f"{element}, {knowledge.label(HEMKG + mechanism)}: " + "; ".join(parts) + "."
         its_mechanisms = {a[0] for a in c.result.query("mechanism_element") if a[1] == element}
-        if "inactive" in states or mechanism not in its_mechanisms:
+        if "not-observed" in states or mechanism not in its_mechanisms:
             text += " The paper stresses that an element's role depends on the material."
         citations = sorted({ref for refs in states.values() for _, rs in refs for ref in rs})
         out.append({"topic": "reported-example", "about": [element, json_key(mechanism)], "text": text,

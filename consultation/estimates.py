@@ -82,7 +82,7 @@ def capacity_estimate(c: Consultation) -> dict[str, Any]:
     mass = sum(amount * data[s]["mass"] for s, amount in comp.items())
     notes: list[str] = []
     electrons_conversion = 0.0
-    if c.status("conversion") == "active":
+    if c.status("conversion") == "accessible":
         for (anion,) in c.result.words("anion"):
             charge = data[anion]["salt_charge"]
             if charge is None:
@@ -91,7 +91,7 @@ def capacity_estimate(c: Consultation) -> dict[str, Any]:
                 electrons_conversion += comp[anion] * charge
     phases = []
     electrons_alloying = 0.0
-    if c.status("alloying") == "active":
+    if c.status("alloying") == "accessible":
         for args in c.result.words("mechanism_element", "alloying"):
             host = args[1]
             phase = alloy_phases().get((host, c.ion))

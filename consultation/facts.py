@@ -62,12 +62,12 @@ def knowledge_facts() -> dict[Fact, Source]:
         if st.ordering_text:
             for rank, item in st.ranked:
                 facts[("rank", (local.removeprefix("order-"), _local(item), float(rank)))] = _kg_source(st)
-        if st.observed_in and st.observed_active is not None:
+        if st.observed_in and st.observed_taking_part is not None:
             for s in st.subjects:
                 for o in st.objects:
                     if o in mechanisms:
                         for material in st.observed_in:
-                            state = "active" if st.observed_active else "inactive"
+                            state = "observed" if st.observed_taking_part else "not-observed"
                             facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
         for m in st.mentions:
             facts[("mentions", (local, _local(m)))] = _kg_source(st)

@@ -71,7 +71,7 @@ def components(stratum: Iterable[Rule]) -> list[Component]:
     """Order a stratum's rules so that each comes after the rules deriving its premises.
 
     A rule depends on another when a conclusion of that one can match one of its
-    premises (status(alloying, ...) does not feed status(conversion, active)).
+    premises (status(alloying, ...) does not feed status(conversion, accessible)).
     Rules that depend on each other (recursion) form one component, to be run to
     a fixpoint together; every other rule is a component of its own and runs
     once, when all it reads is complete. Components come in dependency order

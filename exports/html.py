@@ -403,7 +403,7 @@ def _consultation_view(page: Page, g: networkx.MultiDiGraph, c: Consultation) ->
         for _, found in r.query("mechanism_element", m):
             symbol = str(found)
             mechanism_of[(symbol, m)] = mechanism
-            link(HEMKG + symbol, mechanism, "takes part in", "" if status == "active" else "inactive")
+            link(HEMKG + symbol, mechanism, "takes part in", "" if status == "accessible" else "not accessible")
             for st in sorted(statements_behind(("mechanism_element", (m, symbol)))):
                 # the rule says why; the graph's statements behind it are one click away (side panel, toggle)
                 link(mechanism, st, f"{symbol}: statement behind it", hide=True)

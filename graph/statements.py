@@ -41,7 +41,7 @@ class Statement:
     notes: list[str] = field(default_factory=list)
     scope_notes: list[str] = field(default_factory=list)
     observed_in: list[str] = field(default_factory=list)
-    observed_active: bool | None = None
+    observed_taking_part: bool | None = None
     applies_to_ion: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
     rests_on_paper_alone: bool = False
@@ -93,8 +93,8 @@ def statements() -> dict[str, Statement]:
             st.references.append(int(o.removeprefix(REF)))
         elif p == HEM + "restsOnPaperAlone":
             st.rests_on_paper_alone = o == "true"
-        elif p == HEM + "observedActive":
-            st.observed_active = o == "true"
+        elif p == HEM + "observedTakingPart":
+            st.observed_taking_part = o == "true"
         elif p in _FIELDS:
             name = _FIELDS[p]
             if isinstance(getattr(st, name), list):

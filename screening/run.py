@@ -234,14 +234,14 @@ def rows_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) 
 
 @dataclass
 class Filters:
-    mechanisms: tuple[str, ...] = ()  # each must be active
+    mechanisms: tuple[str, ...] = ()  # each must be accessible
     hem_only: bool = False
     no_unclassified: bool = False
 
     def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
         keep = np.ones(len(result["vector"]), dtype=bool)
         for m in self.mechanisms:
-            keep &= result[f"status_{m}"] == STATUS_CODES["active"]
+            keep &= result[f"status_{m}"] == STATUS_CODES["accessible"]
         if self.hem_only:
             keep &= result["meets_hem_definition"]
         if self.no_unclassified:
@@ -545,7 +545,7 @@ def _anion_part(symbols: list[str], amounts: list[float]) -> str:
 
 def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> dict[str, list]:
     """The kept rows as columns (what Writer writes), built from the arrays, not row by row."""
-    names = np.array([STATUS_NAMES[i] for i in range(len(STATUS_NAMES))])
+    names = np.array([json_key(STATUS_NAMES[i]) for i in range(len(STATUS_NAMES))])
     n = len(result["vector"])
     names_given = result["formula"].tolist() if "formula" in result else formulas(result["amounts"], universe)
     columns: dict[str, list] = {"formula": names_given, "ion": [ion] * n}

@@ -183,8 +183,8 @@ class Compiled:
         # row sums by einsum, not `@`: a matrix product calls BLAS, whose threads (one per core
         # in every worker process) fight over the cores and made two workers slower than one
         mass = _weighted(amounts, arrays["mass"])
-        conversion_active = statuses[:, MECHANISMS.index("conversion")] == STATUS_CODES["active"]
-        alloying_active = statuses[:, MECHANISMS.index("alloying")] == STATUS_CODES["active"]
+        conversion_active = statuses[:, MECHANISMS.index("conversion")] == STATUS_CODES["accessible"]
+        alloying_active = statuses[:, MECHANISMS.index("alloying")] == STATUS_CODES["accessible"]
         anion = (roles & ROLE_BITS["anion"]) > 0
         e_conv = np.where(conversion_active, _weighted(amounts * anion, arrays["salt_charge"]), 0.0)
         # alloying counts each alloying element of the mechanism (the rules' mechanism_element), as consult.py does

@@ -101,13 +101,13 @@ def test_describe_zn_json_context_matters_example_ref_41(runner):
     assert len(structural) == 1
     example = structural[0]
     assert example["references"] == [41]
-    assert example["observed_active"] is False
+    assert example["observed_taking_part"] is False
     assert example["evidence"] == "reported example"
     assert example["applies_to_ion"] == ["Li+"]
     assert "relation" not in example  # a reported example asserts no general fact
     assert "41" in answer["references"]
     # the same element converts in another material: context decides
-    active = [s for s in conversion if s.get("observed_active") is True and s["references"] == [48]]
+    active = [s for s in conversion if s.get("observed_taking_part") is True and s["references"] == [48]]
     assert any(s["observed_in"] == ["(MgCoNiCuZn)O"] for s in active)
     context = by_id(answer, "hemkg:stmt-context-dependent-role")
     assert {41, 48} <= set(context["references"])
@@ -201,8 +201,8 @@ def test_describe_reported_material_mgconicuzn_o(runner):
     assert "48" in answer["references"]
     assert all(48 in s["references"] for s in all_statements(answer))
     conversion = group(answer, "conversion")
-    active = {s["statement"].split(", ")[1].split()[0] for s in conversion if s["observed_active"]}
-    inactive = {s["statement"].split(", ")[1].split()[0] for s in conversion if not s["observed_active"]}
+    active = {s["statement"].split(", ")[1].split()[0] for s in conversion if s["observed_taking_part"]}
+    inactive = {s["statement"].split(", ")[1].split()[0] for s in conversion if not s["observed_taking_part"]}
     assert active == {"Co", "Cu", "Ni", "Zn"}
     assert inactive == {"Mg"}
     assert [s["id"] for s in group(answer, "alloying")] == ["hemkg:stmt-example-MgCoNiCuZnO-Zn-alloying"]

@@ -58,16 +58,16 @@ def references_of(rule_id: str) -> list[int]:
 
 
 def test_consult_text_mgconicuzno(runner):
-    """Section 3.1 (ref 48): the text answer lists all four mechanisms active and Mg as the stabilizer."""
+    """Section 3.1 (ref 48): the text answer lists all four mechanisms accessible and Mg as the stabilizer."""
     result = run(runner, "consult", "(MgCoNiCuZn)O")
     assert result.exit_code == 0 and result.stderr == ""
     text = result.stdout
     assert text.startswith("(MgCoNiCuZn)O with Li+\n")
     mechanisms = {line.split()[0]: line.split()[1] for line in text.split("Mechanisms\n", 1)[1].split("\n\n", 1)[0].splitlines()
                   if not line.startswith("  space")}
-    assert mechanisms == {"intercalation": "active", "conversion": "active", "alloying": "active"}
-    assert re.search(r"^  space charge +active +Co, Ni ", text, re.M)
-    assert re.search(r"^  alloying +active +Zn +\[44, 47, 67\]$", text, re.M)
+    assert mechanisms == {"intercalation": "accessible", "conversion": "accessible", "alloying": "accessible"}
+    assert re.search(r"^  space charge +accessible +Co, Ni ", text, re.M)
+    assert re.search(r"^  alloying +accessible +Zn +\[44, 47, 67\]$", text, re.M)
     assert re.search(r"^  Mg +stabilizer$", text, re.M)
     assert re.search(r"^  Zn +alloying, conversion$", text, re.M)
     assert "Beyond the paper (estimates, not the paper's claims)" in text
@@ -113,7 +113,7 @@ def test_consult_json_has_every_documented_field(runner):
     assert data["composition"] == pytest.approx({"Mg": 0.2, "Co": 0.2, "Ni": 0.2, "Cu": 0.2, "Zn": 0.2, "O": 1.0})  # one shared site
     assert set(data["mechanisms"]) == MECHANISM_KEYS
     for m in data["mechanisms"].values():
-        assert m["status"] in {"active", "inactive", "undetermined"}
+        assert m["status"] in {"accessible", "not_accessible", "undetermined"}
         assert isinstance(m["elements"], list)
     assert set(data["roles"]) == set(data["composition"])
     assert {"cation_site_R", "anion_site_R", "class", "meets_hem_definition"} <= set(data["entropy"])
@@ -140,7 +140,7 @@ def test_consult_json_paper_example_mgconicuzno(runner):
 def test_consult_json_paper_example_ingesip3(runner):
     """Section 3.1 (ref 47): InGeSiP3 activates intercalation, conversion and alloying."""
     data = consult_json(runner, "InGeSiP3")
-    active = {m for m, v in data["mechanisms"].items() if v["status"] == "active"}
+    active = {m for m, v in data["mechanisms"].items() if v["status"] == "accessible"}
     assert active == {"intercalation", "conversion", "alloying"}
     assert data["entropy"]["class"] == "medium" and data["entropy"]["meets_hem_definition"] is False
 
@@ -149,7 +149,7 @@ def test_consult_json_paper_example_sbbisncomnte3_with_k(runner):
     """Section 2.3 (ref 44): in Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3 with K, Sb, Bi and Sn alloy."""
     data = consult_json(runner, "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "--ion", "K")
     assert data["ion"] == "K"
-    assert data["mechanisms"]["alloying"] == {**data["mechanisms"]["alloying"], "status": "active",
+    assert data["mechanisms"]["alloying"] == {**data["mechanisms"]["alloying"], "status": "accessible",
                                               "elements": ["Bi", "Sb", "Sn"]}
     topics = {n["topic"] for n in data["notes"]}
     assert {"conversion-weaker-with-K", "space-charge-weaker-with-K"} <= topics
@@ -329,7 +329,7 @@ def test_explain_about_selects_the_right_conclusions(runner):
         return [c["fact"] for c in json.loads(out)["conclusions"]]
 
     alloying = facts("alloying")
-    assert "status(alloying, active)" in alloying and "role(Zn, alloying)" in alloying
+    assert "status(alloying, accessible)" in alloying and "role(Zn, alloying)" in alloying
     assert "role(Mg, stabilizer)" not in alloying
     zinc = facts("Zn")
     assert zinc and all("Zn" in f for f in zinc)
@@ -395,8 +395,8 @@ def test_compare_text(runner):
     result = run(runner, "compare", "(MgCoNiCuZn)O", "InGeSiP3")
     assert result.exit_code == 0 and result.stderr == ""
     rows = {line[:24].strip(): line[24:].split() for line in result.stdout.splitlines() if line[:24].strip()}
-    assert rows["space charge"] == ["active", "inactive"]
-    assert rows["alloying"] == ["active", "active"]
+    assert rows["space charge"] == ["accessible", "not_accessible"]
+    assert rows["alloying"] == ["accessible", "accessible"]
     assert rows["stabilizers"] == ["Mg", "-"]
     assert rows["meets HEM definition"] == ["yes", "no"]
     assert result.stdout.splitlines()[0].split() == ["(MgCoNiCuZn)O", "InGeSiP3"]
@@ -410,7 +410,7 @@ def test_compare_json_equals_each_consultation(runner):
     assert [r["formula"] for r in rows] == ["(MgCoNiCuZn)O", "InGeSiP3", "SiGeSnSbBi"]
     for row in rows:
         assert row == consult_json(runner, row["formula"])
-    assert rows[2]["mechanisms"]["conversion"]["status"] == "inactive"  # an alloy: no anion, no conversion
+    assert rows[2]["mechanisms"]["conversion"]["status"] == "not_accessible"  # an alloy: no anion, no conversion
 
 
 # ---------------------------------------------------------------- hem consult --rdf

@@ -247,7 +247,7 @@ def test_each_plan_is_a_readable_function_of_its_rule():
 def test_components_run_each_rule_after_what_it_reads():
     """Rules come in dependency order whatever the file order; only mutual recursion is grouped, and
     a conclusion feeds a premise only when their constants agree (status(alloying, ...) does not feed
-    status(conversion, active), as in rules/20-mechanisms.toml)."""
+    status(conversion, accessible), as in rules/20-mechanisms.toml)."""
     late = rule("late", ["reached(?x)", "not blocked(?x)"], ["done(?x)"])
     step = rule("step", ["reached(?x)", "edge(?x, ?y)"], ["reached(?y)"])
     start = rule("start", ["root(?x)"], ["reached(?x)"])
@@ -256,8 +256,8 @@ def test_components_run_each_rule_after_what_it_reads():
     a = rule("a", ["p(?x)"], ["q(?x)"])
     b = rule("b", ["q(?x)"], ["p(?x)"])
     assert [[r.id for r in c] for c in engine.components([a, b])] == [["a", "b"]]
-    conversion = rule("conversion", ["x()"], ["status(conversion, active)"])
-    alloying = rule("alloying", ["status(conversion, active)"], ["status(alloying, active)"])
+    conversion = rule("conversion", ["x()"], ["status(conversion, accessible)"])
+    alloying = rule("alloying", ["status(conversion, accessible)"], ["status(alloying, accessible)"])
     assert [[r.id for r in c] for c in engine.components([alloying, conversion])] == [["conversion"], ["alloying"]]
 
 

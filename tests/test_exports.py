@@ -256,13 +256,13 @@ def test_graphml_and_gexf_keep_attribute_types(tmp_path, fmt, name):
 
 def test_attribute_types_are_those_of_the_literals():
     """Zn: atomic number 30 (an integer), Pauling electronegativity 1.65 (a decimal) in the element data;
-    Section 3.1 (ref 41): in (LiFeZnNiCoMn)3O4 Zn does not convert, hem:observedActive false (a boolean)."""
+    Section 3.1 (ref 41): in (LiFeZnNiCoMn)3O4 Zn does not convert, hem:observedTakingPart false (a boolean)."""
     g = exporter_graph("all")
     zn = g.nodes[HEMKG + "Zn"]
     assert zn["hem:atomicNumber"] == 30 and type(zn["hem:atomicNumber"]) is int
     assert zn["hem:paulingElectronegativity"] == 1.65 and type(zn["hem:paulingElectronegativity"]) is float
     structural = g.nodes[HEMKG + "stmt-example-LiFeZnNiCoMn3O4-Zn-conversion"]
-    assert structural["hem:observedActive"] is False
+    assert structural["hem:observedTakingPart"] is False
     # an attribute with several values on some node is a string on every node: one type per attribute
     states = [d["hem:commonOxidationState"] for _, d in g.nodes(data=True) if "hem:commonOxidationState" in d]
     assert any(" | " in v for v in states) and all(type(v) is str for v in states)
@@ -472,7 +472,7 @@ def test_consultation_page_is_in_layers():
         by_layer.setdefault(node.layer, set()).add(node.text)
     assert by_layer[0] == {"(MgCoNiCuZn)O with Li+"}
     assert by_layer[1] == {"Mg (magnesium)", "Co (cobalt)", "Ni (nickel)", "Cu (copper)", "Zn (zinc)", "O (oxygen)"}
-    assert {"conversion: active", "alloying: active", "intercalation: active", "space charge: active",
+    assert {"conversion: accessible", "alloying: accessible", "intercalation: accessible", "space charge: accessible",
             "inactive stabilizer", "anion"} == by_layer[2]
     assert {"lowers cycling stability", "raises cycling stability", "raises specific capacity"} <= by_layer[3]
     assert {nodes[n].kind for n in nodes if nodes[n].layer == 4} == {"rule"}
@@ -482,9 +482,9 @@ def test_consultation_page_is_in_layers():
     assert all(nodes[e.source].layer < nodes[e.target].layer for e in links)  # every link runs forward
     text = {n: node.text for n, node in nodes.items()}
     pairs = {(text[e.source], text[e.target]) for e in links}
-    assert {("Zn (zinc)", "conversion: active"), ("Zn (zinc)", "alloying: active"),
+    assert {("Zn (zinc)", "conversion: accessible"), ("Zn (zinc)", "alloying: accessible"),
             ("Mg (magnesium)", "inactive stabilizer"), ("inactive stabilizer", "raises cycling stability"),
-            ("alloying: active", "lowers cycling stability")} <= pairs
+            ("alloying: accessible", "lowers cycling stability")} <= pairs
     # every reference shown is cited by a rule shown beside it
     assert all(any(e.target == n and nodes[e.source].kind == "rule" for e in links)
                for n, node in nodes.items() if node.kind == "reference")

@@ -361,7 +361,7 @@ def test_reported_example(material, element, mechanism, active, ref):
     found = [st for st in statements_where(observed_in=kg(material), subjects=kg(element), objects=kg(mechanism))]
     assert found, (material, element, mechanism)
     st = found[0]
-    assert st.observed_active is active
+    assert st.observed_taking_part is active
     assert ref in st.references
     assert st.predicate is None and st.evidence == HEM + "reportedExample"
 

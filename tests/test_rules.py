@@ -37,7 +37,7 @@ from hemkg.graph.vocab import vocab
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.toml"))
 MECHANISMS = ("intercalation", "conversion", "alloying", "space_charge")
-STATUSES = {"active", "inactive", "undetermined"}
+STATUSES = {"accessible", "not_accessible", "undetermined"}
 IONS = ("Li", "Na", "K")
 
 # ------------------------------------------------------------------ the paper's lists, for the oracle
@@ -173,7 +173,7 @@ def test_golden_case(path):
                  and n["about"] == [ctx["element"], mechanism.replace("-", "_")]]  # JSON spells space_charge
         assert len(notes) == 1, f"{where}: one reported-example note for {ctx['element']}, {mechanism}"
         label = knowledge.label(HEMKG + ctx["material"])
-        verb = "NOT seen in" if ctx["state"] == "inactive" else "seen in"
+        verb = "NOT seen in" if ctx["state"] == "not-observed" else "seen in"
         assert re.search(rf"(^|[;:] ){verb} [^;]*{re.escape(label)}", notes[0]["text"]), notes[0]["text"]
     if "meets_hem_definition" in expect:
         assert d["entropy"]["meets_hem_definition"] is expect["meets_hem_definition"], where
@@ -199,10 +199,10 @@ def test_paper_examples_come_out_as_the_paper_reports():
     assert "alloying" in mgo["roles"]["Zn"]
     assert mgo["mechanisms"]["alloying"]["elements"] == ["Zn"]
     ingesip3 = summarise(consult("InGeSiP3", "Li"))  # ref 47
-    assert {m for m, v in ingesip3["mechanisms"].items() if v["status"] == "active"} == {
+    assert {m for m, v in ingesip3["mechanisms"].items() if v["status"] == "accessible"} == {
         "intercalation", "conversion", "alloying"}
     te = summarise(consult("Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "K"))  # ref 44
-    assert te["mechanisms"]["alloying"]["status"] == "active"
+    assert te["mechanisms"]["alloying"]["status"] == "accessible"
     assert te["mechanisms"]["alloying"]["elements"] == ["Bi", "Sb", "Sn"]
 
 
@@ -244,9 +244,9 @@ def test_alloying_blocked_fires_when_a_plane_b_element_is_off_plane_a():
     base = {f: s for f, s in knowledge_facts().items() if f != ("on_plane", ("Sn", "A"))}
     base.update(candidate_facts(parsed, "Li", Structure()))
     result = engine.run(base)
-    assert result.query("status", "conversion") == [("conversion", "inactive")]
-    assert result.query("status", "alloying") == [("alloying", "inactive")]
-    (derivation,) = result.derivations[("status", ("alloying", "inactive"))]
+    assert result.query("status", "conversion") == [("conversion", "not-accessible")]
+    assert result.query("status", "alloying") == [("alloying", "not-accessible")]
+    (derivation,) = result.derivations[("status", ("alloying", "not-accessible"))]
     assert derivation.rule.id == "alloying-blocked"
     assert not result.holds("role", "Sn", "alloying")
 
@@ -275,7 +275,7 @@ def test_most_rules_point_at_statements():
     """Issue 9: a rule whose justification is a statement of the graph names it instead of copying its references."""
     assert len(RESTING) >= 70
     own = sorted(rule_id for rule_id, entry in rule_entries().items() if entry.get("references"))
-    assert own == ["context-reported-active"]  # cites the reported HEM examples as a group: no statement holds that
+    assert own == ["context-reported-observed"]  # cites the reported HEM examples as a group: no statement holds that
 
 
 @pytest.mark.parametrize("rule_id", RESTING)
@@ -406,12 +406,12 @@ def test_negation_through_itself_is_rejected():
 def test_components_say_which_are_recursive():
     """A component is recursive when its rules feed their own premises (a rule itself, or rules each
     other): those run to a fixpoint. A conclusion whose constants differ from a premise's does not
-    feed it (status(alloying, active) does not feed status(conversion, active))."""
+    feed it (status(alloying, accessible) does not feed status(conversion, accessible))."""
     start = rule("start", ["root(?x)"], ["reached(?x)"])
     step = rule("step", ["reached(?x)", "edge(?x, ?y)"], ["reached(?y)"])
     a = rule("a", ["p(?x)"], ["q(?x)"])
     b = rule("b", ["q(?x)"], ["p(?x)"])
-    narrow = rule("narrow", ["status(conversion, active)"], ["status(alloying, active)"])
+    narrow = rule("narrow", ["status(conversion, accessible)"], ["status(alloying, accessible)"])
     found = {tuple(r.id for r in c): c.recursive for c in engine.components([start, step, a, b, narrow])}
     assert found == {("start",): False, ("step",): True, ("a", "b"): True, ("narrow",): False}
 
@@ -543,24 +543,24 @@ def oracle(elements: set[str]) -> dict[str, Any]:
     listed = cations & CATIONS_26
     a, b, c = cations & PLANE_A, cations & PLANE_B, cations & PLANE_C
 
-    intercalation = "active" if listed else "undetermined"
+    intercalation = "accessible" if listed else "undetermined"
     if not a:
-        conversion = "inactive"
+        conversion = "not_accessible"
     elif listed_anions:
-        conversion = "active"
+        conversion = "accessible"
     elif outside_anions:
         conversion = "undetermined"
     else:
-        conversion = "inactive"
+        conversion = "not_accessible"
     if not b:
-        alloying = "inactive"
-    elif conversion == "active" or not anions:
-        alloying = "active"
+        alloying = "not_accessible"
+    elif conversion == "accessible" or not anions:
+        alloying = "accessible"
     elif conversion == "undetermined":
         alloying = "undetermined"
     else:
-        alloying = "inactive"
-    space_charge = "inactive" if not c else conversion if conversion in ("active", "undetermined") else "inactive"
+        alloying = "not_accessible"
+    space_charge = "not_accessible" if not c else conversion if conversion in ("accessible", "undetermined") else "not_accessible"
 
     status = {"intercalation": intercalation, "conversion": conversion, "alloying": alloying,
               "space_charge": space_charge}
@@ -571,7 +571,7 @@ def oracle(elements: set[str]) -> dict[str, Any]:
     for x in cations - CATIONS_26:
         roles[x].add("unclassified")
     for m in ("conversion", "alloying", "space_charge"):
-        if status[m] == "active":
+        if status[m] == "accessible":
             for x in mechanism_elements[m]:
                 roles[x].add(m)
     for x in listed - (PLANE_A if anions else PLANE_B):

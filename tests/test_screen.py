@@ -174,7 +174,7 @@ def at_hem_bound(composition: dict[str, float]) -> bool:
 def compiled_view(out: dict[str, np.ndarray], i: int, composition: dict[str, float]) -> dict[str, Any]:
     index = {s: j for j, s in enumerate(UNIVERSE)}
     return {
-        "statuses": {json_key(m): compiled.STATUS_NAMES[int(out[f"status_{m}"][i])] for m in MECHANISMS},
+        "statuses": {json_key(m): json_key(compiled.STATUS_NAMES[int(out[f"status_{m}"][i])]) for m in MECHANISMS},
         "roles": {s: sorted(json_key(r) for r in compiled.ROLES if int(out["roles"][i, index[s]]) & compiled.ROLE_BITS[r])
                   for s in composition},
         "plus": {p: int(out[f"plus_{p}"][i]) for p in compiled.EFFECT_PROPERTIES},
@@ -507,7 +507,7 @@ def test_pareto_front_is_the_non_dominated_set(ranked_rows, objectives, filters)
     # Ga is the only cation of RANKED outside the 26
     (sc.Filters(no_unclassified=True), lambda r: "Ga" not in r["formula"]),
     (sc.Filters(("conversion", "alloying"), hem_only=True, no_unclassified=True),
-     lambda r: r["conversion"] == r["alloying"] == "active" and r["meets_hem_definition"] and not r["unclassified"]),
+     lambda r: r["conversion"] == r["alloying"] == "accessible" and r["meets_hem_definition"] and not r["unclassified"]),
 ], ids=["space-charge", "hem-only", "no-unclassified", "combined"])
 def test_filters_keep_exactly_the_rows_that_satisfy_them(ranked_rows, filters, keep):
     """--mechanism, --hem-only and --no-unclassified keep exactly the rows that satisfy them, in order."""
@@ -659,7 +659,7 @@ def test_cli_writes_every_kept_row(runner, tmp_path, small_rows, suffix):
     """-o writes every kept row (CSV, JSON Lines, Parquet), read back with csv, json and pyarrow."""
     path = tmp_path / f"rows{suffix}"
     data = screen_json(runner, *SMALL_ARGS, "--mechanism", "conversion", "-o", str(path), "--workers", "1")
-    expected = [row for row in small_rows if row["conversion"] == "active"]
+    expected = [row for row in small_rows if row["conversion"] == "accessible"]
     assert data["kept"] == len(expected) < data["screened"] == len(small_rows)
     rows = read_rows(path)
     assert len(rows) == data["kept"]
@@ -747,7 +747,7 @@ def test_cli_reopen_with_consult_and_explain(runner):
         statuses = {json_key(m): row[json_key(m)] for m in MECHANISMS}
         assert {k: v["status"] for k, v in consulted["mechanisms"].items()} == statuses
         facts = {c["fact"] for c in explained["conclusions"]}
-        assert {f"status({m}, {row[json_key(m)]})" for m in MECHANISMS} <= facts
+        assert {f"status({m}, {row[json_key(m)].replace('_', '-')})" for m in MECHANISMS} <= facts  # rule words
 
 
 # ------------------------------------------------------------------ 7. Ctrl-C keeps what was written

@@ -107,7 +107,7 @@ def test_candidate_derivations_are_queryable():
     """--candidate adds the consultation's PROV-O record: the rule that made Zn alloy is there (ref 48 example)."""
     query = """SELECT DISTINCT ?rule WHERE { ?f hem:factText "role(Zn, alloying)" ; prov:wasGeneratedBy/prov:hadPlan/hem:ruleId ?rule }"""
     out = run_cli("sparql", "--candidate", "(MgCoNiCuZn)O", query, "--format", "json").stdout
-    assert [b["rule"]["value"] for b in json.loads(out)["results"]["bindings"]] == ["role-from-active-mechanism"]
+    assert [b["rule"]["value"] for b in json.loads(out)["results"]["bindings"]] == ["role-from-accessible-mechanism"]
 
 
 def test_row_cap_says_the_answer_was_cut():

@@ -228,7 +228,7 @@ def test_rules_name_only_vocabulary_statuses_mechanisms_and_roles():
     """Every status, mechanism, role, plane, group, property and ordering the rules name is one of the graph's."""
     v = vocab()
     statuses = {s.name for s in v.statuses}
-    assert statuses == {"active", "inactive", "undetermined"}
+    assert statuses == {"accessible", "not-accessible", "undetermined"}
     assert _ground({args[0] for args in _heads("status")}) <= set(v.mechanism_names)
     assert _ground({args[1] for args in _heads("status")}) <= statuses
     assert _ground({args[1] for args in _heads("role")}) <= {r.name for r in v.roles} | set(v.mechanism_names)

@@ -65,7 +65,7 @@
         shape: "round-rectangle", width: "data(w)", height: "data(h)", label: "data(text)", "text-wrap": "wrap", "text-max-width": 2000,
         "text-valign": "center", "text-halign": "center", "font-family": FAMILY, "font-size": FONT_SIZE, "line-height": LINE / FONT_SIZE,
         color: "#1d2433", "background-color": "data(fill)", "border-width": 1.5, "border-color": "data(colour)" } },
-      { selector: "node.status-inactive, node.status-undetermined", style: { "border-style": "dashed", color: "#5b6478" } },
+      { selector: "node.status-not-accessible, node.status-undetermined", style: { "border-style": "dashed", color: "#5b6478" } },
       { selector: "node.header", style: { "background-opacity": 0, "border-width": 0, "font-weight": "bold", "font-size": 13, color: "#3b4357", events: "no" } },
       { selector: "edge", style: {
         width: 1.2, "line-color": "#a9b4c6", "target-arrow-color": "#a9b4c6", "target-arrow-shape": "triangle", "arrow-scale": 0.8,
