@@ -36,7 +36,7 @@ def _wrap(text: str, indent: str, width: int) -> str:
 
 def _names_its_about(finding: dict[str, Any]) -> bool:
     """Whether the finding's text already names what it is about (the reported examples; a material's label)."""
-    return finding.get("topic") == "reported-example" or all(
+    return all(
         knowledge.label(HEMKG + a) in finding["text"] for a in finding["about"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hemkg import engine
+from hemkg.consultation import evidence
 from hemkg.consultation.consultation import Consultation
 from hemkg.consultation.oxidation import answer as oxidation_answer
 from hemkg.consultation.rules import has_placeholders, paper_rules, statement_text
@@ -44,18 +45,25 @@ def summarise(c: Consultation) -> dict[str, Any]:
     """The consultation as the JSON object the CLI prints."""
     r = c.result
     mechanisms = {}
+    graded, elsewhere = evidence.graded(c, "evidence"), evidence.elsewhere(c)
     for m in vocab().mechanism_names:
         elements = [args[1] for args in r.words("mechanism_element", m)]
         status = c.status(m)
+        grade = graded.get((m,)) or evidence.ungraded()
         mechanisms[json_key(m)] = {
             "status": json_key(status),
+            "evidence": grade["evidence"],
             "elements": elements,
             "rules": _rule_ids(c.derivations("status", m)),
             "citations": _citations(r, c.derivations("status", m)),
+            "evidence_detail": grade["evidence_detail"] + elsewhere.get(m, []),
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
+    role_evidence: dict[str, dict[str, Any]] = {}
+    role_grades = evidence.graded(c, "role_evidence")
     for symbol, role in r.words("role"):
         roles[symbol].append(json_key(role))
+        role_evidence.setdefault(symbol, {})[json_key(role)] = role_grades.get((symbol, role)) or evidence.ungraded()
     effects = []
     grouped: dict[tuple[str, str, str], list[str]] = {}
     for prop, direction, element in r.words("effect"):
@@ -85,7 +93,6 @@ def summarise(c: Consultation) -> dict[str, Any]:
     for mechanism, ion in r.query("weaker"):
         derivations = r.derivations[("weaker", (mechanism, ion))]
         notes.append(_finding(r, derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
-    notes += _context(c)
     notes += _orderings(c)
     cautions = topic_findings("caution")
     oxidation_states, balance_warnings = oxidation_answer(c.formula)
@@ -110,6 +117,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "oxidation_states": oxidation_states,
         "mechanisms": mechanisms,
         "roles": roles,
+        "role_evidence": role_evidence,
         "entropy": c.estimates["entropy"],
         "capacity_estimate": c.estimates["capacity_estimate"],
         "effects": effects,
@@ -119,36 +127,6 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "cautions": cautions,
         "warnings": warnings,
     }
-
-
-def _context(c: Consultation) -> list[dict[str, Any]]:
-    """Reported materials where the candidate's elements did, or did not, do what the planes say."""
-    seen: dict[tuple[str, str], dict[str, list[tuple[str, list[int]]]]] = {}
-    rule_ids: dict[tuple[str, str], set[str]] = {}
-    for args in c.result.words("context"):
-        element, mechanism, material, state = args
-        refs = sorted({ref for d in c.result.derivations[("context", args)] for p in d.premises
-                       for ref in c.result.sources.get(p, NO_SOURCE).references})
-        seen.setdefault((element, mechanism), {}).setdefault(state, []).append(
-            (knowledge.label(HEMKG + material), refs))
-        rule_ids.setdefault((element, mechanism), set()).update(
-            d.rule.id for d in c.result.derivations[("context", args)])
-    out = []
-    for (element, mechanism), states in sorted(seen.items()):
-        parts = []
-        own = "the authors' own result"
-        for state, verb in (("observed", "seen in"), ("not-observed", "NOT seen in")):
-            if state in states:
-                parts.append(f"{verb} " + ", ".join(
-                    f"{label} [{', '.join(map(str, refs)) or own}]" for label, refs in states[state]))
-        text = f"{element}, {knowledge.label(HEMKG + mechanism)}: " + "; ".join(parts) + "."
-        its_mechanisms = {a[0] for a in c.result.query("mechanism_element") if a[1] == element}
-        if "not-observed" in states or mechanism not in its_mechanisms:
-            text += " The paper stresses that an element's role depends on the material."
-        citations = sorted({ref for refs in states.values() for _, rs in refs for ref in rs})
-        out.append({"topic": "reported-example", "about": [element, json_key(mechanism)], "text": text,
-                    "rules": sorted(rule_ids[(element, mechanism)]), "citations": citations})
-    return out
 
 
 def _orderings(c: Consultation) -> list[dict[str, Any]]:

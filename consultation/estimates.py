@@ -66,13 +66,17 @@ def entropy(composition: dict[str, float], anion_symbols: frozenset[str]) -> dic
 
 
 def estimate_facts(entropy_: dict[str, Any]) -> dict[Fact, Source]:
-    """The estimate as a rule fact: hem_definition_unmet(why), where the cation sublattice misses the definition."""
+    """The estimate as rule facts: candidate_kind(hem|non-hem) by the paper's HEM definition on the cation
+    sublattice, and hem_definition_unmet(why) where it misses the definition."""
     if entropy_["meets_hem_definition"]:
-        return {}
+        meets = ("on the cation sublattice the candidate meets the element count and composition range of the "
+                 "paper's HEM definition; an estimate beyond the paper")
+        return {("candidate_kind", ("hem",)): Source("estimate", "entropy", label=meets)}
     why = entropy_["why_not_hem"]
-    return {("hem_definition_unmet", (why,)): Source(
-        "estimate", "entropy", label=f"on the cation sublattice the candidate does not meet the paper's HEM definition "
-                                     f"({why}); an estimate beyond the paper")}
+    label = (f"on the cation sublattice the candidate does not meet the paper's HEM definition ({why}); "
+             "an estimate beyond the paper")
+    return {("hem_definition_unmet", (why,)): Source("estimate", "entropy", label=label),
+            ("candidate_kind", ("non-hem",)): Source("estimate", "entropy", label=label)}
 
 
 def capacity_estimate(c: Consultation) -> dict[str, Any]:

@@ -50,6 +50,11 @@ def knowledge_facts() -> dict[Fact, Source]:
     mechanisms = {m.iri for m in v.mechanisms}
     for st in knowledge.statements().values():
         local = _local(st.iri).removeprefix("stmt-")
+        if st.predicate == HEM + "enablesMechanism":  # Plane A enables conversion ... (Fig. 6a)
+            for s in st.subjects:
+                if s.startswith(HEMKG + "plane-"):
+                    for o in st.objects:
+                        facts[("plane_enables", (_local(s).removeprefix("plane-"), _local(o)))] = _kg_source(st)
         if st.predicate == HEM + "memberOf":
             for s in st.subjects:
                 for o in st.objects:
@@ -71,6 +76,11 @@ def knowledge_facts() -> dict[Fact, Source]:
                             facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
         for m in st.mentions:
             facts[("mentions", (local, _local(m)))] = _kg_source(st)
+        for m in st.reports_in_hems:
+            facts[("reported_in_hems", (_local(m),))] = _kg_source(st)
+        for m in st.not_shown_in_hems:
+            facts[("not_shown_in_hems", (_local(m),))] = _kg_source(st)
+    facts.update(_material_facts())
     for material, entry in reported_materials().items():
         if entry["high_entropy"]:
             facts[("reported_high_entropy", (material,))] = Source(
@@ -81,6 +91,35 @@ def knowledge_facts() -> dict[Fact, Source]:
         for symbol in table["symbols"] if "symbols" in table else v.group(table["group"]).members:
             facts[(table["predicate"], (symbol,))] = Source("convention", f"{table['file']}: {name}", (),
                                                             table["statement"])
+    return facts
+
+
+def _material_facts() -> dict[Fact, Source]:
+    """What the evidence rules compare a candidate with, for each reported material whose formula parses:
+    its carrier ion, elements and anions, and its kind by the paper's HEM definition (Section 1), judged on
+    its formula as a candidate's is (material_kind(M, hem|non-hem))."""
+    from hemkg.consultation.estimates import entropy
+
+    v = vocab()
+    anion_symbols = frozenset(v.group("listed-anions").members) | frozenset(v.group("outside-anions").members)
+    facts: dict[Fact, Source] = {}
+    for material, entry in reported_materials().items():
+        composition = _reported_composition(material)
+        if composition is None:
+            continue
+        source = Source("kg", HEMKG + material, tuple(sorted(entry["references"])), entry["label"])
+        for ion in entry["ions"]:
+            facts[("material_ion", (material, ion))] = source
+        for symbol in composition:
+            facts[("material_element", (material, symbol))] = source
+            if symbol in anion_symbols:
+                facts[("material_anion", (material, symbol))] = source
+        measured = entropy(composition, anion_symbols & frozenset(composition))
+        kind = "hem" if measured["meets_hem_definition"] else "non-hem"
+        facts[("material_kind", (material, kind))] = Source(
+            "kg", HEMKG + material, tuple(sorted(entry["references"])),
+            f"{entry['label']} {'meets' if kind == 'hem' else 'does not meet'} the paper's HEM definition on its "
+            "cation sublattice (an estimate beyond the paper)")
     return facts
 
 
@@ -132,20 +171,29 @@ def _reported_composition(material: str) -> dict[str, float] | None:
         return None
 
 
+SAME_COMPOSITION_TOLERANCE = 0.01  # issue 11: atom fractions equal within 0.01 after normalising
+
+
 def matching_reported(composition: dict[str, float]) -> list[str]:
-    """Reported materials with the same composition (only those with the same elements are parsed)."""
+    """Reported materials with the candidate's composition: the same elements, and every atom fraction within
+    SAME_COMPOSITION_TOLERANCE after normalising (only materials with the candidate's elements are parsed)."""
     elements = set(composition)
     # constituents may include a carbon framework, so they can hold more elements than the active formula
     possible = [m for m, entry in sorted(reported_materials().items()) if elements <= entry["elements"]]
     if not possible:
         return []
     normalised = _normalise(composition)
-    return [m for m in possible if _reported_composition(m) == normalised]
+    return [m for m in possible if _same_composition(_reported_composition(m), normalised)]
+
+
+def _same_composition(reported: dict[str, float] | None, candidate: dict[str, float]) -> bool:
+    return (reported is not None and reported.keys() == candidate.keys()
+            and all(abs(reported[k] - x) <= SAME_COMPOSITION_TOLERANCE for k, x in candidate.items()))
 
 
 def _normalise(composition: dict[str, float]) -> dict[str, float]:
     total = sum(composition.values())
-    return {k: round(v / total, 4) for k, v in composition.items()}
+    return {k: v / total for k, v in composition.items()}
 
 
 def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> dict[Fact, Source]:

@@ -32,7 +32,11 @@ PLACEHOLDER = re.compile(r"\{(\?[A-Za-z_][A-Za-z0-9_]*)\}")
 @disk_cached
 def paper_rules() -> tuple[Rule, ...]:
     """Every rule of rules/, with the references and location of the statements it rests on."""
-    return resolve(engine.load_rules(), knowledge.statements())
+    from hemkg.consultation.evidence import check_rules
+
+    rules = resolve(engine.load_rules(), knowledge.statements())
+    check_rules(rules)
+    return rules
 
 
 def resolve(rules: tuple[Rule, ...], statements: dict[str, knowledge.Statement]) -> tuple[Rule, ...]:

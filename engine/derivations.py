@@ -36,6 +36,38 @@ class Derivation(NamedTuple):  # a named tuple: a consultation makes hundreds, a
 ByPredicate = dict[str, list[tuple[Value, ...]]]  # the arguments of facts, by predicate
 
 
+def _text_key(args: tuple[Value, ...]) -> tuple[str, ...]:
+    return tuple(map(str, args))
+
+
+class Layered(Mapping[Fact, Source]):
+    """A run's own sources over the shared ones: a read-only view like ChainMap, whose get() is two dict
+    look-ups (ChainMap's goes through __contains__ and a generator; answers call it thousands of times)."""
+
+    __slots__ = ("own", "shared")
+
+    def __init__(self, own: Mapping[Fact, Source], shared: Mapping[Fact, Source]) -> None:
+        self.own, self.shared = own, shared
+
+    def __getitem__(self, fact: Fact) -> Source:
+        found = self.own.get(fact)
+        return self.shared[fact] if found is None else found
+
+    def get(self, fact: Fact, default: Source | None = None) -> Source | None:  # type: ignore[override]
+        found = self.own.get(fact)
+        return self.shared.get(fact, default) if found is None else found
+
+    def __contains__(self, fact: object) -> bool:
+        return fact in self.own or fact in self.shared
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from self.own
+        yield from (fact for fact in self.shared if fact not in self.own)
+
+    def __len__(self) -> int:
+        return len(self.own) + sum(1 for fact in self.shared if fact not in self.own)
+
+
 @dataclass
 class Result:
     """Facts after the fixpoint, with how each was obtained. Read it; do not add to it."""
@@ -53,11 +85,14 @@ class Result:
             for pred, args in self.facts:
                 grouped.setdefault(pred, []).append(args)
             self.by_predicate = (grouped,)
-        return sorted(
-            (args for part in self.by_predicate for args in part.get(predicate, ()) if len(args) >= len(pattern)
-             and all(want is None or want == got for want, got in zip(pattern, args, strict=False))),
-            key=lambda args: tuple(str(a) for a in args),
-        )
+        found = [args for part in self.by_predicate for args in part.get(predicate, ())]
+        if pattern:
+            n = len(pattern)
+            found = [args for args in found if len(args) >= n
+                     and all(want is None or want == got for want, got in zip(pattern, args, strict=False))]
+        if len(found) > 1:
+            found.sort(key=_text_key)
+        return found
 
     def words(self, predicate: str, *pattern: Value | None) -> list[tuple[str, ...]]:
         """query() for a predicate whose arguments are all words (symbols, names), never numbers.

@@ -18,7 +18,6 @@ evaluator.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -26,7 +25,7 @@ from operator import itemgetter
 from typing import Any
 
 from hemkg.engine.codegen import Pattern, Table, _Program, compile_program, key_getter
-from hemkg.engine.derivations import ByPredicate, Result, Source
+from hemkg.engine.derivations import ByPredicate, Layered, Result, Source
 from hemkg.engine.language import Fact, Rule, Value, load_rules
 
 PASS_LIMIT = 50
@@ -143,7 +142,7 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
         own.add(fact)
     facts = set(shared_facts)
     facts.update(base)
-    result = Result(facts, ChainMap(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
+    result = Result(facts, Layered(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
     tables = (program.shared_tables, own.tables, own.by_predicate, own.lookup)
     derivations, facts = result.derivations, result.facts
     for component in program.components:

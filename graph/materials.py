@@ -52,18 +52,21 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
 def reported_materials() -> dict[str, dict[str, Any]]:
     """Reported material local name -> label, formula, element set, called high-entropy in its source."""
     found: dict[str, dict[str, Any]] = {}
-    for row in select("""SELECT ?m ?f ?l ?he ?s ?n WHERE {
+    for row in select("""SELECT ?m ?f ?l ?he ?s ?n ?ion WHERE {
                            ?m a hem:ReportedMaterial ; hem:formula ?f ; skos:prefLabel ?l ;
                               hem:hasConstituent/hem:symbol ?s .
                            OPTIONAL { ?m hem:isHighEntropyAsReported ?he }
+                           OPTIONAL { ?m hem:testedWith/hem:ionOfElement/hem:symbol ?ion }
                            OPTIONAL { ?m hem:reportedIn/hem:referenceNumber ?n } }"""):
         entry = found.setdefault(_local(row["m"]), {
-            "label": row["l"], "formula": row["f"], "elements": set(), "references": set(),
+            "label": row["l"], "formula": row["f"], "elements": set(), "references": set(), "ions": set(),
             "high_entropy": {"true": True, "false": False}.get(row.get("he", "")),
         })
         entry["elements"].add(row["s"])
         if "n" in row:
             entry["references"].add(int(row["n"]))
+        if "ion" in row:
+            entry["ions"].add(row["ion"])
     return found
 
 

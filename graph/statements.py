@@ -42,6 +42,8 @@ class Statement:
     scope_notes: list[str] = field(default_factory=list)
     observed_in: list[str] = field(default_factory=list)
     observed_taking_part: bool | None = None
+    reports_in_hems: list[str] = field(default_factory=list)  # mechanisms the paper reports in HEM anodes in general
+    not_shown_in_hems: list[str] = field(default_factory=list)  # mechanisms the paper says HEMs have not yet shown
     applies_to_ion: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
     rests_on_paper_alone: bool = False
@@ -72,6 +74,7 @@ _FIELDS = {
     SKOS + "scopeNote": "scope_notes", HEM + "observedIn": "observed_in",
     HEM + "appliesToIon": "applies_to_ion", HEM + "hasReportedValue": "values",
     HEM + "orderingOf": "ordering_of", HEM + "orderingText": "ordering_text",
+    HEM + "reportsMechanismInHems": "reports_in_hems", HEM + "notShownInHems": "not_shown_in_hems",
 }
 
 

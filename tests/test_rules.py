@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hemkg import engine
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import Consultation, Structure, consult
+from hemkg.consultation.evidence import evidence_scale
 from hemkg.consultation.facts import candidate_facts, knowledge_facts
 from hemkg.consultation.formula import parse_formula
 from hemkg.consultation.rules import has_placeholders, paper_rules, resolve
@@ -83,9 +84,10 @@ def kg_members(group: str) -> frozenset[str]:
 
 # ------------------------------------------------------------------ 1. golden cases
 
-ALLOWED_KEYS = {"name", "source", "formula", "ion", "structure", "status", "elements", "roles", "rules", "expect"}
+ALLOWED_KEYS = {"name", "source", "formula", "ion", "structure", "status", "elements", "roles", "rules", "expect",
+                "evidence", "role_evidence"}
 EXPECT_KEYS = {"effects", "notes", "not_notes", "cautions", "not_cautions", "warnings", "recommendations",
-               "not_recommendations", "context", "meets_hem_definition"}
+               "not_recommendations", "reports", "meets_hem_definition"}
 STRUCTURE_FIELDS = {"primary_particle_size_nm", "conversion_product_size_nm", "framework", "defect_rich", "morphology"}
 
 
@@ -111,6 +113,9 @@ def test_case_file_is_well_formed(path):
     assert set(case.get("structure", {})) <= STRUCTURE_FIELDS
     assert set(case.get("expect", {})) <= EXPECT_KEYS
     assert set(case.get("rules", {})) <= {"fire", "not_fire"}
+    levels = {lv.id for lv in evidence_scale()}
+    assert set(case.get("evidence", {})) <= set(MECHANISMS) and set(case.get("evidence", {}).values()) <= levels
+    assert set(case.get("role_evidence", {}).values()) <= levels
     known = set(rule_entries())
     for key in ("fire", "not_fire"):
         listed = case.get("rules", {}).get(key, [])
@@ -165,29 +170,34 @@ def test_golden_case(path):
     factors = {r["factor"] for r in d["recommendations"]}
     assert set(expect.get("recommendations", [])) <= factors, f"{where}: recommendations {sorted(factors)}"
     assert not set(expect.get("not_recommendations", [])) & factors, f"{where}: recommendations {sorted(factors)}"
-    for ctx in expect.get("context", []):
-        mechanism = ctx["mechanism"].replace("_", "-")
-        fact = (ctx["element"], mechanism, ctx["material"], ctx["state"])
-        assert c.result.holds("context", *fact), f"{where}: context {fact}"
-        notes = [n for n in d["notes"] if n["topic"] == "reported-example"
-                 and n["about"] == [ctx["element"], mechanism.replace("-", "_")]]  # JSON spells space_charge
-        assert len(notes) == 1, f"{where}: one reported-example note for {ctx['element']}, {mechanism}"
-        label = knowledge.label(HEMKG + ctx["material"])
-        verb = "NOT seen in" if ctx["state"] == "not-observed" else "seen in"
-        assert re.search(rf"(^|[;:] ){verb} [^;]*{re.escape(label)}", notes[0]["text"]), notes[0]["text"]
+    for mechanism, level in case.get("evidence", {}).items():
+        assert d["mechanisms"][mechanism]["evidence"] == level, f"{where}: evidence of {mechanism}"
+    for key, level in case.get("role_evidence", {}).items():
+        symbol, role = key.split(".")
+        assert d["role_evidence"][symbol][role]["evidence"] == level, f"{where}: evidence of {symbol} as {role}"
+    for report in expect.get("reports", []):  # a report the evidence of a mechanism lists, with its material
+        items = [i for i in d["mechanisms"][report["mechanism"]]["evidence_detail"]
+                 if i["level"] == report["level"] and i.get("element") == report.get("element")
+                 and knowledge.label(HEMKG + report["material"]) in i.get("materials", [])]
+        assert items, f"{where}: no {report['level']} item for {report} in {report['mechanism']}'s evidence"
     if "meets_hem_definition" in expect:
         assert d["entropy"]["meets_hem_definition"] is expect["meets_hem_definition"], where
 
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=[p.stem for p in CASE_FILES])
 def test_case_statuses_do_not_depend_on_ion(path):
-    """Section 3.1 (ref 73): the carrier ion changes a mechanism's strength, never whether it occurs."""
+    """Section 3.1 (ref 73): the carrier ion changes a mechanism's strength, never whether it occurs by element
+    selection. A report on this very material counts only with its own carrier ion (issue 11), so an ion for
+    which the candidate matches such a report is left out of the comparison."""
     case = load_case(path)
     seen = []
     for ion in IONS:
-        d = summarise(consult_case(case, ion))
+        c = consult_case(case, ion)
+        if c.result.query("reported_here"):
+            continue
+        d = summarise(c)
         seen.append(({m: (v["status"], v["elements"]) for m, v in d["mechanisms"].items()}, d["roles"]))
-    assert seen[0] == seen[1] == seen[2]
+    assert len(seen) >= 2 and all(s == seen[0] for s in seen)
 
 
 def test_paper_examples_come_out_as_the_paper_reports():
@@ -275,7 +285,7 @@ def test_most_rules_point_at_statements():
     """Issue 9: a rule whose justification is a statement of the graph names it instead of copying its references."""
     assert len(RESTING) >= 70
     own = sorted(rule_id for rule_id, entry in rule_entries().items() if entry.get("references"))
-    assert own == ["context-reported-observed"]  # cites the reported HEM examples as a group: no statement holds that
+    assert own == []  # every rule of the paper cites what it rests on, or rests on the paper alone
 
 
 @pytest.mark.parametrize("rule_id", RESTING)
@@ -564,7 +574,7 @@ def oracle(elements: set[str]) -> dict[str, Any]:
 
     status = {"intercalation": intercalation, "conversion": conversion, "alloying": alloying,
               "space_charge": space_charge}
-    mechanism_elements = {"intercalation": listed, "conversion": a, "alloying": b, "space_charge": c}
+    mechanism_elements = {"intercalation": set(), "conversion": a, "alloying": b, "space_charge": c}  # issue 11
     roles: dict[str, set[str]] = {x: set() for x in elements}
     for x in anions:
         roles[x].add("anion")
@@ -619,11 +629,17 @@ def test_statuses_elements_and_roles_match_the_oracle(composition, ion):
 
 
 def test_oracle_agrees_on_the_hand_picked_cases():
-    """The oracle gives the golden cases' statuses too (a check on the oracle itself)."""
+    """The oracle gives the golden cases' statuses too (a check on the oracle itself). It knows the planes only:
+    cases where a report on the very material outranks them (issue 11) are tests/test_evidence.py's."""
+    checked = 0
     for path in CASE_FILES:
         case = load_case(path)
+        if consult_case(case).result.query("overruled"):
+            continue
         elements = set(parse_formula(case["formula"]).composition)
         assert oracle(elements)["status"] == case["status"], path.name
+        checked += 1
+    assert checked >= len(CASE_FILES) - 2
 
 
 # ------------------------------------------------------------------ beyond the paper: entropy and capacity

@@ -1,0 +1,139 @@
+"""The evidence scale of rules/ and the evidence a consultation's rules concluded, strongest first.
+
+The scale (`[[evidence_level]]` tables of the rule files, strongest first) is
+data with stable ids; the rules conclude `evidence(M, LEVEL)` for a mechanism
+and `role_evidence(X, ROLE, LEVEL)` for an element's role. Here the strongest
+level of each is picked by the scale's order, and each conclusion becomes one
+item of `evidence_detail` with its rule, material and sources. Nothing here
+decides a level.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hemkg import engine
+from hemkg.errors import RuleFileError
+from hemkg.graph import statements as knowledge
+from hemkg.graph.diskcache import disk_cached
+from hemkg.graph.store import HEMKG, package_files
+
+if TYPE_CHECKING:
+    from hemkg.consultation.consultation import Consultation
+
+NO_SOURCE = engine.Source("")
+QUOTE_CHARS = 200  # a quote in evidence_detail is cut to this many characters (the full one: `hem describe`)
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    meaning: str
+    short: str  # what an answer prints beside a status
+
+
+@disk_cached
+def evidence_scale() -> tuple[Level, ...]:
+    """The evidence levels of the rule files, strongest first; the last is the level of no evidence."""
+    import tomllib
+
+    levels: list[Level] = []
+    for f in package_files("rules", "*.toml"):
+        for entry in tomllib.loads(f.read_text(encoding="utf-8")).get("evidence_level", []):
+            missing = [k for k in ("id", "meaning", "short") if not entry.get(k)]
+            if missing:
+                raise RuleFileError(f"{f.name}: an [[evidence_level]] lacks {', '.join(missing)}",
+                                    "give each level an id, a one-line meaning and the short words answers print")
+            levels.append(Level(entry["id"], entry["meaning"], entry["short"]))
+    ids = [lv.id for lv in levels]
+    if len(set(ids)) < len(ids) or not levels:
+        raise RuleFileError(f"the evidence scale must name each level once (found {ids})",
+                            "keep one [[evidence_level]] table per level in rules/85-evidence.toml")
+    return tuple(levels)
+
+
+@functools.cache
+def rank() -> dict[str, int]:
+    """Level id -> its place on the scale (0 is the strongest)."""
+    return {lv.id: i for i, lv in enumerate(evidence_scale())}
+
+
+def check_rules(rules: tuple[engine.Rule, ...]) -> None:
+    """Refuse a rule that concludes an evidence level not on the scale (a RuleFileError naming it)."""
+    for rule in rules:
+        for atom in rule.then:
+            if atom.predicate in ("evidence", "role_evidence"):
+                level = atom.args[-1]
+                if not (isinstance(level, str) and level.startswith("?")) and level not in rank():
+                    raise RuleFileError(f"{rule.file}, rule '{rule.id}': '{level}' is not an evidence level",
+                                        f"use one of {', '.join(rank())}")
+
+
+def strongest(levels: list[str]) -> str:
+    """The strongest of the levels on the scale, or the scale's last (no evidence) when there are none."""
+    return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
+
+
+def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> dict[str, Any]:
+    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched."""
+    from hemkg.consultation.rules import statement_text
+
+    statements = knowledge.statements()
+    bindings = dict(derivation.bindings)
+    sources = [c.result.sources.get(p, NO_SOURCE) for p in derivation.premises]
+    item: dict[str, Any] = {
+        "level": level,
+        "rule": derivation.rule.id,
+        "text": statement_text(derivation),
+        "references": sorted(set(derivation.rule.references) | {n for s in sources for n in s.references}),
+        "location": derivation.rule.location,
+    }
+    if "?x" in bindings:
+        item["element"] = str(bindings["?x"])
+    materials = [knowledge.label(HEMKG + str(bindings[v])) for v in ("?mat", "?other") if v in bindings]
+    if materials:
+        item["materials"] = materials
+    reports = [_report(statements[s.detail]) for s in sources
+               if s.kind == "kg" and s.detail in statements and statements[s.detail].observed_in]
+    if reports:
+        item["reports"] = reports
+    return item
+
+
+def _report(st: knowledge.Statement) -> dict[str, Any]:
+    """A reported example as evidence: what it says, where, and its quote cut to QUOTE_CHARS."""
+    report: dict[str, Any] = {"statement": st.label, "references": st.references, "location": st.location}
+    quote = " ".join(st.scope_notes)
+    if quote:
+        report["quote"] = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
+    return report
+
+
+def graded(c: Consultation, predicate: str) -> dict[tuple[str, ...], dict[str, Any]]:
+    """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
+    role for role_evidence(X, ROLE, LEVEL)): the strongest level and every conclusion behind it, strongest
+    first."""
+    found: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for args in c.result.words(predicate):
+        for d in c.result.derivations.get((predicate, args), []):
+            found.setdefault(args[:-1], []).append(_item(c, args[-1], d))
+    order = rank()
+    return {key: {"evidence": strongest([i["level"] for i in detail]),
+                  "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}
+            for key, detail in found.items()}
+
+
+def ungraded() -> dict[str, Any]:
+    """The grade of a subject no rule concluded evidence for."""
+    return {"evidence": evidence_scale()[-1].id, "evidence_detail": []}
+
+
+def elsewhere(c: Consultation) -> dict[str, list[dict[str, Any]]]:
+    """By mechanism: reports on materials of the other kind (HEM or not) that show it. Listed, never counted."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for args in c.result.words("shown_other_kind"):
+        for d in c.result.derivations.get(("shown_other_kind", args), []):
+            found.setdefault(args[1], []).append({**_item(c, None, d), "counts": False})
+    return found
