@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 from hemkg.consultation.consultation import effect_properties
+from hemkg.consultation.evidence import evidence_scale
 from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
@@ -40,20 +41,65 @@ def _names_its_about(finding: dict[str, Any]) -> bool:
         knowledge.label(HEMKG + a) in finding["text"] for a in finding["about"])
 
 
+def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
+    """'(LiFeZnNiCoMn)3O4 [41], NiS (Fig. 5i)': the materials behind evidence items, each once, with the references
+    of the report on it (its place in the paper where it has none). `side` 1: a conflict's other material."""
+    named: dict[str, set[str]] = {}
+    for item in items:
+        materials, reports = item.get("materials", []), item.get("reports", [])
+        if side < len(materials):
+            report = reports[side] if side < len(reports) else {"references": item["references"], "location": ""}
+            refs = cite(report["references"]) or (f"({report['location']})" if report["location"] else "")
+            named.setdefault(materials[side], set()).add(refs)
+    return ", ".join(f"{m} {' '.join(sorted(r for r in refs if r))}".strip() for m, refs in named.items())
+
+
+def evidence_words(level: str, detail: list[dict[str, Any]], hem: bool = True) -> str:
+    """The evidence level in words, with the reports or the place in the paper behind it (`hem`: whether the
+    candidate is a HEM, which says what kind the uncounted reports of the other kind are)."""
+    short = {lv.id: lv.short for lv in evidence_scale()}[level]
+    counted = [i for i in detail if i["level"] == level]
+    reports = _reports(counted)
+    if level == "conflicting":
+        on = ", ".join(sorted({i["element"] for i in counted if "element" in i}))
+        words = f"{short} on {on}: seen in {reports}; not in {_reports(counted, side=1)}"
+    elif reports:
+        words = f"{short}: {reports}"
+    else:
+        where = "; ".join(dict.fromkeys(i["location"] for i in counted if i["location"]))
+        words = f"{short} ({where})" if where else short
+    elsewhere = _reports([i for i in detail if i.get("counts") is False])
+    other = "only in materials that are not HEMs" if hem else "in HEMs"
+    return words + (f". Shown {other} (not counted for this candidate): {elsewhere}" if elsewhere else "")
+
+
+def _role_words(role: str, graded: dict[str, Any] | None) -> str:
+    name = role.replace("_", " ")
+    if not graded or graded["evidence"] == evidence_scale()[-1].id:
+        return name
+    return f"{name}: {evidence_words(graded['evidence'], graded['evidence_detail'])}"
+
+
 def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = False) -> str:
     head = f"{d['formula']} with {d['ion']}+"
     if d.get("framework"):
         head += f" (active material {d['active_formula']} on a {d['framework']} framework)"
     lines = [head, "=" * min(width, len(head))]
+    if d["scope"]["extrapolated"]:
+        lines += ["", _wrap(f"Outside the paper's scope: {d['scope']['text']} {cite(d['scope']['citations'])}",
+                            "", width)]
     lines.append("")
-    lines.append("Mechanisms")
+    lines.append("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the evidence)")
     for name, m in d["mechanisms"].items():
         elements = ", ".join(m["elements"]) or "-"
-        lines.append(f"  {name.replace('_', ' '):<14} {m['status']:<13} {elements:<28} {cite(m['citations'])}")
+        status = m["status"].replace("_", " ")
+        lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<27} {cite(m['citations'])}")
+        hem = d["entropy"]["meets_hem_definition"]
+        lines.append(_wrap(f"{status}; {evidence_words(m['evidence'], m['evidence_detail'], hem)}", " " * 6, width))
     lines += ["", "Roles"]
     for symbol, roles in d["roles"].items():
-        named = ", ".join(r.replace("_", " ") for r in roles) or "no role the paper assigns here"
-        lines.append(f"  {symbol:<3} {named}")
+        named = "; ".join(_role_words(role, d["role_evidence"].get(symbol, {}).get(role)) for role in roles)
+        lines.append(_wrap(named or "no role the paper assigns here", f"  {symbol:<3} ", width))
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")

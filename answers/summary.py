@@ -108,8 +108,12 @@ def summarise(c: Consultation) -> dict[str, Any]:
     techniques: dict[str, list[str]] = {}
     for mechanism, technique in r.words("confirm_with"):
         techniques.setdefault(json_key(mechanism), []).append(knowledge.label(HEMKG + technique))
+    scope_derivations = c.derivations("scope", "extrapolated")
+    scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
+             "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
     return {
         "formula": c.formula.text,
+        "scope": scope,
         "active_formula": c.formula.active,
         "framework": c.formula.framework or c.structure.framework,
         "ion": c.ion,

@@ -83,11 +83,16 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> 
     statements = knowledge.statements()
     bindings = dict(derivation.bindings)
     sources = [c.result.sources.get(p, NO_SOURCE) for p in derivation.premises]
+    reported = [statements[s.detail] for s in sources
+                if s.kind == "kg" and s.detail in statements and statements[s.detail].observed_in]
+    # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`
+    cited = {n for st in reported for n in st.references} if reported else \
+        set(derivation.rule.references) | {n for s in sources for n in s.references}
     item: dict[str, Any] = {
         "level": level,
         "rule": derivation.rule.id,
         "text": statement_text(derivation),
-        "references": sorted(set(derivation.rule.references) | {n for s in sources for n in s.references}),
+        "references": sorted(cited),
         "location": derivation.rule.location,
     }
     if "?x" in bindings:
@@ -95,10 +100,8 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> 
     materials = [knowledge.label(HEMKG + str(bindings[v])) for v in ("?mat", "?other") if v in bindings]
     if materials:
         item["materials"] = materials
-    reports = [_report(statements[s.detail]) for s in sources
-               if s.kind == "kg" and s.detail in statements and statements[s.detail].observed_in]
-    if reports:
-        item["reports"] = reports
+    if reported:
+        item["reports"] = [_report(st) for st in reported]
     return item
 
 
