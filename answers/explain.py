@@ -200,6 +200,7 @@ class _Leaves:
         self.c = c
         self.memo: dict[Fact, tuple[Fact, ...]] = {}
         self.open: set[Fact] = set()  # on the current path: a recursive rule's facts can rest on each other
+        self.records: dict[Fact, tuple[str, dict[str, Any]]] = {}  # each leaf's group and record, made once
 
     def of(self, fact: Fact) -> tuple[Fact, ...]:
         if fact in self.c.result.sources:
@@ -218,6 +219,11 @@ class _Leaves:
         """The leaves under `derivations`, not descending into a premise of `stop`."""
         return tuple(dict.fromkeys(leaf for d in derivations for p in d.premises if p not in stop
                                    for leaf in self.of(p)))
+
+    def record(self, fact: Fact) -> tuple[str, dict[str, Any]]:
+        if fact not in self.records:
+            self.records[fact] = _leaf(self.c, fact)
+        return self.records[fact]
 
 
 def _base_text(c: Consultation, fact: Fact) -> str:
@@ -245,10 +251,11 @@ def _leaf(c: Consultation, fact: Fact) -> tuple[str, dict[str, Any]]:
     return "other_facts", record
 
 
-def _explained(c: Consultation, fact: Fact, leaves: _Leaves, full: bool,
+def _explained(c: Consultation, fact: Fact, leaves: _Leaves, tree: set[Fact] | None,
                stop: frozenset[Fact] = frozenset()) -> dict[str, Any]:
     """One conclusion: its sentence, its rules, and the facts at the leaves of its derivations. A premise in `stop`
-    (the conclusion an evidence item stands beside, whose leaves are given with it) is named, not descended into."""
+    (the conclusion an evidence item stands beside, whose leaves are given with it) is named, not descended into.
+    With `tree` (the facts whose trees the explanation has shown so far), also its derivation tree."""
     derivations = c.result.derivations.get(fact, [])
     rules = [_rule(d) for d in derivations]
     record: dict[str, Any] = {"fact": engine.fact_text(fact), "text": fact_sentence(fact)}
@@ -261,20 +268,20 @@ def _explained(c: Consultation, fact: Fact, leaves: _Leaves, full: bool,
     if rests_on:
         record["rests_on"] = [{"fact": engine.fact_text(p), "text": fact_sentence(p)} for p in rests_on]
     for base in leaves.below(derivations, stop):
-        group, item = _leaf(c, base)
+        group, item = leaves.record(base)
         groups[group].append(item)
     order = {symbol: i for i, symbol in enumerate(c.formula.composition)}
     groups["input_facts"].sort(key=lambda i: (not i["fact"].startswith("element("),
                                               order.get(i["fact"][len("element("):-1], 0)))
     record.update(groups)
-    if full:
-        record["tree"] = node(c, fact)
+    if tree is not None:
+        record["tree"] = node(c, fact, tree)
     return record
 
 
-def _evidence_for(c: Consultation, fact: Fact) -> list[Fact]:
-    """The graded evidence beside a status (its mechanism's) or a role (its element's and role's), if the rules
-    grade any: evidence(M, LEVEL), overruled(X, M, MATERIAL), role_evidence(X, R, LEVEL)."""
+def _evidence_for(graded: list[Fact], fact: Fact) -> list[Fact]:
+    """Of the evidence the rules graded (`graded`: evidence(M, LEVEL), overruled(X, M, MATERIAL),
+    role_evidence(X, R, LEVEL)), what stands beside a status (its mechanism's) or a role (its element's and role's)."""
     pred, args = fact
 
     def beside(kind: str, given: tuple[engine.Value, ...]) -> bool:
@@ -289,8 +296,7 @@ def _evidence_for(c: Consultation, fact: Fact) -> list[Fact]:
         # mechanism (a stabilizer), which is what the report left the element
         return kind == "overruled" and (_same(given[1], args[1]) or args[1] not in vocab().mechanism_names)
 
-    found = [f for f in c.result.derivations if f[0] in EVIDENCE and f[1] and beside(*f)]
-    return sorted(found, key=lambda f: (EVIDENCE.index(f[0]), engine.fact_text(f)))
+    return [f for f in graded if beside(*f)]
 
 
 def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
@@ -342,11 +348,14 @@ def explain(c: Consultation, about: str | None = None, full: bool = False) -> di
     selected = selected_facts(c, about)
     direct = _direct(selected, about)
     leaves = _Leaves(c)
+    shown: set[Fact] | None = set() if full else None  # a fact's tree is shown once; later, "see above"
+    graded = sorted((f for f in c.result.derivations if f[0] in EVIDENCE and f[1]),
+                    key=lambda f: (EVIDENCE.index(f[0]), engine.fact_text(f)))
     conclusions = []
     for fact in selected:
-        record = _explained(c, fact, leaves, full)
+        record = _explained(c, fact, leaves, shown)
         record["direct"] = fact in direct
-        record["evidence"] = [_explained(c, e, leaves, full, frozenset({fact})) for e in _evidence_for(c, fact)]
+        record["evidence"] = [_explained(c, e, leaves, shown, frozenset({fact})) for e in _evidence_for(graded, fact)]
         conclusions.append(record)
     return {"formula": c.formula.text, "ion": c.ion, "about": about or "statuses and roles", "full": full,
             "conclusions": conclusions}
