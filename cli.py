@@ -307,19 +307,23 @@ def _json_line(data: Any) -> str:
 @click.argument("formula")
 @structure_options
 @click.option("--about", help="A mechanism (alloying), an element of FORMULA (Zn), a property (capacity) or 'all'.")
-@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
-def explain(formula, ion, about, as_json, **structure) -> None:
-    """The reasoning chain behind a consultation, from conclusions to the paper.
+@click.option("--full", is_flag=True, help="The whole derivation tree, every intermediate conclusion with its rule.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (with --full, each tree).")
+def explain(formula, ion, about, full, as_json, **structure) -> None:
+    """Why a consultation concluded what it did, from conclusions to the paper.
 
-    Each conclusion shows the rule that drew it (with its references) and the
-    facts it rests on: from the knowledge graph (with their statement and
-    references) or from your input.
+    For each conclusion: the rule that drew it (its statement, references and
+    place in the paper), the facts from the knowledge graph it rests on (with
+    their references) and those from your input; for a status or a role, the
+    evidence the rules graded and any report that outranked a plane. --full
+    shows the whole tree.
     """
     from hemkg.answers import explain as ex
 
     c = _consult_or_fail(formula, ion, _structure(**structure))
-    tree = ex.explain(c, about)
-    click.echo(json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree))
+    tree = ex.explain(c, about, full=full)
+    text = json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree, width=_width())
+    click.echo(text, nl=as_json)
 
 
 @main.command()

@@ -1,27 +1,44 @@
-"""`hem explain`: the reasoning chain of a consultation, as a tree.
+"""`hem explain`: why a consultation concluded what it did, read off the derivations the engine recorded.
 
-The tree is read off the derivations the engine recorded: each conclusion,
-the rule that drew it (with the rule file's references), and the premises it
-matched, down to facts from the knowledge graph (with their statement and
-references) or from the user's input. Nothing here re-derives a conclusion.
+Nothing here re-derives a conclusion. For each conclusion asked about, the
+short form gives the conclusion in words, the rule that drew it (its id,
+statement, references and place in the paper), and the leaves of its
+derivation: the facts from the knowledge graph (with their statement's
+references) and from the user's input. A status also shows the evidence the
+rules graded for its mechanism (`evidence(M, LEVEL)`, and any
+`overruled(X, M, MATERIAL)`: a report on the consulted material that outranks
+the plane which would give X the mechanism M); a role shows
+`role_evidence(X, R, LEVEL)` for its element and role. `--full` gives the
+whole tree, every intermediate conclusion with its rule. Both are rendered
+from the same JSON-ready dict that `--json` prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import textwrap
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hemkg import engine
 from hemkg.consultation.consultation import Consultation, effect_properties
 from hemkg.consultation.rules import statement_text
-from hemkg.engine import Fact
+from hemkg.engine import Derivation, Fact
 from hemkg.errors import InputError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG, short
-from hemkg.graph.vocab import Term, vocab
+from hemkg.graph.vocab import Term, spoken_list, vocab
 
 TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "context",
              "ordered", "confirm_with")
+EVIDENCE = ("evidence", "role_evidence", "overruled")  # graded by the rules; shown beside a status or a role
+# How the short form counts the conclusions it does not explain one by one: predicate -> (one, several).
+NOUNS = {"status": ("status", "statuses"), "role": ("role", "roles"), "effect": ("effect", "effects"),
+         "recommend": ("recommendation", "recommendations"), "note": ("note", "notes"),
+         "caution": ("caution", "cautions"), "warning": ("warning", "warnings"),
+         "weaker": ("weakening by the carrier ion", "weakenings by the carrier ion"),
+         "context": ("report on a material", "reports on materials"), "ordered": ("ordering", "orderings"),
+         "confirm_with": ("technique", "techniques")}
 
 
 def _words(terms: Iterable[Term]) -> dict[str, str]:
@@ -30,7 +47,11 @@ def _words(terms: Iterable[Term]) -> dict[str, str]:
 
 
 def _label(name: str) -> str:
-    return knowledge.label(HEMKG + name) if HEMKG + name in knowledge.labels() else name
+    """A term's label in the graph (its name spelled with hyphens or underscores), or the name as it is."""
+    for spelling in (name, name.replace("_", "-")):
+        if HEMKG + spelling in knowledge.labels():
+            return knowledge.label(HEMKG + spelling)
+    return name
 
 
 def _a(noun: str) -> str:
@@ -38,17 +59,36 @@ def _a(noun: str) -> str:
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
-def fact_sentence(fact: Fact) -> str:
-    """A fact as a short English sentence."""
-    pred, args = fact
-    a = [engine.show_value(x) for x in args]
+def _same(a: object, b: object) -> bool:
+    """Names equal up to the spelling of their separators: not-accessible and not_accessible are one name."""
+    return str(a).replace("_", "-") == str(b).replace("_", "-")
+
+
+def _level(level: str) -> str:
+    """An evidence level in words (the rules spell it reported_here or reported-here)."""
+    for name in (level, level.replace("-", "_")):
+        if _label(name) != name:
+            return _label(name)
+    return level.replace("_", " ").replace("-", " ")
+
+
+def _role_phrase(element: str, role: str, several: bool = False) -> str:
+    """'Zn takes part in conversion', 'Mg is an inactive stabilizer'; for several elements, their plural."""
+    roles = {r.name: r.label for r in vocab().roles}
+    if role in roles:
+        return f"{element} {'are each' if several else 'is'} {_a(roles[role])}"
+    return f"{element} {'take' if several else 'takes'} part in {_label(role)}"
+
+
+def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
+    """A sentence for each predicate, filled from the arguments `a` (as shown) when called."""
     v = vocab()
     plane = {p.name: p.short_label for p in v.planes}
-    roles = {r.name: r.label for r in v.roles}
-    sentences = {
-        "status": lambda: f"{_label(a[0])} is {a[1]}",
+    statuses = {s.name: s.label for s in v.statuses}
+    return {
+        "status": lambda: f"{_label(a[0])} is {statuses.get(a[1], a[1].replace('-', ' '))}",
         "mechanism_element": lambda: f"{a[1]} is an element of {_label(a[0])}",
-        "role": lambda: f"{a[0]} is {_a(roles[a[1]])}" if a[1] in roles else f"{a[0]} takes part in {_label(a[1])}",
+        "role": lambda: _role_phrase(a[0], a[1]),
         "effect": lambda: f"{a[2]} {'raises' if a[1] == '+' else 'lowers'} {_label(a[0])}",
         "element": lambda: f"{a[0]} is in the formula",
         "amount": lambda: f"{a[1]} {a[0]} per formula unit",
@@ -71,23 +111,64 @@ def fact_sentence(fact: Fact) -> str:
         "confirm_with": lambda: f"{_label(a[1])} can confirm {_label(a[0])}",
         "ordered": lambda: f"{a[1]} ranks above {a[2]} ({a[0].replace('-', ' ')})",
         "context": lambda: (f"in {_label(a[2])}, {a[0]} "
-                            f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
+                              f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
         "observed": lambda: (f"in {_label(a[2])}, {a[0]} was "
-                             f"{'seen' if a[3] == 'observed' else 'not seen'} in {_label(a[1])}"),
+                               f"{'seen' if a[3] == 'observed' else 'not seen'} in {_label(a[1])}"),
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
         "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
         "reported_high_entropy": lambda: f"{_label(a[0])} is called high-entropy in its source",
-        "hem_definition_unmet": lambda: f"on the cation sublattice the candidate does not meet the paper's HEM "
-                                        f"definition ({a[0]})",
+        "hem_definition_unmet": lambda: (f"on the cation sublattice the candidate does not meet the paper's HEM "
+                                           f"definition ({a[0]})"),
+        "framework": lambda: ("a conductive framework is given" if a[0] == "_" else
+                                f"the conductive framework is {a[0]}"),
+        "defect_rich": lambda: "the material is defect-rich",
+        "morphology": lambda: "a morphology is given" if a[0] == "_" else f"the morphology is {a[0]}",
+        "buffering_morphology": lambda: "the given morphology buffers volume change",
+        "evidence": lambda: f"the evidence for {_label(a[0])} is: {_level(a[1])}",
+        "role_evidence": lambda: f"the evidence that {_role_phrase(a[0], a[1])} is: {_level(a[2])}",
+        "overruled": lambda: (f"the report on {_label(a[2])} itself outranks the plane that would give "
+                                f"{a[0]} {_label(a[1])}"),
     }
-    return sentences[pred]() if pred in sentences else engine.fact_text(fact)
+
+
+@functools.cache
+def _has_sentence(predicate: str) -> bool:
+    return predicate in _sentences([])
+
+
+def _generic(fact: Fact) -> str:
+    """A fact no sentence is written for, in words: 'caution: phase formation (Zn)'."""
+    pred, args = fact
+    words = [engine.show_value(x) for x in args]
+    words = [_label(w) if w[:1].islower() else w for w in words]  # a term's label; a symbol as it is
+    head = f"{pred.replace('_', ' ')}: {words[0].replace('-', ' ')}" if words else pred.replace("_", " ")
+    return head + (f" ({', '.join(words[1:])})" if len(words) > 1 else "")
+
+
+def fact_sentence(fact: Fact) -> str:
+    """A fact as a short English sentence (never in the rule language's syntax)."""
+    pred, args = fact
+    sentences = _sentences([engine.show_value(x) for x in args])
+    return sentences[pred]() if pred in sentences else _generic(fact)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# ------------------------------------------------------------------ the records explained
+
+def _rule(d: Derivation) -> dict[str, Any]:
+    return {"rule": d.rule.id, "statement": statement_text(d), "citations": list(d.rule.references),
+            "location": d.rule.location, "file": d.rule.file,
+            **({"outside_paper": d.rule.basis} if not d.rule.from_paper else {})}
 
 
 def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str, Any]:
     """The derivation tree of one fact, as a JSON-ready dict."""
     seen = set() if seen is None else seen
-    record: dict[str, Any] = {"fact": engine.fact_text(fact), "text": fact_sentence(fact)}
+    record: dict[str, Any] = {"fact": engine.fact_text(fact), "text": _base_text(c, fact)}
     if fact in c.result.sources:
         src = c.result.sources[fact]
         record["source"] = {"kind": src.kind, "label": src.label, "citations": list(src.references)}
@@ -102,12 +183,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
     seen.add(fact)
     record["derived_by"] = [
         {
-            "rule": d.rule.id,
-            "statement": statement_text(d),
-            "citations": list(d.rule.references),
-            "location": d.rule.location,
-            "file": d.rule.file,
-            **({"outside_paper": d.rule.basis} if not d.rule.from_paper else {}),
+            **_rule(d),
             "premises": [node(c, p, seen) for p in d.premises],
             "absent": [{"fact": "not " + engine.fact_text(a), "text": "no fact says: " + fact_sentence(a)}
                        for a in d.absent],
@@ -115,6 +191,112 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
         for d in c.result.derivations.get(fact, [])
     ]
     return record
+
+
+class _Leaves:
+    """The base facts under each derived fact (its derivation tree's leaves), in the order a reader meets them."""
+
+    def __init__(self, c: Consultation) -> None:
+        self.c = c
+        self.memo: dict[Fact, tuple[Fact, ...]] = {}
+        self.open: set[Fact] = set()  # on the current path: a recursive rule's facts can rest on each other
+        self.records: dict[Fact, tuple[str, dict[str, Any]]] = {}  # each leaf's group and record, made once
+
+    def of(self, fact: Fact) -> tuple[Fact, ...]:
+        if fact in self.c.result.sources:
+            return (fact,)
+        if fact in self.memo:
+            return self.memo[fact]
+        if fact in self.open:
+            return ()
+        self.open.add(fact)
+        found = self.below(self.c.result.derivations.get(fact, []))
+        self.open.discard(fact)
+        self.memo[fact] = found
+        return found
+
+    def below(self, derivations: Iterable[Derivation], stop: frozenset[Fact] = frozenset()) -> tuple[Fact, ...]:
+        """The leaves under `derivations`, not descending into a premise of `stop`."""
+        return tuple(dict.fromkeys(leaf for d in derivations for p in d.premises if p not in stop
+                                   for leaf in self.of(p)))
+
+    def record(self, fact: Fact) -> tuple[str, dict[str, Any]]:
+        if fact not in self.records:
+            self.records[fact] = _leaf(self.c, fact)
+        return self.records[fact]
+
+
+def _base_text(c: Consultation, fact: Fact) -> str:
+    """A fact in words; a fact of the graph or the input that no sentence is written for reads as its source's
+    label (a statement's, or the input's own words)."""
+    src = c.result.sources.get(fact)
+    if src is not None and src.label and (src.kind == "input" or not _has_sentence(fact[0])):
+        return src.label
+    return fact_sentence(fact)
+
+
+def _leaf(c: Consultation, fact: Fact) -> tuple[str, dict[str, Any]]:
+    """Which group a base fact belongs to (graph, input or other) and its record."""
+    src = c.result.sources[fact]
+    record: dict[str, Any] = {"fact": engine.fact_text(fact), "text": _base_text(c, fact)}
+    if src.kind == "kg":
+        statement = knowledge.statements().get(src.detail)
+        record.update(statement=short(src.detail), citations=list(src.references),
+                      location=statement.location if statement else "")
+        return "graph_facts", record
+    record["detail"] = src.detail
+    if src.kind == "input":
+        return "input_facts", record
+    record["kind"] = src.kind  # a project convention, or an estimate beyond the paper
+    return "other_facts", record
+
+
+def _explained(c: Consultation, fact: Fact, leaves: _Leaves, tree: set[Fact] | None,
+               stop: frozenset[Fact] = frozenset()) -> dict[str, Any]:
+    """One conclusion: its sentence, its rules, and the facts at the leaves of its derivations. A premise in `stop`
+    (the conclusion an evidence item stands beside, whose leaves are given with it) is named, not descended into.
+    With `tree` (the facts whose trees the explanation has shown so far), also its derivation tree."""
+    derivations = c.result.derivations.get(fact, [])
+    rules = [_rule(d) for d in derivations]
+    record: dict[str, Any] = {"fact": engine.fact_text(fact), "text": fact_sentence(fact)}
+    if rules:
+        record.update({k: rules[0][k] for k in ("rule", "statement", "citations", "location")})
+    record["rules"] = rules
+    record["absent"] = list(dict.fromkeys("no fact says: " + fact_sentence(a) for d in derivations for a in d.absent))
+    groups: dict[str, list[dict[str, Any]]] = {"graph_facts": [], "input_facts": [], "other_facts": []}
+    rests_on = list(dict.fromkeys(p for d in derivations for p in d.premises if p in stop))
+    if rests_on:
+        record["rests_on"] = [{"fact": engine.fact_text(p), "text": fact_sentence(p)} for p in rests_on]
+    for base in leaves.below(derivations, stop):
+        group, item = leaves.record(base)
+        groups[group].append(item)
+    order = {symbol: i for i, symbol in enumerate(c.formula.composition)}
+    groups["input_facts"].sort(key=lambda i: (not i["fact"].startswith("element("),
+                                              order.get(i["fact"][len("element("):-1], 0)))
+    record.update(groups)
+    if tree is not None:
+        record["tree"] = node(c, fact, tree)
+    return record
+
+
+def _evidence_for(graded: list[Fact], fact: Fact) -> list[Fact]:
+    """Of the evidence the rules graded (`graded`: evidence(M, LEVEL), overruled(X, M, MATERIAL),
+    role_evidence(X, R, LEVEL)), what stands beside a status (its mechanism's) or a role (its element's and role's)."""
+    pred, args = fact
+
+    def beside(kind: str, given: tuple[engine.Value, ...]) -> bool:
+        if pred == "status":
+            return (kind == "evidence" and _same(given[0], args[0])) or (
+                kind == "overruled" and len(given) > 1 and _same(given[1], args[0]))
+        if pred != "role" or given[0] != args[0] or len(given) < 2:
+            return False
+        if kind == "role_evidence":
+            return _same(given[1], args[1])
+        # a report that took the element out of a mechanism: beside that role, or beside a role that is no
+        # mechanism (a stabilizer), which is what the report left the element
+        return kind == "overruled" and (_same(given[1], args[1]) or args[1] not in vocab().mechanism_names)
+
+    return [f for f in graded if beside(*f)]
 
 
 def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
@@ -147,28 +329,82 @@ def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
     )
 
 
-def explain(c: Consultation, about: str | None = None) -> dict[str, Any]:
-    seen: set[Fact] = set()
-    return {
-        "formula": c.formula.text,
-        "ion": c.ion,
-        "about": about or "statuses and roles",
-        "conclusions": [node(c, f, seen) for f in selected_facts(c, about)],
-    }
+def _direct(selected: list[Fact], about: str | None) -> set[Fact]:
+    """The conclusions that answer the question itself, which the short form explains one by one: the statuses
+    and roles (of the mechanism or element asked about); for a property or 'all', every one selected. The others
+    (effects, notes, techniques that rest on a mechanism) it only counts."""
+    if about is None or about == "all":
+        return set(selected)
+    key = about.strip()
+    mechanisms = _words(vocab().mechanisms)
+    named = mechanisms.get(key.lower(), key)
+    direct = {f for f in selected if f[0] in ("status", "role") and named in f[1]}
+    return direct or set(selected)
 
 
-# ------------------------------------------------------------------ terminal tree
+def explain(c: Consultation, about: str | None = None, full: bool = False) -> dict[str, Any]:
+    """The explanation of the conclusions `about` selects (statuses and roles by default), as a JSON-ready dict;
+    with `full`, each conclusion also carries its whole derivation tree."""
+    selected = selected_facts(c, about)
+    direct = _direct(selected, about)
+    leaves = _Leaves(c)
+    shown: set[Fact] | None = set() if full else None  # a fact's tree is shown once; later, "see above"
+    graded = sorted((f for f in c.result.derivations if f[0] in EVIDENCE and f[1]),
+                    key=lambda f: (EVIDENCE.index(f[0]), engine.fact_text(f)))
+    conclusions = []
+    for fact in selected:
+        record = _explained(c, fact, leaves, shown)
+        record["direct"] = fact in direct
+        record["evidence"] = [_explained(c, e, leaves, shown, frozenset({fact})) for e in _evidence_for(graded, fact)]
+        conclusions.append(record)
+    return {"formula": c.formula.text, "ion": c.ion, "about": about or "statuses and roles", "full": full,
+            "conclusions": conclusions}
+
+
+# ------------------------------------------------------------------ terminal text
 
 def _refs(citations: list[int]) -> str:
     return f" [{', '.join(map(str, citations))}]" if citations else ""
 
 
-def render(tree: dict[str, Any]) -> str:
-    lines = [f"Why: {tree['formula']} with {tree['ion']}+ ({tree['about']})", ""]
+def _rule_text(d: dict[str, Any]) -> str:
+    text = f"rule {d['rule']}: {d['statement']}{_refs(d['citations'])}"
+    text += f" ({d['location']})" if d["location"] else ""
+    return text + (f" [outside the paper: {d['outside_paper']}]" if "outside_paper" in d else "")
+
+
+def _wrap(text: str, indent: str, width: int, hang: str = "    ") -> list[str]:
+    """`text` wrapped to `width`, its continuation lines indented under it by `hang` more (deeper than the two
+    spaces a nested line is indented by, so that the two cannot be mistaken)."""
+    return textwrap.wrap(text, width=max(width, len(indent) + 20), initial_indent=indent,
+                         subsequent_indent=indent + hang, break_on_hyphens=False) or [indent]
+
+
+def render(tree: dict[str, Any], width: int = 88) -> str:
+    """The explanation as terminal text: the short form, or with tree['full'] the whole tree."""
+    lines = [*_wrap(f"Why: {tree['formula']} with {tree['ion']}+ ({tree['about']})", "", width), ""]
+    if not tree["conclusions"]:
+        lines.append("No conclusion concerns that.")
+    elif tree.get("full"):
+        for conclusion in tree["conclusions"]:
+            _render_tree(conclusion["tree"], lines, width)
+            for item in conclusion["evidence"]:
+                _render_tree(item["tree"], lines, width, label="Evidence: ")
+            lines.append("")
+    else:
+        _render_short(tree, lines, width)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _render_tree(root: dict[str, Any], lines: list[str], width: int, label: str = "") -> None:
+    def emit(prefix: str, branch: str, text: str, below: str) -> None:
+        """One line of the tree; its continuation lines keep the bars of what follows (`below`)."""
+        lines.extend(textwrap.wrap(text, width=max(width, len(below) + 22), initial_indent=prefix + branch,
+                                   subsequent_indent=below + "  ", break_on_hyphens=False) or [prefix + branch])
 
     def walk(n: dict[str, Any], prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        text = n["text"]
+        text = (label if top else "") + n["text"]
         if "source" in n:
             src = n["source"]
             where = {"kg": f"knowledge graph, {src.get('statement', '')}", "input": "your input",
@@ -177,24 +413,120 @@ def render(tree: dict[str, Any]) -> str:
             text += f"  ({where}){_refs(src['citations'])}"
         elif n.get("shown_above"):
             text += "  (see above)"
-        lines.append(prefix + branch + text)
         child_prefix = prefix + ("" if top else ("   " if last else "│  "))
         rules = n.get("derived_by", [])
+        emit(prefix, branch, text, child_prefix + ("│" if rules else " "))
         for i, d in enumerate(rules):
             is_last = i == len(rules) - 1
-            rule_line = f"rule {d['rule']}: {d['statement']}{_refs(d['citations'])} ({d['location']})"
-            if "outside_paper" in d:
-                rule_line += f" [outside the paper: {d['outside_paper']}]"
-            lines.append(child_prefix + ("└─ " if is_last else "├─ ") + rule_line)
             premise_prefix = child_prefix + ("   " if is_last else "│  ")
+            has_below = bool(d["premises"] or d["absent"])
+            emit(child_prefix, "└─ " if is_last else "├─ ", _rule_text(d), premise_prefix + ("│" if has_below else " "))
             for j, p in enumerate(d["premises"]):
                 walk(p, premise_prefix, j == len(d["premises"]) - 1 and not d["absent"], False)
             for j, a in enumerate(d["absent"]):
-                lines.append(premise_prefix + ("└─ " if j == len(d["absent"]) - 1 else "├─ ") + a["text"])
+                is_last_absent = j == len(d["absent"]) - 1
+                emit(premise_prefix, "└─ " if is_last_absent else "├─ ", a["text"],
+                     premise_prefix + ("   " if is_last_absent else "│  "))
 
-    for conclusion in tree["conclusions"]:
-        walk(conclusion, "", True, True)
+    walk(root, "", True, True)
+
+
+# The short form.
+
+SUBJECT = {"role": 0, "effect": 2}  # the argument that is the sentence's subject, for conclusions said together
+
+
+def _group_sentence(fact: str, subjects: list[str]) -> str:
+    """The sentence of conclusions that differ only in their subject: 'X, Y and Z take part in M'."""
+    pred, _, inner = fact.partition("(")
+    args = [a.strip() for a in inner.rstrip(")").split(",")]
+    who = spoken_list(subjects)
+    if pred == "role":
+        return _role_phrase(who, args[1], several=True)
+    return f"{who} {'raise' if args[1] == '+' else 'lower'} {_label(args[0])}"
+
+
+def _groups(conclusions: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The conclusions in order, those that differ only in their subject and rest on the same rules taken together."""
+    grouped: dict[Any, tuple[list[str], list[dict[str, Any]]]] = {}
+    for record in conclusions:
+        pred, _, inner = record["fact"].partition("(")
+        args = [a.strip() for a in inner.rstrip(")").split(",")]
+        if pred in SUBJECT and len(args) > SUBJECT[pred]:
+            subject = args[SUBJECT[pred]]
+            key: Any = (pred, tuple(a for i, a in enumerate(args) if i != SUBJECT[pred]),
+                        tuple(r["rule"] for r in record["rules"]))
+        else:
+            subject, key = "", record["fact"]
+        grouped.setdefault(key, ([], []))
+        grouped[key][0].append(subject)
+        grouped[key][1].append(record)
+    return [(_group_sentence(records[0]["fact"], subjects) if len(records) > 1 else records[0]["text"], records)
+            for subjects, records in grouped.values()]
+
+
+def _render_short(tree: dict[str, Any], lines: list[str], width: int) -> None:
+    shown: set[str] = set()  # the leaves printed so far: each is printed once
+
+    def facts(records: list[dict[str, Any]], indent: str, dedupe: bool) -> None:
+        """The leaves of one or more conclusions: from the graph, from the input, from conventions and estimates."""
+        def new(group: str) -> list[dict[str, Any]]:
+            items = list({i["fact"]: i for r in records for i in r[group]}.values())
+            return [i for i in items if not (dedupe and i["fact"] in shown)]
+
+        graph, given, other = new("graph_facts"), new("input_facts"), new("other_facts")
+        every = {i["fact"] for r in records for g in ("graph_facts", "input_facts", "other_facts") for i in r[g]}
+        absent = list(dict.fromkeys(a for r in records for a in r["absent"]))
+        if graph:
+            lines.append(indent + "From the knowledge graph:")
+            for item in graph:
+                lines.extend(_wrap(item["text"] + _refs(item["citations"]), indent + "  ", width))
+        if given:
+            elements = [i["fact"][len("element("):-1] for i in given if i["fact"].startswith("element(")]
+            rest = [i["text"] for i in given if not i["fact"].startswith("element(")]
+            words = ([f"{spoken_list(elements)} {'are' if len(elements) > 1 else 'is'} in {tree['formula']}"]
+                     if elements else []) + rest
+            lines.extend(_wrap("From your input: " + "; ".join(words), indent, width))
+        for item in other:
+            where = "By project convention, not the paper" if item["kind"] == "convention" else "Estimated"
+            lines.extend(_wrap(f"{where}: {item['text']}", indent, width))
+        earlier = every & shown if dedupe else set()
+        if earlier:
+            lines.extend(_wrap(("From the knowledge graph and your input: the facts listed above" if not (
+                graph or given or other) else f"And {len(earlier)} of the facts listed above") + ".", indent, width))
+        above = list(dict.fromkeys(p["text"] for r in records for p in r.get("rests_on", [])))
+        if above:
+            lines.extend(_wrap(f"And on: {'; '.join(above)} (above)", indent, width))
+        if absent:
+            lines.extend(_wrap("And nothing says: " + "; ".join(a.removeprefix("no fact says: ") for a in absent),
+                               indent, width))
+        shown.update(every)
+
+    def block(sentence: str, records: list[dict[str, Any]], indent: str, dedupe: bool) -> None:
+        lines.extend(_wrap(_capital(sentence) + ".", indent, width))
+        rules = list({r["rule"]: r for record in records for r in record["rules"]}.values())
+        for r in rules:
+            lines.extend(_wrap(_capital(_rule_text(r)), indent + "  ", width))
+        facts(records, indent + "  ", dedupe)
+
+    direct = [c for c in tree["conclusions"] if c["direct"]]
+    for sentence, records in _groups(direct):
+        block(sentence, records, "", True)
+        evidence = list({e["fact"]: e for r in records for e in r["evidence"]}.values())
+        if evidence:
+            lines.append("  Evidence:")
+            for item in evidence:
+                block(item["text"], [item], "    ", False)
         lines.append("")
-    if not tree["conclusions"]:
-        lines.append("No conclusion concerns that.")
-    return "\n".join(lines).rstrip() + "\n"
+    rest = [c for c in tree["conclusions"] if not c["direct"]]
+    if rest:
+        counts: dict[str, int] = {}
+        for c in rest:
+            pred = c["fact"].partition("(")[0]
+            counts[pred] = counts.get(pred, 0) + 1
+        told = [f"{n} {NOUNS.get(p, (p, p))[n > 1]}" for p, n in counts.items()]
+        if "status" in counts:  # name the mechanisms: a status is what a reader looks for first
+            mechanisms = [_label(c["fact"][len("status("):].split(",")[0]) for c in rest
+                          if c["fact"].startswith("status(")]
+            told[list(counts).index("status")] += f" ({', '.join(mechanisms)})"
+        lines.extend(_wrap(f"Resting on these: {spoken_list(told)}, which --full explains one by one.", "", width))

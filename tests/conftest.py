@@ -26,6 +26,7 @@ from hemkg.cli import main
 from hemkg.consultation.consultation import Consultation
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG, package_files, select
+from hemkg.graph.store import PREFIXES as CURIE_PREFIXES
 
 
 def kg(name: str) -> str:
@@ -134,6 +135,19 @@ def rule_entries() -> dict[str, dict[str, Any]]:
 def fired(c: Consultation) -> set[str]:
     """The ids of every rule that drew at least one conclusion."""
     return {d.rule.id for ds in c.result.derivations.values() for d in ds}
+
+
+def expand(curie: str) -> str:
+    """A CURIE (hemkg:stmt-plane-B-Zn) as its full IRI; a full IRI as it is."""
+    prefix, _, local = curie.partition(":")
+    return CURIE_PREFIXES[prefix] + local if prefix in CURIE_PREFIXES and not curie.startswith("http") else curie
+
+
+def cites(iri: str) -> list[int]:
+    """The references of a node in the graph, sorted: a statement's hem:citesReference, a material's hem:reportedIn."""
+    rows = select("SELECT ?r WHERE { { ?s hem:citesReference ?r } UNION { ?s a hem:ReportedMaterial ; hem:reportedIn ?r } }",
+                  s=iri)
+    return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
 
 
 def statement_citations(statement_id: str) -> list[int]:

@@ -1,4 +1,4 @@
-"""Tests of `hem consult`, `hem explain` and `hem compare` through click's CliRunner.
+"""Tests of `hem consult` and `hem compare` (`hem explain`: tests/test_explain.py) through click's CliRunner.
 
 In the style of tests/test_cli.py: every command runs through CliRunner, JSON
 is parsed and checked for content, errors are one `error:` line with exit 2,
@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import assert_one_line_error, fired, rule_entries, rule_location, rule_references, run, statement_pattern
+from conftest import assert_one_line_error, expand, fired, rule_entries, rule_references, run
 
 from hemkg.consultation.consultation import consult
 from hemkg.graph import statements as knowledge
-from hemkg.graph.store import PREFIXES, select
 
 MECHANISM_KEYS = {"intercalation", "conversion", "alloying", "space_charge"}
 PAPER_EXAMPLES = ["(MgCoNiCuZn)O", "InGeSiP3", "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3"]
@@ -35,18 +33,6 @@ def consult_json(runner, *args: str) -> dict[str, Any]:
 
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def expand(curie: str) -> str:
-    prefix, _, local = curie.partition(":")
-    return PREFIXES[prefix] + local if prefix in PREFIXES and not curie.startswith("http") else curie
-
-
-def cites(iri: str) -> list[int]:
-    """The references of a node in the graph, sorted: a statement's hem:citesReference, a material's hem:reportedIn."""
-    rows = select("SELECT ?r WHERE { { ?s hem:citesReference ?r } UNION { ?s a hem:ReportedMaterial ; hem:reportedIn ?r } }",
-                  s=iri)
-    return sorted(int(r["r"].rsplit("/", 1)[-1]) for r in rows)
 
 
 def references_of(rule_id: str) -> list[int]:
@@ -262,132 +248,6 @@ def test_consult_input_csv_with_bad_lines(runner, tmp_path):
     assert "coarse-conversion-products" in {w["topic"] for w in good[2]["warnings"]}  # Section 3.2, ref 57
     assert "buffering-morphology-given" in {n["topic"] for n in good[2]["notes"]}
     assert "selenides-suit-sodium" in {n["topic"] for n in good[6]["notes"]}  # Section 3.1, ref 49
-
-
-# ---------------------------------------------------------------- hem explain
-
-
-def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield node
-    for d in node.get("derived_by", []):
-        for p in d["premises"]:
-            yield from walk(p)
-
-
-def rule_nodes(tree: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for conclusion in tree["conclusions"]:
-        for node in walk(conclusion):
-            yield from node.get("derived_by", [])
-
-
-def check_tree_citations(tree: dict[str, Any]) -> tuple[int, int]:
-    """Every rule node cites its rule's references (its file's and its statements'); every graph premise its statement's."""
-    n_rules = n_kg = 0
-    for d in rule_nodes(tree):
-        entry = rule_entries()[d["rule"]]
-        assert d["citations"] == references_of(d["rule"]), d["rule"]
-        assert (d["location"], d["file"]) == (rule_location(d["rule"]), entry["file"])
-        assert re.fullmatch(statement_pattern(d["rule"]), d["statement"]), d["rule"]
-        n_rules += 1
-    for conclusion in tree["conclusions"]:
-        for node in walk(conclusion):
-            source = node.get("source")
-            if source is None:
-                continue
-            if source["kind"] == "kg":
-                assert source["citations"] == cites(expand(source["statement"])), (node["fact"], source)
-                n_kg += 1
-            else:
-                assert source["citations"] == [], node
-    return n_rules, n_kg
-
-
-ABOUT = ["alloying", "Zn", "capacity", "all"]
-
-
-@pytest.mark.parametrize("about", ABOUT)
-def test_explain_json_citations_match_rule_files_and_graph(runner, about):
-    """Section 3.1 (ref 48): explanations of (MgCoNiCuZn)O cite exactly what the rule files and graph cite."""
-    result = run(runner, "explain", "(MgCoNiCuZn)O", "--about", about, "--json")
-    assert result.exit_code == 0 and result.stderr == ""
-    tree = json.loads(result.stdout)
-    assert tree["formula"] == "(MgCoNiCuZn)O" and tree["about"] == about
-    assert tree["conclusions"]
-    n_rules, n_kg = check_tree_citations(tree)
-    assert n_rules > 0 and n_kg > 0
-
-
-@pytest.mark.parametrize("formula", ["InGeSiP3", "Sb1.4Bi0.2Sn0.2Co0.1Mn0.1Te3", "(LiFeZnNiCoMn)3O4", "FeF3", "MoS2"])
-def test_explain_all_citations_match_for_other_candidates(runner, formula):
-    """Refs 41, 44, 47, 92 and an outside anion: every citation in `--about all` matches its source."""
-    result = run(runner, "explain", formula, "--about", "all", "--json", "--ion", "K" if "Te" in formula else "Li")
-    assert result.exit_code == 0
-    check_tree_citations(json.loads(result.stdout))
-
-
-def test_explain_about_selects_the_right_conclusions(runner):
-    """--about alloying, Zn and capacity pick the conclusions that concern them (Section 3.1, ref 48)."""
-    def facts(about: str) -> list[str]:
-        out = run(runner, "explain", "(MgCoNiCuZn)O", "--about", about, "--json").stdout
-        return [c["fact"] for c in json.loads(out)["conclusions"]]
-
-    alloying = facts("alloying")
-    assert "status(alloying, accessible)" in alloying and "role(Zn, alloying)" in alloying
-    assert "role(Mg, stabilizer)" not in alloying
-    zinc = facts("Zn")
-    assert zinc and all("Zn" in f for f in zinc)
-    assert {"role(Zn, alloying)", "role(Zn, conversion)"} <= set(zinc)
-    capacity = facts("capacity")
-    assert capacity and all(f.startswith("effect(specific-capacity, ") for f in capacity)
-    assert "effect(specific-capacity, +, Mg)" not in capacity
-    everything = facts("all")
-    assert set(alloying) | set(zinc) | set(capacity) <= set(everything)
-    default = json.loads(run(runner, "explain", "(MgCoNiCuZn)O", "--json").stdout)
-    assert default["about"] == "statuses and roles"
-    assert {c["fact"].split("(")[0] for c in default["conclusions"]} == {"status", "role"}
-
-
-def test_explain_zn_rests_on_its_plane_statements(runner):
-    """Section 3.1, Fig. 6a: Zn's alloying role rests on hemkg:stmt-plane-B-Zn, which cites ref 67."""
-    tree = json.loads(run(runner, "explain", "(MgCoNiCuZn)O", "--about", "Zn", "--json").stdout)
-    (role,) = [c for c in tree["conclusions"] if c["fact"] == "role(Zn, alloying)"]
-    sources = {n["source"]["statement"]: n["source"]["citations"] for n in walk(role)
-               if n.get("source", {}).get("kind") == "kg"}
-    assert sources["hemkg:stmt-plane-B-Zn"] == [67]
-
-
-@pytest.mark.parametrize("about", ABOUT)
-def test_explain_text_citations_match_rule_files_and_graph(runner, about):
-    """The text tree prints each rule with its references and location (from its file or its statements), and each graph
-    fact with its statement's references."""
-    result = run(runner, "explain", "(MgCoNiCuZn)O", "--about", about)
-    assert result.exit_code == 0 and result.stderr == ""
-    text = result.stdout
-    assert text.startswith(f"Why: (MgCoNiCuZn)O with Li+ ({about})\n")
-    rule_lines = re.findall(r"rule ([a-z0-9-]+): (.*)$", text, re.M)
-    assert rule_lines
-    for rule_id, rest in rule_lines:
-        refs = references_of(rule_id)
-        expected = f"{statement_pattern(rule_id)}{re.escape(' [' + ', '.join(map(str, refs)) + ']') if refs else ''} " \
-                   f"{re.escape('(' + rule_location(rule_id) + ')')}"
-        assert re.match(expected, rest), (rule_id, rest)
-    kg_lines = re.findall(r"\(knowledge graph, (\S+)\)(?: \[([\d, ]+)\])?$", text, re.M)
-    assert kg_lines
-    for statement, refs in kg_lines:
-        assert ([int(n) for n in refs.split(", ")] if refs else []) == cites(expand(statement)), statement
-
-
-@pytest.mark.parametrize("flags", [[], ["--json"]], ids=["text", "json"])
-def test_explain_about_nonsense(runner, flags):
-    """--about a word that is no mechanism, element of the formula, property or 'all' exits 2 and lists the choices."""
-    error = assert_one_line_error(run(runner, "explain", "(MgCoNiCuZn)O", "--about", "nonsense", *flags))
-    assert "'nonsense'" in error and "alloying" in error and "Zn" in error
-
-
-def test_explain_about_element_not_in_formula(runner):
-    """--about an element the formula lacks is refused like any other unknown word."""
-    error = assert_one_line_error(run(runner, "explain", "InGeSiP3", "--about", "Zn"))
-    assert "'Zn'" in error
 
 
 # ---------------------------------------------------------------- hem compare
