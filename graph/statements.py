@@ -48,6 +48,13 @@ class Statement:
     ordering_of: str | None = None
     ordering_text: str | None = None
     ranked: list[tuple[int, str]] = field(default_factory=list)
+    reversibility: str | None = None  # hem:reversible / hem:partlyReversible / hem:irreversible IRI (a reported example)
+    qualified_by: list[str] = field(default_factory=list)  # statements that hedge this one ("to a certain extent")
+
+    @property
+    def reversibility_label(self) -> str | None:
+        """The reversibility in words ("only partly reversible"), where the statement records one."""
+        return label(self.reversibility) if self.reversibility else None
 
     @property
     def related(self) -> set[str]:
@@ -72,6 +79,7 @@ _FIELDS = {
     SKOS + "scopeNote": "scope_notes", HEM + "observedIn": "observed_in",
     HEM + "appliesToIon": "applies_to_ion", HEM + "hasReportedValue": "values",
     HEM + "orderingOf": "ordering_of", HEM + "orderingText": "ordering_text",
+    HEM + "reversibility": "reversibility", HEM + "qualifiedBy": "qualified_by",
 }
 
 
