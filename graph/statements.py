@@ -48,7 +48,7 @@ class Statement:
     ordering_of: str | None = None
     ordering_text: str | None = None
     ranked: list[tuple[int, str]] = field(default_factory=list)
-    reversibility: str | None = None  # hem:reversible / hem:partlyReversible / hem:irreversible IRI (a reported example)
+    reversibility: str | None = None  # hem:reversible, hem:partlyReversible or hem:irreversible (reported examples)
     qualified_by: list[str] = field(default_factory=list)  # statements that hedge this one ("to a certain extent")
 
     @property
