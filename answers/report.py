@@ -119,18 +119,26 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
                 outside = " [outside the paper]" if n.get("outside_paper") else ""
                 text = f"{n['text']}{about} {cite(n.get('citations', []))}{outside}".strip()
                 lines.append(_wrap(text, "  - ", width))
-    if d["confirm_with"]:
-        lines += ["", "Techniques the paper names for the accessible mechanisms"]
-        for mechanism, techniques in d["confirm_with"].items():
-            lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {', '.join(techniques)}", "  - ", width))
+    if d["techniques"]:
+        lines += ["", "Techniques the paper names for the accessible mechanisms (Section 4 (III), Section 2)"]
+        for mechanism, roles in d["techniques"].items():
+            parts = []
+            if roles["confirms"]:
+                parts.append(f"to confirm it: {', '.join(roles['confirms'])}")
+            if roles["complements"]:
+                parts.append(f"complementary, not confirming by themselves: {', '.join(roles['complements'])}")
+            lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {'; '.join(parts)}", "  - ", width))
     e, cap = d["entropy"], d["capacity_estimate"]
     lines += ["", "Beyond the paper (estimates, not the paper's claims)"]
     oxidation = d["oxidation_states"]
     lines.append(_wrap(sentence(f"Oxidation states: {oxidation['text']}") if oxidation["charge_balanced"]
                        else "Oxidation states: not charge-balanced; see Warnings.", "  ", width))
+    definition = e["hem_definition"]
     hem = "yes" if e["meets_hem_definition"] else f"no ({e.get('why_not_hem', '')})"
+    unchecked = "".join(f" Not checked: {sentence(text)}" for text in definition["not_checked"])
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
-                       f"{e['anion_site_R']} R. Meets the paper's HEM definition: {hem}.", "  ", width))
+                       f"{e['anion_site_R']} R. Meets the criteria of the paper's HEM definition that a formula can "
+                       f"show ({'; '.join(definition['criteria_checked'])}): {hem}.{unchecked}", "  ", width))
     phases = "; ".join(f"{p['element']} -> {p['phase']} ({p['source']})" for p in cap["phases"])
     lines.append(_wrap(f"Theoretical capacity, upper bound: conversion {cap['conversion']} + "
                        f"alloying {cap['alloying']} = {cap['total']} mAh/g."
@@ -169,7 +177,7 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
                               f" / -{sum(1 for e in r['effects'] if e['property'] == prop and e['direction'] == '-')}"
                               for r in rows])
     row("entropy, cation R", [f"{r['entropy']['cation_site_R']} ({r['entropy']['class']})" for r in rows])
-    row("meets HEM definition", ["yes" if r["entropy"]["meets_hem_definition"] else "no" for r in rows])
+    row("HEM criteria checked", ["yes" if r["entropy"]["meets_hem_definition"] else "no" for r in rows])
     row("capacity bound mAh/g", [r["capacity_estimate"]["total"] for r in rows])
     lines.append("")
     lines.append("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "

@@ -105,9 +105,13 @@ def summarise(c: Consultation) -> dict[str, Any]:
         recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor),
                                 "text": _statement_of(derivations),
                                 "rules": _rule_ids(derivations), "citations": _citations(r, derivations)})
-    techniques: dict[str, list[str]] = {}
-    for mechanism, technique in r.words("confirm_with"):
-        techniques.setdefault(json_key(mechanism), []).append(knowledge.label(HEMKG + technique))
+    techniques: dict[str, dict[str, list[str]]] = {}
+    for predicate, role in (("confirm_with", "confirms"), ("complement_with", "complements")):
+        for mechanism, technique in r.words(predicate):
+            entry = techniques.setdefault(json_key(mechanism), {"confirms": [], "complements": []})
+            entry[role].append(knowledge.label(HEMKG + technique))
+    techniques = {m: {role: sorted(names) for role, names in entry.items()}
+                  for m, entry in sorted(techniques.items(), key=lambda kv: _mechanism_order(kv[0]))}
     scope_derivations = c.derivations("scope", "extrapolated")
     scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
              "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
@@ -126,11 +130,17 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "capacity_estimate": c.estimates["capacity_estimate"],
         "effects": effects,
         "recommendations": recommendations,
-        "confirm_with": techniques,
+        "techniques": techniques,
         "notes": notes,
         "cautions": cautions,
         "warnings": warnings,
     }
+
+
+def _mechanism_order(key: str) -> int:
+    """A mechanism's JSON key -> its place in the paper's Section 2."""
+    keys = [m.json_key for m in vocab().mechanisms]
+    return keys.index(key) if key in keys else len(keys)
 
 
 def _orderings(c: Consultation) -> list[dict[str, Any]]:

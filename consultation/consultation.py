@@ -18,6 +18,7 @@ from hemkg import engine
 from hemkg.consultation.estimates import capacity_estimate, entropy, estimate_facts
 from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.oxidation import assignment_facts
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.errors import InputError
@@ -120,6 +121,7 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     base = candidate_facts(parsed, ion, structure)
     measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
     base.update(estimate_facts(measured))
+    base.update(assignment_facts(parsed))  # the charge balance's oxidation states, for rules about named ions
     c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
     c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
     return c

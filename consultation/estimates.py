@@ -44,11 +44,17 @@ def entropy(composition: dict[str, float], anion_symbols: frozenset[str]) -> dic
     outside = sorted(k for k, x in fractions.items()
                      if not low - FRACTION_TOLERANCE <= x <= high + FRACTION_TOLERANCE)
     meets = len(fractions) >= hem.min_elements and not outside
+    checked = [f"{number_word(hem.min_elements)} or more cations on the cation site",
+               f"each cation {hem.percent_text} of the cation site"]
+    not_checked = [f"{hem.structure}, which the definition also requires (Section {hem.section}) and a formula "
+                   "cannot show"] if hem.structure else []
     result: dict[str, Any] = {
         "cation_site_R": round(s_cat, 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
         "anion_site_R": round(_mixing_entropy(anions), 3) + 0.0,  # + 0.0 turns -0.0 into 0.0
         "class": "high" if s_cat >= 1.5 else "medium" if s_cat >= 1.0 else "low",
-        "meets_hem_definition": meets,
+        "meets_hem_definition": meets,  # the checked criteria only; hem_definition says which
+        "hem_definition": {"criteria_checked": checked, "not_checked": not_checked,
+                           "meets_checked_criteria": meets},
         "cation_fractions": {k: round(x, 4) for k, x in fractions.items()},
         "basis": "beyond the paper: ideal mixing, S/R = -sum x ln x on each sublattice; classes high >= 1.5, "
                  f"medium 1.0-1.5, low < 1.0. The HEM definition ({hem.text}) is the "

@@ -47,7 +47,8 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from hemkg.graph.materials import oxidation_data
+from hemkg.engine import Fact, Source
+from hemkg.graph.materials import named_ions, oxidation_data
 
 if TYPE_CHECKING:
     from hemkg.consultation.formula import ParsedFormula
@@ -435,3 +436,28 @@ def answer(parsed: ParsedFormula) -> tuple[dict[str, Any], list[dict[str, Any]]]
                                              "rules": [], "citations": [], "outside_paper": [BASIS]}]
     return record, warnings
 
+
+
+def assignment_facts(parsed: ParsedFormula) -> dict[Fact, Source]:
+    """The assignment `answer()` reports, as rule facts (an estimate beyond the paper, with its basis):
+
+    - oxidation_state(X, n): the assignment puts atoms of X at state n (two facts where X splits);
+    - assigned_ion(X, I): ... and X at that state is the ion I that a statement of the graph names
+      (a hem:NamedIon such as ion-Mg-2 for Mg2+), so a finding about I applies to this X;
+    - oxidation_states_unfixed(): no assignment balances the formula's charge, so no state is fixed.
+
+    Polyatomic anions are whole units with no element states, and give no facts.
+    """
+    balance = charge_balance(parsed.composition)
+    if not balance.balanced or balance.assignment is None:
+        return {("oxidation_states_unfixed", ()): Source(
+            "estimate", "oxidation", label=f"{parsed.active}: no charge-balanced oxidation states ({BASIS})")}
+    named = named_ions()
+    facts: dict[Fact, Source] = {}
+    for site in balance.assignment.sites:
+        label = f"the charge balance puts {site.element} at {site.name()} ({BASIS})"
+        facts[("oxidation_state", (site.element, float(site.state)))] = Source("estimate", "oxidation", label=label)
+        ion = named.get((site.element, site.state))
+        if ion is not None:
+            facts[("assigned_ion", (site.element, ion))] = Source("estimate", "oxidation", label=label)
+    return facts

@@ -70,6 +70,13 @@ def reported_materials() -> dict[str, dict[str, Any]]:
     return found
 
 
+@disk_cached
+def named_ions() -> dict[tuple[str, int], str]:
+    """(element symbol, oxidation state) -> the local name of the hem:NamedIon the paper's statements mention
+    (Mg2+ of Section 3.1 is ("Mg", 2) -> "ion-Mg-2")."""
+    return {(row["s"], int(row["z"])): _local(row["i"])
+            for row in select("""SELECT ?i ?s ?z WHERE { ?i a hem:NamedIon ; hem:ionElement/hem:symbol ?s ;
+                                                          hem:ionCharge ?z }""")}
 
 
 @disk_cached

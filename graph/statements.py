@@ -50,6 +50,13 @@ class Statement:
     ordering_of: str | None = None
     ordering_text: str | None = None
     ranked: list[tuple[int, str]] = field(default_factory=list)
+    reversibility: str | None = None  # hem:reversible, hem:partlyReversible or hem:irreversible (reported examples)
+    qualified_by: list[str] = field(default_factory=list)  # statements that hedge this one ("to a certain extent")
+
+    @property
+    def reversibility_label(self) -> str | None:
+        """The reversibility in words ("only partly reversible"), where the statement records one."""
+        return label(self.reversibility) if self.reversibility else None
 
     @property
     def related(self) -> set[str]:
@@ -75,6 +82,7 @@ _FIELDS = {
     HEM + "appliesToIon": "applies_to_ion", HEM + "hasReportedValue": "values",
     HEM + "orderingOf": "ordering_of", HEM + "orderingText": "ordering_text",
     HEM + "reportsMechanismInHems": "reports_in_hems", HEM + "notShownInHems": "not_shown_in_hems",
+    HEM + "reversibility": "reversibility", HEM + "qualifiedBy": "qualified_by",
 }
 
 

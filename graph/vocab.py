@@ -121,6 +121,7 @@ class HemDefinition(NamedTuple):
     min_elements: int
     min_percent: float
     max_percent: float
+    structure: str = ""  # hem:structuralRequirement: what it asks beyond composition (single-phase formation)
 
     @property
     def fraction_range(self) -> tuple[float, float]:
@@ -265,10 +266,12 @@ class _Reader:
                                       r["text"], r.get("heading")) for r in rows), key=lambda o: o.name))
 
     def hem_definition(self) -> HemDefinition:
-        (row,) = select("""SELECT ?st ?section ?n ?lo ?hi WHERE {
+        (row,) = select("""SELECT ?st ?section ?n ?lo ?hi ?structure WHERE {
                              ?st hem:minimumElementCount ?n ; hem:minimumAtomicPercent ?lo ;
-                                 hem:maximumAtomicPercent ?hi ; hem:inSection ?section }""")
-        return HemDefinition(row["st"], row["section"], int(row["n"]), float(row["lo"]), float(row["hi"]))
+                                 hem:maximumAtomicPercent ?hi ; hem:inSection ?section .
+                             OPTIONAL { ?st hem:structuralRequirement ?structure } }""")
+        return HemDefinition(row["st"], row["section"], int(row["n"]), float(row["lo"]), float(row["hi"]),
+                             row.get("structure", ""))
 
 
 @disk_cached
