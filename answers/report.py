@@ -42,16 +42,27 @@ def _names_its_about(finding: dict[str, Any]) -> bool:
 
 
 def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
-    """'(LiFeZnNiCoMn)3O4 [41], NiS (Fig. 5i)': the materials behind evidence items, each once, with the references
-    of the report on it (its place in the paper where it has none). `side` 1: a conflict's other material."""
-    named: dict[str, set[str]] = {}
+    """'(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O [46] (Co, Ni only partly reversible), NiS (Fig. 5i)': the materials behind
+    evidence items, each once, with the references of the report on it (its place in the paper where it has none)
+    and what the reports say of reversibility. `side` 1: a conflict's other material."""
+    refs: dict[str, list[str]] = {}
+    nuances: dict[str, dict[str, list[str]]] = {}
     for item in items:
         materials, reports = item.get("materials", []), item.get("reports", [])
         if side < len(materials):
             report = reports[side] if side < len(reports) else {"references": item["references"], "location": ""}
-            refs = cite(report["references"]) or (f"({report['location']})" if report["location"] else "")
-            named.setdefault(materials[side], set()).add(refs)
-    return ", ".join(f"{m} {' '.join(sorted(r for r in refs if r))}".strip() for m, refs in named.items())
+            shown = cite(report["references"]) or (f"({report['location']})" if report["location"] else "")
+            refs.setdefault(materials[side], [])
+            if shown and shown not in refs[materials[side]]:
+                refs[materials[side]].append(shown)
+            if report.get("reversibility"):
+                nuances.setdefault(materials[side], {}).setdefault(report["reversibility"], []).append(
+                    item.get("element", ""))
+    out = []
+    for material, shown in refs.items():
+        said = "; ".join(f"{', '.join(sorted(set(xs)))} {what}" for what, xs in nuances.get(material, {}).items())
+        out.append(" ".join([material, *shown, *([f"({said})"] if said else [])]))
+    return ", ".join(out)
 
 
 def evidence_words(level: str, detail: list[dict[str, Any]], hem: bool = True) -> str:

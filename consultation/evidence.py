@@ -108,6 +108,8 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> 
 def _report(st: knowledge.Statement) -> dict[str, Any]:
     """A reported example as evidence: what it says, where, and its quote cut to QUOTE_CHARS."""
     report: dict[str, Any] = {"statement": st.label, "references": st.references, "location": st.location}
+    if st.reversibility_label:  # ref 46: Co and Ni convert but are only partly re-oxidised
+        report["reversibility"] = st.reversibility_label
     quote = " ".join(st.scope_notes)
     if quote:
         report["quote"] = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"

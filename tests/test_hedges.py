@@ -57,8 +57,16 @@ def test_ref46_co_ni_only_partly_reoxidised_zn_reversible():
                                                    .detail].reversibility
     assert seen == expected
     d = summarise(c)
-    cited = {tuple(n["about"]): n["citations"] for n in findings(d, "reported-example")}
-    assert 46 in cited[("Co", "conversion")] and 46 in cited[("Ni", "conversion")]
+    # the evidence the answer gives for Co and Ni conversion carries ref 46 and says they are only partly reversible
+    reports = {(i["element"], r["statement"]): r for i in d["mechanisms"]["conversion"]["evidence_detail"]
+               if i["level"] == "reported_here" for r in i.get("reports", []) if 46 in r["references"]}
+    for element in ("Co", "Ni"):
+        (report,) = [r for (x, _), r in reports.items() if x == element]
+        assert report["reversibility"] == "only partly reversible"
+    (zinc,) = [r for (x, _), r in reports.items() if x == "Zn"]
+    assert zinc.get("reversibility") != "only partly reversible"
+    text = " ".join(render_consultation(d).split())  # as one line: the report wraps
+    assert "(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O [46] (Co, Ni only partly reversible; Zn reversible)" in text
 
 
 # ------------------------------------------------------------------ 2. ref 73: one material's ratios
