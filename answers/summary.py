@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hemkg import engine
@@ -45,22 +46,26 @@ def summarise(c: Consultation) -> dict[str, Any]:
     """The consultation as the JSON object the CLI prints."""
     r = c.result
     mechanisms = {}
-    graded, elsewhere = evidence.graded(c, "evidence"), evidence.elsewhere(c)
+    memo: evidence.Memo = {}
+    graded, elsewhere = evidence.graded(c, "evidence", memo), evidence.elsewhere(c)
+    elements_of: dict[str, list[str]] = {}
+    for m, element in r.words("mechanism_element"):
+        elements_of.setdefault(m, []).append(element)
     for m in vocab().mechanism_names:
-        elements = [args[1] for args in r.words("mechanism_element", m)]
         status = c.status(m)
         grade = graded.get((m,)) or evidence.ungraded()
+        behind = c.derivations("status", m)
         mechanisms[json_key(m)] = {
             "status": json_key(status),
             "evidence": grade["evidence"],
-            "elements": elements,
-            "rules": _rule_ids(c.derivations("status", m)),
-            "citations": _citations(r, c.derivations("status", m)),
+            "elements": elements_of.get(m, []),
+            "rules": _rule_ids(behind),
+            "citations": _citations(r, behind),
             "evidence_detail": grade["evidence_detail"] + elsewhere.get(m, []),
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
     role_evidence: dict[str, dict[str, Any]] = {}
-    role_grades = evidence.graded(c, "role_evidence")
+    role_grades = evidence.graded(c, "role_evidence", memo)
     for symbol, role in r.words("role"):
         roles[symbol].append(json_key(role))
         role_evidence.setdefault(symbol, {})[json_key(role)] = role_grades.get((symbol, role)) or evidence.ungraded()
@@ -69,7 +74,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     for prop, direction, element in r.words("effect"):
         for d in r.derivations[("effect", (prop, direction, element))]:
             grouped.setdefault((prop, direction, d.rule.id), []).append(element)
-    rules_by_id = {rule.id: rule for rule in paper_rules()}
+    rules_by_id = _rules_by_id()
     for (prop, direction, rule_id), elements in sorted(grouped.items()):
         rule = rules_by_id[rule_id]
         effects.append({"property": json_key(prop), "direction": direction, "elements": sorted(set(elements)),
@@ -137,6 +142,12 @@ def summarise(c: Consultation) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _rules_by_id() -> dict[str, engine.Rule]:
+    return {rule.id: rule for rule in paper_rules()}
+
+
+@functools.cache
 def _mechanism_order(key: str) -> int:
     """A mechanism's JSON key -> its place in the paper's Section 2."""
     keys = [m.json_key for m in vocab().mechanisms]

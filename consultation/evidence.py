@@ -76,20 +76,32 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> dict[str, Any]:
-    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched."""
+Memo = dict[tuple[str, tuple[engine.Fact, ...]], dict[str, Any]]  # one consultation's items, by rule and premises
+
+
+def _item(c: Consultation, level: str | None, derivation: engine.Derivation, memo: Memo) -> dict[str, Any]:
+    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched.
+
+    A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
+    gives both the same item: `memo` builds it once."""
+    key = (derivation.rule.id, derivation.premises)
+    if key not in memo:
+        memo[key] = _built(c, derivation)
+    return {"level": level, **memo[key]}
+
+
+def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
     from hemkg.consultation.rules import statement_text
 
     statements = knowledge.statements()
     bindings = dict(derivation.bindings)
     sources = [c.result.sources.get(p, NO_SOURCE) for p in derivation.premises]
-    reported = [statements[s.detail] for s in sources
-                if s.kind == "kg" and s.detail in statements and statements[s.detail].observed_in]
+    reported = [s.detail for s in sources if s.kind == "kg" and s.detail in statements
+                and statements[s.detail].observed_in]
     # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`
-    cited = {n for st in reported for n in st.references} if reported else \
+    cited = {n for iri in reported for n in statements[iri].references} if reported else \
         set(derivation.rule.references) | {n for s in sources for n in s.references}
     item: dict[str, Any] = {
-        "level": level,
         "rule": derivation.rule.id,
         "text": statement_text(derivation),
         "references": sorted(cited),
@@ -101,12 +113,14 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> 
     if materials:
         item["materials"] = materials
     if reported:
-        item["reports"] = [_report(st) for st in reported]
+        item["reports"] = [dict(_report(iri)) for iri in reported]
     return item
 
 
-def _report(st: knowledge.Statement) -> dict[str, Any]:
-    """A reported example as evidence: what it says, where, and its quote cut to QUOTE_CHARS."""
+@functools.cache
+def _report(iri: str) -> dict[str, Any]:
+    """A reported example as evidence: what it says, where, and its quote cut to QUOTE_CHARS (copy before use)."""
+    st = knowledge.statements()[iri]
     report: dict[str, Any] = {"statement": st.label, "references": st.references, "location": st.location}
     if st.reversibility_label:  # ref 46: Co and Ni convert but are only partly re-oxidised
         report["reversibility"] = st.reversibility_label
@@ -116,14 +130,14 @@ def _report(st: knowledge.Statement) -> dict[str, Any]:
     return report
 
 
-def graded(c: Consultation, predicate: str) -> dict[tuple[str, ...], dict[str, Any]]:
+def graded(c: Consultation, predicate: str, memo: Memo) -> dict[tuple[str, ...], dict[str, Any]]:
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
     role for role_evidence(X, ROLE, LEVEL)): the strongest level and every conclusion behind it, strongest
     first."""
     found: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):
-            found.setdefault(args[:-1], []).append(_item(c, args[-1], d))
+            found.setdefault(args[:-1], []).append(_item(c, args[-1], d, memo))
     order = rank()
     return {key: {"evidence": strongest([i["level"] for i in detail]),
                   "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}
@@ -140,5 +154,5 @@ def elsewhere(c: Consultation) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for args in c.result.words("shown_other_kind"):
         for d in c.result.derivations.get(("shown_other_kind", args), []):
-            found.setdefault(args[1], []).append({**_item(c, None, d), "counts": False})
+            found.setdefault(args[1], []).append({**_item(c, None, d, {}), "counts": False})
     return found

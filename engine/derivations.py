@@ -77,22 +77,25 @@ class Result:
     derivations: dict[Fact, list[Derivation]] = field(default_factory=dict)
     # the facts' arguments by predicate, in disjoint parts (shared, the run's own), for query()
     by_predicate: tuple[ByPredicate, ...] = field(default=(), repr=False, compare=False)
+    # each predicate's arguments, sorted, once asked for: an answer asks for the same predicates many times
+    _sorted: dict[str, list[tuple[Value, ...]]] = field(default_factory=dict, repr=False, compare=False)
 
     def query(self, predicate: str, *pattern: Value | None) -> list[tuple[Value, ...]]:
         """Arguments of facts with `predicate` matching `pattern` (None matches anything), sorted."""
-        if not self.by_predicate:
-            grouped: ByPredicate = {}
-            for pred, args in self.facts:
-                grouped.setdefault(pred, []).append(args)
-            self.by_predicate = (grouped,)
-        found = [args for part in self.by_predicate for args in part.get(predicate, ())]
-        if pattern:
-            n = len(pattern)
-            found = [args for args in found if len(args) >= n
-                     and all(want is None or want == got for want, got in zip(pattern, args, strict=False))]
-        if len(found) > 1:
-            found.sort(key=_text_key)
-        return found
+        rows = self._sorted.get(predicate)
+        if rows is None:
+            if not self.by_predicate:
+                grouped: ByPredicate = {}
+                for pred, args in self.facts:
+                    grouped.setdefault(pred, []).append(args)
+                self.by_predicate = (grouped,)
+            rows = sorted((args for part in self.by_predicate for args in part.get(predicate, ())), key=_text_key)
+            self._sorted[predicate] = rows
+        if not pattern:
+            return list(rows)
+        n = len(pattern)
+        return [args for args in rows if len(args) >= n
+                and all(want is None or want == got for want, got in zip(pattern, args, strict=False))]
 
     def words(self, predicate: str, *pattern: Value | None) -> list[tuple[str, ...]]:
         """query() for a predicate whose arguments are all words (symbols, names), never numbers.
