@@ -305,11 +305,11 @@ def decoded(graph) -> set:
 
 
 def candidate_base(formula: str, ion: str) -> dict:
-    from hemkg.consultation.consultation import Structure
-    from hemkg.consultation.facts import candidate_facts
+    """What consult() gives the rules besides the knowledge graph: input, estimates, oxidation states."""
+    from hemkg.consultation.consultation import Structure, input_facts
     from hemkg.consultation.formula import parse_formula
 
-    return candidate_facts(parse_formula(formula), ion, Structure())
+    return input_facts(parse_formula(formula), ion, Structure())[0]
 
 
 def candidate_graph(base, formula: str, ion: str):
@@ -413,6 +413,8 @@ def part_consult(args) -> None:
         else:
             print(f"         facts differ: {len(got - engine_facts)} only from SPARQL, {len(engine_facts - got)} only from "
                   f"the engine, e.g. {sorted(map(engine.fact_text, got ^ engine_facts))[:4]}")
+    if not sparql_times:  # --rule-candidates 0: the in-process figures only
+        return
     sparql_mean = statistics.mean(sparql_times)
     print(f"       -> {sparql_mean:.2f} s per candidate ({1 / sparql_mean:.2f} consultations/s), "
           f"{sparql_mean / per_consult:,.0f} x consult()")

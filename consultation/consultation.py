@@ -118,12 +118,19 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     if missing:
         raise InputError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
+    base, measured = input_facts(parsed, ion, structure)
+    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
+    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
+    return c
+
+
+def input_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> tuple[dict[Fact, Source], dict[str, Any]]:
+    """Everything the rules see of one candidate besides the knowledge graph: its formula, ion and structure,
+    the estimates a rule judges (the entropy, returned too) and the charge balance's oxidation states."""
     base = candidate_facts(parsed, ion, structure)
     measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
     base.update(estimate_facts(measured))
     base.update(assignment_facts(parsed))  # the charge balance's oxidation states, for rules about named ions
-    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
-    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
-    return c
+    return base, measured
 
 
