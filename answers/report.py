@@ -42,9 +42,9 @@ def _names_its_about(finding: dict[str, Any]) -> bool:
 
 
 def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
-    """'(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O [46] (Co, Ni only partly reversible), NiS (Fig. 5i)': the materials behind
-    evidence items, each once, with the references of the report on it (its place in the paper where it has none)
-    and what the reports say of reversibility. `side` 1: a conflict's other material."""
+    """The materials behind evidence items, each once, with the references of the report on it (its place in the
+    paper where it has none) and what the reports say of reversibility, e.g. ref 46's material with its two
+    partly reversible elements, or NiS (Fig. 5i). `side` 1: a conflict's other material."""
     refs: dict[str, list[str]] = {}
     nuances: dict[str, dict[str, list[str]]] = {}
     for item in items:
@@ -59,9 +59,9 @@ def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
                 nuances.setdefault(materials[side], {}).setdefault(report["reversibility"], []).append(
                     item.get("element", ""))
     out = []
-    for material, shown in refs.items():
+    for material, cited in refs.items():
         said = "; ".join(f"{', '.join(sorted(set(xs)))} {what}" for what, xs in nuances.get(material, {}).items())
-        out.append(" ".join([material, *shown, *([f"({said})"] if said else [])]))
+        out.append(" ".join([material, *cited, *([f"({said})"] if said else [])]))
     return ", ".join(out)
 
 

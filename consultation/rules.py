@@ -26,7 +26,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.store import HEMKG
 
-PLACEHOLDER = re.compile(r"\{(\?[A-Za-z_][A-Za-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{!?(\?[A-Za-z_][A-Za-z0-9_]*)\}")  # {?x}: a term's label; {!?x}: the value as it is
 
 
 @disk_cached
@@ -101,6 +101,6 @@ def statement_text(derivation: Derivation) -> str:
 
     def shown(match: re.Match[str]) -> str:
         value = engine.show_value(bindings[match.group(1)])
-        return knowledge.labels().get(HEMKG + value, value)
+        return value if match.group(0).startswith("{!") else knowledge.labels().get(HEMKG + value, value)
 
     return PLACEHOLDER.sub(shown, statement)

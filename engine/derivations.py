@@ -9,7 +9,7 @@ never reconstructed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
@@ -60,7 +60,7 @@ class Layered(Mapping[Fact, Source]):
     def __contains__(self, fact: object) -> bool:
         return fact in self.own or fact in self.shared
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Fact]:
         yield from self.own
         yield from (fact for fact in self.shared if fact not in self.own)
 

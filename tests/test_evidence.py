@@ -241,7 +241,9 @@ def oracle(formula: str, ion: str) -> Expected:
                 add(m, "reported_related", x, r.material)
             elif mat.hem is not None and mat.hem is not candidate_hem:
                 other_kind[m].add((x, mat.label))  # listed, never counted
-            for other in reports():  # "reports on materials with this element disagree"
+        if x is not None and x in elements:
+            # "reports on materials with this element disagree", also where a report here outranks them
+            for other in reports():
                 if (other.subject, other.mechanism) == (x, m) and not other.took_part:
                     add(m, "conflicting", x, r.material, other.material)
     for x, mat_iri in structural.items():
@@ -437,8 +439,6 @@ def test_lifeznnicomn3o4_ref41_zn_mn_li_structural_fe_co_ni_convert():
     assert notes and {41, 42, 67} <= set(notes[0]["citations"]), "the answer says what the planes allowed"
 
 
-@pytest.mark.xfail(strict=True, reason="the note renders Plane {?p} = B through the element labels: 'Plane boron'"
-                   " (consultation/rules.py statement_text); issue 11 wants 'Fig. 6a places Zn on Planes A and B'")
 def test_lifeznnicomn3o4_note_names_the_planes_as_fig_6a_does():
     """Issue 11: 'Fig. 6a places Zn on Planes A and B [42, 67]; in this very material ref 41 found it
     structural' - the planes are letters of Fig. 6a, not element names."""
@@ -448,8 +448,6 @@ def test_lifeznnicomn3o4_note_names_the_planes_as_fig_6a_does():
     assert not re.search(r"Plane (boron|carbon)\b", text)
 
 
-@pytest.mark.xfail(strict=True, reason="evidence-conflicting needs mechanism_element, which an overruled element no"
-                   " longer is: for (LiFeZnNiCoMn)3O4/Li nothing records that refs 46 and 48 saw Zn convert")
 def test_lifeznnicomn3o4_lists_the_reports_that_disagree_on_zn():
     """Issue 11: evidence_detail lists every item; 'conflicting: reports on materials with this element
     disagree (Zn conversion: seen in refs 46 and 48, not in ref 41)' holds for this material too, even where
