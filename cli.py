@@ -327,7 +327,7 @@ def explain(formula, ion, about, as_json, **structure) -> None:
 @structure_options
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
 def compare(formulas, ion, as_json, **structure) -> None:
-    """Set candidates side by side: mechanisms, roles, effects, entropy, capacity bound."""
+    """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
 

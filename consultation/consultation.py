@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.estimates import capacity_estimate, entropy, estimate_facts
+from hemkg.consultation.estimates import entropy, estimate_facts, theoretical_capacity
 from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
 from hemkg.consultation.rules import paper_rules
@@ -121,7 +121,7 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
     base.update(estimate_facts(measured))
     c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
-    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
+    c.estimates = {"entropy": measured, "theoretical_capacity": theoretical_capacity(c)}
     return c
 
 
