@@ -331,7 +331,7 @@ def explain(formula, ion, about, full, as_json, **structure) -> None:
 @structure_options
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
 def compare(formulas, ion, as_json, **structure) -> None:
-    """Set candidates side by side: mechanisms, roles, effects, entropy, capacity bound."""
+    """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
 
@@ -563,6 +563,9 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
               help="Keep candidates where this mechanism is accessible (repeatable).")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
+@click.option("--allow-unbalanced", is_flag=True,
+              help="Keep candidates with no charge-balanced reading (a cation with no known positive state); "
+                   "dropped and counted by default.")
 @click.option("--rank-by", default="capacity", show_default=True, type=LazyChoice(_objectives))
 @click.option("--pareto", help="Return the non-dominated set on these, e.g. capacity,cycling_stability,fast_charging.")
 @click.option("--top", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Rows to print.")
@@ -570,8 +573,8 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
 @click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
-def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem_only, no_unclassified, rank_by,
-           pareto, top, output, workers, as_json, progress) -> None:
+def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem_only, no_unclassified,
+           allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
     By default: every {k}-cation equimolar set of the paper's {cations} cations, with each
@@ -597,7 +600,7 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
             raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
     total = space.count()
     by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified)
+    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced)
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None
@@ -637,9 +640,14 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
         sys.exit(stop.exit_code)
 
 
+def _mah(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
 def _print_screen(summary, total: int, objectives, rank_by: str, writer, written, as_json: bool) -> None:
     if as_json:
-        emit_json({"screened": summary.screened, "of": total, "kept": summary.kept, "interrupted": summary.interrupted,
+        emit_json({"screened": summary.screened, "of": total, "kept": summary.kept, "unbalanced": summary.unbalanced,
+                   "interrupted": summary.interrupted,
                    "ranked_by": list(objectives) or rank_by, "front": summary.front, "top": summary.top,
                    **({"written": str(written) if written else None} if writer else {})})
         return
@@ -657,7 +665,8 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
         where = f"; the rows kept so far written to {written}"
         if written != writer.path:
             where += f" ({writer.path} is as it was)"
-    click.echo(f"{state} candidates; {summary.kept:,} kept{where}")
+    unbalanced = f" ({summary.unbalanced:,} not charge-balanced)" if summary.unbalanced else ""
+    click.echo(f"{state} candidates{unbalanced}; {summary.kept:,} kept{where}")
     if objectives:
         click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
         for point in summary.front:
@@ -669,10 +678,14 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
     short = {"accessible": "yes", "not_accessible": "-", "undetermined": "?"}
     for row in summary.top:
         click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
-                   f"{short[row['space_charge']]:<6}{row['capacity_total']:>8.0f}{row['capacity_contributors']:>6}"
+                   f"{short[row['space_charge']]:<6}{_mah(row['capacity_total']):>8}{row['capacity_contributors']:>6}"
                    f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}")
-    click.echo("\n(mAh/g is a Faraday upper bound and S/R the ideal cation-site entropy, both beyond the paper; "
-               "cap+/stab+/fast+ count the elements the paper's rules credit. "
+    click.echo("\n(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no balanced "
+               "reading, kept by --allow-unbalanced); mAh/g is the "
+               "theoretical capacity of the reactions they make accessible (those estimable from the composition) "
+               "and S/R the ideal "
+               "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the paper's rules "
+               "credit. "
                "`hem consult FORMULA --ion X` reopens any row.)")
 
 

@@ -139,7 +139,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
             if roles["complements"]:
                 parts.append(f"complementary, not confirming by themselves: {', '.join(roles['complements'])}")
             lines.append(_wrap(f"{mechanism.replace('_', ' ')}: {'; '.join(parts)}", "  - ", width))
-    e, cap = d["entropy"], d["capacity_estimate"]
+    e, cap = d["entropy"], d["theoretical_capacity"]
     lines += ["", "Beyond the paper (estimates, not the paper's claims)"]
     oxidation = d["oxidation_states"]
     lines.append(_wrap(sentence(f"Oxidation states: {oxidation['text']}") if oxidation["charge_balanced"]
@@ -150,15 +150,12 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
                        f"{e['anion_site_R']} R. Meets the criteria of the paper's HEM definition that a formula can "
                        f"show ({'; '.join(definition['criteria_checked'])}): {hem}.{unchecked}", "  ", width))
-    phases = "; ".join(f"{p['element']} -> {p['phase']} ({p['source']})" for p in cap["phases"])
-    lines.append(_wrap(f"Theoretical capacity, upper bound: conversion {cap['conversion']} + "
-                       f"alloying {cap['alloying']} = {cap['total']} mAh/g."
-                       + (f" Phases: {phases}." if phases else ""), "  ", width))
-    for note in cap["notes"]:
-        lines.append(_wrap(note, "  - ", width))
+    lines += _capacity_lines(cap, width)
     cited = sorted({n for section in ("effects", "recommendations", "notes", "cautions")
                     for item in d[section] for n in item.get("citations", [])}
-                   | {n for m in d["mechanisms"].values() for n in m["citations"]})
+                   | {n for m in d["mechanisms"].values() for n in m["citations"]}
+                   | {n for v in cap["reported"] for n in v["references"]}
+                   | set(cap.get("beyond_theoretical", {}).get("citations", [])))
     if full_refs and cited:
         refs = knowledge.references()
         lines += ["", "References"]
@@ -168,8 +165,35 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     return "\n".join(lines) + "\n"
 
 
+def _figure(x: float | None) -> str:
+    return "not computed" if x is None else f"{x:.1f}"
+
+
+def _capacity_lines(cap: dict[str, Any], width: int) -> list[str]:
+    """The theoretical capacity in words: the total, then each mechanism's arithmetic, the paper's figures."""
+    total = ("cannot be computed (see conversion)" if cap["total"] is None
+             else f"{cap['total']:.1f} {cap['unit']} (conversion {_figure(cap['conversion'])} + alloying "
+                  f"{_figure(cap['alloying'])})")
+    lines = [_wrap(f"Theoretical capacity from the reactions element selection makes accessible: {total}; formula "
+                   f"mass {cap['formula_mass_g_mol']:.2f} g/mol, {cap['faraday_mAh_mol']:.0f} mAh per mol of "
+                   "electrons.", "  ", width)]
+    lines += [_wrap(part["text"], "  - ", width) for part in cap["arithmetic"].values()]
+    lines += [_wrap(sentence(text[:1].upper() + text[1:]), "  - ", width) for text in cap["not_estimable"].values()]
+    for value in cap["reported"]:
+        qualifier = "" if value["qualifier"] == "exactly" else f"{value['qualifier']} "
+        condition = f", {value['condition']}" if value["condition"] else ""
+        lines.append(_wrap(f"The paper reports {qualifier}{value['mAh_g']:g} mAh/g for {value['label']} "
+                           f"({value['relation']}{condition}) {cite(value['references'])}"
+                           + ("; above the theoretical figure." if value["exceeds_theoretical"] else "."),
+                           "  - ", width))
+    beyond = cap.get("beyond_theoretical")
+    if beyond and not beyond["also_a_note"]:
+        lines.append(_wrap(f"{beyond['text']} {cite(beyond['citations'])}", "  - ", width))
+    return lines
+
+
 def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
-    """Candidates side by side: statuses, roles, entropy and capacity bound."""
+    """Candidates side by side: statuses, roles, entropy and theoretical capacity."""
     names = [r["formula"] + ("" if len({x["ion"] for x in rows}) == 1 else f" ({r['ion']}+)") for r in rows]
     col = max(12, min(28, max(len(n) for n in names) + 2))
     lines = [" " * 24 + "".join(n[: col - 1].ljust(col) for n in names)]
@@ -189,7 +213,7 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
                               for r in rows])
     row("entropy, cation R", [f"{r['entropy']['cation_site_R']} ({r['entropy']['class']})" for r in rows])
     row("HEM criteria checked", ["yes" if r["entropy"]["meets_hem_definition"] else "no" for r in rows])
-    row("capacity bound mAh/g", [r["capacity_estimate"]["total"] for r in rows])
+    row("theoretical cap. mAh/g", [_figure(r["theoretical_capacity"]["total"]) for r in rows])
     lines.append("")
     lines.append("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "
                  "estimates beyond the paper. `hem consult FORMULA` gives each in full.)")

@@ -8,6 +8,7 @@ from typing import Any
 from hemkg import engine
 from hemkg.consultation import evidence
 from hemkg.consultation.consultation import Consultation
+from hemkg.consultation.estimates import rounded
 from hemkg.consultation.oxidation import answer as oxidation_answer
 from hemkg.consultation.rules import has_placeholders, paper_rules, statement_text
 from hemkg.engine import Source
@@ -132,7 +133,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "roles": roles,
         "role_evidence": role_evidence,
         "entropy": c.estimates["entropy"],
-        "capacity_estimate": c.estimates["capacity_estimate"],
+        "theoretical_capacity": rounded(c.estimates["theoretical_capacity"]),
         "effects": effects,
         "recommendations": recommendations,
         "techniques": techniques,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation.estimates import capacity_estimate, entropy, estimate_facts
+from hemkg.consultation.estimates import entropy, estimate_facts, theoretical_capacity
 from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
 from hemkg.consultation.oxidation import assignment_facts
@@ -120,7 +120,7 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     structure = (structure or Structure()).validated()
     base, measured = input_facts(parsed, ion, structure)
     c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
-    c.estimates = {"entropy": measured, "capacity_estimate": capacity_estimate(c)}
+    c.estimates = {"entropy": measured, "theoretical_capacity": theoretical_capacity(c)}
     return c
 
 

@@ -461,3 +461,28 @@ def assignment_facts(parsed: ParsedFormula) -> dict[Fact, Source]:
         if ion is not None:
             facts[("assigned_ion", (site.element, ion))] = Source("estimate", "oxidation", label=label)
     return facts
+
+
+# ------------------------------------------------------------------ what the screen reads (screening/vectorised.py)
+
+
+@functools.cache
+def screen_state(symbol: str) -> tuple[int, bool, int] | None:
+    """The oxidation state a screened cation takes: its most probable common positive state by the ICSD counts
+    (ties: the lower state, as charge_balance breaks them), else its most probable less common one; with whether
+    it is less common and how many states of its tier there are. None: no positive state is known."""
+    for common_only in (True, False):
+        states = _states(symbol, common_only)
+        tier = [(x, less, prior) for x, less, prior in states if less == int(not common_only)]
+        if tier:
+            state, less, _ = max(tier, key=lambda s: (s[2], -s[0]))
+            return state, bool(less), len(tier)
+    return None
+
+
+def anion_need(anions: Mapping[str, float]) -> float:
+    """The positive charge the cations must give for these anion amounts, read as charge_balance reads them
+    first (a polyatomic unit where one takes every atom: PS3 2-, else monatomic anions)."""
+    data = oxidation_data()
+    reading = _readings({s: _fraction(a) for s, a in anions.items()}, data["polyatomic"], data["monatomic"])[0]
+    return float(reading.need)

@@ -362,10 +362,14 @@ def _consultation_view(page: Page, g: networkx.MultiDiGraph, c: Consultation) ->
             links.append(PageEdge(f"view-{len(links)}", source, target, words, hide=hide, classes=classes))
 
     r = c.result
-    estimate, entropy = c.estimates.get("capacity_estimate", {}), c.estimates.get("entropy", {})
+    estimate, entropy = c.estimates.get("theoretical_capacity", {}), c.estimates.get("entropy", {})
     facts = [("formula", c.formula.text), ("carrier ion", f"{c.ion}+")]
-    if estimate.get("total") is not None:
-        facts.append(("theoretical capacity (upper bound)", f"{estimate['total']} {estimate.get('unit', '')}"))
+    if estimate:
+        total = estimate.get("total")
+        facts.append(("theoretical capacity (accessible reactions; beyond the paper)",
+                      "cannot be computed (not charge-balanced)" if total is None
+                      else f"{total:.1f} {estimate.get('unit', '')} (conversion {estimate['conversion']:.1f} + "
+                           f"alloying {estimate['alloying']:.1f})"))
     if entropy.get("cation_site_R") is not None:
         facts.append(("configurational entropy",
                       f"{entropy['cation_site_R']} R on the cation site ({entropy.get('class')})"))

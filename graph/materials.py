@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hemkg.graph.diskcache import disk_cached
@@ -26,26 +27,75 @@ def element_data() -> dict[str, dict[str, Any]]:
     return data
 
 
+_PHASE_FORMULA = re.compile(r"([A-Z][a-z]?)(\d*)([A-Z][a-z]?)(\d*)")
+
+
 @disk_cached
 def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
-    """(host symbol, ion symbol) -> the fully alloyed phase and its source."""
-    phases = {}
-    for row in select("""SELECT ?phase ?label ?host ?ion ?x ?src ?srclabel WHERE {
-                           ?phase a hem:AlloyPhase ; skos:prefLabel ?label ;
-                                  hem:hostElement ?h ; hem:withCarrierIon ?i ;
-                                  hem:ionsPerHostAtom ?x ; dcterms:source ?src .
+    """(host symbol, ion symbol) -> the most alloyed phase known for the pair (kg/capacity-data.ttl) and its
+    source; `on_the_way` lists the phases a reported material forms before it (the paper's Na9Sn4).
+
+    Ions per host atom come from the phase formula as whole atoms (Li13In3: 13 and 3), not from a decimal.
+    """
+    phases: dict[tuple[str, str], dict[str, Any]] = {}
+    others: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in select("""SELECT ?phase ?label ?formula ?most ?host ?ion ?src ?srclabel ?citation ?note WHERE {
+                           ?phase a hem:AlloyPhase ; skos:prefLabel ?label ; hem:phaseFormula ?formula ;
+                                  hem:isMostAlloyedKnownPhase ?most ;
+                                  hem:hostElement ?h ; hem:withCarrierIon ?i ; dcterms:source ?src .
                            ?h hem:symbol ?host . ?i hem:ionOfElement/hem:symbol ?ion .
-                           OPTIONAL { ?src skos:prefLabel ?srclabel } }"""):
+                           OPTIONAL { ?src skos:prefLabel ?srclabel }
+                           OPTIONAL { ?src dcterms:bibliographicCitation ?citation }
+                           OPTIONAL { ?phase skos:editorialNote ?note } }"""):
+        match = _PHASE_FORMULA.fullmatch(row["formula"])
+        if match is None or (match.group(1), match.group(3)) != (row["ion"], row["host"]):
+            raise ValueError(f"{row['phase']}: phase formula {row['formula']} is not {row['ion']}x{row['host']}y")
+        ions, hosts = int(match.group(2) or 1), int(match.group(4) or 1)
         source = row["src"]
+        from_paper = source.startswith(REF) or source == HEMKG + "paper"
         if source.startswith(REF):
             cite = f"ref {source.removeprefix(REF)}"
         elif source == HEMKG + "paper":
-            cite = "the paper (Section 3.1)"
+            cite = "the paper (Section 3.1, Fig. 6b)"
         else:
-            cite = row.get("srclabel", source)
-        phases[(row["host"], row["ion"])] = {"phase": row["label"], "ions_per_atom": float(row["x"]), "source": cite,
-                                             "from_paper": source.startswith(REF) or source == HEMKG + "paper"}
+            cite = row.get("citation") or row.get("srclabel", source)
+        entry = {"phase": row["formula"], "label": row["label"], "ions": ions, "hosts": hosts,
+                 "ions_per_atom": ions / hosts, "source": cite, "from_paper": from_paper,
+                 "references": [int(source.removeprefix(REF))] if source.startswith(REF) else [],
+                 "note": row.get("note", "")}
+        key = (row["host"], row["ion"])
+        if row["most"] == "true":
+            if key in phases:
+                raise ValueError(f"two most alloyed phases for {key}: {phases[key]['phase']}, {row['formula']}")
+            phases[key] = entry
+        else:
+            others.setdefault(key, []).append(entry)
+    for key, entries in others.items():
+        if key in phases:
+            phases[key]["on_the_way"] = sorted(entries, key=lambda e: e["ions_per_atom"])
     return phases
+
+
+@disk_cached
+def reported_capacities() -> dict[str, list[dict[str, Any]]]:
+    """Reported material local name -> the specific capacities the paper reports for it (kg/materials.ttl):
+    number, unit (mAh/g), qualifier, condition, references."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in select("""SELECT ?m ?v ?x ?q ?c ?n WHERE {
+                           ?m a hem:ReportedMaterial ; hem:hasReportedValue ?v .
+                           ?v hem:ofProperty hemkg:specific-capacity ; qudt:numericValue ?x ;
+                              qudt:unit unit:MilliA-HR-PER-GM .
+                           OPTIONAL { ?v hem:valueQualifier ?q }
+                           OPTIONAL { ?v hem:measurementCondition ?c }
+                           OPTIONAL { ?v hem:reportedIn/hem:referenceNumber ?n } }
+                         ORDER BY ?m ?v"""):
+        values = found.setdefault(_local(row["m"]), [])
+        if values and values[-1]["value"] == _local(row["v"]):
+            values[-1]["references"] = sorted({*values[-1]["references"], int(row["n"])})
+            continue
+        values.append({"value": _local(row["v"]), "mAh_g": float(row["x"]), "qualifier": row.get("q", "exactly"),
+                       "condition": row.get("c", ""), "references": [int(row["n"])] if "n" in row else []})
+    return found
 
 
 @disk_cached

@@ -208,15 +208,16 @@ class Batch:
 def evaluate(batch: Batch, with_formulas: bool = False) -> dict[str, np.ndarray]:
     """The compiled rules on one batch (runs in a worker); with_formulas: each row's formula
     too, when every row will be written (formatting is the writer's largest cost)."""
-    out = compiled(batch.ion, batch.universe).evaluate(batch.amounts)
+    out = compiled(batch.ion, batch.universe).evaluate(batch.amounts, balance=True)
+    for key in ("capacity_conversion", "capacity_alloying", "capacity_total"):  # ranked as written: to 0.1 mAh/g
+        out[key] = np.round(out[key], 1)
     out["capacity_contributors"] = out["plus_specific-capacity"]
     out["stability_contributors"] = out["plus_cycling-stability"]
     out["fast_charging_contributors"] = out["plus_fast-charging"]
     # np.asarray: numpy's stubs give any() an array or a scalar type; with an axis it is an array
     out["unclassified"] = np.asarray(((out["roles"] & ROLE_BITS["unclassified"]) > 0).any(axis=1))
-    out["amounts"] = batch.amounts
     if with_formulas:
-        out["formula"] = np.array(formulas(batch.amounts, batch.universe), dtype=object)
+        out["formula"] = np.array(formulas(out["amounts"], batch.universe), dtype=object)
     return out
 
 
@@ -237,9 +238,12 @@ class Filters:
     mechanisms: tuple[str, ...] = ()  # each must be accessible
     hem_only: bool = False
     no_unclassified: bool = False
+    allow_unbalanced: bool = False  # keep candidates with no charge-balanced reading (marked in their columns)
 
     def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
         keep = np.ones(len(result["vector"]), dtype=bool)
+        if not self.allow_unbalanced:
+            keep &= result["charge_balanced"]
         for m in self.mechanisms:
             keep &= result[f"status_{m}"] == STATUS_CODES["accessible"]
         if self.hem_only:
@@ -253,6 +257,7 @@ class Filters:
 class Summary:
     screened: int = 0
     kept: int = 0
+    unbalanced: int = 0  # screened candidates with no charge-balanced reading (dropped unless allow_unbalanced)
     interrupted: bool = False
     top: list[dict[str, Any]] = field(default_factory=list)  # ranked rows, or examples of the Pareto front
     front: list[dict[str, Any]] = field(default_factory=list)  # Pareto: each non-dominated point, its count
@@ -305,6 +310,7 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
         for batch, result in _bounded_map(executor, space.batches(batch_size), window, sink is not None):
             keep = filters.mask(result)
             summary.screened += len(keep)
+            summary.unbalanced += int((~result["charge_balanced"]).sum())
             kept = {k: v[keep] for k, v in result.items()}
             n = int(keep.sum())
             summary.kept += n
@@ -313,9 +319,9 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
             if n and pareto:
                 _merge_front(front, kept, batch, pareto, top)
             elif n:
-                chosen = _top(kept[OBJECTIVES[rank_by]], top)
+                chosen = _top(_rankable(kept[OBJECTIVES[rank_by]]), top)
                 rows = list(rows_of({k: v[chosen] for k, v in kept.items()}, batch.ion, batch.universe))
-                best = sorted(best + rows, key=lambda r: -r[OBJECTIVES[rank_by]])[:top]
+                best = sorted(best + rows, key=lambda r: -_rank_value(r[OBJECTIVES[rank_by]]))[:top]
             if progress:
                 progress(len(keep))
             if stop is not None and stop():
@@ -393,6 +399,15 @@ class StopRequest:
         return 128 + (self.signal or 2)
 
 
+def _rankable(values: np.ndarray) -> np.ndarray:
+    """Values to rank by: a capacity that cannot be computed (NaN, not charge-balanced) ranks last."""
+    return np.nan_to_num(values.astype(float), nan=-np.inf)
+
+
+def _rank_value(value: float | None) -> float:
+    return -math.inf if value is None or math.isnan(value) else value
+
+
 def _top(values: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n largest values, ties in row order: a stable sort of the whole batch,
     but sorting only the values at or above the n-th largest."""
@@ -410,7 +425,7 @@ def _merge_front(front: dict[tuple[float, ...], dict[str, Any]], kept: dict[str,
     Many candidates tie on the same point (the counts are small integers), so the
     front is kept as points with counts rather than as every tied row.
     """
-    points = np.stack([kept[OBJECTIVES[o]].astype(float) for o in objectives], axis=1)
+    points = np.stack([_rankable(kept[OBJECTIVES[o]]) for o in objectives], axis=1)
     on_front = ~_dominated(points)  # within the batch first: only these can join the running front
     kept = {k: v[on_front] for k, v in kept.items()}
     points = points[on_front]
@@ -505,42 +520,122 @@ def default_executor(workers: int | None) -> Executor | None:
 # ------------------------------------------------------------------ writing every row
 
 def formulas(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
-    """formula_of for a whole batch: the cation and the anion part are each formatted once
-    per distinct value (a cation set recurs with every anion option), then joined."""
+    """formula_of for a whole batch: the cation and the anion part are each formatted once per distinct value (a
+    cation set recurs with every anion option), then joined. Amounts that are not short decimals (the 7/6 O of a
+    balanced (FeCoNi)O) are written in whole formula units, '(FeCoNi)6O7', so that `hem consult` reads back
+    exactly the screened composition."""
+    if not len(amounts):
+        return []
     formers = vocab().anion_formers
     anion = np.array([s in formers for s in universe], dtype=bool)
-    cations = _formatted(amounts[:, ~anion], [s for s, a in zip(universe, anion, strict=True) if not a], _cation_part)
-    anions = _formatted(amounts[:, anion], [s for s, a in zip(universe, anion, strict=True) if a], _anion_part)
-    return [c + a for c, a in zip(cations, anions, strict=True)]
+    cations, anions = amounts[:, ~anion], amounts[:, anion]
+    cation_symbols = [s for s, a in zip(universe, anion, strict=True) if not a]
+    anion_symbols = [s for s, a in zip(universe, anion, strict=True) if a]
+    shared = _shared_site(cations)
+    m = _multipliers(np.where(shared[:, None], 0.0, cations), anions)
+    heads = _formatted(np.hstack([cations, m[:, None], shared[:, None]]),
+                       lambda row: _cation_part(cation_symbols, row[:-2], int(row[-2]), bool(row[-1])))
+    tails = _formatted(np.hstack([anions, m[:, None]]), lambda row: _anion_part(anion_symbols, row[:-1], int(row[-1])))
+    return [c + a for c, a in zip(heads, tails, strict=True)]
 
 
-def _formatted(block: np.ndarray, symbols: list[str],
-               format_part: Callable[[list[str], list[float]], str]) -> list[str]:
-    """format_part of each row, computed once per run of equal rows and once per distinct row."""
-    if not len(block):
-        return []
-    starts = np.r_[True, np.any(block[1:] != block[:-1], axis=1)]
-    known: dict[tuple[float, ...], str] = {}
-    texts = []
-    for row in block[starts].tolist():
-        key = tuple(row)
-        if key not in known:
-            known[key] = format_part(symbols, row)
-        texts.append(known[key])
-    return [texts[i] for i in (np.cumsum(starts) - 1).tolist()]
+def _formatted(block: np.ndarray, format_row: Callable[[list[float]], str]) -> list[str]:
+    """format_row of each row, computed once per distinct row."""
+    first, inverse = _distinct(block)
+    texts = [format_row(row) for row in block[first].tolist()]
+    return [texts[i] for i in inverse.tolist()]
 
 
-def _cation_part(symbols: list[str], amounts: list[float]) -> str:
-    """'(FeCoNiCuZn)' for equal amounts summing to 1, else 'Fe0.3Co0.7'."""
+_KEY_WEIGHTS = np.sqrt(np.arange(2, 2 + 512, dtype=float))  # irrational: distinct rows get distinct keys
+
+
+def _distinct(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first index of each distinct row and each row's distinct-row number: rows told apart by one float key
+    (a 1-d unique is far faster than np.unique(axis=0)), checked exactly."""
+    starts = np.flatnonzero(np.r_[True, np.any(block[1:] != block[:-1], axis=1)])  # runs of equal rows first
+    runs = block[starts]
+    keys = np.einsum("ij,j->i", runs, _KEY_WEIGHTS[: block.shape[1]])
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if not np.array_equal(runs[first][inverse.ravel()], runs):  # two rows with one key: never seen, but exact
+        _, first, inverse = np.unique(runs, axis=0, return_index=True, return_inverse=True)
+    marks = np.zeros(len(block), dtype=np.intp)
+    marks[starts] = 1
+    run_of_row = np.cumsum(marks) - 1
+    return starts[first], inverse.ravel()[run_of_row]
+
+
+def _shared_site(cations: np.ndarray) -> np.ndarray:
+    """Rows whose cations share one site: two or more at equal amounts summing to 1, written '(FeCoNi)'."""
+    present = cations > 0
+    high = cations.max(axis=1, initial=0.0)
+    low = np.where(present, cations, np.inf).min(axis=1, initial=np.inf)
+    return (present.sum(axis=1) > 1) & (high - low < 1e-9) & (np.abs(cations.sum(axis=1) - 1) < 1e-9)
+
+
+SHORT_DECIMAL = 10**4  # amounts are written with at most four decimals
+
+
+def _multipliers(*blocks: np.ndarray) -> np.ndarray:
+    """Per row, the least whole number of formula units in which every amount of the blocks is a short decimal:
+    1 for almost every row (checked at once); the others one by one, by fractions."""
+    values = np.hstack(blocks)
+    scaled = values * SHORT_DECIMAL
+    m = np.ones(len(values))
+    odd = np.flatnonzero((np.abs(scaled - np.rint(scaled)) > 1e-6).any(axis=1))
+    if len(odd):
+        first, inverse = _distinct(values[odd])
+        m[odd] = np.array([_multiplier(row) for row in values[odd][first].tolist()])[inverse]
+    return m
+
+
+def _multiplier(amounts: list[float]) -> int:
+    from fractions import Fraction
+
+    m = 1
+    for v in amounts:
+        if v:
+            q = Fraction(v).limit_denominator(10**6) * m
+            if SHORT_DECIMAL % q.denominator:
+                m *= q.denominator
+    return m
+
+
+def _cation_part(symbols: list[str], amounts: list[float], m: int, shared: bool) -> str:
+    """'(FeCoNiCuZn)' for a shared site ('(FeCoNi)6' in six formula units), else 'Fe0.3Co0.7'."""
     cats = [(s, v) for s, v in zip(symbols, amounts, strict=True) if v != 0]
-    values = [v for _, v in cats]
-    if len(cats) > 1 and max(values) - min(values) < 1e-9 and abs(sum(values) - 1) < 1e-9:
-        return "(" + "".join(c for c, _ in cats) + ")"
-    return "".join(f"{c}{v:.4g}" for c, v in cats)
+    if shared:
+        return "(" + "".join(c for c, _ in cats) + ")" + (str(m) if m > 1 else "")
+    return "".join(f"{c}{_number(v * m)}" for c, v in cats)
 
 
-def _anion_part(symbols: list[str], amounts: list[float]) -> str:
-    return "".join(a if v == 1 else f"{a}{v:g}" for a, v in zip(symbols, amounts, strict=True) if v != 0)
+def _anion_part(symbols: list[str], amounts: list[float], m: int) -> str:
+    return "".join(a if round(v * m, 9) == 1 else f"{a}{_number(v * m)}"
+                   for a, v in zip(symbols, amounts, strict=True) if v != 0)
+
+
+def _number(x: float) -> str:
+    """A short decimal as written: 1.1 (not 1.0999999999999999), 7 (not 7.0)."""
+    return f"{round(x, 4):.4f}".rstrip("0").rstrip(".")
+
+
+def _states_text(amounts: np.ndarray, universe: tuple[str, ...]) -> list[str]:
+    """Each row's cations at the states the screen gives them, 'Fe3+ Co2+ Ni2+'; 'metallic' for an alloy (all 0)."""
+    from hemkg.consultation.oxidation import screen_state, signed
+
+    if not len(amounts):
+        return []
+    formers = vocab().anion_formers
+    cation = [i for i, s in enumerate(universe) if s not in formers]
+    anion = [i for i, s in enumerate(universe) if s in formers]
+    labels = []
+    for i in cation:
+        state = screen_state(universe[i])
+        labels.append(f"{universe[i]}{signed(state[0]) if state else '?'}")
+    block = amounts[:, cation]
+    first, inverse = _distinct(block)
+    texts = [" ".join(labels[j] for j in np.flatnonzero(row).tolist()) for row in block[first]]
+    metallic = np.asarray(~(amounts[:, anion] > 0).any(axis=1))  # np.asarray: as in evaluate()
+    return ["metallic" if alloy else texts[i] for i, alloy in zip(inverse.tolist(), metallic.tolist(), strict=True)]
 
 
 def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) -> dict[str, list]:
@@ -551,18 +646,24 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     columns: dict[str, list] = {"formula": names_given, "ion": [ion] * n}
     for m in MECHANISMS:
         columns[json_key(m)] = names[result[f"status_{m}"].astype(int)].tolist()
-    for key in ("capacity_conversion", "capacity_alloying", "capacity_total", "entropy_cation_R"):
-        columns[key] = result[key].astype(float).tolist()
+    for key in ("capacity_conversion", "capacity_alloying", "capacity_total"):  # None: not charge-balanced
+        values = result[key].astype(float)
+        columns[key] = [None if math.isnan(v) else v for v in values.tolist()] if np.isnan(values).any() \
+            else values.tolist()
+    columns["entropy_cation_R"] = result["entropy_cation_R"].astype(float).tolist()
+    columns["oxidation_states"] = _states_text(result["amounts"], universe)
+    columns["other_assignments"] = result["other_assignments"].astype(int).tolist()
     for key in ("capacity_contributors", "stability_contributors", "fast_charging_contributors"):
         columns[key] = result[key].astype(int).tolist()
-    for key in ("meets_hem_definition", "unclassified"):
+    for key in ("charge_balanced", "less_common_states", "meets_hem_definition", "unclassified"):
         columns[key] = result[key].astype(bool).tolist()
     return columns
 
 
-COLUMNS = ("formula", "ion", *(json_key(m) for m in MECHANISMS), "capacity_conversion",
-           "capacity_alloying", "capacity_total", "capacity_contributors", "stability_contributors",
-           "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition", "unclassified")
+COLUMNS = ("formula", "ion", "charge_balanced", "oxidation_states", "other_assignments", "less_common_states",
+           *(json_key(m) for m in MECHANISMS), "capacity_conversion", "capacity_alloying", "capacity_total",
+           "capacity_contributors", "stability_contributors", "fast_charging_contributors", "entropy_cation_R",
+           "meets_hem_definition", "unclassified")
 
 
 class Writer:

@@ -12,8 +12,11 @@ never from a second copy of the rules:
    representative candidate: every pool element whose mask fits the vector.
    Its statuses are the vector's; each element's roles and effects there are
    that element's under the vector. The results are memoised.
-3. A batch is then table look-ups and array arithmetic: statuses, role masks,
-   counts of contributors, the Faraday capacity bound and the entropy.
+3. A batch is then table look-ups and array arithmetic: the charge-balanced
+   anion amounts (each cation at the state consultation/oxidation.py's
+   screen_state gives it, the anion option's ratio scaled to balance them),
+   statuses, role masks, counts of contributors, the theoretical capacity by
+   mechanism (as consultation/estimates.py counts it) and the entropy.
 
 This rests on one property of the rules: a status depends only on which
 switches hold, and an element's role and effects only on the element and the
@@ -33,6 +36,7 @@ from hemkg import engine
 from hemkg.consultation.consultation import effect_properties
 from hemkg.consultation.estimates import FARADAY_MAH_PER_MOL, FRACTION_TOLERANCE
 from hemkg.consultation.facts import shared_knowledge
+from hemkg.consultation.oxidation import anion_need, screen_state
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import alloy_phases, element_data
@@ -89,7 +93,7 @@ def _base(composition: dict[str, float], ion: str) -> dict[Fact, Source]:
 @functools.cache
 def _compiled_rules() -> tuple[engine.Rule, ...]:
     """Only the rules that statuses, roles and effects rest on (context, notes and the rest are skipped)."""
-    return engine.rules_for({"status", "role", "effect"}, paper_rules())
+    return engine.rules_for({"status", "role", "effect", "mechanism_element"}, paper_rules())
 
 
 @functools.cache
@@ -109,6 +113,7 @@ class Compiled:
     _status: dict[int, tuple[int, ...]] = field(default_factory=dict)  # a code per mechanism, in MECHANISMS order
     _roles: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> role bits per universe element
     _effects: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> (+ effect flags per property) per element
+    _members: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> mechanism_element bits per element
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -131,15 +136,21 @@ class Compiled:
         for symbol, role in result.words("role"):
             if symbol in index:
                 roles[index[symbol]] |= ROLE_BITS[role]
+        mechanism_bits = np.zeros(len(self.universe), dtype=np.uint8)
+        for mechanism, symbol in result.words("mechanism_element"):
+            if symbol in index:
+                mechanism_bits[index[symbol]] |= 1 << MECHANISMS.index(mechanism)
         for prop, direction, symbol in result.words("effect"):
             if symbol in index and prop in EFFECT_PROPERTIES:
                 effects[index[symbol], EFFECT_PROPERTIES.index(prop)] |= 1 if direction == "+" else 2
         self._status[vector] = tuple(statuses)
         self._roles[vector] = roles
         self._effects[vector] = effects
+        self._members[vector] = mechanism_bits
 
-    def tables(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For each vector: statuses (n x 4), role bits (n x U), effect flags (n x U x P); plus unique index."""
+    def tables(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each vector: statuses (n x 4), role bits (n x U), effect flags (n x U x P), mechanism_element bits
+        (n x U); plus unique index."""
         unique, inverse = np.unique(vectors, return_inverse=True)
         with self._lock:
             for v in unique.tolist():
@@ -148,13 +159,19 @@ class Compiled:
         statuses = np.array([self._status[int(v)] for v in unique], dtype=np.int8)[inverse]
         roles = np.stack([self._roles[int(v)] for v in unique])[inverse]
         effects = np.stack([self._effects[int(v)] for v in unique])[inverse]
-        return statuses, roles, effects, inverse
+        members = np.stack([self._members[int(v)] for v in unique])[inverse]
+        return statuses, roles, effects, members, inverse
 
-    def evaluate(self, amounts: np.ndarray) -> dict[str, np.ndarray]:
-        """Evaluate a batch: `amounts` is (n candidates x universe) formula amounts, 0 where absent."""
+    def evaluate(self, amounts: np.ndarray, balance: bool = False) -> dict[str, np.ndarray]:
+        """Evaluate a batch: `amounts` is (n candidates x universe) formula amounts, 0 where absent.
+
+        With `balance`, the anion amounts are a ratio to scale so that the cations' charge is balanced (the
+        screen's candidates); the balanced amounts come back as out["amounts"]. Without, they are as given.
+        """
         present = amounts > 0
         vectors = np.bitwise_or.reduce(np.where(present, self.masks[None, :], np.uint64(0)), axis=1)
-        statuses, roles, effects, _ = self.tables(vectors)
+        statuses, roles, effects, members, _ = self.tables(vectors)
+        charge = self._charge_balance(amounts, balance)
         roles = np.where(present, roles, 0)
         effects = np.where(present[:, :, None], effects, 0)
         out: dict[str, np.ndarray] = {"vector": vectors}
@@ -164,37 +181,98 @@ class Compiled:
         for j, prop in enumerate(EFFECT_PROPERTIES):
             out[f"plus_{prop}"] = ((effects[:, :, j] & 1) > 0).sum(axis=1).astype(np.int16)
             out[f"minus_{prop}"] = ((effects[:, :, j] & 2) > 0).sum(axis=1).astype(np.int16)
-        out.update(self._capacity(amounts, statuses, roles))
-        out.update(self._entropy(amounts, roles))
+        out.update(charge)
+        out.update(self._capacity(charge["amounts"], statuses, members, charge))
+        out.update(self._entropy(charge["amounts"], roles))
         return out
 
     @functools.cached_property
     def _element_arrays(self) -> dict[str, np.ndarray]:
         data = element_data()
         phases = alloy_phases()
+        formers = vocab().anion_formers
+        states = [screen_state(s) if s not in formers else None for s in self.universe]
         return {
             "mass": np.array([data[s]["mass"] for s in self.universe]),
-            "salt_charge": np.array([data[s]["salt_charge"] or 0 for s in self.universe], dtype=float),
             "phase_ions": np.array([phases.get((s, self.ion), {}).get("ions_per_atom", 0.0) for s in self.universe]),
+            "anion": np.array([s in formers for s in self.universe], dtype=bool),
+            "state": np.array([x[0] if x else 0 for x in states], dtype=float),
+            "stateless": np.array([x is None and s not in formers for s, x in zip(self.universe, states, strict=True)]),
+            "less_common": np.array([bool(x and x[1]) for x in states]),
+            "tier": np.array([x[2] if x else 1 for x in states], dtype=float),
+            "cation_columns": np.array([i for i, s in enumerate(self.universe) if s not in formers], dtype=np.intp),
+            "anion_columns": np.array([i for i, s in enumerate(self.universe) if s in formers], dtype=np.intp),
         }
 
-    def _capacity(self, amounts: np.ndarray, statuses: np.ndarray, roles: np.ndarray) -> dict[str, np.ndarray]:
+    def _charge_balance(self, amounts: np.ndarray, balance: bool) -> dict[str, np.ndarray]:
+        """Each cation at its screen state; the anions scaled (with `balance`) to the charge those give.
+
+        charge_balanced: every cation has a positive state (an alloy, no anion, is metallic and balanced); with
+        anions as given (no `balance`), also that the charges meet. other_assignments: how many other choices of
+        the cations' states of the same tier there are (each would give another anion amount). A row of anion
+        formers alone (P2S5) is not read here: charge_balanced False."""
+        arrays = self._element_arrays
+        cat, an = arrays["cation_columns"], arrays["anion_columns"]
+        cations, anions = amounts[:, cat], amounts[:, an]
+        present = cations > 0
+        has_anion = (anions > 0).any(axis=1)
+        has_cation = present.any(axis=1)
+        give = _weighted(cations, arrays["state"][cat])
+        need = self._need(anions)  # the charge the anions as given need
+        ok = has_cation.copy()
+        if arrays["stateless"].any():  # an element with no known positive state (a noble gas, say)
+            ok &= ~(present & arrays["stateless"][cat]).any(axis=1)
+        if balance:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(has_anion & ok & (need > 0), give / need, 1.0)
+            amounts = amounts.copy()
+            amounts[:, an] = anions * scale[:, None]
+            balanced = ~has_anion | ok
+        else:
+            balanced = ~has_anion | (ok & np.isclose(give, need, rtol=1e-9, atol=1e-12))
+        ways = np.exp(_weighted(present.astype(float), np.log(arrays["tier"][cat])))
+        other = np.where(has_anion, np.rint(ways) - 1, 0).astype(np.int64)
+        less = np.zeros(len(amounts), dtype=bool)
+        if arrays["less_common"].any():
+            less = has_anion & (present & arrays["less_common"][cat]).any(axis=1)
+        return {"amounts": amounts, "charge_balanced": np.asarray(balanced), "other_assignments": other,
+                "less_common_states": np.asarray(less), "metallic": np.asarray(~has_anion)}
+
+    def _need(self, anions: np.ndarray) -> np.ndarray:
+        """The positive charge each row's anions need, read as charge balance reads them (once per distinct row)."""
+        columns = self._element_arrays["anion_columns"]
+        block = anions
+        # rows told apart by one float key each (a 1-d unique is far faster than np.unique(axis=0)), checked exact
+        keys = _weighted(block, _KEY_WEIGHTS[: len(columns)])
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if not np.array_equal(block[first][inverse], block):  # two distinct rows with one key: never in practice
+            _, first, inverse = np.unique(block, axis=0, return_index=True, return_inverse=True)
+        symbols = [self.universe[j] for j in columns]
+        needs = np.array([anion_need({s: a for s, a in zip(symbols, row, strict=True) if a > 0}) if any(row) else 0.0
+                          for row in block[first].tolist()])
+        return needs[inverse.ravel()]
+
+    def _capacity(self, amounts: np.ndarray, statuses: np.ndarray, members: np.ndarray,
+                  charge: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Theoretical capacity by mechanism, in mAh/g, as consultation/estimates.py counts it: conversion, each
+        conversion element's state times its amount (NaN where not charge-balanced); alloying, each alloying
+        element's ions per atom in its most alloyed known phase times its amount."""
         arrays = self._element_arrays
         # row sums by einsum, not `@`: a matrix product calls BLAS, whose threads (one per core
         # in every worker process) fight over the cores and made two workers slower than one
         mass = _weighted(amounts, arrays["mass"])
         conversion_active = statuses[:, MECHANISMS.index("conversion")] == STATUS_CODES["accessible"]
         alloying_active = statuses[:, MECHANISMS.index("alloying")] == STATUS_CODES["accessible"]
-        anion = (roles & ROLE_BITS["anion"]) > 0
-        e_conv = np.where(conversion_active, _weighted(amounts * anion, arrays["salt_charge"]), 0.0)
-        # alloying counts each alloying element of the mechanism (the rules' mechanism_element), as consult.py does
-        alloying_member = (roles & ROLE_BITS["alloying"]) > 0
+        converting = (members & (1 << MECHANISMS.index("conversion"))) > 0
+        alloying_member = (members & (1 << MECHANISMS.index("alloying"))) > 0
+        e_conv = np.where(conversion_active, _weighted(amounts * converting, arrays["state"]), 0.0)
+        e_conv = np.where(conversion_active & ~charge["charge_balanced"], np.nan, e_conv)
         e_alloy = np.where(alloying_active, _weighted(amounts * alloying_member, arrays["phase_ions"]), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             per_electron = np.where(mass > 0, FARADAY_MAH_PER_MOL / mass, 0.0)
         conversion, alloying = e_conv * per_electron, e_alloy * per_electron
-        return {"capacity_conversion": np.round(conversion, 1), "capacity_alloying": np.round(alloying, 1),
-                "capacity_total": np.round(conversion + alloying, 1)}
+        return {"capacity_conversion": conversion, "capacity_alloying": alloying,
+                "capacity_total": conversion + alloying}
 
     def _entropy(self, amounts: np.ndarray, roles: np.ndarray) -> dict[str, np.ndarray]:
         anion = (roles & ROLE_BITS["anion"]) > 0
@@ -216,6 +294,9 @@ class Compiled:
         inside = ((x == 0) | ((x >= low - FRACTION_TOLERANCE) & (x <= high + FRACTION_TOLERANCE))).all(axis=1)
         return {"entropy_cation_R": np.round(s_cat, 3), "entropy_anion_R": np.round(s_an, 3) + 0.0,
                 "meets_hem_definition": (n >= hem.min_elements) & inside}
+
+
+_KEY_WEIGHTS = np.sqrt(np.arange(2, 202, dtype=float))  # irrational, so distinct rows of amounts get distinct keys
 
 
 def _weighted(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -31,7 +31,6 @@ from hemkg.consultation.rules import has_placeholders, paper_rules, resolve
 from hemkg.engine import Source
 from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
-from hemkg.graph.materials import element_data
 from hemkg.graph.store import HEMKG, package_files, select
 from hemkg.graph.vocab import vocab
 
@@ -675,61 +674,6 @@ def test_entropy_cu_rich_sulfide_fails_the_5_to_35_percent_rule():
     assert "Cu 91.7%" in e["why_not_hem"]
 
 
-F = 96485.33212  # C/mol, the Faraday constant
-
-
-def _mass(symbol: str) -> float:
-    return element_data()[symbol]["mass"]
-
-
-def _ions_per_atom(host: str, ion: str) -> float:
-    """hem:ionsPerHostAtom of the alloy phase of `host` with `ion` in kg/capacity-data.ttl."""
-    (row,) = select("""SELECT ?x WHERE { ?p a hem:AlloyPhase ; hem:hostElement ?h ; hem:withCarrierIon ?i ;
-                                         hem:ionsPerHostAtom ?x . ?h hem:symbol ?s . ?i hem:ionOfElement/hem:symbol ?t }""",
-                    s=host, t=ion)
-    return float(row["x"])
-
-
-def test_capacity_sigesnsbbi_with_li_is_faradays_law_with_the_graphs_phases():
-    """Section 3.1 (Si hosts 4.4 Li, Fig. 6b) and kg/capacity-data.ttl: Q = n F / (3.6 M) for the alloy SiGeSnSbBi."""
-    # the fully lithiated phases in kg/capacity-data.ttl: Li22Si5, Li22Ge5, Li22Sn5 (4.4 Li each), Li3Sb, Li3Bi
-    phases = {"Si": 4.4, "Ge": 4.4, "Sn": 4.4, "Sb": 3.0, "Bi": 3.0}
-    assert {h: _ions_per_atom(h, "Li") for h in phases} == phases
-    n = 4.4 + 4.4 + 4.4 + 3.0 + 3.0  # 19.2 electrons per formula unit
-    molar_mass = _mass("Si") + _mass("Ge") + _mass("Sn") + _mass("Sb") + _mass("Bi")  # g/mol
-    expected = n * F / (3.6 * molar_mass)  # mAh/g
-    cap = summarise(consult("SiGeSnSbBi", "Li"))["capacity_estimate"]
-    assert cap["alloying"] == pytest.approx(expected, abs=0.051)
-    assert cap["conversion"] == 0.0  # no anion: no conversion
-    assert cap["total"] == pytest.approx(expected, abs=0.051)
-    assert 930 < cap["total"] < 940
-    assert {p["element"] for p in cap["phases"]} == set(phases)
-
-
-def test_capacity_coo_with_li_is_two_electrons_per_formula():
-    """Section 2.2, eqn (2): CoO + 2Li -> Co + Li2O, so Q = 2F / (3.6 M(CoO)), about 715 mAh/g."""
-    expected = 2 * F / (3.6 * (_mass("Co") + _mass("O")))
-    cap = summarise(consult("CoO", "Li"))["capacity_estimate"]
-    assert cap["conversion"] == pytest.approx(expected, abs=0.051)
-    assert round(expected) == 715
-    assert cap["alloying"] == 0.0 and cap["total"] == cap["conversion"]
-
-
-def test_capacity_phosphide_counts_three_electrons_per_p():
-    """Eqn (2) with P3- (Li3P): InGeSiP3 converts with 3 x 3 electrons; its alloying adds In 1, Ge 4.4, Si 4.4."""
-    molar_mass = _mass("In") + _mass("Ge") + _mass("Si") + 3 * _mass("P")
-    cap = summarise(consult("InGeSiP3", "Li"))["capacity_estimate"]
-    assert cap["conversion"] == pytest.approx(9 * F / (3.6 * molar_mass), abs=0.051)
-    assert cap["alloying"] == pytest.approx((1 + 4.4 + 4.4) * F / (3.6 * molar_mass), abs=0.051)
-
-
-def test_capacity_is_not_estimated_for_undetermined_mechanisms():
-    """FeF3: conversion is undetermined (F is outside the paper's anions), so no estimate and a note says why."""
-    cap = summarise(consult("FeF3", "Li"))["capacity_estimate"]
-    assert cap["conversion"] == 0.0 and cap["total"] == 0.0
-    assert "conversion is undetermined, so it is not estimated" in cap["notes"]
-
-
 # ------------------------------------------------------------------ bugs found and fixed
 
 
@@ -799,10 +743,3 @@ def test_single_cation_entropy_is_plus_zero(formula):
     """An ideal mixing entropy is never negative: one cation gives 0.0, not -0.0."""
     value = summarise(consult(formula, "Li"))["entropy"]["cation_site_R"]
     assert value == 0.0 and math.copysign(1.0, value) == 1.0
-
-
-def test_capacity_of_mgconicuzno_shorthand_equals_the_fractional_formula():
-    """Section 3.1 (ref 48) and Section 2.2 (ref 46): (MgCoNiCuZn)O is the rock salt (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O."""
-    short = summarise(consult("(MgCoNiCuZn)O", "Li"))["capacity_estimate"]
-    full = summarise(consult("(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O", "Li"))["capacity_estimate"]
-    assert short["total"] == pytest.approx(full["total"], rel=0.01)

@@ -37,12 +37,14 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import assert_one_line_error, hem, kill_and_check, run, wait_for_children
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from hemkg.answers.summary import summarise
 from hemkg.consultation.consultation import consult
 from hemkg.consultation.formula import parse_formula
+from hemkg.consultation.oxidation import signed
+from hemkg.errors import FormulaError
 from hemkg.screening import run as sc
 from hemkg.screening import vectorised as compiled
 
@@ -196,27 +198,62 @@ def engine_view(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def assert_agree(ion: str, batch: list[dict[str, float]]) -> None:
-    """Evaluate the batch with the compiled rules at once, then consult each candidate and compare."""
+    """Evaluate the batch with the compiled rules at once, then consult each candidate and compare; then balance
+    the batch as the screen does (the anions scaled to the cations' states) and compare again."""
     amounts = np.zeros((len(batch), len(UNIVERSE)))
     for i, composition in enumerate(batch):
         for s, a in composition.items():
             amounts[i, UNIVERSE.index(s)] = a
-    out = compiled.compiled(ion, UNIVERSE).evaluate(amounts)
+    rules = compiled.compiled(ion, UNIVERSE)
+    out = rules.evaluate(amounts)
     assert not np.where(amounts > 0, 0, out["roles"]).any(), "an absent element has a role"
     for i, composition in enumerate(batch):
         text = formula_text(composition)
-        data = summarise(consult(text, ion))
+        c = consult(text, ion)
+        data = summarise(c)
         where = f"{text} with {ion}+"
         assert data["composition"] == composition, f"{where}: the formula was not read back exactly"
         assert compiled_view(out, i, composition) == engine_view(data), where
-        estimate = data["capacity_estimate"]
-        for key in ("conversion", "alloying", "total"):
-            assert float(out[f"capacity_{key}"][i]) == pytest.approx(estimate[key], abs=CAPACITY_TOLERANCE), f"{where}: {key}"
+        if bool(out["charge_balanced"][i]):  # the screen's states meet the anions as given: the engine's reading
+            assert_same_capacity(out, i, c, where)
         entropy = data["entropy"]
         assert float(out["entropy_cation_R"][i]) == pytest.approx(entropy["cation_site_R"], abs=ENTROPY_TOLERANCE), where
         assert float(out["entropy_anion_R"][i]) == pytest.approx(entropy["anion_site_R"], abs=ENTROPY_TOLERANCE), where
         if not at_hem_bound(composition):
             assert bool(out["meets_hem_definition"][i]) == entropy["meets_hem_definition"], where
+    balanced = rules.evaluate(amounts, balance=True)  # unrounded; a screen's worker rounds to 0.1 mAh/g
+    columns = sc.columns_of(sc.evaluate(sc.Batch(ion, UNIVERSE, amounts)), ion, UNIVERSE)
+    for i, text in enumerate(columns["formula"]):
+        if not any(s not in ANIONS for s in batch[i]):  # anion formers alone: not a screened candidate
+            continue
+        try:
+            c = consult(text, ion)
+        except FormulaError:  # random amounts can balance only in thousands of formula units: not a screen's
+            event("balanced formula too long to write")
+            continue
+        where = f"{text} (balanced from {formula_text(batch[i])}) with {ion}+"
+        row = {s: float(balanced["amounts"][i, UNIVERSE.index(s)]) for s in batch[i]}
+        total, read = sum(row.values()), c.formula.composition
+        assert {s: read[s] / sum(read.values()) for s in read} == pytest.approx({s: a / total for s, a in row.items()},
+                                                                               rel=1e-9), where
+        assert_same_capacity(balanced, i, c, where)
+        record = summarise(c)["oxidation_states"]
+        assert record["charge_balanced"] == columns["charge_balanced"][i], where
+        if record["charge_balanced"] and record["reading"] == "ionic":
+            engine_states = " ".join(f"{s}{signed(states[0][0])}" for s, states in record["assignment"].items()
+                                     if s not in ANIONS and len(states) == 1)
+            assert engine_states == columns["oxidation_states"][i], where
+
+
+def assert_same_capacity(out: dict[str, np.ndarray], i: int, c: Any, where: str) -> None:
+    """Each capacity of the compiled row equals the consultation's (unrounded) to 1e-9 relative; NaN where None."""
+    estimate = c.estimates["theoretical_capacity"]
+    for key in ("conversion", "alloying", "total"):
+        value = float(out[f"capacity_{key}"][i])
+        if estimate[key] is None:
+            assert math.isnan(value), f"{where}: {key}"
+        else:
+            assert value == pytest.approx(estimate[key], rel=1e-9, abs=1e-9), f"{where}: {key}"
 
 
 EXAMPLES = [
@@ -526,7 +563,7 @@ def reopened(row: dict[str, Any]) -> dict[str, Any]:
     return {
         **{json_key(m): data["mechanisms"][json_key(m)]["status"] for m in MECHANISMS},
         "unclassified": any("unclassified" in roles for roles in data["roles"].values()),
-        "capacity_total": data["capacity_estimate"]["total"],
+        "capacity_total": data["theoretical_capacity"]["total"],
         "entropy_cation_R": data["entropy"]["cation_site_R"],
     }
 
@@ -850,11 +887,20 @@ def formula_by_hand(row: list[float], universe: tuple[str, ...]) -> str:
 @given(st.lists(st.lists(st.sampled_from([0.0, 0.0, 0.2, 0.25, 0.5, 1.0, 1 / 3, 2.0, 0.05]), min_size=6, max_size=6),
                 max_size=25), st.integers(1, 3))
 def test_batch_formulas_are_each_rows_formula(rows, repeat):
-    """sc.formulas formats each distinct part once; every row must still read as it would alone."""
+    """sc.formulas formats each distinct row once; every row must still read as it would alone, and read back as
+    its composition (issue 12: a balanced 7/6 O is written in whole formula units, '(FeCoNi)6O7')."""
     universe = ("Fe", "O", "Co", "S", "Ni", "F")
     amounts = np.repeat(np.array(rows, dtype=float).reshape(len(rows), 6), repeat, axis=0)
-    assert sc.formulas(amounts, universe) == [formula_by_hand(r, universe) for r in amounts.tolist()]
-    assert sc.formulas(amounts, universe) == [sc.formula_of(r, universe) for r in amounts]
+    texts = sc.formulas(amounts, universe)
+    assert texts == [sc.formula_of(r, universe) for r in amounts]
+    for text, row in zip(texts, amounts.tolist(), strict=True):
+        if 1 / 3 not in row:  # short decimals: written as they are
+            assert text == formula_by_hand(row, universe)
+        if any(row):
+            read = parse_formula(text).composition
+            given_ = {s: v for s, v in zip(universe, row, strict=True) if v}
+            assert {s: a / sum(read.values()) for s, a in read.items()} == pytest.approx(
+                {s: a / sum(given_.values()) for s, a in given_.items()}, rel=1e-9), text
 
 
 def test_batch_formulas_of_the_equimolar_space_read_as_hem_papers_write_them():
@@ -871,3 +917,59 @@ def test_no_pool_worker_outlives_hem_screen(sig):
     with hem("screen", "--workers", "2", "-k", "4-6", "--top", "1", "--no-progress") as process:
         workers = wait_for_children(process.pid, 2)
         kill_and_check(process, workers, sig)
+
+
+# ------------------------------------------------------------------ charge balance (issue 12)
+
+BALANCE_POOL = ("Li", "Mg", "Al", "Si", "Ca", "Fe", "Co", "Ni", "Cu", "Zn", "Ge", "Sn", "Sb")
+
+
+def test_top_rows_by_capacity_are_charge_balanced_compounds():
+    """Issue 12: the screen's best rows were (LiMgAlSiGe)O-like non-compounds. Now each row's formula, reopened, is
+    charge-balanced with the oxidation states the row reports (Section 3.1's cations, each at one common state)."""
+    space = sc.Space(pool=BALANCE_POOL, sizes=(5,), ions=("Li", "Na"))
+    summary = sc.screen(space, top=100)
+    assert summary.unbalanced == 0 and len(summary.top) == 100
+    for row in summary.top:
+        balance = summarise(consult(row["formula"], row["ion"]))["oxidation_states"]
+        assert row["charge_balanced"] and balance["charge_balanced"], row["formula"]
+        if balance["reading"] == "ionic":
+            states = " ".join(f"{s}{signed(v[0][0])}" for s, v in balance["assignment"].items() if s not in ANIONS)
+            assert states == row["oxidation_states"], row["formula"]
+        assert row["capacity_total"] is not None
+
+
+def test_li_and_mg_add_no_conversion_capacity_in_the_screen():
+    """Section 3.1 (ref 48): Mg (and Li) are off Plane A; a screened (MgCoNiCuZn)O converts with Co, Ni, Cu, Zn only,
+    as hem consult counts it: 611.1 mAh/g of conversion and 76.4 of LiZn alloying."""
+    space = sc.Space(pool=("Mg", "Co", "Ni", "Cu", "Zn"), sizes=(5,), anions=options("O"), ions=("Li",))
+    _, (row,) = collect(space)
+    assert row["formula"] == "(MgCoNiCuZn)O" and row["oxidation_states"] == "Mg2+ Co2+ Ni2+ Cu2+ Zn2+"
+    cap = summarise(consult("(MgCoNiCuZn)O", "Li"))["theoretical_capacity"]
+    assert (row["capacity_conversion"], row["capacity_alloying"]) == (cap["conversion"], cap["alloying"])
+
+
+def test_unbalanced_candidates_are_dropped_and_counted():
+    """A cation with no known positive state (Ne) gives no balanced reading: dropped and counted by default; kept,
+    marked and ranked last with allow_unbalanced, its conversion capacity not computed (None)."""
+    space = sc.Space(pool=("Fe", "Co", "Ni", "Ne"), sizes=(3,), anions=options("O", "S", "none"), ions=("Li",))
+    summary, rows = collect(space)
+    with_ne = math.comb(3, 2) * 2  # sets with Ne, with each anion (an alloy is metallic: balanced)
+    assert summary.unbalanced == with_ne and summary.kept == space.count() - with_ne == len(rows)
+    assert all(r["charge_balanced"] for r in rows)
+    kept, everything = collect(space, filters=sc.Filters(allow_unbalanced=True))
+    assert kept.kept == space.count() and kept.unbalanced == with_ne
+    unbalanced = [r for r in everything if not r["charge_balanced"]]
+    assert len(unbalanced) == with_ne and all(r["capacity_total"] is None for r in unbalanced)  # null in JSON
+    ranked = sc.screen(space, sc.Filters(allow_unbalanced=True), top=space.count()).top
+    assert all(not r["charge_balanced"] for r in ranked[-with_ne:])
+
+
+def test_cli_reports_and_keeps_unbalanced_candidates(runner):
+    """`hem screen` says how many candidates were not charge-balanced; --allow-unbalanced keeps them."""
+    args = ["-k", "3", "--include", "Ne", "--exclude", ",".join(s for s in CATIONS_26 if s not in ("Fe", "Co", "Ni")),
+            "--anions", "O,none", "--ions", "Li", "--workers", "1", "--no-progress"]
+    text = run(runner, "screen", *args)
+    assert text.exit_code == 0 and "screened 8 candidates (3 not charge-balanced); 5 kept" in text.stdout
+    data = json.loads(run(runner, "screen", *args, "--allow-unbalanced", "--json").stdout)
+    assert (data["kept"], data["unbalanced"]) == (8, 3)
