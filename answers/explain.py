@@ -16,11 +16,14 @@ from the same JSON-ready dict that `--json` prints.
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from hemkg import engine
+from hemkg.answers import report
+from hemkg.consultation import evidence as grading
 from hemkg.consultation.consultation import Consultation, effect_properties
 from hemkg.consultation.rules import statement_text
 from hemkg.engine import Derivation, Fact
@@ -30,15 +33,16 @@ from hemkg.graph.store import HEMKG, short
 from hemkg.graph.vocab import Term, spoken_list, vocab
 
 TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "context",
-             "ordered", "confirm_with")
-EVIDENCE = ("evidence", "role_evidence", "overruled")  # graded by the rules; shown beside a status or a role
+             "ordered", "confirm_with", "complement_with")
+# graded by the rules; shown beside a status or a role (shown_other_kind: reports of the other kind, never counted)
+EVIDENCE = ("evidence", "role_evidence", "overruled", "shown_other_kind")
 # How the short form counts the conclusions it does not explain one by one: predicate -> (one, several).
 NOUNS = {"status": ("status", "statuses"), "role": ("role", "roles"), "effect": ("effect", "effects"),
          "recommend": ("recommendation", "recommendations"), "note": ("note", "notes"),
          "caution": ("caution", "cautions"), "warning": ("warning", "warnings"),
          "weaker": ("weakening by the carrier ion", "weakenings by the carrier ion"),
          "context": ("report on a material", "reports on materials"), "ordered": ("ordering", "orderings"),
-         "confirm_with": ("technique", "techniques")}
+         "confirm_with": ("technique", "techniques"), "complement_with": ("technique", "techniques")}
 
 
 def _words(terms: Iterable[Term]) -> dict[str, str]:
@@ -109,6 +113,8 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "recommend": lambda: f"recommended: {_label(a[0])}",
         "weaker": lambda: f"{_label(a[0])} is weaker with {a[1]}+ than with Li+",
         "confirm_with": lambda: f"{_label(a[1])} can confirm {_label(a[0])}",
+        "complement_with": lambda: (f"{_label(a[1])} complements the study of {_label(a[0])} "
+                                      f"(it does not confirm it by itself)"),
         "ordered": lambda: f"{a[1]} ranks above {a[2]} ({a[0].replace('-', ' ')})",
         "context": lambda: (f"in {_label(a[2])}, {a[0]} "
                               f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
@@ -129,6 +135,14 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "role_evidence": lambda: f"the evidence that {_role_phrase(a[0], a[1])} is: {_level(a[2])}",
         "overruled": lambda: (f"the report on {_label(a[2])} itself outranks the plane that would give "
                                 f"{a[0]} {_label(a[1])}"),
+        "reported_here": lambda: f"the candidate is {_label(a[0])}, reported with the same carrier ion",
+        "structural_here": lambda: f"in {_label(a[1])} itself, {a[0]} is structural, not converting",
+        "shown_other_kind": lambda: (f"{a[0]} took part in {_label(a[1])} in {_label(a[2])}, a material of the "
+                                       f"other kind (HEM or not)"),
+        "shares_cation": lambda: f"{_label(a[0])} has a cation of the candidate",
+        "material_element": lambda: f"{_label(a[0])} contains {a[1]}",
+        "material_anion": lambda: f"the anion of {_label(a[0])} is {a[1]}",
+        "material_ion": lambda: f"{_label(a[0])} was tested with {a[1]}+",
     }
 
 
@@ -287,7 +301,7 @@ def _evidence_for(graded: list[Fact], fact: Fact) -> list[Fact]:
     def beside(kind: str, given: tuple[engine.Value, ...]) -> bool:
         if pred == "status":
             return (kind == "evidence" and _same(given[0], args[0])) or (
-                kind == "overruled" and len(given) > 1 and _same(given[1], args[0]))
+                kind in ("overruled", "shown_other_kind") and len(given) > 1 and _same(given[1], args[0]))
         if pred != "role" or given[0] != args[0] or len(given) < 2:
             return False
         if kind == "role_evidence":
@@ -342,23 +356,83 @@ def _direct(selected: list[Fact], about: str | None) -> set[Fact]:
     return direct or set(selected)
 
 
+class _Grades:
+    """The evidence the rules graded, as the JSON answer gives it (consultation/evidence.py): for a status, its
+    mechanism's level and items (with the reports of the other kind, never counted); for a role, its element's
+    and role's."""
+
+    def __init__(self, c: Consultation) -> None:
+        def keyed(grades: dict[tuple[str, ...], dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
+            return {tuple(k.replace("_", "-") for k in key): grade for key, grade in grades.items()}
+
+        self.by = {"status": keyed(grading.graded(c, "evidence")), "role": keyed(grading.graded(c, "role_evidence"))}
+        self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c).items()}
+        self.short = {lv.id: lv.short for lv in grading.evidence_scale()}
+
+    def of(self, fact: Fact) -> dict[str, Any] | None:
+        """The grade beside a status or a role: the strongest level (`evidence`, with its `short` words) and every
+        item (`evidence_detail`, strongest first); None for any other conclusion, or one nothing graded."""
+        pred, args = fact
+        if pred not in self.by:
+            return None
+        key = tuple(engine.show_value(a).replace("_", "-") for a in args[: 1 if pred == "status" else 2])
+        grade = self.by[pred].get(key)
+        other = self.other.get(key[0], []) if pred == "status" else []
+        if grade is None and not other:
+            return None
+        grade = grade or grading.ungraded()
+        return {"evidence": grade["evidence"], "short": self.short[grade["evidence"]],
+                "evidence_detail": grade["evidence_detail"] + other}
+
+
+def _outranked(c: Consultation, fact: Fact, leaves: _Leaves) -> str:
+    """An overruled(X, M, MATERIAL) in one line: the plane that would give X the mechanism, with its statement's
+    references, and the report on the material itself that outranks it, with the report's."""
+    x, _, material = (engine.show_value(a) for a in fact[1])
+    planes = {p.name: p.short_label for p in vocab().planes}
+
+    def cited(facts: Iterable[Fact]) -> str:
+        return _refs(sorted({n for f in facts for n in c.result.sources[f].references}))
+
+    parts = []
+    for d in c.result.derivations.get(fact, []):
+        base = leaves.below([d])
+        for plane in dict.fromkeys(engine.show_value(p[1][1]) for p in d.premises if p[0] == "plane_cation"):
+            on = [b for b in base if b[0] == "on_plane" and engine.show_value(b[1][1]) == plane]
+            reports = [b for b in base if b[0] == "observed"]
+            parts.append(f"Fig. 6a places {x} on {planes.get(plane, plane)}{cited(on)}; in this very material, "
+                         f"{_label(material)}{cited(reports)}, the report finds it structural and outranks the plane")
+    return "; ".join(parts) or fact_sentence(fact)
+
+
 def explain(c: Consultation, about: str | None = None, full: bool = False) -> dict[str, Any]:
     """The explanation of the conclusions `about` selects (statuses and roles by default), as a JSON-ready dict;
-    with `full`, each conclusion also carries its whole derivation tree."""
+    with `full`, each conclusion also carries its whole derivation tree. A status or a role carries its `graded`
+    evidence (level, its words, every item) and its `evidence` conclusions, each explained; an overruled one
+    also `outranked`, the plane and the report in one line."""
     selected = selected_facts(c, about)
     direct = _direct(selected, about)
     leaves = _Leaves(c)
     shown: set[Fact] | None = set() if full else None  # a fact's tree is shown once; later, "see above"
     graded = sorted((f for f in c.result.derivations if f[0] in EVIDENCE and f[1]),
                     key=lambda f: (EVIDENCE.index(f[0]), engine.fact_text(f)))
+    grades = _Grades(c)
     conclusions = []
     for fact in selected:
         record = _explained(c, fact, leaves, shown)
         record["direct"] = fact in direct
-        record["evidence"] = [_explained(c, e, leaves, shown, frozenset({fact})) for e in _evidence_for(graded, fact)]
+        grade = grades.of(fact)
+        if grade is not None:
+            record["graded"] = grade
+        record["evidence"] = []
+        for e in _evidence_for(graded, fact):
+            item = _explained(c, e, leaves, shown, frozenset({fact}))
+            if e[0] == "overruled":
+                item["outranked"] = _outranked(c, e, leaves)
+            record["evidence"].append(item)
         conclusions.append(record)
     return {"formula": c.formula.text, "ion": c.ion, "about": about or "statuses and roles", "full": full,
-            "conclusions": conclusions}
+            "hem": not c.result.words("hem_definition_unmet"), "conclusions": conclusions}
 
 
 # ------------------------------------------------------------------ terminal text
@@ -510,23 +584,101 @@ def _render_short(tree: dict[str, Any], lines: list[str], width: int) -> None:
         facts(records, indent + "  ", dedupe)
 
     direct = [c for c in tree["conclusions"] if c["direct"]]
+    printed: set[str] = set()  # the evidence items printed so far
     for sentence, records in _groups(direct):
         block(sentence, records, "", True)
-        evidence = list({e["fact"]: e for r in records for e in r["evidence"]}.values())
-        if evidence:
-            lines.append("  Evidence:")
-            for item in evidence:
-                block(item["text"], [item], "    ", False)
+        _render_evidence(records, lines, width, tree.get("hem", True), printed)
         lines.append("")
     rest = [c for c in tree["conclusions"] if not c["direct"]]
     if rest:
-        counts: dict[str, int] = {}
+        counts: dict[str, int] = {}  # by noun: a technique that confirms and one that complements count together
         for c in rest:
             pred = c["fact"].partition("(")[0]
-            counts[pred] = counts.get(pred, 0) + 1
-        told = [f"{n} {NOUNS.get(p, (p, p))[n > 1]}" for p, n in counts.items()]
-        if "status" in counts:  # name the mechanisms: a status is what a reader looks for first
+            noun = NOUNS.get(pred, (pred, pred))[0]
+            counts[noun] = counts.get(noun, 0) + 1
+        plural = {one: several for one, several in NOUNS.values()}
+        told = [f"{n} {plural.get(noun, noun) if n > 1 else noun}" for noun, n in counts.items()]
+        if NOUNS["status"][0] in counts:  # name the mechanisms: a status is what a reader looks for first
             mechanisms = [_label(c["fact"][len("status("):].split(",")[0]) for c in rest
                           if c["fact"].startswith("status(")]
-            told[list(counts).index("status")] += f" ({', '.join(mechanisms)})"
+            told[list(counts).index(NOUNS["status"][0])] += f" ({', '.join(mechanisms)})"
         lines.extend(_wrap(f"Resting on these: {spoken_list(told)}, which --full explains one by one.", "", width))
+
+
+def _subject(record: dict[str, Any]) -> str:
+    """The element of a role conclusion ('role(Zn, alloying)' -> 'Zn'); '' for a status."""
+    pred, _, inner = record["fact"].partition("(")
+    return inner.split(",")[0].strip() if pred == "role" else ""
+
+
+def _item_lines(level: str, items: list[dict[str, Any]], elements: bool) -> list[tuple[bool, str]]:
+    """The items of one evidence level, one line per report (a conflict: per element; `elements`: name the
+    elements each report saw, unless what it says of reversibility names them all), or one per place in the
+    paper for items that name no material; each with whether it is a place ('(Section 2.4) [57]')."""
+    if level == "conflicting":
+        on = dict.fromkeys(i.get("element", "") for i in items)
+        return [
+            (False, f"{x + ': ' if x else ''}seen in {', '.join(report.reports_by_material(its).values())}; not in "
+                    f"{', '.join(report.reports_by_material(its, side=1).values())}")
+            for x in on for its in [[i for i in items if i.get("element", "") == x]]]
+    out = []
+    for material, words in report.reports_by_material(items).items():
+        seen = sorted({i["element"] for i in items if i.get("materials", [""])[0] == material and "element" in i})
+        said = words[len(material):]
+        named = all(re.search(rf"\b{x}\b", said) for x in seen)
+        out.append((False, f"{spoken_list(seen)} in {words}" if elements and seen and not named else words))
+    places = dict.fromkeys((i.get("location", ""), tuple(i["references"])) for i in items if not i.get("materials"))
+    out += [(True, " ".join(w for w in (f"({where})" if where else "", _refs(list(refs)).strip()) if w))
+            for where, refs in places]
+    return [(place, line) for place, line in out if line]
+
+
+def _render_evidence(records: list[dict[str, Any]], lines: list[str], width: int, hem: bool,
+                     printed: set[str]) -> None:
+    """Beside a status or roles said together: the strongest level in words and its items, one line each (items
+    `printed` already beside an earlier conclusion are named, not repeated); a count of the items at weaker
+    levels (--full lists them); the reports of the other kind, never counted; and which report outranked which
+    plane, one line each."""
+    graded = [(_subject(r), r["graded"]) for r in records if "graded" in r]
+    by_level: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for subject, grade in graded:
+        by_level.setdefault(grade["evidence"], []).append((subject, grade))
+    several = len(records) > 1 or any(r["fact"].startswith("status(") for r in records)
+    rank = grading.rank()
+    for level, members in sorted(by_level.items(), key=lambda kv: rank[kv[0]]):
+        if level == grading.evidence_scale()[-1].id and len(by_level) == 1 and not any(
+                g["evidence_detail"] for _, g in members):
+            continue  # nothing graded beyond "no report": the status's own rule says all there is
+        items = [i for _, g in members for i in g["evidence_detail"] if i["level"] == level]
+        who = f" for {spoken_list([s for s, _ in members])}" if len(by_level) > 1 and members[0][0] else ""
+        head = f"Evidence{who}: {members[0][1]['short']}"
+        found = _item_lines(level, items, several)
+        if len(found) > 1 and {head + line for _, line in found} <= printed:
+            lines.extend(_wrap(f"{head}: the reports listed above.", "  ", width))
+            continue
+        printed.update(head + line for _, line in found)
+        if len(found) == 1:
+            place, line = found[0]
+            lines.extend(_wrap(f"{head}{'' if place else ':'} {line}", "  ", width))
+        else:
+            lines.extend(_wrap(head + (":" if found else ""), "  ", width))
+            for _, line in found:
+                lines.extend(_wrap(line, "    ", width))
+    weaker: dict[str, int] = {}
+    for _, grade in graded:
+        for i in grade["evidence_detail"]:
+            if i.get("counts") is not False and i["level"] != grade["evidence"]:
+                weaker[i["level"]] = weaker.get(i["level"], 0) + 1
+    if weaker:
+        n = sum(weaker.values())
+        short = {lv.id: lv.short for lv in grading.evidence_scale()}
+        told = "; ".join(f"{short[level]} ({k})" for level, k in sorted(weaker.items(), key=lambda kv: rank[kv[0]]))
+        lines.extend(_wrap(f"{n} further item{'s at weaker levels' if n > 1 else ' at a weaker level'}: {told}; "
+                           f"--full lists {'them' if n > 1 else 'it'}.", "  ", width))
+    other = [i for _, g in graded for i in g["evidence_detail"] if i.get("counts") is False]
+    if other:
+        kind = "only in materials that are not HEMs" if hem else "in HEMs"
+        named = ", ".join(report.reports_by_material(other).values())
+        lines.extend(_wrap(f"Shown {kind} (not counted for this candidate): {named}", "  ", width))
+    for text in dict.fromkeys(e["outranked"] for r in records for e in r["evidence"] if "outranked" in e):
+        lines.extend(_wrap(_capital(text) + ".", "  ", width))

@@ -45,6 +45,11 @@ def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
     """The materials behind evidence items, each once, with the references of the report on it (its place in the
     paper where it has none) and what the reports say of reversibility, e.g. ref 46's material with its two
     partly reversible elements, or NiS (Fig. 5i). `side` 1: a conflict's other material."""
+    return ", ".join(reports_by_material(items, side).values())
+
+
+def reports_by_material(items: list[dict[str, Any]], side: int = 0) -> dict[str, str]:
+    """Material -> its words in _reports(), in the order the items name them."""
     refs: dict[str, list[str]] = {}
     nuances: dict[str, dict[str, list[str]]] = {}
     for item in items:
@@ -58,11 +63,11 @@ def _reports(items: list[dict[str, Any]], side: int = 0) -> str:
             if report.get("reversibility"):
                 nuances.setdefault(materials[side], {}).setdefault(report["reversibility"], []).append(
                     item.get("element", ""))
-    out = []
+    out = {}
     for material, cited in refs.items():
         said = "; ".join(f"{', '.join(sorted(set(xs)))} {what}" for what, xs in nuances.get(material, {}).items())
-        out.append(" ".join([material, *cited, *([f"({said})"] if said else [])]))
-    return ", ".join(out)
+        out[material] = " ".join([material, *cited, *([f"({said})"] if said else [])])
+    return out
 
 
 def evidence_words(level: str, detail: list[dict[str, Any]], hem: bool = True) -> str:
