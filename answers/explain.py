@@ -365,7 +365,9 @@ class _Grades:
         def keyed(grades: dict[tuple[str, ...], dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
             return {tuple(k.replace("_", "-") for k in key): grade for key, grade in grades.items()}
 
-        self.by = {"status": keyed(grading.graded(c, "evidence")), "role": keyed(grading.graded(c, "role_evidence"))}
+        memo: grading.Memo = {}
+        self.by = {"status": keyed(grading.graded(c, "evidence", memo)),
+                   "role": keyed(grading.graded(c, "role_evidence", memo))}
         self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c).items()}
         self.short = {lv.id: lv.short for lv in grading.evidence_scale()}
 

@@ -178,9 +178,9 @@ def rule_location(rule_id: str) -> str:
 
 
 def statement_pattern(rule_id: str) -> str:
-    """A regular expression for a rule's statement as shown, its {?x} placeholders filled with anything."""
-    return "".join(".+?" if part.startswith("{?") else re.escape(part)
-                   for part in re.split(r"(\{\?[A-Za-z_][A-Za-z0-9_]*\})", rule_entries()[rule_id]["statement"]))
+    """A regular expression for a rule's statement as shown, its {?x} and {!?x} placeholders filled with anything."""
+    return "".join(".+?" if part.startswith(("{?", "{!?")) else re.escape(part)
+                   for part in re.split(r"(\{!?\?[A-Za-z_][A-Za-z0-9_]*\})", rule_entries()[rule_id]["statement"]))
 
 
 # ---------------------------------------------------------------- queries that try the SPARQL limits

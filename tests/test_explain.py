@@ -388,7 +388,7 @@ def test_report_outranks_the_planes_one_line_each(runner):
     assert set(overruled) == {f"overruled(Zn, {m}, material-LiFeZnNiCoMn3O4)" for m in ("conversion", "alloying")}
     # the rule's own sentence names the plane by its letter: Plane B, not the element boron
     statement = overruled["overruled(Zn, alloying, material-LiFeZnNiCoMn3O4)"]["tree"]["derived_by"][0]["statement"]
-    assert statement.startswith("Fig. 6a places zinc on Plane B (alloying); "), statement
+    assert statement.startswith("Fig. 6a places zinc on Plane B (alloying), "), statement
 
 
 def test_role_lists_its_evidence():
