@@ -608,7 +608,7 @@ def _render_short(tree: dict[str, Any], lines: list[str], width: int) -> None:
 
 
 def _subject(record: dict[str, Any]) -> str:
-    """The element of a role conclusion ('role(Zn, alloying)' -> 'Zn'); '' for a status."""
+    """The element of a role conclusion (its first argument); '' for a status."""
     pred, _, inner = record["fact"].partition("(")
     return inner.split(",")[0].strip() if pred == "role" else ""
 
