@@ -90,7 +90,7 @@ def estimate_facts(entropy_: dict[str, Any]) -> dict[Fact, Source]:
 
 BEYOND_THEORETICAL = "stmt-capacity-beyond-theoretical"  # kg/guidelines.ttl: Section 2.4, ref 53
 CAPACITY_BASIS = ("beyond the paper: the theoretical capacity of the reactions element selection makes accessible, "
-                  "by Faraday's law Q = n F / (3.6 M) per gram of the active formula (framework excluded). "
+                  "by Faraday's law Q = n F / (3.6 M) per gram of the active material's formula (framework excluded). "
                   "Conversion: each conversion element reduced to the metal (eqn 2), n = its oxidation state in the "
                   "charge-balanced reading times its amount. Alloying: each alloying element in the most alloyed "
                   "phase known with the carrier ion (kg/capacity-data.ttl), n = ions per host atom times its amount.")

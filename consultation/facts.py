@@ -95,9 +95,10 @@ def knowledge_facts() -> dict[Fact, Source]:
 
 
 def _material_facts() -> dict[Fact, Source]:
-    """What the evidence rules compare a candidate with, for each reported material whose formula parses:
-    its carrier ion, elements and anions, and its kind by the paper's HEM definition (Section 1), judged on
-    its formula as a candidate's is (material_kind(M, hem|non-hem))."""
+    """What the evidence rules compare a candidate with, for each reported material: its carrier ion, elements
+    and anions, and its kind by the paper's HEM definition (Section 1), judged on its formula as a candidate's
+    is (material_kind(M, hem|non-hem)); a material the graph only describes ('Fe-doped MoS2') where its
+    constituents settle the kind."""
     from hemkg.consultation.estimates import entropy
 
     v = vocab()
@@ -105,14 +106,20 @@ def _material_facts() -> dict[Fact, Source]:
     facts: dict[Fact, Source] = {}
     for material, entry in reported_materials().items():
         composition = _reported_composition(material)
-        if composition is None:
-            continue
+        described = composition is None  # a description ('Fe-doped MoS2'): constituents but no amounts
+        if described:
+            cations = entry["elements"] - anion_symbols
+            if len(cations) >= v.hem.min_elements:
+                continue  # its kind would depend on amounts it does not give
+            # fewer cations than any HEM has: not a HEM; its anions are left out, as its constituents mix the
+            # active material's with a framework's (N,O-co-doped carbon)
+            composition = dict.fromkeys(cations, 1.0)
         source = Source("kg", HEMKG + material, tuple(sorted(entry["references"])), entry["label"])
         for ion in entry["ions"]:
             facts[("material_ion", (material, ion))] = source
         for symbol in composition:
             facts[("material_element", (material, symbol))] = source
-            if symbol in anion_symbols:
+            if symbol in anion_symbols and not described:
                 facts[("material_anion", (material, symbol))] = source
         measured = entropy(composition, anion_symbols & frozenset(composition))
         kind = "hem" if measured["meets_hem_definition"] else "non-hem"
