@@ -25,6 +25,7 @@ from hemkg import engine
 from hemkg.answers import report
 from hemkg.consultation import evidence as grading
 from hemkg.consultation.consultation import Consultation, effect_properties
+from hemkg.consultation.estimates import rounded
 from hemkg.consultation.rules import statement_text
 from hemkg.engine import Derivation, Fact
 from hemkg.errors import InputError
@@ -313,6 +314,9 @@ def _evidence_for(graded: list[Fact], fact: Fact) -> list[Fact]:
     return [f for f in graded if beside(*f)]
 
 
+CAPACITY = "specific-capacity"  # the property whose explanation also shows the theoretical capacity's arithmetic
+
+
 def selected_facts(c: Consultation, about: str | None) -> list[Fact]:
     """The conclusions an explanation starts from: by default the statuses and roles."""
     facts = sorted((f for f in c.result.derivations if f[0] in TOP_LEVEL), key=lambda f: (TOP_LEVEL.index(f[0]), f))
@@ -433,8 +437,12 @@ def explain(c: Consultation, about: str | None = None, full: bool = False) -> di
                 item["outranked"] = _outranked(c, e, leaves)
             record["evidence"].append(item)
         conclusions.append(record)
-    return {"formula": c.formula.text, "ion": c.ion, "about": about or "statuses and roles", "full": full,
+    tree = {"formula": c.formula.text, "ion": c.ion, "about": about or "statuses and roles", "full": full,
             "hem": not c.result.words("hem_definition_unmet"), "conclusions": conclusions}
+    if about is not None and _words(effect_properties()).get(about.strip().lower()) == CAPACITY:
+        # an estimate beyond the paper, not a rule's conclusion: its arithmetic, as the JSON answer gives it
+        tree["theoretical_capacity"] = rounded(c.estimates["theoretical_capacity"])
+    return tree
 
 
 # ------------------------------------------------------------------ terminal text
@@ -469,6 +477,11 @@ def render(tree: dict[str, Any], width: int = 88) -> str:
             lines.append("")
     else:
         _render_short(tree, lines, width)
+    if "theoretical_capacity" in tree:
+        lines += ["", *_wrap("The theoretical capacity, an estimate beyond the paper: each cation, its state, its "
+                             "phase.", "", width)]
+        for indent, text in report.capacity_sentences(tree["theoretical_capacity"]):  # "  - " or "  "
+            lines += _wrap(f"{indent.strip()} {text}".lstrip(), "  ", width)
     return "\n".join(lines).rstrip() + "\n"
 
 

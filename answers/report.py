@@ -155,7 +155,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     lines.append(_wrap(f"Configurational entropy: cation site {e['cation_site_R']} R ({e['class']}), anion site "
                        f"{e['anion_site_R']} R. Meets the criteria of the paper's HEM definition that a formula can "
                        f"show ({'; '.join(definition['criteria_checked'])}): {hem}.{unchecked}", "  ", width))
-    lines += _capacity_lines(cap, width)
+    lines += [_wrap(text, indent, width) for indent, text in capacity_sentences(cap)]
     cited = sorted({n for section in ("effects", "recommendations", "notes", "cautions")
                     for item in d[section] for n in item.get("citations", [])}
                    | {n for m in d["mechanisms"].values() for n in m["citations"]}
@@ -174,27 +174,27 @@ def _figure(x: float | None) -> str:
     return "not computed" if x is None else f"{x:.1f}"
 
 
-def _capacity_lines(cap: dict[str, Any], width: int) -> list[str]:
-    """The theoretical capacity in words: the total, then each mechanism's arithmetic, the paper's figures."""
+def capacity_sentences(cap: dict[str, Any]) -> list[tuple[str, str]]:
+    """The theoretical capacity in words, as (indent, sentence): the total, then each mechanism's arithmetic, the
+    paper's figures."""
     total = ("cannot be computed (see conversion)" if cap["total"] is None
              else f"{cap['total']:.1f} {cap['unit']} (conversion {_figure(cap['conversion'])} + alloying "
                   f"{_figure(cap['alloying'])})")
-    lines = [_wrap(f"Theoretical capacity from the reactions element selection makes accessible: {total}; formula "
-                   f"mass {cap['formula_mass_g_mol']:.2f} g/mol, {cap['faraday_mAh_mol']:.0f} mAh per mol of "
-                   "electrons.", "  ", width)]
-    lines += [_wrap(part["text"], "  - ", width) for part in cap["arithmetic"].values()]
-    lines += [_wrap(sentence(text[:1].upper() + text[1:]), "  - ", width) for text in cap["not_estimable"].values()]
+    out = [("  ", f"Theoretical capacity from the reactions element selection makes accessible: {total}; formula "
+                  f"mass {cap['formula_mass_g_mol']:.2f} g/mol, {cap['faraday_mAh_mol']:.0f} mAh per mol of "
+                  "electrons.")]
+    out += [("  - ", part["text"]) for part in cap["arithmetic"].values()]
+    out += [("  - ", sentence(text[:1].upper() + text[1:])) for text in cap["not_estimable"].values()]
     for value in cap["reported"]:
         qualifier = "" if value["qualifier"] == "exactly" else f"{value['qualifier']} "
         condition = f", {value['condition']}" if value["condition"] else ""
-        lines.append(_wrap(f"The paper reports {qualifier}{value['mAh_g']:g} mAh/g for {value['label']} "
-                           f"({value['relation']}{condition}) {cite(value['references'])}"
-                           + ("; above the theoretical figure." if value["exceeds_theoretical"] else "."),
-                           "  - ", width))
+        out.append(("  - ", f"The paper reports {qualifier}{value['mAh_g']:g} mAh/g for {value['label']} "
+                            f"({value['relation']}{condition}) {cite(value['references'])}"
+                            + ("; above the theoretical figure." if value["exceeds_theoretical"] else ".")))
     beyond = cap.get("beyond_theoretical")
     if beyond and not beyond["also_a_note"]:
-        lines.append(_wrap(f"{beyond['text']} {cite(beyond['citations'])}", "  - ", width))
-    return lines
+        out.append(("  - ", f"{beyond['text']} {cite(beyond['citations'])}"))
+    return out
 
 
 def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:

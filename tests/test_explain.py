@@ -467,3 +467,18 @@ def test_evidence_spelled_with_its_json_key_joins_its_status():
     assert [e["fact"] for e in status["evidence"]] == [f"evidence({mechanism.json_key}, not_shown_in_hems)"]
     assert status["graded"]["evidence"] == "not_shown_in_hems"
     assert f"  Evidence: {scale()['not_shown_in_hems']}" in ex.render(tree, 10_000)
+
+
+def test_about_capacity_shows_the_theoretical_capacity_arithmetic(runner):
+    """Issue 12: `hem explain --about capacity` shows the arithmetic: for (MgCoNiCuZn)O (ref 48), eqn (2)
+    reduces Co2+, Ni2+, Cu2+ and Zn2+ (0.2 each), Mg2+ contributes nothing (off Plane A), Zn alloys to LiZn;
+    the JSON carries the same record as the consultation's `theoretical_capacity`."""
+    text = run(runner, "explain", "(MgCoNiCuZn)O", "--about", "capacity").stdout
+    flat = " ".join(text.split())
+    assert "Co2+ 0.2 x 2 + Ni2+ 0.2 x 2 + Cu2+ 0.2 x 2 + Zn2+ 0.2 x 2 = 1.6 e per formula unit" in flat
+    assert "Contributes nothing: Mg2+" in flat and "Zn -> LiZn" in flat
+    tree = json.loads(run(runner, "explain", "(MgCoNiCuZn)O", "--about", "capacity", "--json").stdout)
+    consulted = json.loads(run(runner, "consult", "(MgCoNiCuZn)O", "--json").stdout)
+    assert tree["theoretical_capacity"] == consulted["theoretical_capacity"]
+    other = json.loads(run(runner, "explain", "(MgCoNiCuZn)O", "--about", "Zn", "--json").stdout)
+    assert "theoretical_capacity" not in other  # only the capacity explanation carries it
