@@ -105,15 +105,16 @@ def _material_facts() -> dict[Fact, Source]:
     anion_symbols = frozenset(v.group("listed-anions").members) | frozenset(v.group("outside-anions").members)
     facts: dict[Fact, Source] = {}
     for material, entry in reported_materials().items():
-        composition = _reported_composition(material)
-        described = composition is None  # a description ('Fe-doped MoS2'): constituents but no amounts
-        if described:
+        parsed = _reported_composition(material)
+        described = parsed is None  # a description ('Fe-doped MoS2'): constituents but no amounts
+        if parsed is None:
             cations = entry["elements"] - anion_symbols
             if len(cations) >= v.hem.min_elements:
                 continue  # its kind would depend on amounts it does not give
             # fewer cations than any HEM has: not a HEM; its anions are left out, as its constituents mix the
             # active material's with a framework's (N,O-co-doped carbon)
-            composition = dict.fromkeys(cations, 1.0)
+            parsed = dict.fromkeys(cations, 1.0)
+        composition: dict[str, float] = parsed
         source = Source("kg", HEMKG + material, tuple(sorted(entry["references"])), entry["label"])
         for ion in entry["ions"]:
             facts[("material_ion", (material, ion))] = source
