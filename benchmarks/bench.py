@@ -337,7 +337,7 @@ def part_consult(args) -> None:
     from hemkg.graph.store import to_rdflib
 
     heading("2. Consultations in process (the knowledge graph and the rules already loaded)")
-    print("   target: at least 1,000 consultations per second with derivations")
+    print("   target: at least 1,000 consultations per second with derivations and the JSON answer (issues 11, 12)")
     from hemkg.consultation.formula import parse_formula
 
     consult(*CANDIDATES[0])  # load the graph and the rules once, as a long-running process would
