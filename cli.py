@@ -147,6 +147,7 @@ def _help_fields() -> dict[str, str]:
     """What help texts may name as {field}: counts and lists from the vocabulary."""
     from math import comb
 
+    from hemkg.consultation.evidence import evidence_scale
     from hemkg.graph.vocab import spoken_list
 
     v = _vocab()
@@ -155,6 +156,7 @@ def _help_fields() -> dict[str, str]:
         "cations": str(len(v.cations)), "anion_options": ",".join(v.anions) + ",none", "ions": ",".join(v.ion_symbols),
         "ions_spoken": spoken_list(v.ion_symbols), "hem_range": v.hem.percent_text, "k": str(k),
         "screened": f"{comb(len(v.cations), k) * (len(v.anions) + 1) * len(v.ions):,}",
+        "evidence_levels": ", ".join(lv.id for lv in evidence_scale()),
     }
 
 
@@ -561,6 +563,10 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
 @click.option("--mechanism", "mechanisms", multiple=True,
               type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is accessible (repeatable).")
+@click.option("--evidence", "evidence", multiple=True, metavar="MECHANISM=LEVEL", cls=VocabOption,
+              help="Keep candidates whose evidence for MECHANISM is LEVEL or stronger (repeatable; "
+                   "MECHANISM==LEVEL: exactly LEVEL), e.g. space_charge=reported_related. "
+                   "The levels, strongest first: {evidence_levels}.")
 @click.option("--hem-only", is_flag=True, help="Keep candidates meeting the paper's HEM definition.")
 @click.option("--no-unclassified", is_flag=True, help="Drop candidates with a cation the paper does not classify.")
 @click.option("--allow-unbalanced", is_flag=True,
@@ -573,7 +579,7 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
 @click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
-def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem_only, no_unclassified,
+def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only, no_unclassified,
            allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
@@ -600,7 +606,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, hem
             raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
     total = space.count()
     by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced)
+    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
+                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None
@@ -673,19 +680,21 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
             values = ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count")
             click.echo(f"  {values}  ({point['count']:,} candidates)")
     header = (f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}"
-              f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}")
+              f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}  {'conv evidence':<19}s.c. evidence")
     click.echo("\n" + header)
     short = {"accessible": "yes", "not_accessible": "-", "undetermined": "?"}
     for row in summary.top:
         click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
                    f"{short[row['space_charge']]:<6}{_mah(row['capacity_total']):>8}{row['capacity_contributors']:>6}"
-                   f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}")
+                   f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}"
+                   f"  {row['evidence_conversion']:<19}{row['evidence_space_charge']}")
     click.echo("\n(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no balanced "
                "reading, kept by --allow-unbalanced); mAh/g is the "
                "theoretical capacity of the reactions they make accessible (those estimable from the composition) "
                "and S/R the ideal "
                "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the paper's rules "
-               "credit. "
+               "credit. The evidence columns give the strongest level on the paper's evidence scale for conversion "
+               "and space charge; --json and -o give it for every mechanism. "
                "`hem consult FORMULA --ion X` reopens any row.)")
 
 

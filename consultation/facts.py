@@ -179,6 +179,13 @@ def _reported_composition(material: str) -> dict[str, float] | None:
         return None
 
 
+def reported_compositions() -> dict[str, dict[str, float]]:
+    """Each reported material whose formula parses, with its normalised composition: what matching_reported
+    compares a candidate with (the screen finds its candidates' matches with these, a batch at a time)."""
+    found = {m: _reported_composition(m) for m in sorted(reported_materials())}
+    return {m: c for m, c in found.items() if c is not None}
+
+
 SAME_COMPOSITION_TOLERANCE = 0.01  # issue 11: atom fractions equal within 0.01 after normalising
 
 
@@ -216,7 +223,14 @@ def candidate_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> di
     if parsed.framework:
         facts[("framework", (parsed.framework,))] = Source("input", "formula",
                                                            label=f"composite with {parsed.framework} ({parsed.text})")
-    for material in matching_reported(parsed.composition):
+    facts.update(matches_reported_facts(parsed.composition))
+    return facts
+
+
+def matches_reported_facts(composition: dict[str, float]) -> dict[Fact, Source]:
+    """matches_reported(mat) for each reported material with the candidate's composition (matching_reported)."""
+    facts: dict[Fact, Source] = {}
+    for material in matching_reported(composition):
         entry = reported_materials()[material]
         facts[("matches_reported", (material,))] = Source("kg", HEMKG + material, tuple(sorted(entry["references"])),
                                                           f"the composition of {entry['label']}")

@@ -25,7 +25,7 @@ import numpy as np
 from hemkg.errors import ScreenError
 from hemkg.graph.vocab import json_key, vocab
 from hemkg.screening.objectives import OBJECTIVES
-from hemkg.screening.vectorised import MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
+from hemkg.screening.vectorised import LEVELS, MECHANISMS, ROLE_BITS, STATUS_CODES, STATUS_NAMES, compiled
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -233,12 +233,42 @@ def rows_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...]) 
         yield dict(zip(COLUMNS, values, strict=True))
 
 
+@dataclass(frozen=True)
+class EvidenceFilter:
+    """--evidence MECHANISM=LEVEL: the mechanism's evidence is LEVEL or stronger, by the order of the scale
+    in rules/85-evidence.toml (strongest first); MECHANISM==LEVEL: exactly LEVEL."""
+
+    mechanism: str  # as the rules name it (space-charge)
+    level: str
+    exactly: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> EvidenceFilter:
+        by_key = {json_key(m): m for m in MECHANISMS}
+        exactly = "==" in text
+        name, _, level = (t.strip() for t in text.partition("==" if exactly else "="))
+        mechanism = by_key.get(name.replace("-", "_"))
+        if mechanism is None or level not in LEVELS:
+            what = ("not MECHANISM=LEVEL" if "=" not in text else f"no mechanism '{name}'" if mechanism is None
+                    else f"no evidence level '{level}'")
+            raise ScreenError(f"--evidence '{text}': {what}",
+                              f"give MECHANISM=LEVEL (LEVEL or stronger) or MECHANISM==LEVEL (exactly), with a "
+                              f"mechanism among {', '.join(by_key)} and a level among, strongest first, "
+                              f"{', '.join(LEVELS)}")
+        return cls(mechanism, level, exactly)
+
+    def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
+        levels, wanted = result[f"evidence_{self.mechanism}"], LEVELS.index(self.level)
+        return np.asarray(levels == wanted if self.exactly else levels <= wanted)
+
+
 @dataclass
 class Filters:
     mechanisms: tuple[str, ...] = ()  # each must be accessible
     hem_only: bool = False
     no_unclassified: bool = False
     allow_unbalanced: bool = False  # keep candidates with no charge-balanced reading (marked in their columns)
+    evidence: tuple[EvidenceFilter, ...] = ()  # each must hold
 
     def mask(self, result: dict[str, np.ndarray]) -> np.ndarray:
         keep = np.ones(len(result["vector"]), dtype=bool)
@@ -246,6 +276,8 @@ class Filters:
             keep &= result["charge_balanced"]
         for m in self.mechanisms:
             keep &= result[f"status_{m}"] == STATUS_CODES["accessible"]
+        for e in self.evidence:
+            keep &= e.mask(result)
         if self.hem_only:
             keep &= result["meets_hem_definition"]
         if self.no_unclassified:
@@ -646,6 +678,9 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     columns: dict[str, list] = {"formula": names_given, "ion": [ion] * n}
     for m in MECHANISMS:
         columns[json_key(m)] = names[result[f"status_{m}"].astype(int)].tolist()
+    levels = np.array(LEVELS)
+    for m in MECHANISMS:
+        columns[f"evidence_{json_key(m)}"] = levels[result[f"evidence_{m}"].astype(int)].tolist()
     for key in ("capacity_conversion", "capacity_alloying", "capacity_total"):  # None: not charge-balanced
         values = result[key].astype(float)
         columns[key] = [None if math.isnan(v) else v for v in values.tolist()] if np.isnan(values).any() \
@@ -661,9 +696,10 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
 
 
 COLUMNS = ("formula", "ion", "charge_balanced", "oxidation_states", "other_assignments", "less_common_states",
-           *(json_key(m) for m in MECHANISMS), "capacity_conversion", "capacity_alloying", "capacity_total",
-           "capacity_contributors", "stability_contributors", "fast_charging_contributors", "entropy_cation_R",
-           "meets_hem_definition", "unclassified")
+           *(json_key(m) for m in MECHANISMS), *(f"evidence_{json_key(m)}" for m in MECHANISMS),
+           "capacity_conversion", "capacity_alloying", "capacity_total", "capacity_contributors",
+           "stability_contributors", "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition",
+           "unclassified")
 
 
 class Writer:
