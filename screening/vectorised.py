@@ -384,11 +384,16 @@ class Compiled:
                 if v not in self._grades:
                     self._compile_grades(int(v))
         tables = [self._grades[int(v)] for v in unique]
-        held = np.stack([t[0] for t in tables])[inverse]
-        holders = np.stack([t[1] for t in tables])[inverse]
-        has = held | ((holders & elements[:, None, None, :]) != 0).any(axis=3)
-        has[:, :, NO_EVIDENCE] = True  # the scale's last level: where nothing stronger holds
-        levels = has.argmax(axis=2).astype(np.int8)
+        held = np.stack([t[0] for t in tables])  # per unique vector: M x L
+        held[:, :, NO_EVIDENCE] = True  # the scale's last level: where nothing stronger holds
+        levels = held.argmax(axis=2).astype(np.int8)[inverse]  # the strongest of the vector's own items
+        holders = np.stack([t[1] for t in tables])  # per unique vector: M x L x words
+        for lv in np.flatnonzero(holders.any(axis=(0, 1, 3))).tolist():  # the few levels elements hold
+            if self._words == 1:
+                hit = (holders[:, :, lv, 0][inverse] & elements[:, :1]) != 0
+            else:
+                hit = ((holders[:, :, lv, :][inverse] & elements[:, None, :]) != 0).any(axis=2)
+            levels = np.where(hit & (levels > lv), np.int8(lv), levels)
         role_levels = np.stack([t[2] for t in tables])[inverse] if with_roles else None
         return levels, role_levels
 
@@ -396,7 +401,7 @@ class Compiled:
         """Each row's element set as bit words (n x words, uint64): column j is bit j % 64 of word j // 64."""
         packed = np.packbits(present, axis=1, bitorder="little")
         packed = np.pad(packed, ((0, 0), (0, self._words * 8 - packed.shape[1])))
-        return np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
+        return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
 
     @functools.cached_property
     def _reported(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -575,11 +580,11 @@ class Compiled:
         anions = np.where(anion, amounts, 0.0)
 
         def mixing(site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # in place where numpy allows (out=, where=): this runs on every row, and temporaries cost
             total = site.sum(axis=1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                x = np.where(total > 0, site / total, 0.0)
-                s = -np.where(x > 0, x * np.log(np.where(x > 0, x, 1.0)), 0.0).sum(axis=1)
-            return s, x
+            x = np.divide(site, total, out=np.zeros_like(site), where=total > 0)
+            logs = np.log(x, out=np.zeros_like(x), where=x > 0)
+            return -np.einsum("ij,ij->i", x, logs), x
 
         s_cat, x = mixing(cations)
         s_an, _ = mixing(anions)
