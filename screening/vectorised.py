@@ -262,8 +262,9 @@ class Compiled:
     _effects: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> (+ effect flags per property) per element
     _members: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> mechanism_element bits per element
     # vector with kind -> (levels the vector itself holds, M x L; the elements holding each, M x L x words of
-    # element bits; each element's role evidence, U x roles, an index into LEVELS)
-    _grades: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # element bits); and, compiled only when asked for, each element's role evidence (U x roles, into LEVELS)
+    _grades: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _role_grades: dict[int, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -285,6 +286,7 @@ class Compiled:
         # then one run of a representative with the HEM kind gives its statuses, roles and effects too
         self._one_run = not (self.masks & ~self.status_mask).any() and not self.kind_bits[True] & int(self.status_mask)
         self._index = {s: i for i, s in enumerate(self.universe)}
+        self._fixed = set(switches()) | set(_base({}, self.ion))  # the same in a representative as in a candidate
         self._words = max(1, -(-len(self.universe) // 64))  # 64-bit words of an element-set bit mask
 
     def _fitting(self, vector: int, read: int = ~0) -> list[str]:
@@ -323,8 +325,9 @@ class Compiled:
                 effects[index[symbol], EFFECT_PROPERTIES.index(prop)] |= 1 if direction == "+" else 2
         return tuple(statuses), roles, effects, mechanism_bits
 
-    def _compile_grades(self, vector: int) -> None:
-        """The evidence items of a vector with its kind, split into the vector's own and each element's."""
+    def _compile_grades(self, vector: int, with_roles: bool = False) -> None:
+        """The evidence items of a vector with its kind, split into the vector's own and each element's;
+        with_roles, each element's role evidence too."""
         members = self._fitting(vector)
         base = _base({s: 1.0 for s in members}, self.ion)
         for meets, facts in _kind_facts().items():
@@ -335,11 +338,9 @@ class Compiled:
         if held_switches != vector:
             raise RuntimeError(f"the switch property fails: a representative of {vector:#x} holds {held_switches:#x} "
                                "(a switch no single element turns on)")
-        fixed = set(switches()) | set(_base({}, self.ion))  # the same in the representative as in the candidate
-        holders_of = functools.partial(_holders, result=result, fixed=fixed, members=set(members))
+        holders_of = functools.partial(_holders, result=result, fixed=self._fixed, members=set(members))
         held = np.zeros((len(MECHANISMS), len(LEVELS)), dtype=bool)
         holders = np.zeros((len(MECHANISMS), len(LEVELS), self._words), dtype=np.uint64)
-        role_levels = np.full((len(self.universe), len(ROLES)), NO_EVIDENCE, dtype=np.int8)
         for mechanism, level in result.words("evidence"):
             m, lv = MECHANISMS.index(mechanism), LEVELS.index(level)
             for d in result.derivations[("evidence", (mechanism, level))]:
@@ -348,14 +349,17 @@ class Compiled:
                     held[m, lv] = True
                 for j in (self._index[x] for x in owners or ()):
                     holders[m, lv, j // 64] |= np.uint64(1 << (j % 64))
-        for symbol, role, level in result.words("role_evidence"):
-            for d in result.derivations[("role_evidence", (symbol, role, level))]:
-                if holders_of(d) not in (None, {symbol}):
-                    raise RuntimeError(f"rule '{d.rule.id}': the evidence for {symbol}'s role rests on another "
-                                       "element; the compiled screen cannot take it")
-            j, r = self._index[symbol], ROLES.index(role)
-            role_levels[j, r] = min(role_levels[j, r], LEVELS.index(level))
-        self._grades[vector] = held, holders, role_levels
+        self._grades[vector] = held, holders
+        if with_roles:
+            role_levels = np.full((len(self.universe), len(ROLES)), NO_EVIDENCE, dtype=np.int8)
+            for symbol, role, level in result.words("role_evidence"):
+                for d in result.derivations[("role_evidence", (symbol, role, level))]:
+                    if holders_of(d) not in (None, {symbol}):
+                        raise RuntimeError(f"rule '{d.rule.id}': the evidence for {symbol}'s role rests on another "
+                                           "element; the compiled screen cannot take it")
+                j, r = self._index[symbol], ROLES.index(role)
+                role_levels[j, r] = min(role_levels[j, r], LEVELS.index(level))
+            self._role_grades[vector] = role_levels
         if self._one_run and vector & ~int(self.status_mask) == self.kind_bits[True]:
             key = vector & int(self.status_mask)
             self._status[key], self._roles[key], self._effects[key], self._members[key] = self._read(result)
@@ -381,8 +385,8 @@ class Compiled:
         unique, inverse = np.unique(vectors, return_inverse=True)
         with self._lock:
             for v in unique.tolist():
-                if v not in self._grades:
-                    self._compile_grades(int(v))
+                if v not in self._grades or (with_roles and v not in self._role_grades):
+                    self._compile_grades(int(v), with_roles)
         tables = [self._grades[int(v)] for v in unique]
         held = np.stack([t[0] for t in tables])  # per unique vector: M x L
         held[:, :, NO_EVIDENCE] = True  # the scale's last level: where nothing stronger holds
@@ -394,7 +398,7 @@ class Compiled:
             else:
                 hit = ((holders[:, :, lv, :][inverse] & elements[:, None, :]) != 0).any(axis=2)
             levels = np.where(hit & (levels > lv), np.int8(lv), levels)
-        role_levels = np.stack([t[2] for t in tables])[inverse] if with_roles else None
+        role_levels = np.stack([self._role_grades[int(v)] for v in unique])[inverse] if with_roles else None
         return levels, role_levels
 
     def element_words(self, present: np.ndarray) -> np.ndarray:

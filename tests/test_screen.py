@@ -366,7 +366,7 @@ def test_evidence_is_the_strongest_of_the_vector_and_the_elements_items():
         vectors = out["vector"] | kinds
         levels = np.stack([out[f"evidence_{m}"] for m in compiled.MECHANISMS], axis=1)
         for i in np.flatnonzero(~out["matches_reported"]):
-            held, holders, _ = table._grades[int(vectors[i])]
+            held, holders = table._grades[int(vectors[i])]
             for m in range(len(compiled.MECHANISMS)):
                 items = [lv for lv in range(len(SCALE)) if held[m, lv]]
                 items += [lv for lv in range(len(SCALE)) for j in np.flatnonzero(batch.amounts[i])
