@@ -693,8 +693,8 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
                "theoretical capacity of the reactions they make accessible (those estimable from the composition) "
                "and S/R the ideal "
                "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the paper's rules "
-               "credit. The evidence columns give the strongest level on the paper's evidence scale for conversion "
-               "and space charge; --json and -o give it for every mechanism. "
+               "credit. The two evidence columns give the strongest level on the paper's evidence scale for the "
+               "mechanisms of the conv and s.c. columns; --json and -o give it for every mechanism. "
                "`hem consult FORMULA --ion X` reopens any row.)")
 
 

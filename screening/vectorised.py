@@ -9,11 +9,13 @@ never from a second copy of the rules:
    instances of the premises a rule about one element reads of the rest of
    the candidate (existential premises): `anion(?n)` beside
    `material_anion(?mat, ?n)` gives `anion(O)`, `anion(S)` ... for each anion
-   of a reported material, `shares_cation(?mat)` gives one switch per reported
-   material, and `candidate_kind(?k)` (an estimate: the HEM definition on the
-   cation sublattice, consultation/estimates.py) gives `candidate_kind(hem)`
-   and `candidate_kind(non-hem)`. The values come from the graph's facts that
-   the same rule joins them with. Running the engine on each element alone
+   of a reported material, and `candidate_kind(?k)` (an estimate: the HEM
+   definition on the cation sublattice, consultation/estimates.py) gives
+   `candidate_kind(hem)` and `candidate_kind(non-hem)`. The values come from
+   the graph's facts that the same rule joins them with. (A fact about the
+   candidate as a whole that any one element derives, `shares_cation(mat)`,
+   read so only by evidence rules, is no switch: see 2.) Running the engine on
+   each element alone
    gives that element's switch mask; a candidate's switch vector is the OR of
    its elements' masks, plus the bit of its kind, computed from its fractions
    here as estimate_facts() would give it.
@@ -24,8 +26,10 @@ never from a second copy of the rules:
    evidence the rules conclude there is split by derivation: one whose premises
    name an element of the candidate (beyond the graph, the switches, the
    carrier ion and the statuses) is that element's item, one that names none is
-   the vector's own item (reported_in_hems, not_shown_in_hems). The results are
-   memoised.
+   the vector's own item (reported_in_hems, not_shown_in_hems), and one resting
+   on `shares_cation(mat)` is an item of each element that derives that fact
+   (it holds where any of them is present). The results are memoised; the
+   role evidence only when asked for (evaluate(with_role_evidence=True)).
 3. A batch is then table look-ups and array arithmetic: the charge-balanced
    anion amounts (each cation at the state consultation/oxidation.py's
    screen_state gives it, the anion option's ratio scaled to balance them),
@@ -42,14 +46,18 @@ property the screen always rested on). The evidence rules conclude
 kinds: the graph's facts (the same in every run), switches (the same in the
 representative as in the candidate: the vector is theirs), statuses (the
 vector's, by the property) and facts about one element X (the same in both
-where X is in both, by the property). So an item whose premises name element
-X holds for a candidate iff X is in it; an item naming none holds for every
-candidate with the vector; and a candidate's evidence, the strongest of its
-items, is the strongest of the vector's items and its elements' items. Two
-things would break this, and each is refused when a table is built (a
-RuntimeError naming the rule): a derivation whose premises name two elements
-(a join the switches do not cover), and a representative whose switches are
-not its vector (a switch that no single element turns on). Negated premises
+where X is in both, by the property), or about the candidate as a whole but
+derived from any one element Y (then it holds in both iff some such Y is in
+both: the candidate's elements are all in its representative). So an item
+whose premises name element X holds for a candidate iff X is in it; an item
+resting on such a whole-candidate fact holds iff one of its Ys is; an item
+naming none holds for every candidate with the vector; and a candidate's
+evidence, the strongest of its items, is the strongest of the vector's items
+and its elements' items. Two things would break this, and each is refused
+when a table is built (a RuntimeError naming the rule): a derivation whose
+premises need two elements (a join the switches do not cover), and a
+representative whose switches are not its vector (a switch that no single
+element turns on). Negated premises
 on predicates the screen's inputs cannot derive (`not reported_here(?mat)`)
 hold in every compiled run, as they do in the engine's for a candidate that
 matches no reported material.
