@@ -530,7 +530,7 @@ def part_screen(args) -> None:
     what = "the whole equimolar space" if not args.quick_screen else "a part of the space (--quick)"
     heading(f"3. hem screen on {what}: {total:,} candidates "
             f"(5 of the 26 cations; anions {','.join(anions)}; ions {','.join(ions)}), {workers} workers")
-    print("   targets: under 10 s, peak memory under 1 GiB")
+    print("   targets: under 4 s (issues 11, 12), peak memory under 1 GiB")
     print(f"   median of {args.screen_runs} run(s) ({args.parquet_runs} with -o); peak memory: ru_maxrss of the largest process "
           "(RUSAGE_CHILDREN in a fresh parent) and the peak PSS summed over the process tree (sampled)")
     hem = hem_path()
