@@ -87,6 +87,16 @@ def _click_version() -> tuple[int, int]:
 
 
 @pytest.fixture
+def own_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A literature library folder of the test's own (HEMKG_LIBRARY, not yet created); the user's data folder is
+    out of reach (XDG_DATA_HOME too)."""
+    folder = tmp_path / "library"
+    monkeypatch.setenv("HEMKG_LIBRARY", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    return folder
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     """A runner that keeps stderr apart from stdout (always so from click 8.2 on)."""
     if _click_version() < (8, 2):
