@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version as dist_version
+from pathlib import Path
 from typing import Any
 
 import psutil
