@@ -9,8 +9,8 @@ not-observed) from its findings:
 
     mechanism_observed M (element X, else the host)   observed(X, M, lib-KEY, observed)
     mechanism_not_observed M                          observed(X, M, lib-KEY, not-observed)
-    element_role X conversion | alloying | space charge   observed(X, M, lib-KEY, observed)
-    element_role X stabilizer | inactive              observed(X, conversion, lib-KEY, not-observed)
+    element_role X, the role of a mechanism M         observed(X, M, lib-KEY, observed)
+    element_role X stabilizer | inactive              observed(X, C, lib-KEY, not-observed), C: conversion
 
 A candidate with a contribution's composition gets matches_reported(lib-KEY),
 so that its findings outrank the planes exactly as a report of the paper on the

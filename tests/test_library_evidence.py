@@ -69,6 +69,9 @@ def test_library_stabilizer_outranks_planes(runner) -> None:
     assert reports[0]["quote"] == ZN_QUOTE and reports[0]["evidence_level"] == "abstract"
     outranked = [n for n in answer["notes"] if "report-outranks-plane" in n["rules"]]
     assert outranked and all(JOULE_HEO in n["text"] for n in outranked)
+    # the note names the library, not the paper, as where this composition is reported
+    same = [n for n in answer["notes"] if n["topic"] in ("reported-material", "library-material")]
+    assert [n["rules"] for n in same] == [["context-same-composition-library"]]
 
 
 def test_library_section_lists_the_disagreement(runner) -> None:
