@@ -225,13 +225,34 @@ def _structure(**values: Any) -> Structure:
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
 
 
-def _consult_or_fail(formula: str, ion: str, structure):
+def library_use_options(f):
+    """--library DIR and --no-library, shared by consult, explain and compare."""
+    f = click.option("--no-library", is_flag=True,
+                     help="Consult the paper alone, without the findings of your literature library.")(f)
+    return click.option("--library", "library_dir", metavar="DIR",
+                        help="The literature library whose findings join the evidence (default: $HEMKG_LIBRARY, "
+                             "else your user data folder; used when it holds findings).")(f)
+
+
+def _library(library_dir: str | None, no_library: bool):
+    """The library's findings for a consultation, or None (--no-library, or no library holding findings).
+    A damaged or locked library is the user's to fix: LibraryError, one line, exit 2."""
+    if no_library:
+        if library_dir:
+            fail("give --library DIR or --no-library, not both")
+        return None
+    from hemkg.consultation import literature
+
+    return literature.load(library_dir)
+
+
+def _consult_or_fail(formula: str, ion: str, structure, library=None):
     """One consultation; a bad formula ends the command with a one-line error, exit 2."""
     from hemkg.consultation.consultation import consult
     from hemkg.errors import FormulaError
 
     try:
-        return consult(formula, ion, structure)
+        return consult(formula, ion, structure, library)
     except (FormulaError, ValueError) as err:
         fail(f"formula '{formula}': {err}")
 
@@ -244,7 +265,8 @@ def _consult_or_fail(formula: str, ion: str, structure):
 @click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
-def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) -> None:
+@library_use_options
+def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, no_library, **structure) -> None:
     """Which mechanisms FORMULA activates, what each element does, and why.
 
     FORMULA as chemists write it: (MgCoNiCuZn)O, (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O,
@@ -258,11 +280,12 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) 
     if input_file is not None:
         if formulas:
             fail("give formulas or --input FILE, not both", "put every candidate in the file")
-        sys.exit(_consult_batch(input_file, ion, as_json, _structure(**structure)))
+        sys.exit(_consult_batch(input_file, ion, as_json, _structure(**structure), _library(library_dir, no_library)))
     if not formulas:
         fail("no formula given", "e.g. hem consult '(MgCoNiCuZn)O' --ion Li, or --input candidates.csv")
     built = _structure(**structure)
-    results = [_consult_or_fail(f, ion, built) for f in formulas]
+    library = _library(library_dir, no_library)
+    results = [_consult_or_fail(f, ion, built, library) for f in formulas]
     for c in results:
         if rdf:
             click.echo(provenance.serialize(c), nl=False)
@@ -272,13 +295,13 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, **structure) 
             click.echo(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
 
 
-def _consult_batch(path: Path, ion: str, as_json: bool, default_structure) -> int:
+def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, library=None) -> int:
     """Consult every candidate of a file, in order; a bad line is reported and skipped. Returns the exit code."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
     from hemkg.consultation import batch
 
-    candidates = batch.read_candidates(path, ion, default_structure)
+    candidates = batch.read_candidates(path, ion, default_structure, library)
     failures = 0
     for item in candidates:
         if item.error:
@@ -311,7 +334,8 @@ def _json_line(data: Any) -> str:
 @click.option("--about", help="A mechanism (alloying), an element of FORMULA (Zn), a property (capacity) or 'all'.")
 @click.option("--full", is_flag=True, help="The whole derivation tree, every intermediate conclusion with its rule.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (with --full, each tree).")
-def explain(formula, ion, about, full, as_json, **structure) -> None:
+@library_use_options
+def explain(formula, ion, about, full, as_json, library_dir, no_library, **structure) -> None:
     """Why a consultation concluded what it did, from conclusions to the paper.
 
     For each conclusion: the rule that drew it (its statement, references and
@@ -322,7 +346,7 @@ def explain(formula, ion, about, full, as_json, **structure) -> None:
     """
     from hemkg.answers import explain as ex
 
-    c = _consult_or_fail(formula, ion, _structure(**structure))
+    c = _consult_or_fail(formula, ion, _structure(**structure), _library(library_dir, no_library))
     tree = ex.explain(c, about, full=full)
     text = json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree, width=_width())
     click.echo(text, nl=as_json)
@@ -332,7 +356,8 @@ def explain(formula, ion, about, full, as_json, **structure) -> None:
 @click.argument("formulas", nargs=-1, required=True)
 @structure_options
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
-def compare(formulas, ion, as_json, **structure) -> None:
+@library_use_options
+def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> None:
     """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
@@ -340,7 +365,8 @@ def compare(formulas, ion, as_json, **structure) -> None:
     if len(formulas) < 2:
         fail("compare needs at least two formulas", "e.g. hem compare '(MgCoNiCuZn)O' InGeSiP3")
     built = _structure(**structure)
-    rows = [summarise(_consult_or_fail(f, ion, built)) for f in formulas]
+    library = _library(library_dir, no_library)
+    rows = [summarise(_consult_or_fail(f, ion, built, library)) for f in formulas]
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
 
 

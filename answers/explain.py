@@ -24,6 +24,7 @@ from typing import Any
 from hemkg import engine
 from hemkg.answers import report
 from hemkg.consultation import evidence as grading
+from hemkg.consultation import literature
 from hemkg.consultation.consultation import Consultation, effect_properties
 from hemkg.consultation.estimates import rounded
 from hemkg.consultation.rules import statement_text
@@ -56,7 +57,7 @@ def _label(name: str) -> str:
     for spelling in (name, name.replace("_", "-")):
         if HEMKG + spelling in knowledge.labels():
             return knowledge.label(HEMKG + spelling)
-    return name
+    return literature.label(name) or name
 
 
 def _a(noun: str) -> str:
@@ -120,7 +121,7 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "context": lambda: (f"in {_label(a[2])}, {a[0]} "
                               f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
-        "observed": lambda: (f"in {_label(a[2])}, {a[0]} was "
+        "observed": lambda: (f"in {_label(a[2])}, {_observed_subject(a[0], a[2])} was "
                                f"{'seen' if a[3] == 'observed' else 'not seen'} in {_label(a[1])}"),
         "in_group": lambda: f"{a[0]} is among the {_label(a[1])}",
         "matches_reported": lambda: f"the candidate has the composition of {_label(a[0])}",
@@ -145,6 +146,11 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "material_anion": lambda: f"the anion of {_label(a[0])} is {a[1]}",
         "material_ion": lambda: f"{_label(a[0])} was tested with {a[1]}+",
     }
+
+
+def _observed_subject(subject: str, material: str) -> str:
+    """The element seen (or not) in a material; 'the host' for a library finding on the material as a whole."""
+    return "the host" if subject == material and literature.label(subject) else subject
 
 
 @functools.cache
@@ -262,6 +268,9 @@ def _leaf(c: Consultation, fact: Fact) -> tuple[str, dict[str, Any]]:
     record["detail"] = src.detail
     if src.kind == "input":
         return "input_facts", record
+    finding = c.library.of_source(src) if c.library else None
+    if finding is not None:  # a finding of the user's library: its paper, its words, how it was read
+        record.update(doi=finding.doi, quote=finding.quote, evidence_level=finding.evidence_level)
     record["kind"] = src.kind  # a project convention, or an estimate beyond the paper
     return "other_facts", record
 
@@ -577,7 +586,12 @@ def _render_short(tree: dict[str, Any], lines: list[str], width: int) -> None:
                      if elements else []) + rest
             lines.extend(_wrap("From your input: " + "; ".join(words), indent, width))
         for item in other:
-            where = "By project convention, not the paper" if item["kind"] == "convention" else "Estimated"
+            if "doi" in item:
+                lines.extend(_wrap(f"From your library: {item['text']}: \"{item['quote']}\" "
+                                   f"({item['evidence_level'].replace('_', ' ')})", indent, width))
+                continue
+            where = {"convention": "By project convention, not the paper",
+                     literature.KIND: "From your library"}.get(item["kind"], "Estimated")
             lines.extend(_wrap(f"{where}: {item['text']}", indent, width))
         earlier = every & shown if dedupe else set()
         if earlier:

@@ -96,6 +96,20 @@ def _role_words(role: str, graded: dict[str, Any] | None) -> str:
     return f"{name}: {evidence_words(graded['evidence'], graded['evidence_detail'])}"
 
 
+def library_line(item: dict[str, Any]) -> str:
+    """One finding of the user's library beside the paper: 'disagrees: in Fe0.2...O (doi:...), Zn was not seen in
+    conversion, where Fig. 6a puts Zn in conversion (Plane A; rule conversion-elements). "ZnO serves as ..."'."""
+    where = []
+    if item.get("planes"):
+        mechanisms = " and ".join(m.replace("-", " ") for m in item["plane_mechanisms"])
+        where.append(f"Fig. 6a puts {item['element']} in {mechanisms} (Plane {', '.join(item['planes'])})")
+    where.append(f"the paper's status: {item['status'].replace('_', ' ')}")
+    rule = f"; rule {item['rule']}" if item.get("rule") else ""
+    level = item["evidence_level"].replace("_", " ")
+    return (f"{item['verdict']}: {item['sentence']}; {', '.join(where)}{rule}. \"{item['quote']}\" "
+            f"(doi:{item['doi']}, {level})")
+
+
 def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = False) -> str:
     head = f"{d['formula']} with {d['ion']}+"
     if d.get("framework"):
@@ -116,6 +130,10 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     for symbol, roles in d["roles"].items():
         named = "; ".join(_role_words(role, d["role_evidence"].get(symbol, {}).get(role)) for role in roles)
         lines.append(_wrap(named or "no role the paper assigns here", f"  {symbol:<3} ", width))
+    if d.get("library"):
+        lines += ["", "What your library says (its findings beside the paper's rules)"]
+        for item in d["library"]:
+            lines.append(_wrap(library_line(item), "  - ", width))
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")

@@ -6,7 +6,7 @@ import functools
 from typing import Any
 
 from hemkg import engine
-from hemkg.consultation import evidence
+from hemkg.consultation import evidence, literature
 from hemkg.consultation.consultation import Consultation
 from hemkg.consultation.estimates import rounded
 from hemkg.consultation.oxidation import answer as oxidation_answer
@@ -121,7 +121,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     scope_derivations = c.derivations("scope", "extrapolated")
     scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
              "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
-    return {
+    answer = {
         "formula": c.formula.text,
         "scope": scope,
         "active_formula": c.formula.active,
@@ -141,6 +141,9 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "cautions": cautions,
         "warnings": warnings,
     }
+    if c.library is not None:  # "What your library says": only with a library that holds findings
+        answer["library"] = literature.said(c)
+    return answer
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hemkg.consultation.consultation import Consultation, Structure, consult
+from hemkg.consultation.literature import LibraryFindings
 from hemkg.errors import BatchFileError, FormulaError, InputError
 from hemkg.graph.vocab import spoken_list, vocab
 
@@ -56,7 +57,8 @@ def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[s
     return formula, row_ion, structure.validated()
 
 
-def read_candidates(path: Path, ion: str, default: Structure) -> Iterator[Candidate]:
+def read_candidates(path: Path, ion: str, default: Structure, library: LibraryFindings | None = None
+                    ) -> Iterator[Candidate]:
     """Consult each candidate of the file in order; errors are attached to their line, not raised."""
     if not path.is_file():
         raise BatchFileError(f"no file '{path}'", "give the path of a text or CSV file")
@@ -69,7 +71,8 @@ def read_candidates(path: Path, ion: str, default: Structure) -> Iterator[Candid
     lines = split_lines(text)
     content = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.lstrip().startswith("#")]
     is_csv = bool(content) and "formula" in [h.strip().lower() for h in content[0][1].split(",")]
-    return _csv_candidates(content, ion, default) if is_csv else _plain_candidates(content, ion, default)
+    return (_csv_candidates(content, ion, default, library) if is_csv
+            else _plain_candidates(content, ion, default, library))
 
 
 def split_lines(text: str) -> list[str]:
@@ -85,17 +88,19 @@ def split_lines(text: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def _plain_candidates(content: list[tuple[int, str]], ion: str, default: Structure) -> Iterator[Candidate]:
+def _plain_candidates(content: list[tuple[int, str]], ion: str, default: Structure,
+                      library: LibraryFindings | None) -> Iterator[Candidate]:
     for number, line in content:
         text = line.strip()
-        yield _one(number, text, text, ion, default)
+        yield _one(number, text, text, ion, default, library)
 
 
 QUOTING_HINT = ('quote a whole field or none of it ("Fe2O3",Li), write a quote inside a quoted field twice (""), '
                 "and keep each record on one line")
 
 
-def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure) -> Iterator[Candidate]:
+def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure,
+                    library: LibraryFindings | None) -> Iterator[Candidate]:
     """Each line is one record, parsed on its own: no field here may hold a line break, so a stray
     quote spoils its own line only (read as CSV, it swallowed every record up to the next quote)."""
     (header_line, header), *records = content
@@ -126,7 +131,7 @@ def _csv_candidates(content: list[tuple[int, str]], ion: str, default: Structure
         except ValueError as err:
             yield Candidate(line, record, error=str(err))
             continue
-        yield _one(line, formula, formula, row_ion, structure)
+        yield _one(line, formula, formula, row_ion, structure, library)
 
 
 def _quoting_problem(err: csv.Error) -> str:
@@ -138,8 +143,9 @@ def _quoting_problem(err: csv.Error) -> str:
     return text
 
 
-def _one(line: int, text: str, formula: str, ion: str, structure: Structure) -> Candidate:
+def _one(line: int, text: str, formula: str, ion: str, structure: Structure, library: LibraryFindings | None
+         ) -> Candidate:
     try:
-        return Candidate(line, text, consultation=consult(formula, ion, structure))
+        return Candidate(line, text, consultation=consult(formula, ion, structure, library))
     except (FormulaError, ValueError) as err:
         return Candidate(line, text, error=str(err))

@@ -18,6 +18,7 @@ from hemkg import engine
 from hemkg.consultation.estimates import entropy, estimate_facts, theoretical_capacity
 from hemkg.consultation.facts import candidate_anions, candidate_facts, shared_knowledge
 from hemkg.consultation.formula import ParsedFormula, parse_formula
+from hemkg.consultation.literature import LibraryFindings
 from hemkg.consultation.oxidation import assignment_facts
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
@@ -80,6 +81,7 @@ class Consultation:
     structure: Structure
     result: engine.Result
     estimates: dict[str, Any] = field(default_factory=dict)
+    library: LibraryFindings | None = None  # the library whose findings the rules graded beside the paper's
 
     @functools.cached_property
     def _statuses(self) -> dict[str, list[str]]:
@@ -108,8 +110,11 @@ def effect_properties() -> tuple[Term, ...]:
     return tuple(p for p in vocab().properties if p.name in named)
 
 
-def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None) -> Consultation:
-    """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input."""
+def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None,
+            library: LibraryFindings | None = None) -> Consultation:
+    """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input.
+
+    With `library` (literature.load()), its findings are evidence beside the paper's reports (issue 13)."""
     ions = vocab().ion_symbols
     if ion not in ions:
         raise InputError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}")
@@ -119,7 +124,11 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
         raise InputError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
     base, measured = input_facts(parsed, ion, structure)
-    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared_knowledge()))
+    shared = shared_knowledge()
+    if library is not None:
+        base.update(library.candidate_facts(parsed.composition))
+        shared = library.shared
+    c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared), library=library)
     c.estimates = {"entropy": measured, "theoretical_capacity": theoretical_capacity(c)}
     return c
 

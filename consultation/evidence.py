@@ -22,6 +22,7 @@ from hemkg.graph.store import HEMKG, package_files
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
+    from hemkg.consultation.literature import LibraryFinding
 
 NO_SOURCE = engine.Source("")
 QUOTE_CHARS = 200  # a quote in evidence_detail is cut to this many characters (the full one: `hem describe`)
@@ -91,6 +92,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, mem
 
 
 def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
+    from hemkg.consultation.literature import label as library_label
     from hemkg.consultation.rules import statement_text
 
     statements = knowledge.statements()
@@ -98,8 +100,10 @@ def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
     sources = [c.result.sources.get(p, NO_SOURCE) for p in derivation.premises]
     reported = [s.detail for s in sources if s.kind == "kg" and s.detail in statements
                 and statements[s.detail].observed_in]
-    # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`
-    cited = {n for iri in reported for n in statements[iri].references} if reported else \
+    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] if c.library else []
+    # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`;
+    # a library finding names its paper by DOI (in `reports`), not by a reference number of the paper
+    cited = {n for iri in reported for n in statements[iri].references} if reported or found else \
         set(derivation.rule.references) | {n for s in sources for n in s.references}
     item: dict[str, Any] = {
         "rule": derivation.rule.id,
@@ -109,19 +113,30 @@ def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
     }
     if "?x" in bindings:
         item["element"] = str(bindings["?x"])
-    materials = [knowledge.label(HEMKG + str(bindings[v])) for v in ("?mat", "?other") if v in bindings]
+    materials = [library_label(str(bindings[v])) or knowledge.label(HEMKG + str(bindings[v]))
+                 for v in ("?mat", "?other") if v in bindings]
     if materials:
         item["materials"] = materials
-    if reported:
-        item["reports"] = [dict(_report(iri)) for iri in reported]
+    if reported or found:
+        item["reports"] = [dict(_report(iri)) for iri in reported] + [library_report(f) for f in found]
     return item
+
+
+def library_report(finding: LibraryFinding) -> dict[str, Any]:
+    """A library finding as a report: what it says, its paper's DOI, its quote (cut to QUOTE_CHARS) and the
+    evidence level the library records for it (abstract, full_text, figure or table)."""
+    quote = finding.quote
+    cut = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
+    return {"statement": finding.statement, "references": [], "location": "", "source": "library",
+            "doi": finding.doi, "quote": cut, "evidence_level": finding.evidence_level}
 
 
 @functools.cache
 def _report(iri: str) -> dict[str, Any]:
     """A reported example as evidence: what it says, where, and its quote cut to QUOTE_CHARS (copy before use)."""
     st = knowledge.statements()[iri]
-    report: dict[str, Any] = {"statement": st.label, "references": st.references, "location": st.location}
+    report: dict[str, Any] = {"statement": st.label, "references": st.references, "location": st.location,
+                              "source": "paper"}
     if st.reversibility_label:  # ref 46: Co and Ni convert but are only partly re-oxidised
         report["reversibility"] = st.reversibility_label
     quote = " ".join(st.scope_notes)

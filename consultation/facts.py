@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hemkg import engine
@@ -99,10 +100,8 @@ def _material_facts() -> dict[Fact, Source]:
     and anions, and its kind by the paper's HEM definition (Section 1), judged on its formula as a candidate's
     is (material_kind(M, hem|non-hem)); a material the graph only describes ('Fe-doped MoS2') where its
     constituents settle the kind."""
-    from hemkg.consultation.estimates import entropy
-
     v = vocab()
-    anion_symbols = frozenset(v.group("listed-anions").members) | frozenset(v.group("outside-anions").members)
+    anion_symbols = _anion_symbols()
     facts: dict[Fact, Source] = {}
     for material, entry in reported_materials().items():
         parsed = _reported_composition(material)
@@ -114,20 +113,36 @@ def _material_facts() -> dict[Fact, Source]:
             # fewer cations than any HEM has: not a HEM; its anions are left out, as its constituents mix the
             # active material's with a framework's (N,O-co-doped carbon)
             parsed = dict.fromkeys(cations, 1.0)
-        composition: dict[str, float] = parsed
         source = Source("kg", HEMKG + material, tuple(sorted(entry["references"])), entry["label"])
-        for ion in entry["ions"]:
-            facts[("material_ion", (material, ion))] = source
-        for symbol in composition:
-            facts[("material_element", (material, symbol))] = source
-            if symbol in anion_symbols and not described:
-                facts[("material_anion", (material, symbol))] = source
-        measured = entropy(composition, anion_symbols & frozenset(composition))
-        kind = "hem" if measured["meets_hem_definition"] else "non-hem"
-        facts[("material_kind", (material, kind))] = Source(
-            "kg", HEMKG + material, tuple(sorted(entry["references"])),
-            f"{entry['label']} {'meets' if kind == 'hem' else 'does not meet'} the paper's HEM definition on its "
-            "cation sublattice (an estimate beyond the paper)")
+        facts.update(composition_facts(material, parsed, entry["ions"], source, anions=not described))
+    return facts
+
+
+def _anion_symbols() -> frozenset[str]:
+    v = vocab()
+    return frozenset(v.group("listed-anions").members) | frozenset(v.group("outside-anions").members)
+
+
+def composition_facts(material: str, composition: dict[str, float], ions: Iterable[str], source: Source,
+                      anions: bool = True) -> dict[Fact, Source]:
+    """A reported material as the evidence rules compare it with a candidate: material_ion, material_element,
+    material_anion (unless `anions` is false) and material_kind, its kind by the paper's HEM definition judged on
+    its composition as a candidate's is. `source.label` names the material (the kind's sentence starts with it)."""
+    from hemkg.consultation.estimates import entropy
+
+    anion_symbols = _anion_symbols()
+    facts: dict[Fact, Source] = {}
+    for ion in ions:
+        facts[("material_ion", (material, ion))] = source
+    for symbol in composition:
+        facts[("material_element", (material, symbol))] = source
+        if symbol in anion_symbols and anions:
+            facts[("material_anion", (material, symbol))] = source
+    measured = entropy(composition, anion_symbols & frozenset(composition))
+    kind = "hem" if measured["meets_hem_definition"] else "non-hem"
+    facts[("material_kind", (material, kind))] = source._replace(
+        label=f"{source.label} {'meets' if kind == 'hem' else 'does not meet'} the paper's HEM definition on its "
+              "cation sublattice (an estimate beyond the paper)")
     return facts
 
 
@@ -174,7 +189,7 @@ def _reported_composition(material: str) -> dict[str, float] | None:
     from hemkg.errors import FormulaError
 
     try:
-        return _normalise(parse_formula(reported_materials()[material]["formula"]).composition)
+        return normalised(parse_formula(reported_materials()[material]["formula"]).composition)
     except FormulaError:
         return None
 
@@ -197,16 +212,16 @@ def matching_reported(composition: dict[str, float]) -> list[str]:
     possible = [m for m, entry in sorted(reported_materials().items()) if elements <= entry["elements"]]
     if not possible:
         return []
-    normalised = _normalise(composition)
-    return [m for m in possible if _same_composition(_reported_composition(m), normalised)]
+    wanted = normalised(composition)
+    return [m for m in possible if same_composition(_reported_composition(m), wanted)]
 
 
-def _same_composition(reported: dict[str, float] | None, candidate: dict[str, float]) -> bool:
+def same_composition(reported: dict[str, float] | None, candidate: dict[str, float]) -> bool:
     return (reported is not None and reported.keys() == candidate.keys()
             and all(abs(reported[k] - x) <= SAME_COMPOSITION_TOLERANCE for k, x in candidate.items()))
 
 
-def _normalise(composition: dict[str, float]) -> dict[str, float]:
+def normalised(composition: dict[str, float]) -> dict[str, float]:
     total = sum(composition.values())
     return {k: v / total for k, v in composition.items()}
 

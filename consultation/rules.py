@@ -20,6 +20,7 @@ import difflib
 import re
 
 from hemkg import engine
+from hemkg.consultation import literature
 from hemkg.engine import Derivation, Rule
 from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
@@ -101,6 +102,8 @@ def statement_text(derivation: Derivation) -> str:
 
     def shown(match: re.Match[str]) -> str:
         value = engine.show_value(bindings[match.group(1)])
-        return value if match.group(0).startswith("{!") else knowledge.labels().get(HEMKG + value, value)
+        if match.group(0).startswith("{!"):
+            return value
+        return knowledge.labels().get(HEMKG + value) or literature.label(value) or value
 
     return PLACEHOLDER.sub(shown, statement)

@@ -36,12 +36,12 @@ from hemkg import __version__
 from hemkg.errors import LibraryDamaged, LibraryError, LibraryInUse
 from hemkg.library.findings import Contribution, Problem
 from hemkg.library.nanopub import Nanopub, nanopubs_in, publish, retract
+from hemkg.library.place import ENVIRONMENT, default_location, location  # noqa: F401 (the library's place)
 from hemkg.library.vocabulary import EXPORT_PREFIXES
 
 if TYPE_CHECKING:
     import pyoxigraph
 
-ENVIRONMENT = "HEMKG_LIBRARY"
 STATE_FILE = "library.json"
 STORE_FOLDER = "store"
 LOCK_FILE = "lock"
@@ -49,20 +49,28 @@ FORMAT = "hemkg-library/1"
 DIGEST_BITS = 128
 
 
-def default_location() -> Path:
-    """The per-user data folder (platformdirs: ~/.local/share/hemkg/library on Linux)."""
-    import platformdirs
+def revision_at(path: Path) -> str | None:
+    """The revision of the library at `path` from its library.json alone (no store opened, pyoxigraph not
+    imported), or None where there is no library or it holds nothing: a missing or empty folder, or no quad
+    committed. A folder that is not a library, or a library.json that cannot be read, raises LibraryError."""
+    if not path.exists():
+        return None
+    if not path.is_dir():
+        raise LibraryError(f"the library location {path} is a file, not a folder",
+                           "give a folder with --library DIR or HEMKG_LIBRARY, or --no-library")
+    if not (path / STATE_FILE).exists():
+        if not any(path.iterdir()):
+            return None
+        raise LibraryError(f"{path} is not a hemkg library (it has no {STATE_FILE}) and is not empty",
+                           "give a library folder with --library DIR or HEMKG_LIBRARY, or --no-library")
+    state = _read_state(path)
+    if not state.committed.quads and state.pending is None:
+        return None
+    return _revision(state.committed) + (f"+{_revision(state.pending)}" if state.pending else "")
 
-    return platformdirs.user_data_path("hemkg", appauthor=False) / "library"
 
-
-def location(option: str | os.PathLike[str] | None = None) -> Path:
-    """--library DIR, else $HEMKG_LIBRARY, else the per-user data folder."""
-    if option:
-        return Path(option).expanduser()
-    if os.environ.get(ENVIRONMENT):
-        return Path(os.environ[ENVIRONMENT]).expanduser()
-    return default_location()
+def _revision(checksum: Checksum) -> str:
+    return f"{checksum.quads}-{checksum.digest:032x}"
 
 
 # --------------------------------------------------------------------------- checksum and state
@@ -294,7 +302,7 @@ class Library:
     @property
     def revision(self) -> str:
         """Changes with every write and only then (the checksum of library.json): a key for caches of its findings."""
-        return f"{self._state.committed.quads}-{self._state.committed.digest:032x}"
+        return _revision(self._state.committed)
 
     # ---- reading
 

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version as dist_version
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -84,6 +85,16 @@ def statements() -> dict[str, knowledge.Statement]:
 def _click_version() -> tuple[int, int]:
     major, minor = dist_version("click").split(".")[:2]
     return int(major), int(re.match(r"\d+", minor).group())
+
+
+@pytest.fixture
+def own_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A literature library folder of the test's own (HEMKG_LIBRARY, not yet created); the user's data folder is
+    out of reach (XDG_DATA_HOME too)."""
+    folder = tmp_path / "library"
+    monkeypatch.setenv("HEMKG_LIBRARY", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    return folder
 
 
 @pytest.fixture

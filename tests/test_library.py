@@ -40,12 +40,9 @@ SPINEL_CRMN = "10.3390/inorganics12070198"  # (Cr0.2Mn0.2Co0.2Ni0.2Zn0.2)3O4: 10
 
 
 @pytest.fixture(autouse=True)
-def library_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own library; the user's data folder is out of reach (XDG_DATA_HOME too)."""
-    folder = tmp_path / "library"
-    monkeypatch.setenv("HEMKG_LIBRARY", str(folder))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    return folder
+def library_dir(own_library: Path) -> Path:
+    """Each test's own library (conftest.py own_library)."""
+    return own_library
 
 
 def evidence(runner, *args: str):
@@ -621,11 +618,13 @@ def test_a_damaged_library_is_reported_and_left_as_it_is(runner, library_dir, tm
 
 
 def test_a_consultation_loads_nothing_of_the_library():
-    """hem consult imports neither the library, its store code, platformdirs nor pySHACL."""
+    """Without a library folder, hem consult imports neither the library's store code, pyoxigraph, platformdirs
+    nor pySHACL: only where the library would live (hemkg.library.place)."""
     code = ("import sys\nfrom hemkg.cli import main\n"
             "try:\n    main(['consult', '(MgCoNiCuZn)O', '--json'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith(('hemkg.library', 'platformdirs', 'pyshacl', "
-            "'hemkg.consultation.findings'))), file=sys.stderr)")
+            "'pyoxigraph', 'hemkg.consultation.findings')) and m not in ('hemkg.library', 'hemkg.library.place')), "
+            "file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
                             env={**os.environ, "HEMKG_LIBRARY": "/nonexistent/never-used"})
     assert result.returncode == 0

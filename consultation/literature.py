@@ -1,0 +1,291 @@
+"""The literature library's findings as rule facts: the paper's evidence rules grade them as they grade its reports.
+
+Each current anode contribution of the library (hem evidence add) becomes a
+reported material of its own, named `lib-KEY` (KEY: the contribution's key,
+stable per DOI and formula), with the facts rules/85-evidence.toml reads of the
+paper's reported materials: material_ion, material_element, material_anion and
+material_kind from its formula, and observed(X, M, MATERIAL, observed |
+not-observed) from its findings:
+
+    mechanism_observed M (element X, else the host)   observed(X, M, lib-KEY, observed)
+    mechanism_not_observed M                          observed(X, M, lib-KEY, not-observed)
+    element_role X, the role of a mechanism M         observed(X, M, lib-KEY, observed)
+    element_role X stabilizer | inactive              observed(X, C, lib-KEY, not-observed), C: conversion
+
+A candidate with a contribution's composition gets matches_reported(lib-KEY),
+so that its findings outrank the planes exactly as a report of the paper on the
+very material does. Cathode findings are kept in the library but never become
+facts. Each fact's Source is of kind "library" and names the finding
+(`Source.detail`), whose DOI, quote and evidence level `LibraryFindings.findings`
+holds.
+
+The knowledge graph's facts stay disk-cached as they are; the library's are a
+second shared layer, built once per process and library revision (`load`).
+Without a library folder nothing here opens the store or imports pyoxigraph.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hemkg import engine
+from hemkg.engine import Fact, Source
+from hemkg.graph.store import HEM, HEMKG
+
+if TYPE_CHECKING:
+    from hemkg.consultation.consultation import Consultation
+    from hemkg.library.findings import Contribution
+
+PREFIX = "lib-"  # the local name of a library contribution as a reported material: lib-KEY
+KIND = "library"  # Source.kind of a library fact
+OBSERVED, NOT_OBSERVED = "observed", "not-observed"
+
+
+@dataclass(frozen=True)
+class LibraryFinding:
+    """One finding of the library, as a consultation cites it."""
+
+    id: str  # Source.detail of its facts: lib-KEY#N
+    material: str  # lib-KEY
+    doi: str
+    formula: str
+    title: str | None
+    kind: str  # the CSV word: mechanism_observed, mechanism_not_observed, element_role, performance
+    mechanism: str | None  # the graph's name (space-charge), as the rules spell it
+    element: str | None
+    role: str | None  # the CSV word
+    evidence_level: str  # the CSV word: abstract, full_text, figure, table
+    quote: str
+    ion: str | None
+    anode: bool
+
+    @property
+    def statement(self) -> str:
+        """What the finding says, in a sentence: 'In Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:...), Zn: stabilizer'."""
+        what = self.kind.replace("_", " ")
+        about = ", ".join(x.replace("_", " ").replace("-", " ") for x in (self.mechanism, self.element, self.role)
+                          if x)
+        return f"In {self.label}: {what}" + (f" ({about})" if about else "")
+
+    @property
+    def label(self) -> str:
+        """The material with its paper: 'Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:10.26599/nr.2025.94907784)'."""
+        return f"{self.formula} (doi:{self.doi})"
+
+
+@dataclass
+class LibraryFindings:
+    """The findings of one library revision, and the rule facts of its anode contributions."""
+
+    path: Path
+    revision: str
+    findings: dict[str, LibraryFinding]  # by id; cathode and performance findings too
+    facts: dict[Fact, Source]
+    compositions: dict[str, dict[str, float]]  # lib-KEY -> normalised composition (anode contributions)
+    ions: dict[str, frozenset[str]] = field(default_factory=dict)  # lib-KEY -> its findings' carrier ions
+    labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
+
+    @functools.cached_property
+    def shared(self) -> tuple[dict[Fact, Source], Any]:
+        """The knowledge graph's facts and the library's, indexed once, the paper's rules compiled over them."""
+        from hemkg.consultation.facts import knowledge_facts
+        from hemkg.consultation.rules import paper_rules
+
+        shared = engine.share({**knowledge_facts(), **self.facts})
+        shared[1].program(paper_rules())
+        return shared
+
+    def matching(self, composition: dict[str, float]) -> list[str]:
+        """The contributions with the candidate's composition (the same elements, atom fractions within 0.01,
+        as consultation/facts.py matching_reported compares the paper's reported materials)."""
+        from hemkg.consultation.facts import normalised, same_composition
+
+        wanted = normalised(composition)
+        return [m for m, comp in self.compositions.items() if same_composition(comp, wanted)]
+
+    def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
+        return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")
+                for m in self.matching(composition)}
+
+    def of_source(self, source: Source) -> LibraryFinding | None:
+        return self.findings.get(source.detail) if source.kind == KIND else None
+
+
+_LABELS: dict[str, str] = {}  # lib-KEY -> label, for every library loaded in this process (answers name them)
+
+
+def label(name: str) -> str | None:
+    """'Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:10.26599/nr.2025.94907784)' for a library contribution's name, else None."""
+    return _LABELS.get(name) if name.startswith(PREFIX) else None
+
+
+_LOADED: dict[tuple[str, str], LibraryFindings] = {}
+
+
+def load(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> LibraryFindings | None:
+    """The library at --library DIR, $HEMKG_LIBRARY or the user's data folder, or None where there is none or it
+    holds no findings. Read once per process and revision. A folder that is no library, a damaged store or one
+    locked for longer than `wait` seconds raises LibraryError (hemkg.errors)."""
+    from hemkg.library.place import absent, location
+
+    path = location(option)
+    if absent(path):
+        return None  # nothing to read: neither the store nor pyoxigraph is touched
+    from hemkg.library import store as lib
+
+    revision = lib.revision_at(path)
+    if revision is None:
+        return None
+    key = (str(path.resolve()), revision)
+    if key not in _LOADED:
+        with lib.Library.open(path, wait=wait, command="hem consult") as library:
+            contributions = [n.contribution for n in library.current().values() if n.contribution is not None]
+            revision = library.revision
+        _LOADED[key] = from_contributions(contributions, path, revision)
+    return _LOADED[key] if _LOADED[key].facts else None  # cathode or performance findings alone: nothing to grade
+
+
+def from_contributions(contributions: list[Contribution], path: Path, revision: str) -> LibraryFindings:
+    """The findings and rule facts of these contributions (current ones of a library)."""
+    from hemkg.consultation.facts import composition_facts, normalised
+    from hemkg.consultation.formula import parse_formula
+    from hemkg.errors import FormulaError
+    from hemkg.library.vocabulary import vocabulary
+
+    words = vocabulary()
+    mechanism_of_role = {iri: words.mechanisms[w] for w, iri in words.roles.items() if w in words.mechanisms}
+    structural = {HEM + "stabilizerRole", HEM + "inactiveRole"}  # no part in storing ions: not converting
+    conversion = _local(mechanism_of_role[HEM + "conversionRole"])
+    found = LibraryFindings(path, revision, {}, {}, {})
+    for c in sorted(contributions, key=lambda c: (c.doi, c.formula)):
+        material = PREFIX + c.key
+        try:
+            composition = parse_formula(c.formula).composition
+        except FormulaError:
+            composition = None  # checked when added; a formula a later parser refuses is skipped, not fatal
+        anode_ions: set[str] = set()
+        for number, f in enumerate(c.findings, 1):
+            finding = LibraryFinding(
+                f"{material}#{number}", material, c.doi, c.formula, c.title, words.word(f.kind or ""),
+                _local(f.mechanism) if f.mechanism else None, _local(f.element) if f.element else None,
+                words.word(f.role) if f.role else None, words.word(f.evidence_level or ""), f.quote or "",
+                words.word(f.ion) if f.ion else None, f.electrode == HEM + "anode")
+            found.findings[finding.id] = finding
+            if not finding.anode or composition is None:
+                continue  # cathode findings are kept, never used for an anode consultation
+            if finding.ion:
+                anode_ions.add(finding.ion)
+            subject = finding.element or material
+            facts: list[tuple[str, str]] = []  # (mechanism, observed | not-observed)
+            if f.kind == HEM + "mechanismObserved" and finding.mechanism:
+                facts.append((finding.mechanism, OBSERVED))
+            elif f.kind == HEM + "mechanismNotObserved" and finding.mechanism:
+                facts.append((finding.mechanism, NOT_OBSERVED))
+            elif f.kind == HEM + "elementRoleReported" and finding.element and f.role:
+                if f.role in mechanism_of_role:
+                    facts.append((_local(mechanism_of_role[f.role]), OBSERVED))
+                elif f.role in structural:
+                    facts.append((conversion, NOT_OBSERVED))
+            for mechanism, state in facts:
+                found.facts[("observed", (subject, mechanism, material, state))] = Source(
+                    KIND, finding.id, (), _sentence(finding.label, subject, mechanism, state, material))
+        if composition is None or not anode_ions:
+            continue
+        found.labels[material] = _LABELS[material] = f"{c.formula} (doi:{c.doi})"
+        found.compositions[material] = normalised(composition)
+        found.ions[material] = frozenset(anode_ions)
+        found.facts[("library_material", (material,))] = Source(KIND, material, (), found.labels[material])
+        found.facts.update(composition_facts(material, composition, sorted(anode_ions),
+                                             Source(KIND, material, (), found.labels[material])))
+    return found
+
+
+def _local(iri: str) -> str:
+    return iri.removeprefix(HEMKG)
+
+
+def _sentence(where: str, subject: str, mechanism: str, state: str, material: str) -> str:
+    """'in Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:10.26599/nr.2025.94907784), Zn was not seen in conversion'."""
+    from hemkg.graph import statements as knowledge
+
+    who = "the host" if subject == material else subject
+    seen = "seen" if state == OBSERVED else "not seen"
+    return f"in {where}, {who} was {seen} in {knowledge.label(HEMKG + mechanism)}"
+
+
+# --------------------------------------------------------------------------- what the library says
+
+
+def said(c: Consultation) -> list[dict[str, Any]]:
+    """"What your library says": each library finding a rule of this consultation used, and whether it agrees
+    or disagrees with the paper's rule or status it bears on.
+
+    Agrees: the mechanism (with that element) was seen and the consultation finds it accessible (with that
+    element among its elements by Fig. 6a); a mechanism not seen where the consultation does not make it
+    accessible, or not by that element. Disagrees: not seen (or the element a stabilizer) where the planes put
+    the element in the mechanism, or the mechanism not accessible; seen where the status is not accessible, or
+    by an element the planes do not put in it."""
+    library = c.library
+    if library is None:
+        return []
+    r = c.result
+    used: dict[Fact, LibraryFinding] = {}
+    for derivations in r.derivations.values():
+        for d in derivations:
+            for p in d.premises:
+                if p[0] == "observed" and p not in used:
+                    finding = library.of_source(r.sources.get(p, _NONE))
+                    if finding is not None:
+                        used[p] = finding
+    matched = {str(m) for (m,) in r.query("reported_here")}
+    enables: dict[str, set[str]] = {}
+    for plane, mechanism in r.words("plane_enables"):
+        enables.setdefault(plane, set()).add(mechanism)
+    out = []
+    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id, engine.fact_text(kv[0]))):
+        subject, mechanism, material, state = (str(a) for a in fact[1])
+        planes = {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)} if subject != material \
+            else {}
+        if finding.role in _STRUCTURAL_WORDS:  # a stabilizer takes part in none of the planes' mechanisms
+            mechanism = next((m for p in sorted(planes) for m in sorted(planes[p])), mechanism)
+        in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or finding.role in _STRUCTURAL_WORDS)
+        status = c.status(mechanism)
+        accessible = status == "accessible"
+        if state == OBSERVED:
+            element_ok = subject == material or bool(in_planes)
+            agrees = accessible and element_ok
+            bears = _rules(c, "status", mechanism) if not (accessible and not element_ok) else []
+        else:
+            agrees = not (accessible and (subject == material or in_planes))
+            bears = []
+        if subject != material and in_planes:
+            bears += _rules(c, "mechanism_element", mechanism, subject) or _rules(c, "plane_cation", subject)
+            bears += [d.rule.id for m in (material,) for d in c.derivations("overruled", subject, mechanism, m)]
+        if not bears:
+            bears = _rules(c, "status", mechanism)
+        bears = list(dict.fromkeys(bears))
+        out.append({
+            "verdict": "agrees" if agrees else "disagrees",
+            "finding": finding.kind, "statement": finding.statement, "sentence": r.sources[fact].label,
+            "doi": finding.doi, "quote": finding.quote, "evidence_level": finding.evidence_level,
+            "material": finding.formula, "this_material": material in matched,
+            **({"element": subject} if subject != material else {}),
+            **({"role": finding.role} if finding.role else {}),
+            "mechanism": mechanism, "status": status.replace("-", "_"),
+            **({"planes": in_planes, "plane_mechanisms": sorted({m for p in in_planes for m in planes[p]})
+                if finding.role in _STRUCTURAL_WORDS else [mechanism]} if in_planes else {}),
+            "rule": bears[0] if bears else None, "rules": bears,
+        })
+    return out
+
+
+_NONE = Source("")
+_STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
+
+
+def _rules(c: Consultation, predicate: str, *pattern: str) -> list[str]:
+    return sorted({d.rule.id for d in c.derivations(predicate, *pattern)})
