@@ -92,15 +92,28 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, mem
 
 
 def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
+    sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
+    if c.library:
+        return _from(c, derivation, sources)
+    return _from_the_paper(derivation, sources)
+
+
+@functools.lru_cache(maxsize=8192)
+def _from_the_paper(derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:
+    """An item that rests on the paper alone: a function of the derivation and its premises' sources, so the
+    same item in the next consultation is not built again (callers copy it; nobody changes it)."""
+    return _from(None, derivation, sources)
+
+
+def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:
     from hemkg.consultation.literature import label as library_label
     from hemkg.consultation.rules import statement_text
 
     statements = knowledge.statements()
     bindings = dict(derivation.bindings)
-    sources = [c.result.sources.get(p, NO_SOURCE) for p in derivation.premises]
     reported = [s.detail for s in sources if s.kind == "kg" and s.detail in statements
                 and statements[s.detail].observed_in]
-    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] if c.library else []
+    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] if c and c.library else []
     # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`;
     # a library finding names its paper by DOI (in `reports`), not by a reference number of the paper
     cited = {n for iri in reported for n in statements[iri].references} if reported or found else \

@@ -625,7 +625,11 @@ def test_a_consultation_loads_nothing_of_the_library():
             "print(sorted(m for m in sys.modules if m.startswith(('hemkg.library', 'platformdirs', 'pyshacl', "
             "'pyoxigraph', 'hemkg.consultation.findings')) and m not in ('hemkg.library', 'hemkg.library.place')), "
             "file=sys.stderr)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False,
-                            env={**os.environ, "HEMKG_LIBRARY": "/nonexistent/never-used"})
+    env = {**os.environ, "HEMKG_LIBRARY": "/nonexistent/never-used"}
+    # the first run may build the disk cache, which reads the graph with pyoxigraph; the second is the cold
+    # start a user has every day
+    for _ in range(2):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                                check=False, env=env)
     assert result.returncode == 0
     assert result.stderr.strip().splitlines()[-1] == "[]"
