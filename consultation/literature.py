@@ -118,6 +118,11 @@ class LibraryFindings:
 _LABELS: dict[str, str] = {}  # lib-KEY -> label, for every library loaded in this process (answers name them)
 
 
+def is_library_name(value: object) -> bool:
+    """Whether a rule value names a library contribution (lib-KEY), whose label depends on the library."""
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
 def label(name: str) -> str | None:
     """'Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:10.26599/nr.2025.94907784)' for a library contribution's name, else None."""
     return _LABELS.get(name) if name.startswith(PREFIX) else None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 
 from hemkg import engine
@@ -90,7 +91,7 @@ def location(found: list[knowledge.Statement]) -> str:
 
 def has_placeholders(rule: Rule) -> bool:
     """Whether the rule's statement names values a derivation binds ({?x}): its text differs per conclusion."""
-    return PLACEHOLDER.search(rule.statement) is not None
+    return "{" in rule.statement and PLACEHOLDER.search(rule.statement) is not None
 
 
 def statement_text(derivation: Derivation) -> str:
@@ -98,7 +99,18 @@ def statement_text(derivation: Derivation) -> str:
     statement = derivation.rule.statement
     if "{" not in statement:
         return statement
-    bindings = dict(derivation.bindings)
+    if any(literature.is_library_name(v) for _, v in derivation.bindings):
+        return _filled(statement, derivation.bindings)  # a library's names can change with the library
+    return _filled_from_the_graph(statement, derivation.bindings)
+
+
+@functools.lru_cache(maxsize=8192)
+def _filled_from_the_graph(statement: str, bindings: tuple[tuple[str, engine.Value], ...]) -> str:
+    return _filled(statement, bindings)
+
+
+def _filled(statement: str, pairs: tuple[tuple[str, engine.Value], ...]) -> str:
+    bindings = dict(pairs)
 
     def shown(match: re.Match[str]) -> str:
         value = engine.show_value(bindings[match.group(1)])
