@@ -31,11 +31,12 @@ from hemkg.consultation.rules import statement_text
 from hemkg.engine import Derivation, Fact
 from hemkg.errors import InputError
 from hemkg.graph import statements as knowledge
+from hemkg.graph.materials import SPECIFIC_CAPACITY
 from hemkg.graph.store import HEMKG, short
 from hemkg.graph.vocab import Term, spoken_list, vocab
 
-TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "context",
-             "ordered", "confirm_with", "complement_with")
+TOP_LEVEL = ("status", "role", "effect", "recommend", "note", "caution", "warning", "weaker", "ordered",
+              "confirm_with", "complement_with")
 # graded by the rules; shown beside a status or a role (shown_other_kind: reports of the other kind, never counted)
 EVIDENCE = ("evidence", "role_evidence", "overruled", "shown_other_kind")
 # How the short form counts the conclusions it does not explain one by one: predicate -> (one, several).
@@ -43,7 +44,7 @@ NOUNS = {"status": ("status", "statuses"), "role": ("role", "roles"), "effect": 
          "recommend": ("recommendation", "recommendations"), "note": ("note", "notes"),
          "caution": ("caution", "cautions"), "warning": ("warning", "warnings"),
          "weaker": ("weakening by the carrier ion", "weakenings by the carrier ion"),
-         "context": ("report on a material", "reports on materials"), "ordered": ("ordering", "orderings"),
+         "ordered": ("ordering", "orderings"),
          "confirm_with": ("technique", "techniques"), "complement_with": ("technique", "techniques")}
 
 
@@ -118,8 +119,6 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "complement_with": lambda: (f"{_label(a[1])} complements the study of {_label(a[0])} "
                                       f"(it does not confirm it by itself)"),
         "ordered": lambda: f"{a[1]} ranks above {a[2]} ({a[0].replace('-', ' ')})",
-        "context": lambda: (f"in {_label(a[2])}, {a[0]} "
-                              f"{'took part in' if a[3] == 'observed' else 'did not take part in'} {_label(a[1])}"),
         "rank": lambda: f"{_label(a[1])} is number {a[2]} in the ordering {a[0].replace('-', ' ')}",
         "observed": lambda: (f"in {_label(a[2])}, {_observed_subject(a[0], a[2])} was "
                                f"{'seen' if a[3] == 'observed' else 'not seen'} in {_label(a[1])}"),
@@ -323,7 +322,7 @@ def _evidence_for(graded: list[Fact], fact: Fact) -> list[Fact]:
     return [f for f in graded if beside(*f)]
 
 
-CAPACITY = "specific-capacity"  # the property whose explanation also shows the theoretical capacity's arithmetic
+CAPACITY = SPECIFIC_CAPACITY  # the property whose explanation also shows the theoretical capacity's arithmetic
 
 
 def selected_facts(c: Consultation, about: str | None) -> list[Fact]:

@@ -120,11 +120,11 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
                             "", width)]
     lines.append("")
     lines.append("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the evidence)")
+    hem = d["entropy"]["meets_hem_definition"]
     for name, m in d["mechanisms"].items():
         elements = ", ".join(m["elements"]) or "-"
         status = m["status"].replace("_", " ")
         lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<27} {cite(m['citations'])}")
-        hem = d["entropy"]["meets_hem_definition"]
         lines.append(_wrap(f"{status}; {evidence_words(m['evidence'], m['evidence_detail'], hem)}", " " * 6, width))
     lines += ["", "Roles"]
     for symbol, roles in d["roles"].items():

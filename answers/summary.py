@@ -116,8 +116,8 @@ def summarise(c: Consultation) -> dict[str, Any]:
         for mechanism, technique in r.words(predicate):
             entry = techniques.setdefault(json_key(mechanism), {"confirms": [], "complements": []})
             entry[role].append(knowledge.label(HEMKG + technique))
-    techniques = {m: {role: sorted(names) for role, names in entry.items()}
-                  for m, entry in sorted(techniques.items(), key=lambda kv: _mechanism_order(kv[0]))}
+    techniques = {m.json_key: {role: sorted(names) for role, names in techniques[m.json_key].items()}
+                  for m in vocab().mechanisms if m.json_key in techniques}  # in the paper's order (Section 2)
     scope_derivations = c.derivations("scope", "extrapolated")
     scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
              "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
@@ -151,11 +151,6 @@ def _rules_by_id() -> dict[str, engine.Rule]:
     return {rule.id: rule for rule in paper_rules()}
 
 
-@functools.cache
-def _mechanism_order(key: str) -> int:
-    """A mechanism's JSON key -> its place in the paper's Section 2."""
-    keys = [m.json_key for m in vocab().mechanisms]
-    return keys.index(key) if key in keys else len(keys)
 
 
 def _orderings(c: Consultation) -> list[dict[str, Any]]:

@@ -138,10 +138,13 @@ def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[
 def library_report(finding: LibraryFinding) -> dict[str, Any]:
     """A library finding as a report: what it says, its paper's DOI, its quote (cut to QUOTE_CHARS) and the
     evidence level the library records for it (abstract, full_text, figure or table)."""
-    quote = finding.quote
-    cut = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
     return {"statement": finding.statement, "references": [], "location": "", "source": "library",
-            "doi": finding.doi, "quote": cut, "evidence_level": finding.evidence_level}
+            "doi": finding.doi, "quote": _cut(finding.quote), "evidence_level": finding.evidence_level}
+
+
+def _cut(quote: str) -> str:
+    """The quote, or its first QUOTE_CHARS characters with an ellipsis."""
+    return quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
 
 
 @functools.cache
@@ -154,7 +157,7 @@ def _report(iri: str) -> dict[str, Any]:
         report["reversibility"] = st.reversibility_label
     quote = " ".join(st.scope_notes)
     if quote:
-        report["quote"] = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rstrip() + "…"
+        report["quote"] = _cut(quote)
     return report
 
 

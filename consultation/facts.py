@@ -19,15 +19,12 @@ from hemkg.engine import Fact, Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.materials import reported_materials
-from hemkg.graph.store import HEM, HEMKG, select
+from hemkg.graph.store import HEM, HEMKG, local, select
 from hemkg.graph.vocab import vocab
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Structure
 
-
-def _local(iri: str) -> str:
-    return iri.removeprefix(HEMKG)
 
 
 def _kg_source(st: knowledge.Statement) -> Source:
@@ -46,41 +43,41 @@ def knowledge_facts() -> dict[Fact, Source]:
             facts[(pred, (symbol,))] = Source("kg", HEMKG + group, (), f"{symbol} is one of the {len(symbols)} {kind} "
                                                                        "of reported HEM anodes (Section 3.1, Table 1)")
     for row in select("SELECT ?g ?e WHERE { ?g a hem:ElementGroup ; hem:hasMember ?e }"):
-        facts.setdefault(("in_group", (_local(row["e"]), _local(row["g"]))),
-                         Source("kg", row["g"], (), f"{_local(row['e'])} is in {knowledge.label(row['g'])}"))
+        facts.setdefault(("in_group", (local(row["e"]), local(row["g"]))),
+                         Source("kg", row["g"], (), f"{local(row['e'])} is in {knowledge.label(row['g'])}"))
     mechanisms = {m.iri for m in v.mechanisms}
     for st in knowledge.statements().values():
-        local = _local(st.iri).removeprefix("stmt-")
+        name = local(st.iri).removeprefix("stmt-")
         if st.predicate == HEM + "enablesMechanism":  # Plane A enables conversion ... (Fig. 6a)
             for s in st.subjects:
                 if s.startswith(HEMKG + "plane-"):
                     for o in st.objects:
-                        facts[("plane_enables", (_local(s).removeprefix("plane-"), _local(o)))] = _kg_source(st)
+                        facts[("plane_enables", (local(s).removeprefix("plane-"), local(o)))] = _kg_source(st)
         if st.predicate == HEM + "memberOf":
             for s in st.subjects:
                 for o in st.objects:
                     if o.startswith(HEMKG + "plane-"):
-                        facts[("on_plane", (_local(s), _local(o).removeprefix("plane-")))] = _kg_source(st)
+                        facts[("on_plane", (local(s), local(o).removeprefix("plane-")))] = _kg_source(st)
         if st.predicate == HEM + "reveals":
             for s in st.subjects:
                 for o in st.objects:
-                    facts[("reveals", (_local(s), _local(o)))] = _kg_source(st)
+                    facts[("reveals", (local(s), local(o)))] = _kg_source(st)
         if st.ordering_text:
             for rank, item in st.ranked:
-                facts[("rank", (local.removeprefix("order-"), _local(item), float(rank)))] = _kg_source(st)
+                facts[("rank", (name.removeprefix("order-"), local(item), float(rank)))] = _kg_source(st)
         if st.observed_in and st.observed_taking_part is not None:
             for s in st.subjects:
                 for o in st.objects:
                     if o in mechanisms:
                         for material in st.observed_in:
                             state = "observed" if st.observed_taking_part else "not-observed"
-                            facts[("observed", (_local(s), _local(o), _local(material), state))] = _kg_source(st)
+                            facts[("observed", (local(s), local(o), local(material), state))] = _kg_source(st)
         for m in st.mentions:
-            facts[("mentions", (local, _local(m)))] = _kg_source(st)
+            facts[("mentions", (name, local(m)))] = _kg_source(st)
         for m in st.reports_in_hems:
-            facts[("reported_in_hems", (_local(m),))] = _kg_source(st)
+            facts[("reported_in_hems", (local(m),))] = _kg_source(st)
         for m in st.not_shown_in_hems:
-            facts[("not_shown_in_hems", (_local(m),))] = _kg_source(st)
+            facts[("not_shown_in_hems", (local(m),))] = _kg_source(st)
     facts.update(_material_facts())
     for material, entry in reported_materials().items():
         if entry["high_entropy"]:
@@ -101,7 +98,7 @@ def _material_facts() -> dict[Fact, Source]:
     is (material_kind(M, hem|non-hem)); a material the graph only describes ('Fe-doped MoS2') where its
     constituents settle the kind."""
     v = vocab()
-    anion_symbols = _anion_symbols()
+    anion_symbols = v.anion_formers
     facts: dict[Fact, Source] = {}
     for material, entry in reported_materials().items():
         parsed = _reported_composition(material)
@@ -118,11 +115,6 @@ def _material_facts() -> dict[Fact, Source]:
     return facts
 
 
-def _anion_symbols() -> frozenset[str]:
-    v = vocab()
-    return frozenset(v.group("listed-anions").members) | frozenset(v.group("outside-anions").members)
-
-
 def composition_facts(material: str, composition: dict[str, float], ions: Iterable[str], source: Source,
                       anions: bool = True) -> dict[Fact, Source]:
     """A reported material as the evidence rules compare it with a candidate: material_ion, material_element,
@@ -130,7 +122,7 @@ def composition_facts(material: str, composition: dict[str, float], ions: Iterab
     its composition as a candidate's is. `source.label` names the material (the kind's sentence starts with it)."""
     from hemkg.consultation.estimates import entropy
 
-    anion_symbols = _anion_symbols()
+    anion_symbols = vocab().anion_formers
     facts: dict[Fact, Source] = {}
     for ion in ions:
         facts[("material_ion", (material, ion))] = source

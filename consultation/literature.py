@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from hemkg import engine
 from hemkg.engine import Fact, Source
-from hemkg.graph.store import HEM, HEMKG
+from hemkg.graph.store import HEM, HEMKG, local
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
@@ -164,7 +164,7 @@ def from_contributions(contributions: list[Contribution], path: Path, revision: 
     words = vocabulary()
     mechanism_of_role = {iri: words.mechanisms[w] for w, iri in words.roles.items() if w in words.mechanisms}
     structural = {HEM + "stabilizerRole", HEM + "inactiveRole"}  # no part in storing ions: not converting
-    conversion = _local(mechanism_of_role[HEM + "conversionRole"])
+    conversion = local(mechanism_of_role[HEM + "conversionRole"])
     found = LibraryFindings(path, revision, {}, {}, {})
     for c in sorted(contributions, key=lambda c: (c.doi, c.formula)):
         material = PREFIX + c.key
@@ -176,7 +176,7 @@ def from_contributions(contributions: list[Contribution], path: Path, revision: 
         for number, f in enumerate(c.findings, 1):
             finding = LibraryFinding(
                 f"{material}#{number}", material, c.doi, c.formula, c.title, words.word(f.kind or ""),
-                _local(f.mechanism) if f.mechanism else None, _local(f.element) if f.element else None,
+                local(f.mechanism) if f.mechanism else None, local(f.element) if f.element else None,
                 words.word(f.role) if f.role else None, words.word(f.evidence_level or ""), f.quote or "",
                 words.word(f.ion) if f.ion else None, f.electrode == HEM + "anode")
             found.findings[finding.id] = finding
@@ -192,7 +192,7 @@ def from_contributions(contributions: list[Contribution], path: Path, revision: 
                 facts.append((finding.mechanism, NOT_OBSERVED))
             elif f.kind == HEM + "elementRoleReported" and finding.element and f.role:
                 if f.role in mechanism_of_role:
-                    facts.append((_local(mechanism_of_role[f.role]), OBSERVED))
+                    facts.append((local(mechanism_of_role[f.role]), OBSERVED))
                 elif f.role in structural:
                     facts.append((conversion, NOT_OBSERVED))
             for mechanism, state in facts:
@@ -208,9 +208,6 @@ def from_contributions(contributions: list[Contribution], path: Path, revision: 
                                              Source(KIND, material, (), found.labels[material])))
     return found
 
-
-def _local(iri: str) -> str:
-    return iri.removeprefix(HEMKG)
 
 
 def _sentence(where: str, subject: str, mechanism: str, state: str, material: str) -> str:

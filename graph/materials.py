@@ -6,11 +6,7 @@ import re
 from typing import Any
 
 from hemkg.graph.diskcache import disk_cached
-from hemkg.graph.store import HEMKG, REF, select
-
-
-def _local(iri: str) -> str:
-    return iri.removeprefix(HEMKG)
+from hemkg.graph.store import HEMKG, REF, local, select
 
 
 @disk_cached
@@ -76,6 +72,9 @@ def alloy_phases() -> dict[tuple[str, str], dict[str, Any]]:
     return phases
 
 
+SPECIFIC_CAPACITY = "specific-capacity"  # the property (hemkg:specific-capacity) of the capacities read below
+
+
 @disk_cached
 def reported_capacities() -> dict[str, list[dict[str, Any]]]:
     """Reported material local name -> the specific capacities the paper reports for it (kg/materials.ttl):
@@ -83,17 +82,17 @@ def reported_capacities() -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for row in select("""SELECT ?m ?v ?x ?q ?c ?n WHERE {
                            ?m a hem:ReportedMaterial ; hem:hasReportedValue ?v .
-                           ?v hem:ofProperty hemkg:specific-capacity ; qudt:numericValue ?x ;
+                           ?v hem:ofProperty hemkg:PROPERTY ; qudt:numericValue ?x ;
                               qudt:unit unit:MilliA-HR-PER-GM .
                            OPTIONAL { ?v hem:valueQualifier ?q }
                            OPTIONAL { ?v hem:measurementCondition ?c }
                            OPTIONAL { ?v hem:reportedIn/hem:referenceNumber ?n } }
-                         ORDER BY ?m ?v"""):
-        values = found.setdefault(_local(row["m"]), [])
-        if values and values[-1]["value"] == _local(row["v"]):
+                         ORDER BY ?m ?v""".replace("PROPERTY", SPECIFIC_CAPACITY)):
+        values = found.setdefault(local(row["m"]), [])
+        if values and values[-1]["value"] == local(row["v"]):
             values[-1]["references"] = sorted({*values[-1]["references"], int(row["n"])})
             continue
-        values.append({"value": _local(row["v"]), "mAh_g": float(row["x"]), "qualifier": row.get("q", "exactly"),
+        values.append({"value": local(row["v"]), "mAh_g": float(row["x"]), "qualifier": row.get("q", "exactly"),
                        "condition": row.get("c", ""), "references": [int(row["n"])] if "n" in row else []})
     return found
 
@@ -108,7 +107,7 @@ def reported_materials() -> dict[str, dict[str, Any]]:
                            OPTIONAL { ?m hem:isHighEntropyAsReported ?he }
                            OPTIONAL { ?m hem:testedWith/hem:ionOfElement/hem:symbol ?ion }
                            OPTIONAL { ?m hem:reportedIn/hem:referenceNumber ?n } }"""):
-        entry = found.setdefault(_local(row["m"]), {
+        entry = found.setdefault(local(row["m"]), {
             "label": row["l"], "formula": row["f"], "elements": set(), "references": set(), "ions": set(),
             "high_entropy": {"true": True, "false": False}.get(row.get("he", "")),
         })
@@ -124,7 +123,7 @@ def reported_materials() -> dict[str, dict[str, Any]]:
 def named_ions() -> dict[tuple[str, int], str]:
     """(element symbol, oxidation state) -> the local name of the hem:NamedIon the paper's statements mention
     (Mg2+ of Section 3.1 is ("Mg", 2) -> "ion-Mg-2")."""
-    return {(row["s"], int(row["z"])): _local(row["i"])
+    return {(row["s"], int(row["z"])): local(row["i"])
             for row in select("""SELECT ?i ?s ?z WHERE { ?i a hem:NamedIon ; hem:ionElement/hem:symbol ?s ;
                                                           hem:ionCharge ?z }""")}
 

@@ -389,6 +389,11 @@ def to_rdflib_term(term: Term) -> rdflib.term.Node:
     return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
+def local(iri: str) -> str:
+    """`https://w3id.org/hemkg/kg/Zn` -> `Zn`: a knowledge-graph term as the rules name it."""
+    return iri.removeprefix(HEMKG)
+
+
 def short(iri: str) -> str:
     """`https://w3id.org/hemkg/kg/Zn` -> `hemkg:Zn`; other IRIs unchanged."""
     for prefix, ns in PREFIXES.items():
