@@ -75,15 +75,26 @@ def main() -> None:
     Huang et al., Energy Environ. Sci. 2025, 18, 10286, as a knowledge graph."""
 
 
+def library_use_options(f):
+    """--library DIR and --no-library, shared by consult, explain and compare."""
+    f = click.option("--no-library", is_flag=True,
+                     help="Consult the paper alone, without the findings of your literature library.")(f)
+    return click.option("--library", "library_dir", metavar="DIR",
+                        help="The literature library whose findings join the evidence (default: $HEMKG_LIBRARY, "
+                             "else your user data folder; used when it holds findings).")(f)
+
+
 @main.command()
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def describe(term: str, as_json: bool) -> None:
+@library_use_options
+def describe(term: str, as_json: bool, library_dir: str | None = None, no_library: bool = False) -> None:
     """What does the paper say about TERM?
 
     TERM is an element (Zn), anion (Se), mechanism (space-charge), structural
     factor (defect sites), carrier ion (Na+), battery chemistry (SIB), reported
-    material ((MgCoNiCuZn)O) or reference number (ref 57).
+    material ((MgCoNiCuZn)O) or reference number (ref 57). Your literature
+    library's findings about it follow the paper's statements.
     """
     from hemkg.answers import describe as d
     from hemkg.errors import UnknownTerm
@@ -94,7 +105,7 @@ def describe(term: str, as_json: bool) -> None:
         fail(f"TERM is {len(term)} characters long; the longest name in the graph is far shorter",
              "give one element, mechanism, material or reference number")
     try:
-        answer = d.describe(term)
+        answer = d.describe(term, _described_library(library_dir, no_library))
     except UnknownTerm as err:
         hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
             "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
@@ -225,13 +236,15 @@ def _structure(**values: Any) -> Structure:
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
 
 
-def library_use_options(f):
-    """--library DIR and --no-library, shared by consult, explain and compare."""
-    f = click.option("--no-library", is_flag=True,
-                     help="Consult the paper alone, without the findings of your literature library.")(f)
-    return click.option("--library", "library_dir", metavar="DIR",
-                        help="The literature library whose findings join the evidence (default: $HEMKG_LIBRARY, "
-                             "else your user data folder; used when it holds findings).")(f)
+def _described_library(library_dir: str | None, no_library: bool):
+    """Every finding of the library for hem describe (cathode ones too), or None (--no-library, or none there)."""
+    if no_library:
+        if library_dir:
+            fail("give --library DIR or --no-library, not both")
+        return None
+    from hemkg.consultation import literature
+
+    return literature.read(library_dir)
 
 
 def _library(library_dir: str | None, no_library: bool):
@@ -1008,6 +1021,49 @@ def evidence_export(fmt: str, output: Path | None, library_dir: str | None, wait
     except OSError as err:
         tmp.unlink(missing_ok=True)
         fail(f"cannot write '{output}': {err.strerror or err}", "choose a folder you can write to")
+
+
+def _library_findings(library_dir: str | None, wait: float, command: str):
+    """Every current finding of the library, for conflicts, evaluate and describe; none there: exit 2 with a hint."""
+    from hemkg.consultation import literature
+    from hemkg.library.place import location
+
+    found = literature.read(library_dir, wait)
+    if found is None or not found.findings:
+        fail(f"the library at {location(library_dir)} holds no findings, so {command} has nothing to compare",
+             "hem evidence add FILE adds findings (hem evidence template prints the CSV columns)")
+    return found
+
+
+@evidence.command(name="conflicts")
+@click.option("--json", "as_json", is_flag=True, help="Print the conflicts as JSON.")
+@library_options
+def evidence_conflicts(as_json: bool, library_dir: str | None, wait: float) -> None:
+    """Where findings disagree with the paper's guidelines, or with each other: each finding, the rule and
+    statement it contradicts (references, section, figure) and both citations."""
+    from hemkg.answers import audit
+
+    answer = audit.conflicts(_library_findings(library_dir, wait, "hem evidence conflicts"))
+    if as_json:
+        emit_json(answer)
+    else:
+        click.echo(audit.render_conflicts(answer, width=_width()))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+@library_options
+def evaluate(as_json: bool, library_dir: str | None, wait: float) -> None:
+    """How well the paper's guidelines predict your library: each anode finding on a mechanism or an element's
+    role against the rules' answer for its material (consulted without the library), agree / disagree / not
+    predicted, per mechanism and per role."""
+    from hemkg.answers import audit
+
+    answer = audit.evaluate(_library_findings(library_dir, wait, "hem evaluate"))
+    if as_json:
+        emit_json(answer)
+    else:
+        click.echo(audit.render_evaluation(answer, width=_width()))
 
 
 if __name__ == "__main__":

@@ -8,11 +8,14 @@ concerns. Nothing is paraphrased beyond the statements' own labels and notes.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hemkg.graph import statements as k
 from hemkg.graph.store import HEM, REF, select, short
 from hemkg.graph.vocab import vocab
+
+if TYPE_CHECKING:
+    from hemkg.consultation.literature import LibraryFindings
 
 GENERAL = "Beyond a single mechanism"
 DIRECTION_SIGN = {HEM + "increase": "+", HEM + "decrease": "-"}
@@ -127,8 +130,9 @@ def _values_reported_in(iri: str) -> list[str]:
     return sorted(k.label(r["v"]) for r in rows)
 
 
-def describe(text: str) -> dict[str, Any]:
-    """The answer to 'what does the paper say about TEXT?' as a JSON-ready dict.
+def describe(text: str, library: LibraryFindings | None = None) -> dict[str, Any]:
+    """The answer to 'what does the paper say about TEXT?' as a JSON-ready dict; with `library`
+    (literature.read()), its findings about the term under "library", beside the paper's statements.
 
     Raises knowledge.UnknownTerm when TEXT names nothing in the graph.
     """
@@ -173,6 +177,10 @@ def describe(text: str) -> dict[str, Any]:
             "Only the data above (from an element-data library) is known here."
             if "symbol" in answer["term"] else f"The paper makes no statement about {k.label(iri)}."
         )
+    if library is not None:
+        from hemkg.answers.audit import about
+
+        answer["library"] = about(library, iri)
     return answer
 
 
@@ -237,6 +245,10 @@ def render(answer: dict[str, Any], width: int = 88) -> str:
                 lines.append(wrap(q, "      > "))
             for n in s.get("notes", []):
                 lines.append(wrap("Note: " + n, "      "))
+    if answer.get("library"):
+        from hemkg.answers.audit import render_about
+
+        lines += render_about(answer["library"], term["label"], width)
     if answer["references"]:
         lines += ["", "References"]
         lines += [wrap(f"{label}", "  ") for label in answer["references"].values()]

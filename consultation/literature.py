@@ -135,6 +135,13 @@ def load(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> Li
     """The library at --library DIR, $HEMKG_LIBRARY or the user's data folder, or None where there is none or it
     holds no findings. Read once per process and revision. A folder that is no library, a damaged store or one
     locked for longer than `wait` seconds raises LibraryError (hemkg.errors)."""
+    found = read(option, wait)
+    return found if found is not None and found.facts else None  # cathode or performance findings alone: no facts
+
+
+def read(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> LibraryFindings | None:
+    """Every current finding of the library (cathode and performance ones too), or None where there is no library
+    folder or its store was never written (`load` keeps only a library with facts to grade)."""
     from hemkg.library.place import absent, location
 
     path = location(option)
@@ -151,7 +158,7 @@ def load(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> Li
             contributions = [n.contribution for n in library.current().values() if n.contribution is not None]
             revision = library.revision
         _LOADED[key] = from_contributions(contributions, path, revision)
-    return _LOADED[key] if _LOADED[key].facts else None  # cathode or performance findings alone: nothing to grade
+    return _LOADED[key]
 
 
 def from_contributions(contributions: list[Contribution], path: Path, revision: str) -> LibraryFindings:
@@ -252,9 +259,9 @@ def said(c: Consultation) -> list[dict[str, Any]]:
         subject, mechanism, material, state = (str(a) for a in fact[1])
         planes = {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)} if subject != material \
             else {}
-        if finding.role in _STRUCTURAL_WORDS:  # a stabilizer takes part in none of the planes' mechanisms
+        if finding.role in STRUCTURAL_WORDS:  # a stabilizer takes part in none of the planes' mechanisms
             mechanism = next((m for p in sorted(planes) for m in sorted(planes[p])), mechanism)
-        in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or finding.role in _STRUCTURAL_WORDS)
+        in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or finding.role in STRUCTURAL_WORDS)
         status = c.status(mechanism)
         accessible = status == "accessible"
         if state == OBSERVED:
@@ -279,14 +286,14 @@ def said(c: Consultation) -> list[dict[str, Any]]:
             **({"role": finding.role} if finding.role else {}),
             "mechanism": mechanism, "status": status.replace("-", "_"),
             **({"planes": in_planes, "plane_mechanisms": sorted({m for p in in_planes for m in planes[p]})
-                if finding.role in _STRUCTURAL_WORDS else [mechanism]} if in_planes else {}),
+                if finding.role in STRUCTURAL_WORDS else [mechanism]} if in_planes else {}),
             "rule": bears[0] if bears else None, "rules": bears,
         })
     return out
 
 
 _NONE = Source("")
-_STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
+STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
 
 
 def _rules(c: Consultation, predicate: str, *pattern: str) -> list[str]:
