@@ -84,6 +84,21 @@ def library_use_options(f):
                              "else your user data folder; used when it holds findings).")(f)
 
 
+def library_graph_options(f):
+    """--library DIR and --no-library for the SPARQL commands: the library's graphs as named graphs."""
+    f = click.option("--no-library", is_flag=True, help="Leave the literature library's graphs out.")(f)
+    return click.option("--library", "library_dir", metavar="DIR",
+                        help="The literature library whose nanopublications join as named graphs (default: "
+                             "$HEMKG_LIBRARY, else your user data folder, when there is one).")(f)
+
+
+def _library_graphs(library_dir: str | None, no_library: bool) -> tuple[str | None, bool]:
+    """(DIR, whether to read the library) for sparql.dataset; --library DIR with --no-library is refused."""
+    if no_library and library_dir:
+        fail("give --library DIR or --no-library, not both")
+    return library_dir, not no_library
+
+
 @main.command()
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
@@ -449,7 +464,9 @@ MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_de
               help="Rows (or triples) at most.")
 @MAX_MEMORY
 @click.option("--endpoint", help="Query this SPARQL endpoint instead of the local graph.")
-def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endpoint) -> None:
+@library_graph_options
+def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endpoint, library_dir=None,
+           no_library=False) -> None:
     """Run a read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE) over the graph.
 
     The prefixes hem:, hemkg:, ref:, skos:, dcterms:, prov:, qudt: ... are
@@ -470,7 +487,7 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endp
         return
     if candidate:
         _consult_or_fail(candidate, ion, None)  # a bad formula gets its own error
-    store, graphs = sp.dataset(candidate, ion)
+    store, graphs = sp.dataset(candidate, ion, *_library_graphs(library_dir, no_library))
     answer = sp.run(text, store, fmt, timeout, max_rows, graphs, max_memory=max_memory)
     _print_answer(answer, fmt)
 
@@ -503,7 +520,8 @@ def _table_from_json(body: bytes) -> str:
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
 @MAX_MEMORY
-def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
+@library_graph_options
+def ask(name, list_, show, params, fmt, timeout, max_memory, library_dir=None, no_library=False) -> None:
     """Ready-made questions, e.g. which elements enable a mechanism.
 
     hem ask --list; hem ask NAME [--param mechanism=alloying]; hem ask NAME --show.
@@ -543,7 +561,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
         for key, iri in bindings.items():
             click.echo(f"# bound: ?{key} = <{iri}>")
         return
-    store, graphs = sp.dataset()
+    store, graphs = sp.dataset(None, "Li", *_library_graphs(library_dir, no_library))
     answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     _print_answer(answer, fmt)
 
@@ -560,7 +578,8 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
 @MAX_MEMORY
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
-def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
+@library_graph_options
+def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir=None, no_library=False) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
 
     The same dataset and checks as hem sparql: updates are refused (403), and so
@@ -570,7 +589,8 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
     from hemkg.sparql import endpoint as sv
 
     try:
-        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory)
+        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory,
+                                library=_library_graphs(library_dir, no_library))
     except OSError as err:
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}",
              "choose another --port or --host, or stop what uses it")
@@ -778,12 +798,18 @@ def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> N
 @kg.command()
 @click.option("--endpoint", required=True, help="The store's Graph Store Protocol URL, e.g. http://127.0.0.1:7878/store.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=60.0, show_default=True)
-def push(endpoint: str, timeout: float) -> None:
-    """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store."""
+@library_graph_options
+def push(endpoint: str, timeout: float, library_dir: str | None = None, no_library: bool = False) -> None:
+    """Upload the graph (asserted and entailed, as two named graphs) to a SPARQL 1.1 store, and the literature
+    library's nanopublications, each graph as a named graph of its own."""
     from hemkg.graph.store import knowledge_graph
     from hemkg.sparql import remote
+    from hemkg.sparql.query import library_quads
 
-    written = remote.push(endpoint, remote.graphs_for_push(knowledge_graph()), timeout)
+    directory, use = _library_graphs(library_dir, no_library)
+    graphs = {**remote.graphs_for_push(knowledge_graph()),
+              **(remote.library_graphs_for_push(library_quads(directory)) if use else {})}
+    written = remote.push(endpoint, graphs, timeout)
     for graph in written:
         click.echo(f"wrote <{graph}>")
 

@@ -337,6 +337,10 @@ class Library:
                 and e.nanopub.contribution.doi == doi
                 and (formula is None or e.nanopub.contribution.formula == formula)]
 
+    def quads(self) -> list[pyoxigraph.Quad]:
+        """Every quad of the library: each nanopublication's graphs (current, superseded, retracted, retractions)."""
+        return list(self._store.quads_for_pattern(None, None, None)) if self._store is not None else []
+
     def export(self, fmt: str) -> bytes:
         """Every nanopublication (current, superseded, retracted and the retractions) as TriG or JSON-LD."""
         import pyoxigraph as ox

@@ -165,7 +165,7 @@ class SparqlServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], family: int, timeout: float, max_rows: int,
                  max_concurrent: int, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
-                 request_time: float = REQUEST_TIME):
+                 request_time: float = REQUEST_TIME, library: tuple[str | None, bool] = (None, True)):
         self.address_family = family
         super().__init__(address, Handler)  # binds and listens
         self.query_timeout = timeout
@@ -183,7 +183,7 @@ class SparqlServer(ThreadingHTTPServer):
         assert isinstance(bound, str)  # an IP address (socketserver's type also covers Unix sockets)
         self.allowed_hosts = _allowed_hosts(address[0], bound, self.port)
         try:
-            self.store, self.graphs = sparql.dataset()
+            self.store, self.graphs = sparql.dataset(None, "Li", *library)
             _warm_up(self.store, self.graphs)
         except BaseException:
             self.server_close()
@@ -299,8 +299,9 @@ _hooks_installed = False
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = sparql.DEFAULT_TIMEOUT,
                 max_rows: int = sparql.DEFAULT_MAX_ROWS, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
                 *, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
-                request_time: float = REQUEST_TIME) -> SparqlServer:
-    """A bound server over sparql.dataset(); call serve_forever() on it (port 0: any free port).
+                request_time: float = REQUEST_TIME, library: tuple[str | None, bool] = (None, True)) -> SparqlServer:
+    """A bound server over sparql.dataset(); call serve_forever() on it (port 0: any free port). `library`:
+    (--library DIR, whether to read it) for the literature library's named graphs.
 
     Raises OSError when the address cannot be bound.
     """
@@ -313,7 +314,8 @@ def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: flo
     families = [info[0] for info in socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                                         flags=socket.AI_PASSIVE)]
     family = socket.AF_INET if socket.AF_INET in families else families[0]
-    return SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log, max_memory, request_time)
+    return SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log, max_memory, request_time,
+                        library)
 
 
 # ------------------------------------------------------------------ requests

@@ -139,9 +139,12 @@ def _check(query: str, allowed_graphs: AbstractSet[str]) -> str:
 
 # ------------------------------------------------------------------ the dataset
 
-def dataset(candidate: str | None = None, ion: str = "Li") -> tuple[pyoxigraph.Store, set[str]]:
+def dataset(candidate: str | None = None, ion: str = "Li", library_dir: str | None = None,
+            use_library: bool = True) -> tuple[pyoxigraph.Store, set[str]]:
     """The knowledge graph with its entailments, plus a candidate's consultation and derivations
-    in a named graph of their own; returns the store and the names of its graphs."""
+    in a named graph of their own, plus the literature library's nanopublications (--library DIR, else
+    $HEMKG_LIBRARY or the user's data folder; none with `use_library` False), each in its own named graphs,
+    outside the default graph; returns the store and the names of its graphs."""
     import pyoxigraph as ox
 
     from hemkg.consultation import provenance
@@ -155,7 +158,32 @@ def dataset(candidate: str | None = None, ion: str = "Li") -> tuple[pyoxigraph.S
         graph = ox.NamedNode(provenance.consultation_iri(c))
         store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in provenance.triples(c))
         graphs.add(graph.value)
+    if use_library:
+        quads = library_quads(library_dir)
+        store.extend(quads)
+        graphs |= {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     return store, graphs
+
+
+def library_quads(library_dir: str | None = None) -> list[pyoxigraph.Quad]:
+    """The library's quads (every nanopublication's graphs), or none where there is no library. A damaged or locked
+    library raises LibraryError (hemkg.errors), the user's to fix."""
+    from hemkg.library.place import absent, location
+
+    path = location(library_dir)
+    if absent(path):
+        return []  # no library: neither the store nor its code is touched
+    from hemkg.library.store import Library
+
+    with Library.open(path, command="hem sparql") as library:
+        return library.quads()
+
+
+def is_library_graph(iri: str) -> bool:
+    """A named graph of the literature library (a nanopublication's), which the default graph leaves out."""
+    from hemkg.library.vocabulary import LIB
+
+    return iri.startswith(LIB)
 
 
 # ------------------------------------------------------------------ running
@@ -182,7 +210,12 @@ def _execute(store: pyoxigraph.Store, query: str, fmt: str, max_rows: int, bindi
 
     substitutions: dict[pyoxigraph.Variable, Term] = {
         ox.Variable(name): ox.NamedNode(iri) for name, iri in bindings.items()}
-    result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
+    graphs = list(store.named_graphs())
+    if any(is_library_graph(g.value) for g in graphs):  # the default graph stays the paper's (and a candidate's)
+        default: list[Any] = [ox.DefaultGraph(), *(g for g in graphs if not is_library_graph(g.value))]
+        result = store.query(query, prefixes=PREFIXES, default_graph=default, substitutions=substitutions)
+    else:
+        result = store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
     if isinstance(result, ox.QueryBoolean):  # ASK
         answer = Answer("ask", format=fmt, boolean=bool(result), count=1)
         if fmt != "table":

@@ -65,6 +65,19 @@ def graphs_for_push(store: pyoxigraph.Store) -> dict[str, bytes]:
             for g in (ASSERTED_GRAPH, ENTAILED_GRAPH)}
 
 
+def library_graphs_for_push(quads: list[pyoxigraph.Quad]) -> dict[str, bytes]:
+    """The library's named graphs (each nanopublication's) as N-Triples, keyed by graph IRI."""
+    import pyoxigraph as ox
+
+    from hemkg.graph.store import serialized
+
+    grouped: dict[str, list[pyoxigraph.Triple]] = {}
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode):
+            grouped.setdefault(q.graph_name.value, []).append(q.triple)
+    return {g: serialized(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in sorted(grouped.items())}
+
+
 def _send(request: urllib.request.Request, timeout: float) -> bytes:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
