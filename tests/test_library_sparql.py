@@ -101,7 +101,7 @@ class _Store(http.server.BaseHTTPRequestHandler):
 
     received: dict[str, bytes] = {}
 
-    def do_PUT(self) -> None:  # noqa: N802 (http.server's name)
+    def do_PUT(self) -> None:
         graph = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)["graph"][0]
         self.received[graph] = self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(204)
