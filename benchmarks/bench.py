@@ -15,7 +15,9 @@ Parts:
            SPARQL CONSTRUCT over rdflib and against owlrl's OWL-RL closure
   screen   `hem screen` on the whole equimolar space: rate, wall time, peak memory
   sparql   named questions on the graph plus N screened candidates, per store
-  library  `hem evidence add` of 1,000 generated findings (issue 13: under 5 s), beside the command's start-up
+  library  `hem evidence add` of 1,000 generated findings (issue 13: under 5 s), beside the command's start-up;
+           with 1,000 findings of varied formulas: consultations/s in process, a cold `hem consult`, `hem evaluate`
+           and `hem evidence conflicts`, each beside the same figure without a library
 """
 
 from __future__ import annotations
@@ -801,9 +803,100 @@ def part_library(args) -> None:
                  ("  list 250 contributions", lambda r: timed(["evidence", "list"], f"a{r}")),
                  ("  export them as TriG", lambda r: timed(["evidence", "export"], f"a{r}")),
                  ("add 1,000 findings of 1,000 papers", lambda r: timed(["evidence", "add", one_each], f"b{r}"))]
+        varied = write("1000-varied.csv", generated_rows(base))
+        rows.append(("add 1,000 findings, 445 contributions, varied formulas",
+                     lambda r: timed(["evidence", "add", varied], f"c{r}")))
         for label, run in rows:
             times = [run(r) for r in range(runs)]
             print(f"   {label:<48} {statistics.median(times):7.2f} s   (best {min(times):.2f} s of {runs})")
+        part_library_use(args, tmp, str(Path(tmp) / "c0"))
+
+
+def generated_rows(base: list[dict], count: int = 1000) -> list[dict]:
+    """`count` findings made from the example file's contributions, each copy with its own DOI and a formula of its
+    own: five listed cations (those the rows name among them) and a listed anion, drawn with a fixed seed."""
+    import random
+
+    from hemkg.graph.vocab import vocab
+
+    pick = random.Random(13)
+    cations = sorted(vocab().group("listed-cations").members)
+    anions = sorted(vocab().group("listed-anions").members)
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in base:
+        groups.setdefault((row["doi"], row["formula"]), []).append(row)
+    templates = list(groups.values())
+    out: list[dict] = []
+    for k in itertools.count():
+        group = templates[k % len(templates)]
+        named = sorted({r["element"] for r in group if r["element"]})
+        chosen = named + pick.sample([c for c in cations if c not in named], 5 - len(named))
+        formula = f"({''.join(chosen)}){pick.choice(anions)}"
+        for row in group:
+            out.append({**row, "doi": f"10.5555/bench-lib.{k}", "formula": formula, "title": ""})
+            if len(out) == count:
+                return out
+    return out
+
+
+LIBRARY_RATE_SCRIPT = r"""
+import statistics, sys, time
+from hemkg.answers.summary import summarise
+from hemkg.consultation import literature
+from hemkg.consultation.consultation import consult
+candidates = [tuple(x.split("|")) for x in sys.argv[2].split(",")]
+t = time.perf_counter()
+library = literature.load() if sys.argv[1] == "with" else None
+if library is not None:
+    library.shared
+loaded = time.perf_counter() - t
+for f, i in candidates:
+    summarise(consult(f, i, library=library))
+rounds = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter()
+    for f, i in candidates:
+        summarise(consult(f, i, library=library))
+    rounds.append((time.perf_counter() - t) / len(candidates))
+print(statistics.median(rounds), min(rounds), loaded, len(library.findings) if library else 0)
+"""
+
+
+def part_library_use(args, tmp: str, library: str) -> None:
+    """With the generated library of 1,000 findings: consultations + JSON in process, a cold `hem consult`, and
+    `hem evaluate`, each beside the same figure without a library, in the same run."""
+    with_env = {**ENV, "HEMKG_LIBRARY": library}
+    without_env = {**ENV, "HEMKG_LIBRARY": str(Path(tmp) / "none")}
+    print("   targets: >= 1,000 consultations/s in process with the JSON answer; a cold hem consult <= 1.2 x import "
+          "rdflib; hem evaluate under 2 s")
+    rounds = str(max(5, args.repeat // 4))
+    candidates = ",".join(f"{f}|{i}" for f, i in CANDIDATES)
+    for label, env, which in (("no library", without_env, "without"), ("1,000 findings", with_env, "with")):
+        done = subprocess.run([sys.executable, "-c", LIBRARY_RATE_SCRIPT, which, candidates, rounds], env=env,
+                              capture_output=True, text=True, check=True)
+        median, best, loaded, findings = (float(x) for x in done.stdout.split())
+        extra = f"; library read and indexed in {loaded * 1000:.0f} ms ({findings:.0f} findings)" if findings else ""
+        print(f"   consult + JSON in process, {label:<15} {1 / median:7,.0f}/s median, {1 / best:7,.0f}/s best{extra}")
+    runs = args.cold_runs
+    hem = [sys.executable, "-m", "hemkg"]
+    cold = [('python -c "import rdflib"', [sys.executable, "-c", "import rdflib"], without_env),
+            ("hem consult '(MgCoNiCuZn)O' --json, no library", [*hem, "consult", "(MgCoNiCuZn)O", "--json"],
+             without_env),
+            ("  the same with 1,000 findings", [*hem, "consult", "(MgCoNiCuZn)O", "--json"], with_env),
+            ("hem evidence conflicts --json, 1,000 findings", [*hem, "evidence", "conflicts", "--json"], with_env),
+            ("hem evaluate --json, 1,000 findings", [*hem, "evaluate", "--json"], with_env)]
+    figures = {}
+    for name, cmd, env in cold:
+        subprocess.run(cmd, capture_output=True, check=True, env=env)  # warm-up (and the library's first read)
+        samples = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run(cmd, capture_output=True, check=True, env=env)
+            samples.append(time.perf_counter() - t)
+        figures[name] = statistics.median(samples)
+    baseline = figures['python -c "import rdflib"']
+    for name, median in figures.items():
+        print(f"   {name:<52} {ms(median)}   {median / baseline:5.2f} x import rdflib   (median of {runs})")
 
 
 def main() -> None:

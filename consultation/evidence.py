@@ -94,8 +94,19 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, mem
 def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
     sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
     if c.library:
-        return _from(c, derivation, sources)
+        # as _from_the_paper, but a function of the library too: kept with the library (of one revision)
+        items = c.library.items
+        key = (derivation, sources)
+        item = items.get(key)
+        if item is None:
+            if len(items) >= LIBRARY_ITEMS:
+                items.clear()
+            item = items[key] = _from(c, derivation, sources)
+        return item
     return _from_the_paper(derivation, sources)
+
+
+LIBRARY_ITEMS = 65536  # evidence items kept per library (a long-running process meets many candidates)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -63,7 +63,7 @@ class LibraryFinding:
     ion: str | None
     anode: bool
 
-    @property
+    @functools.cached_property
     def statement(self) -> str:
         """What the finding says, in a sentence: 'In Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:...), Zn: stabilizer'."""
         what = self.kind.replace("_", " ")
@@ -71,7 +71,7 @@ class LibraryFinding:
                           if x)
         return f"In {self.label}: {what}" + (f" ({about})" if about else "")
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """The material with its paper: 'Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:10.26599/nr.2025.94907784)'."""
         return f"{self.formula} (doi:{self.doi})"
@@ -88,6 +88,8 @@ class LibraryFindings:
     compositions: dict[str, dict[str, float]]  # lib-KEY -> normalised composition (anode contributions)
     ions: dict[str, frozenset[str]] = field(default_factory=dict)  # lib-KEY -> its findings' carrier ions
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
+    # evidence items built for consultations with this library (consultation/evidence.py _built), by derivation
+    items: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
     def shared(self) -> tuple[dict[Fact, Source], Any]:
@@ -154,11 +156,26 @@ def read(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> Li
         return None
     key = (str(path.resolve()), revision)
     if key not in _LOADED:
-        with lib.Library.open(path, wait=wait, command="hem consult") as library:
-            contributions = [n.contribution for n in library.current().values() if n.contribution is not None]
-            revision = library.revision
-        _LOADED[key] = from_contributions(contributions, path, revision)
+        from hemkg.graph.diskcache import keyed
+
+        found = keyed(_read_store, "\n".join(key), path, wait)
+        _LABELS.update(found.labels)
+        _LOADED[key] = found
     return _LOADED[key]
+
+
+def _read_store(path: Path, wait: float) -> LibraryFindings:
+    """The findings of the library's store, read under its lock, with the rules compiled over their facts (the
+    disk cache keeps the whole, keyed by the folder and the revision, so that a start need not open the store)."""
+    from hemkg.library import store as lib
+
+    with lib.Library.open(path, wait=wait, command="hem consult") as library:
+        contributions = [n.contribution for n in library.current().values() if n.contribution is not None]
+        revision = library.revision
+    found = from_contributions(contributions, path, revision)
+    if found.facts:
+        found.shared  # noqa: B018 (compiled now, so that the disk cache keeps it)
+    return found
 
 
 def from_contributions(contributions: list[Contribution], path: Path, revision: str) -> LibraryFindings:
@@ -243,13 +260,22 @@ def said(c: Consultation) -> list[dict[str, Any]]:
         return []
     r = c.result
     used: dict[Fact, LibraryFinding] = {}
-    for derivations in r.derivations.values():
+    readers, concluded = _observed_readers()
+    for (predicate, _), derivations in r.derivations.items():
+        if predicate not in concluded:
+            continue  # no rule with an observation among its premises concludes it
         for d in derivations:
+            if d.rule.id not in readers:
+                continue
             for p in d.premises:
                 if p[0] == "observed" and p not in used:
                     finding = library.of_source(r.sources.get(p, _NONE))
                     if finding is not None:
                         used[p] = finding
+    asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
+
+    def rules(predicate: str, *pattern: str) -> list[str]:
+        return list(asked(predicate, *pattern))  # a copy: the caller extends it
     matched = {str(m) for (m,) in r.query("reported_here")}
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):
@@ -267,15 +293,15 @@ def said(c: Consultation) -> list[dict[str, Any]]:
         if state == OBSERVED:
             element_ok = subject == material or bool(in_planes)
             agrees = accessible and element_ok
-            bears = _rules(c, "status", mechanism) if not (accessible and not element_ok) else []
+            bears = rules("status", mechanism) if not (accessible and not element_ok) else []
         else:
             agrees = not (accessible and (subject == material or in_planes))
             bears = []
         if subject != material and in_planes:
-            bears += _rules(c, "mechanism_element", mechanism, subject) or _rules(c, "plane_cation", subject)
+            bears += rules("mechanism_element", mechanism, subject) or rules("plane_cation", subject)
             bears += [d.rule.id for m in (material,) for d in c.derivations("overruled", subject, mechanism, m)]
         if not bears:
-            bears = _rules(c, "status", mechanism)
+            bears = rules("status", mechanism)
         bears = list(dict.fromkeys(bears))
         out.append({
             "verdict": "agrees" if agrees else "disagrees",
@@ -293,6 +319,16 @@ def said(c: Consultation) -> list[dict[str, Any]]:
 
 
 _NONE = Source("")
+
+
+@functools.cache
+def _observed_readers() -> tuple[frozenset[str], frozenset[str]]:
+    """The ids of the rules with an observed(...) premise, the only derivations said() reads, and the predicates
+    they conclude."""
+    from hemkg.consultation.rules import paper_rules
+
+    readers = [r for r in paper_rules() if any(a.predicate == "observed" and not a.negated for a in r.when)]
+    return frozenset(r.id for r in readers), frozenset(a.predicate for r in readers for a in r.then)
 STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
 
 

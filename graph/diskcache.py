@@ -152,6 +152,27 @@ def disk_cached(function: Callable[[], T]) -> Callable[[], T]:
     return cached
 
 
+def keyed(function: Callable[..., T], key: str, *args: object) -> T:
+    """`function(*args)`, cached on disk under `key` (what the value is a function of beyond the package: a
+    literature library's folder and revision, say), signed and type-checked as disk_cached entries are. Writing an
+    entry removes the function's entries under other keys: one is kept per function."""
+    folder = _folder()
+    if folder is None:
+        return function(*args)
+    stem = f"{function.__module__}.{function.__name__}"
+    path = folder / f"{stem}.{hashlib.sha256(key.encode()).hexdigest()[:KEY_LENGTH]}.pickle"
+    value = _read(path, function)
+    if value is not _MISSING:
+        return value  # type: ignore[return-value]
+    value = function(*args)
+    for old in folder.glob(f"{stem}.*.pickle") if folder.is_dir() else ():
+        if old != path:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    _write(path, value)
+    return value
+
+
 @functools.cache
 def expected_type(function: Callable[[], object]) -> object:
     """The return annotation of `function`, resolved (a disk-cached function must have one).
