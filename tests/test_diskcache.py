@@ -231,3 +231,20 @@ def test_the_content_key_is_remembered_under_a_stamp_of_sizes_and_times(package,
     (package / "engine.py").write_text("x = 3\n")  # same size; a new modification time
     os.utime(package / "engine.py", (settled + 1, settled + 1))
     assert key() != first
+
+
+def test_keyed_entries_follow_their_key(package, tmp_path):
+    """diskcache.keyed (a literature library's findings, keyed by folder and revision): the same key reads the
+    entry without computing; another key computes afresh and replaces the old entry, so one is kept."""
+    calls = []
+
+    def findings(revision: str) -> dict:
+        calls.append(revision)
+        return {"revision": revision, "call": len(calls)}
+
+    findings.__module__ = "tests.fake"
+    assert diskcache.keyed(findings, "library\nr1", "r1") == {"revision": "r1", "call": 1}
+    assert diskcache.keyed(findings, "library\nr1", "r1") == {"revision": "r1", "call": 1} and calls == ["r1"]
+    assert diskcache.keyed(findings, "library\nr2", "r2") == {"revision": "r2", "call": 2}
+    assert len(list((tmp_path / "cache").rglob("tests.fake.findings.*.pickle"))) == 1
+    assert diskcache.keyed(findings, "library\nr1", "r1") == {"revision": "r1", "call": 3}  # computed again
