@@ -32,7 +32,7 @@ from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Source
 from hemkg.graph.store import HEMKG, select
-from hemkg.graph.vocab import json_key, vocab
+from hemkg.graph.vocab import json_key, spoken_list, vocab
 
 AGREE, DISAGREE, NOT_PREDICTED = "agree", "disagree", "not_predicted"
 COMPARED_KINDS = ("mechanism_observed", "mechanism_not_observed", "element_role")  # the CSV words evaluate reads
@@ -415,8 +415,9 @@ def render_conflicts(answer: dict[str, Any], width: int = 88) -> str:
     for item in answer["not_named"]:
         by = f" by {', '.join(item['elements'])}" if item["elements"] else ""
         rules = "; ".join(f"{r['rule']} ({r['location']}; {r['citation']})" for r in item["rules"])
-        lines.append(_wrap(f"{item['formula']}, {item['ion']}+ ({item['citation']}) names {', '.join(item['named'])}, "
-                           f"not {item['mechanism']}, which the paper's rules make accessible{by}: {rules}",
+        named = spoken_list([_spoken(m) for m in item["named"]])
+        lines.append(_wrap(f"{item['formula']}, {item['ion']}+ ({item['citation']}) names {named} but not "
+                           f"{_spoken(item['mechanism'])}, which the paper's rules make accessible{by}: {rules}",
                            "  - ", width, "    "))
     lines += ["", "Between findings (the same element or material seen and not seen in a mechanism, same ion)"]
     if not answer["between_findings"]:
