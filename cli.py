@@ -638,8 +638,10 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir
 @click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
+@library_use_options
 def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only, no_unclassified,
-           allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress) -> None:
+           allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress, library_dir=None,
+           no_library=False) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
     By default: every {k}-cation equimolar set of the paper's {cations} cations, with each
@@ -656,9 +658,12 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     except ValueError:
         fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
     pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
+    from hemkg.screening.vectorised import library_key
+
     space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
                      anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
-                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
+                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid,
+                     library=library_key(_library(library_dir, no_library))).validate()
     objectives = tuple(names(pareto))
     for name in objectives:
         if name not in sc.OBJECTIVES:

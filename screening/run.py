@@ -74,6 +74,7 @@ class Space:
     ions: tuple[str, ...] = field(default_factory=lambda: vocab().ion_symbols)
     required: tuple[str, ...] = ()
     grid_step: float | None = None  # None: equimolar; else cation fractions on this grid within the HEM range
+    library: str | None = None  # vectorised.library_key() of the literature library whose findings join, or None
 
     def validate(self) -> Space:
         from hemkg.graph.materials import element_data
@@ -191,11 +192,11 @@ class Space:
                         waiting += len(amounts)
                         while waiting >= size:
                             stacked = np.vstack(pending)
-                            yield Batch(ion, universe, stacked[:size])
+                            yield Batch(ion, universe, stacked[:size], self.library)
                             rest = stacked[size:]
                             pending, waiting = ([rest] if len(rest) else []), len(rest)
             if waiting:
-                yield Batch(ion, universe, np.vstack(pending))
+                yield Batch(ion, universe, np.vstack(pending), self.library)
 
 
 @dataclass
@@ -203,12 +204,13 @@ class Batch:
     ion: str
     universe: tuple[str, ...]
     amounts: np.ndarray
+    library: str | None = None  # the key of the library's compiled tables (vectorised.library_key)
 
 
 def evaluate(batch: Batch, with_formulas: bool = False) -> dict[str, np.ndarray]:
     """The compiled rules on one batch (runs in a worker); with_formulas: each row's formula
     too, when every row will be written (formatting is the writer's largest cost)."""
-    out = compiled(batch.ion, batch.universe).evaluate(batch.amounts, balance=True)
+    out = compiled(batch.ion, batch.universe, batch.library).evaluate(batch.amounts, balance=True)
     for key in ("capacity_conversion", "capacity_alloying", "capacity_total"):  # ranked as written: to 0.1 mAh/g
         out[key] = np.round(out[key], 1)
     out["capacity_contributors"] = out["plus_specific-capacity"]

@@ -69,8 +69,16 @@ statuses and roles (`overruled(X, M, mat)`). Such rows are found by batch (an
 element-set bit mask against each reported material's, then the fractions of
 those rows alone) and run through the full engine one by one, which decides.
 
+A literature library (hem evidence; consultation/literature.py) joins as extra
+tables: its findings are facts of reported materials `lib-KEY` beside the
+graph's, so the same switches, representatives and items are read over the
+graph's facts and the library's (`library_key()` names them, `compiled(ion,
+universe, key)` compiles them), and a row with a contribution's composition is
+run through the engine with the library, as `hem consult` consults it.
+
 tests/test_screen.py checks all of it against the engine behind `hem consult`
-on thousands of random candidates and on the reported materials' compositions.
+on thousands of random candidates and on the reported materials' compositions;
+tests/test_library_screen.py, with the library of examples/findings.csv.
 """
 
 from __future__ import annotations
@@ -79,7 +87,7 @@ import functools
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -100,6 +108,9 @@ from hemkg.engine import Fact, Source
 from hemkg.engine.language import is_variable
 from hemkg.graph.materials import alloy_phases, element_data
 from hemkg.graph.vocab import vocab
+
+if TYPE_CHECKING:
+    from hemkg.consultation.literature import LibraryFindings
 
 MECHANISMS = vocab().mechanism_names  # the order of the status columns
 STATUS_CODES = {s.name: i for i, s in enumerate(vocab().statuses)}
@@ -130,8 +141,9 @@ def _depends_on_status(rules: tuple[engine.Rule, ...]) -> set[str]:
 
 
 @functools.cache
-def switches() -> tuple[Fact, ...]:
-    """The facts about the candidate as a whole that the rules read (see the module's docstring, 1.)."""
+def switches(library: str | None = None) -> tuple[Fact, ...]:
+    """The facts about the candidate as a whole that the rules read (see the module's docstring, 1.); with a
+    library (its key, library_key()), the values its findings' facts add to the graph's."""
     rules = paper_rules()
     derived = {a.predicate for r in rules for a in r.then}
     tainted = _depends_on_status(rules)
@@ -141,15 +153,15 @@ def switches() -> tuple[Fact, ...]:
             if (not a.variables and a.predicate in derived and a.predicate not in tainted
                     and a.predicate not in engine.BUILTINS and "_" not in a.args):
                 found.add((a.predicate, a.args))
-    found |= _existential_switches(_compiled_rules(), tainted)
+    found |= _existential_switches(_compiled_rules(), tainted, library)
     return tuple(sorted(found, key=engine.fact_text))
 
 
 @functools.cache
-def _knowledge_predicates() -> frozenset[str]:
-    """The predicates of the graph's facts (no rule derives them)."""
+def _knowledge_predicates(library: str | None = None) -> frozenset[str]:
+    """The predicates of the graph's facts (and the library's; no rule derives them)."""
     derived = {a.predicate for r in paper_rules() for a in r.then}
-    return frozenset(p for p in shared_knowledge()[1].by_predicate if p not in derived)
+    return frozenset(p for p in _shared(library)[1].by_predicate if p not in derived)
 
 
 @functools.cache
@@ -163,10 +175,11 @@ def _kind_facts() -> dict[bool, dict[Fact, Source]]:
 
 
 @functools.cache
-def _reachable() -> frozenset[str]:
+def _reachable(library: str | None = None) -> frozenset[str]:
     """The predicates a compiled run can hold: from the screen's inputs, the kind estimate and the graph.
     (Those a report on the very material needs, reported_here and overruled, are not among them.)"""
-    known = set(SCREEN_INPUTS) | {f[0] for facts in _kind_facts().values() for f in facts} | _knowledge_predicates()
+    known = set(SCREEN_INPUTS) | {f[0] for facts in _kind_facts().values() for f in facts} | \
+        _knowledge_predicates(library)
     changed = True
     while changed:
         changed = False
@@ -179,7 +192,8 @@ def _reachable() -> frozenset[str]:
     return frozenset(known)
 
 
-def _existential_switches(rules: tuple[engine.Rule, ...], tainted: set[str]) -> set[Fact]:
+def _existential_switches(rules: tuple[engine.Rule, ...], tainted: set[str], library: str | None = None
+                          ) -> set[Fact]:
     """Ground instances of the premises a rule about an element reads of the rest of the candidate.
 
     A premise is existential when none of its variables is in the rule's conclusions
@@ -190,8 +204,8 @@ def _existential_switches(rules: tuple[engine.Rule, ...], tainted: set[str]) -> 
     evidence rule, such a premise is no switch: the evidence it gives is an item of
     each element that derives it (_holders), so it multiplies no vectors.
     """
-    knowledge, reachable = _knowledge_predicates(), _reachable()
-    index = shared_knowledge()[1].by_predicate
+    knowledge, reachable = _knowledge_predicates(library), _reachable(library)
+    index = _shared(library)[1].by_predicate
 
     def about_candidate(a: engine.Atom) -> bool:
         return (a.predicate not in knowledge and a.predicate not in engine.BUILTINS and a.predicate in reachable
@@ -252,10 +266,43 @@ def _compiled_rules() -> tuple[engine.Rule, ...]:
 
 
 @functools.cache
-def element_mask(symbol: str) -> int:
+def element_mask(symbol: str, library: str | None = None) -> int:
     """The switches an element turns on by itself."""
-    result = engine.run(_base({symbol: 1.0}, "Li"), _compiled_rules(), shared=shared_knowledge())
-    return sum(1 << i for i, s in enumerate(switches()) if s in result.facts)
+    result = engine.run(_base({symbol: 1.0}, "Li"), _compiled_rules(), shared=_shared(library))
+    return sum(1 << i for i, s in enumerate(switches(library)) if s in result.facts)
+
+
+# --------------------------------------------------------------------------- a literature library's facts
+
+_LIBRARIES: dict[str, LibraryFindings] = {}  # key -> the library (forked workers inherit it)
+
+
+def library_key(library: LibraryFindings | None) -> str | None:
+    """The key compiled tables of `library` (literature.load()) are kept under: its folder and revision."""
+    if library is None:
+        return None
+    key = f"{library.path}\n{library.revision}"
+    _LIBRARIES.setdefault(key, library)
+    return key
+
+
+def _library(key: str) -> LibraryFindings:
+    """The library of a key; a process that did not register it (a worker started before) reads it."""
+    if key not in _LIBRARIES:
+        from hemkg.consultation import literature
+
+        path, revision = key.split("\n")
+        found = literature.load(path)
+        if found is None or found.revision != revision:
+            raise RuntimeError(f"the library at {path} changed during the screen (revision {revision})")
+        _LIBRARIES[key] = found
+    return _LIBRARIES[key]
+
+
+def _shared(library: str | None) -> tuple[dict[Fact, Source], Any]:
+    """The graph's facts indexed with the rules compiled over them, the library's findings' facts joined where
+    the screen takes a library (as `hem consult` consults with it)."""
+    return _library(library).shared if library else shared_knowledge()
 
 
 @dataclass
@@ -264,6 +311,7 @@ class Compiled:
 
     ion: str
     universe: tuple[str, ...]
+    library: str | None = None  # library_key() of the library whose findings join the evidence, or None
     masks: np.ndarray = field(init=False)
     _status: dict[int, tuple[int, ...]] = field(default_factory=dict)  # a code per mechanism, in MECHANISMS order
     _roles: dict[int, np.ndarray] = field(default_factory=dict)  # vector -> role bits per universe element
@@ -278,10 +326,10 @@ class Compiled:
     def __post_init__(self) -> None:
         if self.ion not in vocab().ion_symbols:
             raise ValueError(f"unknown carrier ion '{self.ion}'")
-        if len(switches()) > 63:
+        if len(switches(self.library)) > 63:
             raise ValueError("too many switches for a 64-bit mask")
-        self.masks = np.array([element_mask(s) for s in self.universe], dtype=np.uint64)
-        bits = {f: 1 << i for i, f in enumerate(switches())}
+        self.masks = np.array([element_mask(s, self.library) for s in self.universe], dtype=np.uint64)
+        bits = {f: 1 << i for i, f in enumerate(switches(self.library))}
         missing = [f for facts in _kind_facts().values() for f in facts if f not in bits]
         if missing:
             raise RuntimeError(f"the rules read {', '.join(map(engine.fact_text, missing))} but no rule's premise "
@@ -290,11 +338,11 @@ class Compiled:
         # statuses, roles and effects read fewer switches than the evidence (not shares_cation, not the kind):
         # their tables are keyed by those alone, so that they are compiled for fewer vectors
         read = {a.predicate for r in engine.rules_for(OUTPUTS, paper_rules()) for a in r.when}
-        self.status_mask = np.uint64(sum(bits[f] for f in switches() if f[0] in read))
+        self.status_mask = np.uint64(sum(bits[f] for f in switches(self.library) if f[0] in read))
         # then one run of a representative with the HEM kind gives its statuses, roles and effects too
         self._one_run = not (self.masks & ~self.status_mask).any() and not self.kind_bits[True] & int(self.status_mask)
         self._index = {s: i for i, s in enumerate(self.universe)}
-        self._fixed = set(switches()) | set(_base({}, self.ion))  # the same in a representative as in a candidate
+        self._fixed = set(switches(self.library)) | set(_base({}, self.ion))  # the same in a representative as in a candidate
         self._words = max(1, -(-len(self.universe) // 64))  # 64-bit words of an element-set bit mask
 
     def _fitting(self, vector: int, read: int = ~0) -> list[str]:
@@ -302,7 +350,7 @@ class Compiled:
         return [s for s, m in zip(self.universe, self.masks, strict=False) if int(m) & read & ~vector == 0]
 
     def _run(self, base: dict[Fact, Source]) -> engine.Result:
-        return engine.run(base, _compiled_rules(), shared=shared_knowledge())
+        return engine.run(base, _compiled_rules(), shared=_shared(self.library))
 
     def _compile(self, vector: int) -> None:
         if self._one_run:  # the HEM kind's evidence from the same run (the statuses' rules do not read the kind)
@@ -342,11 +390,12 @@ class Compiled:
             if vector & self.kind_bits[meets] == self.kind_bits[meets]:
                 base.update(facts)
         result = self._run(base)
-        held_switches = sum(1 << i for i, f in enumerate(switches()) if f in result.facts)
+        held_switches = sum(1 << i for i, f in enumerate(switches(self.library)) if f in result.facts)
         if held_switches != vector:
             raise RuntimeError(f"the switch property fails: a representative of {vector:#x} holds {held_switches:#x} "
                                "(a switch no single element turns on)")
-        holders_of = functools.partial(_holders, result=result, fixed=self._fixed, members=set(members))
+        holders_of = functools.partial(_holders, result=result, fixed=self._fixed, members=set(members),
+                                       library=self.library)
         held = np.zeros((len(MECHANISMS), len(LEVELS)), dtype=bool)
         holders = np.zeros((len(MECHANISMS), len(LEVELS), self._words), dtype=np.uint64)
         for mechanism, level in result.words("evidence"):
@@ -419,7 +468,8 @@ class Compiled:
     def _reported(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The reported materials with elements all in the universe: (element bit words, fractions by column)."""
         found = []
-        for composition in reported_compositions().values():
+        library = [] if self.library is None else list(_library(self.library).compositions.values())
+        for composition in [*reported_compositions().values(), *library]:
             if all(s in self._index for s in composition):
                 fractions = np.zeros(len(self.universe))
                 for s, x in composition.items():
@@ -445,6 +495,8 @@ class Compiled:
         composition = {s: float(a) for s, a in zip(self.universe, amounts.tolist(), strict=True) if a > 0}
         base = _base(composition, self.ion)
         base.update(matches_reported_facts(composition))
+        if self.library is not None:
+            base.update(_library(self.library).candidate_facts(composition))
         base.update(estimate_facts(entropy(composition, candidate_anions(base))))
         result = self._run(base)
         levels = np.full(len(MECHANISMS), NO_EVIDENCE, dtype=np.int8)
@@ -609,13 +661,13 @@ class Compiled:
 
 
 def _holders(d: engine.Derivation, result: engine.Result, fixed: set[Fact],
-             members: set[str]) -> frozenset[str] | None:
+             members: set[str], library: str | None = None) -> frozenset[str] | None:
     """Which of the candidate's elements a derivation's item belongs to: None, the vector's own (its premises are
     the graph's, switches, the carrier ion and statuses); one element, the one its premises name; or, for a premise
     about the candidate as a whole that no switch covers (shares_cation(mat)), each element that derives it (the
     item holds where any of them is present). A premise on a predicate the screen's inputs cannot derive (negated:
     `not reported_here(?mat)`) holds in every compiled run. Anything else raises: a join the screen cannot take."""
-    knowledge, reachable = shared_knowledge()[0], _reachable()
+    knowledge, reachable = _shared(library)[0], _reachable(library)
     named: set[str] = set()
     alternatives: set[frozenset[str]] = set()
     for fact in (*d.premises, *(f for f in d.absent if f[0] in reachable)):
@@ -625,7 +677,7 @@ def _holders(d: engine.Derivation, result: engine.Result, fixed: set[Fact],
         if len(here) == 1:
             named |= here
             continue
-        behind = [_holders(e, result, fixed, members) for e in result.derivations.get(fact, [])]
+        behind = [_holders(e, result, fixed, members, library) for e in result.derivations.get(fact, [])]
         if here or not behind or any(b is not None and len(b) != 1 for b in behind):
             raise RuntimeError(f"rule '{d.rule.id}': its premise {engine.fact_text(fact)} is neither one element's "
                                "nor a switch; the compiled screen cannot take it")
@@ -645,5 +697,6 @@ def _weighted(amounts: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
-def compiled(ion: str, universe: tuple[str, ...]) -> Compiled:
-    return Compiled(ion, universe)
+def compiled(ion: str, universe: tuple[str, ...], library: str | None = None) -> Compiled:
+    """The compiled tables for one carrier ion over one universe, with a library's findings (library_key())."""
+    return Compiled(ion, universe, library)
