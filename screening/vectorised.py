@@ -342,7 +342,8 @@ class Compiled:
         # then one run of a representative with the HEM kind gives its statuses, roles and effects too
         self._one_run = not (self.masks & ~self.status_mask).any() and not self.kind_bits[True] & int(self.status_mask)
         self._index = {s: i for i, s in enumerate(self.universe)}
-        self._fixed = set(switches(self.library)) | set(_base({}, self.ion))  # the same in a representative as in a candidate
+        # the same in a representative as in a candidate
+        self._fixed = set(switches(self.library)) | set(_base({}, self.ion))
         self._words = max(1, -(-len(self.universe) // 64))  # 64-bit words of an element-set bit mask
 
     def _fitting(self, vector: int, read: int = ~0) -> list[str]:

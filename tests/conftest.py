@@ -284,3 +284,37 @@ PREFIXES = """
 """
 
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="HermiT runs on Java; install a JRE")
+
+
+# ---------------------------------------------------------------- the screen's rows against consultations
+
+
+def compiled_grades(out: dict[str, Any], i: int, composition: dict[str, float], universe: tuple[str, ...],
+                    mechanisms: tuple[str, ...]) -> dict[str, Any]:
+    """Row i of the compiled screen's output (screening/vectorised.py) in the JSON answer's words: statuses,
+    evidence, each element's roles and role evidence (tests/test_screen.py, tests/test_library_screen.py)."""
+    from hemkg.graph.vocab import json_key
+    from hemkg.screening import vectorised as compiled
+
+    index = {s: j for j, s in enumerate(universe)}
+    held = {s: [r for r in compiled.ROLES if int(out["roles"][i, index[s]]) & compiled.ROLE_BITS[r]] for s in composition}
+    return {
+        "statuses": {json_key(m): json_key(compiled.STATUS_NAMES[int(out[f"status_{m}"][i])]) for m in mechanisms},
+        "evidence": {json_key(m): compiled.LEVELS[int(out[f"evidence_{m}"][i])] for m in mechanisms},
+        "roles": {s: sorted(json_key(r) for r in roles) for s, roles in held.items()},
+        "role_evidence": {s: {json_key(r): compiled.LEVELS[int(out["role_evidence"][i, index[s], compiled.ROLES.index(r)])]
+                              for r in roles} for s, roles in held.items() if roles},
+    }
+
+
+def answer_grades(data: dict[str, Any], mechanisms: tuple[str, ...]) -> dict[str, Any]:
+    """The same of a consultation's JSON answer (answers/summary.py)."""
+    from hemkg.graph.vocab import json_key
+
+    return {
+        "statuses": {json_key(m): data["mechanisms"][json_key(m)]["status"] for m in mechanisms},
+        "evidence": {json_key(m): data["mechanisms"][json_key(m)]["evidence"] for m in mechanisms},
+        "roles": {s: sorted(roles) for s, roles in data["roles"].items()},
+        "role_evidence": {s: {r: grade["evidence"] for r, grade in by_role.items()}
+                          for s, by_role in data["role_evidence"].items()},
+    }

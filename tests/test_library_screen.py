@@ -18,14 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run
+from conftest import answer_grades, compiled_grades, run
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
 from hemkg.consultation.consultation import consult
-from hemkg.graph.vocab import json_key
 from hemkg.screening import vectorised as compiled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,30 +81,6 @@ def text(composition: dict[str, float]) -> str:
     return "".join(f"{s}{a:g}" for s, a in composition.items())
 
 
-def row(out: dict[str, np.ndarray], i: int, composition: dict[str, float]) -> dict:
-    """Row i of the compiled output, in the JSON answer's words."""
-    index = {s: j for j, s in enumerate(UNIVERSE)}
-    held = {s: [r for r in compiled.ROLES if int(out["roles"][i, index[s]]) & compiled.ROLE_BITS[r]] for s in composition}
-    return {
-        "status": {json_key(m): json_key(compiled.STATUS_NAMES[int(out[f"status_{m}"][i])]) for m in MECHANISMS},
-        "evidence": {json_key(m): compiled.LEVELS[int(out[f"evidence_{m}"][i])] for m in MECHANISMS},
-        "roles": {s: sorted(json_key(r) for r in roles) for s, roles in held.items()},
-        "role_evidence": {s: {json_key(r): compiled.LEVELS[int(out["role_evidence"][i, index[s],
-                                                                             compiled.ROLES.index(r)])]
-                              for r in roles} for s, roles in held.items() if roles},
-    }
-
-
-def answer(data: dict) -> dict:
-    """The same of a consultation's JSON answer."""
-    return {
-        "status": {m: v["status"] for m, v in data["mechanisms"].items()},
-        "evidence": {m: v["evidence"] for m, v in data["mechanisms"].items()},
-        "roles": {s: sorted(r) for s, r in data["roles"].items()},
-        "role_evidence": {s: {r: g["evidence"] for r, g in by.items()} for s, by in data["role_evidence"].items()},
-    }
-
-
 @pytest.mark.parametrize("ion", ("Li", "Na"))
 @settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
@@ -122,7 +97,8 @@ def test_compiled_with_library_agrees_with_engine(library, ion, batch) -> None:
     out = rules.evaluate(amounts, with_role_evidence=True)
     for i, composition in enumerate(batch):
         data = summarise(consult(text(composition), ion, library=library))
-        assert row(out, i, composition) == answer(data), f"{text(composition)} with {ion}+"
+        assert compiled_grades(out, i, composition, UNIVERSE, MECHANISMS) == answer_grades(data, MECHANISMS), \
+            f"{text(composition)} with {ion}+"
 
 
 def test_library_changes_the_compiled_evidence(library) -> None:
@@ -135,9 +111,9 @@ def test_library_changes_the_compiled_evidence(library) -> None:
     plain = compiled.compiled("Li", UNIVERSE).evaluate(amounts, with_role_evidence=True)
     with_library = compiled.compiled("Li", UNIVERSE, compiled.library_key(library)).evaluate(
         amounts, with_role_evidence=True)
-    assert row(plain, 0, LIBRARY_MATERIALS[0])["evidence"]["conversion"] != "reported_here"
-    assert row(with_library, 0, LIBRARY_MATERIALS[0])["evidence"]["conversion"] == "reported_here"
-    assert row(with_library, 0, LIBRARY_MATERIALS[0])["roles"]["Zn"] == ["stabilizer"]
+    assert compiled_grades(plain, 0, LIBRARY_MATERIALS[0], UNIVERSE, MECHANISMS)["evidence"]["conversion"] != "reported_here"
+    assert compiled_grades(with_library, 0, LIBRARY_MATERIALS[0], UNIVERSE, MECHANISMS)["evidence"]["conversion"] == "reported_here"
+    assert compiled_grades(with_library, 0, LIBRARY_MATERIALS[0], UNIVERSE, MECHANISMS)["roles"]["Zn"] == ["stabilizer"]
 
 
 def test_cli_screen_evidence_filters_on_the_library(runner, own_library: Path) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, hem, kill_and_check, run, wait_for_children
+from conftest import answer_grades, assert_one_line_error, compiled_grades, hem, kill_and_check, run, wait_for_children
 from hypothesis import HealthCheck, currently_in_test_context, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -204,17 +204,9 @@ def at_hem_bound(composition: dict[str, float]) -> bool:
 
 
 def compiled_view(out: dict[str, np.ndarray], i: int, composition: dict[str, float]) -> dict[str, Any]:
-    index = {s: j for j, s in enumerate(UNIVERSE)}
-    held = {s: [r for r in compiled.ROLES if int(out["roles"][i, index[s]]) & compiled.ROLE_BITS[r]] for s in composition}
-    return {
-        "statuses": {json_key(m): json_key(compiled.STATUS_NAMES[int(out[f"status_{m}"][i])]) for m in MECHANISMS},
-        "evidence": {json_key(m): compiled.LEVELS[int(out[f"evidence_{m}"][i])] for m in MECHANISMS},
-        "roles": {s: sorted(json_key(r) for r in roles) for s, roles in held.items()},
-        "role_evidence": {s: {json_key(r): compiled.LEVELS[int(out["role_evidence"][i, index[s], compiled.ROLES.index(r)])]
-                              for r in roles} for s, roles in held.items() if roles},
-        "plus": {p: int(out[f"plus_{p}"][i]) for p in compiled.EFFECT_PROPERTIES},
-        "minus": {p: int(out[f"minus_{p}"][i]) for p in compiled.EFFECT_PROPERTIES},
-    }
+    return {**compiled_grades(out, i, composition, UNIVERSE, MECHANISMS),
+            "plus": {p: int(out[f"plus_{p}"][i]) for p in compiled.EFFECT_PROPERTIES},
+            "minus": {p: int(out[f"minus_{p}"][i]) for p in compiled.EFFECT_PROPERTIES}}
 
 
 def engine_view(data: dict[str, Any]) -> dict[str, Any]:
@@ -222,15 +214,9 @@ def engine_view(data: dict[str, Any]) -> dict[str, Any]:
         return len({e for effect in data["effects"] if effect["property"] == json_key(prop)
                     and effect["direction"] == direction for e in effect["elements"]})
 
-    return {
-        "statuses": {json_key(m): data["mechanisms"][json_key(m)]["status"] for m in MECHANISMS},
-        "evidence": {json_key(m): data["mechanisms"][json_key(m)]["evidence"] for m in MECHANISMS},
-        "roles": {s: sorted(roles) for s, roles in data["roles"].items()},
-        "role_evidence": {s: {r: grade["evidence"] for r, grade in by_role.items()}
-                          for s, by_role in data["role_evidence"].items()},
-        "plus": {p: contributors(p, "+") for p in compiled.EFFECT_PROPERTIES},
-        "minus": {p: contributors(p, "-") for p in compiled.EFFECT_PROPERTIES},
-    }
+    return {**answer_grades(data, MECHANISMS),
+            "plus": {p: contributors(p, "+") for p in compiled.EFFECT_PROPERTIES},
+            "minus": {p: contributors(p, "-") for p in compiled.EFFECT_PROPERTIES}}
 
 
 def assert_agree(ion: str, batch: list[dict[str, float]]) -> dict[str, np.ndarray]:
