@@ -234,8 +234,8 @@ def conflicts(library: LibraryFindings | None) -> dict[str, Any]:
 def _contradicted(f: LibraryFinding, entry: dict[str, Any]) -> list[str]:
     """The paper's rules a disagreeing finding contradicts: those said() names that do not apply the finding, and
     those behind the paper's own prediction for it (its material consulted without the library)."""
-    predicted = predict(f) if f.kind in COMPARED_KINDS else {"verdict": None}
-    extra = predicted["rules"] if predicted["verdict"] == DISAGREE else []
+    predicted: dict[str, Any] = predict(f) if f.kind in COMPARED_KINDS else {"verdict": None}
+    extra: list[str] = list(predicted["rules"]) if predicted["verdict"] == DISAGREE else []
     return list(dict.fromkeys([*entry["paper_rules"], *extra]))
 
 

@@ -178,9 +178,9 @@ def describe(text: str, library: LibraryFindings | None = None) -> dict[str, Any
             if "symbol" in answer["term"] else f"The paper makes no statement about {k.label(iri)}."
         )
     if library is not None:
-        from hemkg.answers.audit import about
+        from hemkg.answers.audit import about as library_findings
 
-        answer["library"] = about(library, iri)
+        answer["library"] = library_findings(library, iri)
     return answer
 
 
