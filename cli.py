@@ -120,7 +120,8 @@ def describe(term: str, as_json: bool, library_dir: str | None = None, no_librar
         fail(f"TERM is {len(term)} characters long; the longest name in the graph is far shorter",
              "give one element, mechanism, material or reference number")
     try:
-        answer = d.describe(term, _described_library(library_dir, no_library))
+        library = _described_library(library_dir, no_library)
+        answer = d.describe(term) if library is None else d.describe(term, library)
     except UnknownTerm as err:
         hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
             "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")

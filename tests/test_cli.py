@@ -304,7 +304,7 @@ def test_describe_unexpected_exception_is_one_line_error(runner, monkeypatch):
     """A bug inside a command reaches the user as a one-line error, exit 2, not a traceback."""
     from hemkg.answers import describe as d
 
-    def broken(text: str, library: object = None) -> dict[str, Any]:
+    def broken(text: str) -> dict[str, Any]:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(d, "describe", broken)
