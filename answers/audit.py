@@ -105,8 +105,9 @@ def verdicts(library: LibraryFindings) -> dict[str, dict[str, Any]]:
         for (formula, ion), group in _by_material(anode_findings(library)).items():
             c = consult(formula, ion, None, library)
             wanted = {(f.doi, f.statement, f.quote): f for f in group}
-            grading = _grading_rules(c)
-            for entry in literature.said(c):
+            entries = literature.said(c, frozenset(f.material for f in group))
+            grading = _grading_rules(c, {r for e in entries for r in e["rules"]})
+            for entry in entries:
                 f = wanted.get((entry["doi"], entry["statement"], entry["quote"]))
                 if f is not None and f.id not in out:
                     out[f.id] = {**entry, "paper_rules": [r for r in entry["rules"] if r not in grading]}
@@ -114,12 +115,12 @@ def verdicts(library: LibraryFindings) -> dict[str, dict[str, Any]]:
     return _VERDICTS[key]
 
 
-def _grading_rules(c: Consultation) -> set[str]:
-    """The rules that took a library finding in (a premise naming a library contribution, or from the library):
-    they apply the finding, so it cannot contradict them."""
+def _grading_rules(c: Consultation, among: set[str]) -> set[str]:
+    """The rules of `among` that took a library finding in (a premise naming a library contribution, or from the
+    library): they apply the finding, so it cannot contradict them."""
     r = c.result
     return {d.rule.id for ds in r.derivations.values() for d in ds
-            if any(any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, _NONE).kind == literature.KIND
+            if d.rule.id in among and any(any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, _NONE).kind == literature.KIND
                    for p in d.premises)}
 
 

@@ -246,9 +246,10 @@ def _sentence(where: str, subject: str, mechanism: str, state: str, material: st
 # --------------------------------------------------------------------------- what the library says
 
 
-def said(c: Consultation) -> list[dict[str, Any]]:
+def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[str, Any]]:
     """"What your library says": each library finding a rule of this consultation used, and whether it agrees
-    or disagrees with the paper's rule or status it bears on.
+    or disagrees with the paper's rule or status it bears on (only the findings of `materials`, lib-KEY names,
+    where given: hem evidence conflicts asks for a contribution's own).
 
     Agrees: the mechanism (with that element) was seen and the consultation finds it accessible (with that
     element among its elements by Fig. 6a); a mechanism not seen where the consultation does not make it
@@ -268,7 +269,7 @@ def said(c: Consultation) -> list[dict[str, Any]]:
             if d.rule.id not in readers:
                 continue
             for p in d.premises:
-                if p[0] == "observed" and p not in used:
+                if p[0] == "observed" and p not in used and (materials is None or p[1][2] in materials):
                     finding = library.of_source(r.sources.get(p, _NONE))
                     if finding is not None:
                         used[p] = finding
