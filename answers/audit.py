@@ -30,7 +30,7 @@ from hemkg.consultation import literature
 from hemkg.consultation.consultation import Consultation, consult
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import paper_rules
-from hemkg.engine import Source
+from hemkg.engine import Fact, Source
 from hemkg.graph.store import HEMKG, select
 from hemkg.graph.vocab import json_key, spoken_list, vocab
 
@@ -119,9 +119,12 @@ def _grading_rules(c: Consultation, among: set[str]) -> set[str]:
     """The rules of `among` that took a library finding in (a premise naming a library contribution, or from the
     library): they apply the finding, so it cannot contradict them."""
     r = c.result
+
+    def from_library(p: Fact) -> bool:
+        return any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, _NONE).kind == literature.KIND
+
     return {d.rule.id for ds in r.derivations.values() for d in ds
-            if d.rule.id in among and any(any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, _NONE).kind == literature.KIND
-                   for p in d.premises)}
+            if d.rule.id in among and any(from_library(p) for p in d.premises)}
 
 
 _NONE = Source("")
