@@ -27,6 +27,7 @@ from typing import Any
 from hemkg.answers.report import cite
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
+from hemkg.consultation.evidence import strongest
 from hemkg.consultation.consultation import Consultation, consult
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import paper_rules
@@ -110,9 +111,25 @@ def verdicts(library: LibraryFindings) -> dict[str, dict[str, Any]]:
             for entry in entries:
                 f = wanted.get((entry["doi"], entry["statement"], entry["quote"]))
                 if f is not None and f.id not in out:
-                    out[f.id] = {**entry, "paper_rules": [r for r in entry["rules"] if r not in grading]}
+                    out[f.id] = {**entry, "paper_rules": [r for r in entry["rules"] if r not in grading],
+                                 "graded": _graded(c, entry)}
         _VERDICTS[key] = out
     return _VERDICTS[key]
+
+
+def _graded(c: Consultation, entry: dict[str, Any]) -> dict[str, Any]:
+    """The evidence levels the consultation with the library gives where a finding bears (rules/85-evidence.toml:
+    reported_here, contradicted_here, conflicting ...): each mechanism it concerns, and the element's roles."""
+    r = c.result
+    mechanisms = entry.get("plane_mechanisms") or [entry["mechanism"]]
+    graded: dict[str, Any] = {"mechanisms": {json_key(m): strongest([lv for _, lv in r.words("evidence", m)])
+                                             for m in mechanisms}}
+    if "element" in entry:
+        roles: dict[str, list[str]] = {}
+        for _, role, level in r.words("role_evidence", entry["element"]):
+            roles.setdefault(json_key(role), []).append(level)
+        graded["roles"] = {role: strongest(levels) for role, levels in sorted(roles.items())}
+    return graded
 
 
 def _grading_rules(c: Consultation, among: set[str]) -> set[str]:
@@ -229,6 +246,7 @@ def conflicts(library: LibraryFindings | None) -> dict[str, Any]:
             **({"planes": entry["planes"], "plane_mechanisms": [json_key(m) for m in entry["plane_mechanisms"]]}
                if "planes" in entry else {}),
             "contradicts": [rule_record(r) for r in _contradicted(f, entry)],
+            "graded_with_library": entry["graded"],
         })
     answer["not_named"] = _not_named(library)
     answer["between_findings"] = _between(library)
@@ -409,6 +427,10 @@ def render_conflicts(answer: dict[str, Any], width: int = 88) -> str:
                  f"({', '.join(m.replace('_', ' ') for m in item['plane_mechanisms'])})" if item.get("planes")
                  else f"the paper's status of {_spoken(item['mechanism'])}: {_spoken(item['status'])}")
         lines.append(_wrap(f"finding: {item['sentence']}; {paper}", "    ", width))
+        graded = item["graded_with_library"]
+        levels = [f"{_spoken(m)} {_spoken(lv)}" for m, lv in graded["mechanisms"].items()]
+        levels += [f"{element} as {_spoken(role)} {_spoken(lv)}" for role, lv in graded.get("roles", {}).items()]
+        lines.append(_wrap("consulted with the library, the evidence here: " + ", ".join(levels), "    ", width))
         for rule in item["contradicts"]:
             lines.append(_wrap(f"contradicts {rule['rule']}: {rule['statement']} ({rule['location']}; "
                                f"{rule['citation']})", "    ", width, "      "))

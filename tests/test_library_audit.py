@@ -87,6 +87,14 @@ def test_conflicts_with_the_planes(runner) -> None:
     assert contradicted["plane-cation"]["citation"].startswith(PAPER + ", refs ")
     # a rule that takes the finding in (a report outranks the planes) is not one it contradicts
     assert "report-outranks-plane" not in contradicted
+    # graded by the same evidence rules: Zn is the only Plane B cation of the formula, so the stabilizer report on
+    # the very material contradicts alloying here; Zn's roles of its planes are contradicted_here, its stabilizer
+    # role reported_here
+    plane_b = [s for s in ("Fe", "Co", "Ni", "Cu", "Zn") if s in vocab().plane("B").members]
+    assert plane_b == ["Zn"]
+    assert zn["graded_with_library"]["mechanisms"]["alloying"] == "contradicted_here"
+    assert zn["graded_with_library"]["roles"] == {"stabilizer": "reported_here",
+                                                  **{json_key(m): "contradicted_here" for m in planes_of("Zn").values()}}
     seen_cu = [c for c in answer["with_paper"] if c["finding"].get("element") == "Cu"]
     assert not seen_cu and "Cu" in vocab().plane("A").members
 
