@@ -27,8 +27,8 @@ from typing import Any
 from hemkg.answers.report import cite
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
-from hemkg.consultation.evidence import strongest
 from hemkg.consultation.consultation import Consultation, consult
+from hemkg.consultation.evidence import strongest
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
