@@ -190,6 +190,9 @@ def about(library: LibraryFindings | None, iri: str) -> list[dict[str, Any]]:
             record["verdict"] = entry["verdict"]
             bears = _contradicted(f, entry) if entry["verdict"] == "disagrees" else entry["paper_rules"]
             record["bears_on"] = [rule_record(r) for r in bears or entry["rules"]]
+        elif f.anode and f.material in library.compositions and (judged_here := _unused(f)) is not None:
+            record["verdict"] = judged_here["verdict"]
+            record["bears_on"] = judged_here.get("contradicts") or judged_here.get("agrees_with", [])
         out.append(record)
     return sorted(out, key=lambda r: r["via"] != "element")  # the term's own findings first
 
@@ -238,7 +241,12 @@ def conflicts(library: LibraryFindings | None) -> dict[str, Any]:
     judged = verdicts(library)
     for f in anode_findings(library):
         entry = judged.get(f.id)
-        if entry is None or entry["verdict"] != "disagrees":
+        if entry is None:
+            predicted = _unused(f)
+            if predicted is not None and predicted["verdict"] == "disagrees":
+                answer["with_paper"].append(predicted)
+            continue
+        if entry["verdict"] != "disagrees":
             continue
         answer["with_paper"].append({
             "finding": finding_record(f), "sentence": entry["sentence"], "status": entry["status"],
@@ -251,6 +259,24 @@ def conflicts(library: LibraryFindings | None) -> dict[str, Any]:
     answer["not_named"] = _not_named(library)
     answer["between_findings"] = _between(library)
     return answer
+
+
+def _unused(f: LibraryFinding) -> dict[str, Any] | None:
+    """A finding no rule of its material's consultation takes in (a mechanism not seen in the material as a whole,
+    say): its verdict is the paper's prediction's (`predict`, as hem evaluate compares it), so that conflicts and
+    evaluate name the same disagreements. None for a finding evaluate does not compare."""
+    if f.kind not in COMPARED_KINDS or (f.kind == COMPARED_KINDS[2] and not (f.element and f.role)) \
+            or (f.kind != COMPARED_KINDS[2] and not f.mechanism):
+        return None
+    p = predict(f)
+    verdict = {AGREE: "agrees", DISAGREE: "disagrees"}.get(p["verdict"])
+    if verdict is None:
+        return None
+    status = p["prediction"].get("status")
+    return {"finding": finding_record(f), "verdict": verdict, "sentence": f.statement,
+            **({"status": status, "mechanism": p["key"]} if status else {"roles": p["prediction"]["roles"]}),
+            "contradicts" if verdict == "disagrees" else "agrees_with": [rule_record(r) for r in p["rules"]],
+            "graded_with_library": None, "judged_by": "the paper's prediction (no rule takes the finding in)"}
 
 
 def _contradicted(f: LibraryFinding, entry: dict[str, Any]) -> list[str]:
@@ -425,12 +451,16 @@ def render_conflicts(answer: dict[str, Any], width: int = 88) -> str:
         element = item["finding"].get("element")
         paper = (f"Fig. 6a puts {element} on Plane {', '.join(item['planes'])} "
                  f"({', '.join(m.replace('_', ' ') for m in item['plane_mechanisms'])})" if item.get("planes")
-                 else f"the paper's status of {_spoken(item['mechanism'])}: {_spoken(item['status'])}")
+                 else f"the paper's status of {_spoken(item['mechanism'])}: {_spoken(item['status'])}"
+                 if "status" in item else f"the paper's roles of {element}: {', '.join(map(_spoken, item['roles']))}")
         lines.append(_wrap(f"finding: {item['sentence']}; {paper}", "    ", width))
         graded = item["graded_with_library"]
-        levels = [f"{_spoken(m)} {_spoken(lv)}" for m, lv in graded["mechanisms"].items()]
-        levels += [f"{element} as {_spoken(role)} {_spoken(lv)}" for role, lv in graded.get("roles", {}).items()]
-        lines.append(_wrap("consulted with the library, the evidence here: " + ", ".join(levels), "    ", width))
+        if graded is None:
+            lines.append(_wrap(f"judged by {item['judged_by']}", "    ", width))
+        else:
+            levels = [f"{_spoken(m)} {_spoken(lv)}" for m, lv in graded["mechanisms"].items()]
+            levels += [f"{element} as {_spoken(role)} {_spoken(lv)}" for role, lv in graded.get("roles", {}).items()]
+            lines.append(_wrap("consulted with the library, the evidence here: " + ", ".join(levels), "    ", width))
         for rule in item["contradicts"]:
             lines.append(_wrap(f"contradicts {rule['rule']}: {rule['statement']} ({rule['location']}; "
                                f"{rule['citation']})", "    ", width, "      "))

@@ -234,3 +234,26 @@ def test_audit_errors(runner, own_library: Path) -> None:
         assert "holds no findings" in line
     assert "not both" in assert_one_line_error(run(runner, "describe", "Zn", "--library", str(own_library),
                                                     "--no-library"))
+
+
+def test_conflicts_and_evaluate_name_the_same_disagreements(runner, tmp_path: Path) -> None:
+    """A constructed row (doi:10.5555/hemkg-test-unseen, no real paper): alloying not seen in (MgCoNiCuZn)O as a
+    whole, which no evidence rule takes in; Fig. 6a's Plane B holds its Zn, so the rules make alloying accessible.
+    hem evaluate counts it a disagreement, and hem evidence conflicts lists it too, judged by the same prediction,
+    beside doi:10.26599/nr.2025.94907784's Zn stabilizer."""
+    add(runner, EXAMPLES)
+    unseen = tmp_path / "unseen.csv"
+    header = list(rows()[0])
+    with unseen.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerow({k: "" for k in header} | {
+            "doi": "10.5555/hemkg-test-unseen", "formula": "Mg0.2Co0.2Ni0.2Cu0.2Zn0.2O", "ion": "Li",
+            "electrode": "anode", "finding": "mechanism_not_observed", "mechanism": "alloying",
+            "evidence_level": "abstract", "quote": "a constructed finding for this test"})
+    add(runner, unseen)
+    with_paper = as_json(runner, "evidence", "conflicts")["with_paper"]
+    disagreements = as_json(runner, "evaluate")["disagreements"]
+    assert {c["finding"]["id"] for c in with_paper} == {r["finding"]["id"] for r in disagreements}
+    assert sorted(c["finding"]["doi"] for c in with_paper) == sorted(["10.5555/hemkg-test-unseen", JOULE_HEO])
+    assert "Zn" in vocab().plane("B").members
