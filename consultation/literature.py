@@ -113,6 +113,12 @@ class LibraryFindings:
         return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")
                 for m in self.matching(composition)}
 
+    @functools.cached_property
+    def observations(self) -> dict[Fact, LibraryFinding]:
+        """The library's observed(...) facts, each with its finding (said() looks premises up here)."""
+        return {fact: self.findings[source.detail] for fact, source in self.facts.items()
+                if fact[0] == "observed" and source.detail in self.findings}
+
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
 
@@ -262,6 +268,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
     r = c.result
     used: dict[Fact, LibraryFinding] = {}
     readers, concluded = _observed_readers()
+    observations = library.observations
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
@@ -269,10 +276,8 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
             if d.rule.id not in readers:
                 continue
             for p in d.premises:
-                if p[0] == "observed" and p not in used and (materials is None or p[1][2] in materials):
-                    finding = library.of_source(r.sources.get(p, _NONE))
-                    if finding is not None:
-                        used[p] = finding
+                if p in observations and p not in used and (materials is None or p[1][2] in materials):
+                    used[p] = observations[p]
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
     def rules(predicate: str, *pattern: str) -> list[str]:
@@ -282,10 +287,10 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
     for plane, mechanism in r.words("plane_enables"):
         enables.setdefault(plane, set()).add(mechanism)
     out = []
-    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id, engine.fact_text(kv[0]))):
+    planes_of = functools.cache(lambda subject: {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)})
+    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id, [str(a) for a in kv[0][1]])):
         subject, mechanism, material, state = (str(a) for a in fact[1])
-        planes = {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)} if subject != material \
-            else {}
+        planes = planes_of(subject) if subject != material else {}
         if finding.role in STRUCTURAL_WORDS:  # a stabilizer takes part in none of the planes' mechanisms
             mechanism = next((m for p in sorted(planes) for m in sorted(planes[p])), mechanism)
         in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or finding.role in STRUCTURAL_WORDS)
