@@ -614,26 +614,10 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     """
     from hemkg.screening import run as sc
 
-    def names(text: str | None) -> list[str]:
-        return [t.strip() for t in (text or "").split(",") if t.strip()]
-
-    try:
-        low, _, high = sizes.partition("-")
-        k = tuple(range(int(low), int(high or low) + 1))
-    except ValueError:
-        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
-    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
-                     anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
-                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
-    objectives = tuple(names(pareto))
-    for name in objectives:
-        if name not in sc.OBJECTIVES:
-            raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+    space, filters = _screen_selection(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence,
+                                       hem_only, no_unclassified, allow_unbalanced)
+    objectives = _objective_names(pareto, "--pareto")
     total = space.count()
-    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
-                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None
@@ -671,6 +655,42 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     _print_screen(summary, total, objectives, rank_by, writer, written, as_json)
     if summary.interrupted:
         sys.exit(stop.exit_code)
+
+
+def _names(text: str | None) -> list[str]:
+    """'a, b' -> ['a', 'b'] (a comma-separated option)."""
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _screen_selection(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only,
+                      no_unclassified, allow_unbalanced):
+    """The Space and Filters of hem screen's selection options (shared with hem plot pareto)."""
+    from hemkg.screening import run as sc
+
+    try:
+        low, _, high = sizes.partition("-")
+        k = tuple(range(int(low), int(high or low) + 1))
+    except ValueError:
+        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
+    pool = [s for s in [*_vocab().cations, *_names(include)] if s not in _names(exclude)]
+    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
+                     anions=tuple(sc.AnionOption.parse(a) for a in _names(anions)),
+                     ions=tuple(_names(ions)), required=tuple(_names(require)), grid_step=grid).validate()
+    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
+    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
+                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
+    return space, filters
+
+
+def _objective_names(text: str | None, option: str) -> tuple[str, ...]:
+    """The objectives of --pareto (or --objectives), each one the screen can rank by."""
+    from hemkg.screening import run as sc
+
+    objectives = tuple(_names(text))
+    for name in objectives:
+        if name not in sc.OBJECTIVES:
+            raise sc.ScreenError(f"{option} '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+    return objectives
 
 
 def _mah(value: float | None) -> str:
@@ -813,6 +833,103 @@ def export(fmt, scope, ion, output) -> None:
     data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+
+
+# --------------------------------------------------------------------------- hem plot: figures (hemkg[plot])
+
+@main.group(cls=Group)
+def plot() -> None:
+    """Figures for a paper (PNG at 300 dpi, SVG or PDF, from the suffix of -o; needs hemkg[plot]).
+
+    \b
+    hem plot periodic-table -o planes.png                  # Fig. 6a: the planes, in colour
+    hem plot periodic-table "(MgCoNiCuZn)O" -o roles.svg    # a candidate's elements and their roles
+    hem plot pareto --objectives capacity,cycling_stability -k 5 --anions O --ions Li --require Fe -o front.pdf
+    hem plot capacity "(LiFeZnNiCoMn)3O4" -o capacity.png  # theoretical by mechanism, and reported
+    """
+
+
+def figure_output(f):
+    """-o FILE, required: where the figure goes."""
+    return click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", required=True,
+                        help="Write the figure to FILE: .png (300 dpi), .svg or .pdf.")(f)
+
+
+def _write_figure(make: Callable[[], Any], output: Path) -> None:
+    """Check the target, make the figure, write it whole (or nothing) and say what was written."""
+    from hemkg.figures import base
+
+    base.check_target(output)  # before any work: a wrong suffix or folder fails at once
+    base.require_matplotlib()
+    figure = make()
+    base.save(figure, output)
+    width, height = figure.get_size_inches()
+    size = (f", {round(width * base.PNG_DPI)} x {round(height * base.PNG_DPI)} px"
+            if base.format_of(output) == "png" else "")
+    click.echo(f"wrote {output} ({base.format_of(output).upper()}, {width:.1f} x {height:.1f} in{size})", err=True)
+
+
+@plot.command(name="periodic-table")
+@click.argument("formula", required=False)
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of FORMULA.")
+@figure_output
+def plot_periodic_table(formula: str | None, ion: str, output: Path) -> None:
+    """The periodic table coloured by the planes of Fig. 6a; with FORMULA, its elements' roles and evidence."""
+    from hemkg.figures.periodic import periodic_table
+
+    _write_figure(lambda: periodic_table(formula, ion), output)
+
+
+@plot.command(name="capacity")
+@click.argument("formula")
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion.")
+@figure_output
+def plot_capacity(formula: str, ion: str, output: Path) -> None:
+    """FORMULA's theoretical capacity by mechanism, beside the capacities the paper reports (ref numbers)."""
+    from hemkg.figures.capacity import capacity
+
+    _write_figure(lambda: capacity(formula, ion), output)
+
+
+SCREEN_SELECTION = ("include", "exclude", "require", "sizes", "anions", "ions", "grid", "mechanisms", "evidence",
+                    "hem_only", "no_unclassified", "allow_unbalanced", "workers")
+
+
+@plot.command(name="pareto", cls=VocabCommand)
+@click.option("--objectives", default="capacity,cycling_stability", show_default=True,
+              help="Two or three of the screen's objectives (higher is better), the third drawn as colour.")
+@figure_output
+def plot_pareto(objectives: str, output: Path, **selection: Any) -> None:
+    """The Pareto front of a screen; takes hem screen's selection options (-k, --anions, --ions, --require, ...).
+
+    Every screened point is drawn faint, the non-dominated ones highlighted and
+    joined, the best few labelled with a formula.
+    """
+    from hemkg.figures import pareto as pf
+    from hemkg.screening import run as sc
+
+    workers = selection.pop("workers")
+    names = _objective_names(objectives, "--objectives")
+    space, filters = _screen_selection(**selection)
+
+    def make() -> Any:
+        executor = None
+        try:
+            with sc.StopRequest() as stop:
+                executor = sc.default_executor(workers)
+                rows, summary = pf.screened_rows(space, filters, names, executor, stop)
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        if summary.interrupted:
+            fail("interrupted before the screen was done; nothing written")
+        return pf.pareto(rows, names)
+
+    _write_figure(make, output)
+
+
+# the very options of hem screen, so that the two cannot drift apart
+plot_pareto.params[:0] = [p for p in screen.params if p.name in SCREEN_SELECTION]
 
 
 # --------------------------------------------------------------------------- hem evidence: the literature library

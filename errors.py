@@ -174,3 +174,9 @@ class JavaNotFound(ReasonerUnavailable):
 
 class ReasonerTimeout(ReasonerError):
     """HermiT did not finish within the time limit (its process is killed)."""
+
+
+# ------------------------------------------------------------------ optional extras
+
+class ExtraNotInstalled(HemkgError, ImportError):
+    """A command or function needs an optional extra (`pip install 'hemkg[NAME]'`) that is not installed."""

@@ -1,7 +1,7 @@
 """The package's layers (issue 9): a lower layer never imports a higher one.
 
 errors < system < graph < library < engine < consultation < {answers, sparql, exports, screening}
-< cli < __main__. The four in braces are peers and do not import each other; the package root
+< figures < cli < __main__. The four in braces are peers and do not import each other; the package root
 (`hemkg/__init__.py`: the version) sits with errors.py below everything. Every import
 counts: at module level, inside functions (the lazy imports that keep the CLI
 fast) and under TYPE_CHECKING.
@@ -16,7 +16,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent
 LAYERS = {"": 0, "errors": 0, "system": 1, "graph": 2, "library": 3, "engine": 4, "consultation": 5,
-          "answers": 6, "sparql": 6, "exports": 6, "screening": 6, "cli": 7, "__main__": 8}
+          "answers": 6, "sparql": 6, "exports": 6, "screening": 6, "figures": 7, "cli": 9,
+          "__main__": 10}
 NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules", "build", "dist"}
 
 
