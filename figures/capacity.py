@@ -51,7 +51,7 @@ def capacity_figure(answer: dict[str, Any]) -> Figure:
         tallest = max([record.get("total") or 0.0, *(r["mAh_g"] for r in reported), 100.0])
         for x, m in enumerate(v.mechanisms):
             status = mechanisms[m.json_key]["status"].replace("_", " ")
-            ticks.append(x_reported)
+            ticks.append(x)
             labels.append(m.label.replace(" ", "\n"))
             value = record.get(m.json_key) if m.json_key in record["arithmetic"] else None
             colour = MECHANISM_COLOURS.get(m.json_key, GREY)
