@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LABELLED = 6  # front points labelled with a formula
-OFFSETS = ((6, 6), (6, -10), (-6, 6), (-6, -10), (12, 14), (12, -18), (-12, 14), (-12, -18), (20, 0), (-20, 0),
-           (4, 24), (4, -28))  # points; tried in turn for each label
+# Label offsets in points, nearest first: tried in turn for each label until one overlaps no other label.
+OFFSETS = sorted(((dx, dy) for dx in range(-72, 73, 12) for dy in range(-64, 65, 8) if abs(dx) >= 6 and dy),
+                 key=lambda d: (math.hypot(*d), -d[0], -d[1]))
 
 _AXIS = {  # objective -> axis label (units where it has one)
     "capacity": "Theoretical capacity (mAh g$^{-1}$)",
@@ -145,6 +146,11 @@ def pareto(rows: Any, objectives: Sequence[str] = ("capacity", "cycling_stabilit
 def _label_best(fig: Figure, ax: Any, front: list[tuple[float, ...]], points: dict) -> None:
     """Label the best few front points (by the first objective, then the others) with a formula, no overlaps."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas has one
+    from matplotlib.transforms import Bbox
+
+    centres = ax.transData.transform([(p[0], p[1]) for p in front])
+    radius = 4 * fig.dpi / 72  # about a highlighted marker's radius, in pixels
+    markers = [Bbox.from_extents(x - radius, y - radius, x + radius, y + radius) for x, y in centres]
     placed: list[Any] = []
     frame = ax.get_window_extent(renderer)
     for point in sorted(front, reverse=True)[:LABELLED]:
@@ -157,13 +163,21 @@ def _label_best(fig: Figure, ax: Any, front: list[tuple[float, ...]], points: di
                                 fontsize=6, ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
                                 arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
                                             "shrinkA": 0, "shrinkB": 2})
-            box = label.get_window_extent(renderer)
+            box = label_box(label, renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            if inside and not _overlaps(box, placed):
+            if inside and not _overlaps(box, placed) and not _overlaps(box, markers):
                 label.set_gid("front-label")
                 placed.append(box)
                 break
             label.remove()
+
+
+def label_box(label: Any, renderer: Any) -> Any:
+    """A label's text box on the canvas, without its leader line (leader lines may cross)."""
+    from matplotlib.text import Text
+
+    label.update_positions(renderer)
+    return Text.get_window_extent(label, renderer)
 
 
 def _integer_ticks(axis: Any, values: Sequence[float]) -> None:

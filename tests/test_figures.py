@@ -19,12 +19,12 @@ from hemkg.errors import ExtraNotInstalled, InputError, OutputError
 
 pytest.importorskip("matplotlib")
 
-from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.colors import to_hex
 
-from hemkg.figures import base  # noqa: E402
-from hemkg.figures.capacity import capacity  # noqa: E402
-from hemkg.figures.pareto import non_dominated, pareto, screened_rows  # noqa: E402
-from hemkg.figures.periodic import periodic_table  # noqa: E402
+from hemkg.figures import base
+from hemkg.figures.capacity import capacity
+from hemkg.figures.pareto import label_box, non_dominated, pareto, screened_rows
+from hemkg.figures.periodic import periodic_table
 
 # A small screen: five-cation equimolar oxides for Li+ holding Fe and Si (2,024 candidates).
 SMALL_SCREEN = ("-k", "5", "--anions", "O", "--ions", "Li", "--require", "Fe,Si")
@@ -174,10 +174,25 @@ def test_best_points_are_labelled_without_overlap(small_screen):
     assert len(labels) >= 3
     formulas = {r["formula"] for r in rows}
     assert all(t.get_text().split(" (+")[0] in formulas for t in labels)
-    boxes = [t.get_window_extent(renderer) for t in labels]
+    boxes = [label_box(t, renderer) for t in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert fig.axes[0].get_xlabel() == "Theoretical capacity (mAh g$^{-1}$)"
     assert fig.axes[0].get_ylabel() == "Elements credited with higher cycling stability"
+
+
+def test_crowded_labels_are_moved_apart():
+    """Six front points a few mAh/g apart: each label is offset until it overlaps none before it."""
+    rows = [{"formula": f"(Crowded{i})O", "capacity_total": 1000.0 + i, "stability_contributors": 50 - i}
+            for i in range(6)]
+    rows += [{"formula": "(Low)O", "capacity_total": 0.0, "stability_contributors": 0},
+             {"formula": "(Mid)O", "capacity_total": 900.0, "stability_contributors": 40}]
+    fig = pareto(rows)
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in fig.axes[0].texts if t.get_gid() == "front-label"]
+    assert len(labels) >= 4
+    assert len({t.get_position() for t in labels}) > 1  # not all at the first offset
+    boxes = [label_box(t, renderer) for t in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
 
 
 def test_a_dataframe_gives_the_same_front(small_screen):
@@ -189,8 +204,8 @@ def test_a_dataframe_gives_the_same_front(small_screen):
 
 
 def test_three_objectives_draw_the_third_as_colour(small_screen):
-    """Three objectives: a colour bar for the third, the front on all three (a superset of the two-objective one)."""
-    from hemkg.graph.vocab import vocab
+    """Three objectives: a colour bar for the third (its axis named from the graph's property label), and the
+    highlighted points are the screen's front on all three."""
     from hemkg.screening import run as sc
 
     space, _ = small_screen
@@ -198,8 +213,11 @@ def test_three_objectives_draw_the_third_as_colour(small_screen):
     rows, summary = screened_rows(space, sc.Filters(), objectives)
     fig = pareto(rows, objectives)
     assert len(fig.axes) == 2 and "fast-charging performance" in fig.axes[1].get_ylabel()
-    front3 = {(p["capacity"], p["cycling_stability"]) for p in summary.front}
-    assert _offsets(fig, "front") == front3
+    from matplotlib.collections import PathCollection
+
+    (highlighted,) = [c for c in fig.findobj(PathCollection) if c.get_gid() == "front"]
+    assert len(highlighted.get_offsets()) == len(summary.front) > 2  # one marker per point of the 3-D front
+    assert _offsets(fig, "front") == {(p["capacity"], p["cycling_stability"]) for p in summary.front}
 
 
 def test_non_dominated_keeps_ties_and_drops_the_beaten():
