@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,11 +58,25 @@ def new_figure(width: float, height: float, layout: Literal["constrained"] | Non
     its size is kept when saved (no tight bounding box), so a PNG is width x height x 300 pixels."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), dpi=100, layout=layout)
+    figure = _figure_class()(figsize=(width, height), dpi=100, layout=layout)
     FigureCanvasAgg(figure)
     return figure
+
+
+@functools.cache
+def _figure_class() -> type[Figure]:
+    """matplotlib's Figure that a notebook shows by itself (a PNG), whatever backend pyplot has, or none."""
+    from matplotlib.figure import Figure
+
+    class NotebookFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            with style():
+                self.savefig(buffer, format="png", dpi=150)
+            return buffer.getvalue()
+
+    return NotebookFigure
 
 
 def format_of(path: os.PathLike[str] | str) -> str:

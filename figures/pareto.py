@@ -53,10 +53,16 @@ def column_of(objective: str) -> str:
 
 
 def non_dominated(points: Sequence[tuple[float, ...]]) -> list[tuple[float, ...]]:
-    """The distinct points no other point equals or beats in every objective and beats in one (higher is better)."""
-    distinct = sorted(set(points), reverse=True)
-    return [p for p in distinct
-            if not any(all(a >= b for a, b in zip(q, p, strict=True)) and q != p for q in distinct)]
+    """The distinct points no other point equals or beats in every objective and beats in one (higher is better).
+
+    In descending order a point's dominators all come before it, and any dominator is itself on the front or
+    beaten by a point that is: so each point is checked against the front found so far alone.
+    """
+    front: list[tuple[float, ...]] = []
+    for p in sorted(set(points), reverse=True):
+        if not any(all(a >= b for a, b in zip(q, p, strict=True)) for q in front):
+            front.append(p)
+    return front
 
 
 def _records(rows: Any) -> list[Mapping[str, Any]]:
@@ -69,6 +75,7 @@ def points_of(rows: Any, objectives: Sequence[str]) -> dict[tuple[float, ...], d
     """Point -> {count, formulas (the first few)}, for the rows with a value in every objective."""
     columns = [column_of(o) for o in objectives]
     found: dict[tuple[float, ...], dict[str, Any]] = {}
+    ions: set[Any] = set()
     for row in _records(rows):
         missing = [c for c in columns if c not in row]
         if missing:
@@ -80,8 +87,19 @@ def points_of(rows: Any, objectives: Sequence[str]) -> dict[tuple[float, ...], d
         entry = found.setdefault(tuple(float(v) for v in values), {"count": 0, "formulas": []})
         entry["count"] += int(row.get("count", 1))
         if len(entry["formulas"]) < 3 and row.get("formula"):
-            entry["formulas"].append(str(row["formula"]))
+            entry["formulas"].append((str(row["formula"]), row.get("ion")))
+        ions.add(row.get("ion"))
+    several = len(ions) > 1  # a screen of several carrier ions: each label names its own
+    for entry in found.values():
+        entry["formulas"] = [f"{formula}, {_ion_label(ion)}" if several and ion else formula
+                             for formula, ion in entry["formulas"]]
     return found
+
+
+def _ion_label(symbol: str) -> str:
+    from hemkg.graph.vocab import vocab
+
+    return next((i.label for i in vocab().ions if i.symbol == symbol), symbol)
 
 
 def _overlaps(box: Any, placed: Iterable[Any]) -> bool:
@@ -157,7 +175,7 @@ def _label_best(fig: Figure, ax: Any, front: list[tuple[float, ...]], points: di
         entry = points[point]
         text = entry["formulas"][0] if entry["formulas"] else ""
         if entry["count"] > 1:
-            text += f" (+{entry['count'] - 1:,})"
+            text += f" (+{entry['count'] - 1:,} more)"
         for dx, dy in OFFSETS:
             label = ax.annotate(text, (point[0], point[1]), xytext=(dx, dy), textcoords="offset points",
                                 fontsize=6, ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
@@ -202,9 +220,10 @@ def _mappable(cmap: Any, norm: Any) -> Any:
 
 def screened_rows(space: Any, filters: Any, objectives: Sequence[str], executor: Any = None,
                   stop: Any = None) -> tuple[list[dict[str, Any]], Any]:
-    """Screen `space` (hemkg.screening.run) and keep one example row per distinct point of the
-    objectives, with the `count` of candidates on it: what `pareto` needs, in memory that does not grow
-    with the space. Returns the rows and the screen's Summary (its `front` is the screen's own front)."""
+    """Screen `space` (hemkg.screening.run) and keep one example per distinct point of the objectives (its
+    formula and objective columns) with the `count` of candidates on it: what `pareto` needs, in memory that
+    grows with the distinct points, not the candidates. Returns the rows and the screen's Summary (its
+    `front` is the screen's own front)."""
     import numpy as np
 
     from hemkg.screening import run as sc
@@ -219,7 +238,8 @@ def screened_rows(space: Any, filters: Any, objectives: Sequence[str], executor:
         new = [i for i, point in enumerate(map(tuple, unique.tolist())) if point not in kept]
         examples = sc.rows_of({k: v[first[new]] for k, v in result.items()}, batch.ion, batch.universe) if new else []
         for i, row in zip(new, examples, strict=True):
-            kept[tuple(unique[i].tolist())] = {**row, "count": 0}
+            kept[tuple(unique[i].tolist())] = {"formula": row["formula"], "ion": row["ion"],
+                                               **{c: row[c] for c in columns}, "count": 0}
         for point, n in zip(map(tuple, unique.tolist()), counts.tolist(), strict=True):
             kept[point]["count"] += n
 

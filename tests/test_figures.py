@@ -173,7 +173,7 @@ def test_best_points_are_labelled_without_overlap(small_screen):
     labels = [t for t in fig.axes[0].texts if t.get_gid() == "front-label"]
     assert len(labels) >= 3
     formulas = {r["formula"] for r in rows}
-    assert all(t.get_text().split(" (+")[0] in formulas for t in labels)
+    assert all(t.get_text().split(" (+")[0] in formulas for t in labels)  # "(+n more)": others on the point
     boxes = [label_box(t, renderer) for t in labels]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert fig.axes[0].get_xlabel() == "Theoretical capacity (mAh g$^{-1}$)"
@@ -393,12 +393,22 @@ def test_matplotlib_is_imported_only_when_a_figure_is_made():
     assert out.strip() == "False"
 
 
-def test_the_figure_is_made_without_pyplot(table):
-    """No global pyplot figure is left behind (a notebook's own figures and backend are not touched)."""
+def test_the_figure_is_made_without_pyplot_and_shows_in_a_notebook(table):
+    """No global pyplot figure is left behind (a notebook's own figures and backend are not touched), and a
+    notebook shows the figure by itself (_repr_png_), whatever pyplot's backend."""
     assert "matplotlib.pyplot" not in sys.modules or not __import__("matplotlib.pyplot").pyplot.get_fignums()
     buffer = io.BytesIO()
     table.savefig(buffer, format="png")
     assert buffer.getvalue().startswith(b"\x89PNG")
+    assert table._repr_png_().startswith(b"\x89PNG")
+
+
+def test_a_screen_of_several_ions_names_the_ion_in_each_label():
+    """Li+, Na+ and K+ (Section 3.1) give different capacities: a label says which ion its point is for."""
+    rows = [{"formula": "(A)O", "ion": "Li", "capacity_total": 900.0, "stability_contributors": 1},
+            {"formula": "(B)O", "ion": "Na", "capacity_total": 500.0, "stability_contributors": 2}]
+    labels = {t.get_text() for t in pareto(rows).axes[0].texts if t.get_gid() == "front-label"}
+    assert labels == {"(A)O, Li+", "(B)O, Na+"}
 
 
 def test_readme_shows_the_three_figures():
