@@ -43,6 +43,8 @@ def capacity_figure(answer: dict[str, Any]) -> Figure:
     mechanisms = answer["mechanisms"]
     reported = record.get("reported", [])
     bars = len(v.mechanisms) + 1 + max(1, len(reported))
+    statuses = {s.json_key: s.label for s in v.statuses}  # 'not_accessible' -> 'not accessible'
+    not_accessible = next(s.label for s in v.statuses if s.name == "not-accessible")
     with style():
         fig = new_figure(max(4.6, 0.75 * bars + 1.0), 3.4)
         ax = fig.add_subplot()
@@ -50,19 +52,19 @@ def capacity_figure(answer: dict[str, Any]) -> Figure:
         labels: list[str] = []
         tallest = max([record.get("total") or 0.0, *(r["mAh_g"] for r in reported), 100.0])
         for x, m in enumerate(v.mechanisms):
-            status = mechanisms[m.json_key]["status"].replace("_", " ")
+            status = statuses.get(mechanisms[m.json_key]["status"], mechanisms[m.json_key]["status"])
             ticks.append(x)
             labels.append(m.label.replace(" ", "\n"))
             value = record.get(m.json_key) if m.json_key in record["arithmetic"] else None
             colour = MECHANISM_COLOURS.get(m.json_key, GREY)
-            if m.json_key in record.get("not_estimable", {}):
+            if status == not_accessible and not value:
+                ax.text(x, tallest * 0.02, not_accessible, rotation=90, ha="center", va="bottom", fontsize=6,
+                        color="#444444", style="italic", gid=f"not-accessible-{m.json_key}")
+            elif m.json_key in record.get("not_estimable", {}):
                 ax.text(x, tallest * 0.02, NOT_ESTIMABLE, rotation=90, ha="center", va="bottom", fontsize=6,
                         color="#444444", style="italic", gid=f"not-estimable-{m.json_key}")
             elif value is None:
                 ax.text(x, tallest * 0.02, "not estimated", rotation=90, ha="center", va="bottom", fontsize=6)
-            elif status == "not accessible" and not value:
-                ax.text(x, tallest * 0.02, "not accessible", rotation=90, ha="center", va="bottom", fontsize=6,
-                        color="#444444", style="italic")
             else:
                 ax.bar(x, value, width=0.7, color=colour, gid=f"bar-{m.json_key}")
                 ax.text(x, value + tallest * 0.015, f"{value:.0f}", ha="center", va="bottom", fontsize=6.5)

@@ -269,6 +269,20 @@ def test_reported_capacity_is_drawn_with_its_reference():
     assert any(t.startswith("(LiFeZnNiCoMn)3O4-HOMS\n(same composition") for t in texts(fig))
 
 
+def test_a_mechanism_the_elements_do_not_make_accessible_is_marked_so():
+    """Section 3.1: space charge needs a Plane C cation (Fe, Co, Ni) and conversion an anion; the alloy SiGeSnMg
+    has neither, so both say 'not accessible' (not 'not estimable'), and the alloying bar is the estimate."""
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation.consultation import consult
+
+    fig = capacity("SiGeSnMg", "Na")
+    gids = {t.get_gid() for t in fig.axes[0].texts}
+    assert {"not-accessible-space_charge", "not-accessible-conversion", "not-estimable-intercalation"} <= gids
+    assert "not-estimable-space_charge" not in gids
+    record = summarise(consult("SiGeSnMg", "Na"))["theoretical_capacity"]
+    assert _bars(fig)["bar-alloying"] == pytest.approx(record["alloying"]) and record["alloying"] > 0
+
+
 def test_a_related_material_is_drawn_as_related():
     """Section 3.1, ref 41: Co3O4-HOMS ends 'less than 800 mAh g-1'; a CoO candidate has its elements."""
     fig = capacity("CoO")
@@ -420,3 +434,18 @@ def test_readme_shows_the_three_figures():
     assert all(f"hem plot {name}" in section for name in ("periodic-table", "pareto", "capacity"))
     (image,) = re.findall(r"!\[[^]]*\]\(([^)]+)\)", section)
     assert (root / image).read_bytes().startswith(b"\x89PNG") and (root / image).stat().st_size < 200_000
+
+
+def test_matplotlib_is_an_optional_extra():
+    """pip install 'hemkg[plot]' adds matplotlib, the test extra has it, and a plain install does not."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))["project"]
+
+    def named(requirements: list[str]) -> set[str]:
+        return {r.split(">")[0].split("=")[0].split("[")[0].strip() for r in requirements}
+
+    assert "matplotlib" in named(project["optional-dependencies"]["plot"])
+    assert "matplotlib" in named(project["optional-dependencies"]["test"])
+    assert "matplotlib" not in named(project["dependencies"])
+    assert base.INSTALL_HINT == "pip install 'hemkg[plot]'"
