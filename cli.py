@@ -839,7 +839,10 @@ def export(fmt, scope, ion, output) -> None:
 
 @main.group(cls=Group)
 def plot() -> None:
-    """Figures for a paper (PNG at 300 dpi, SVG or PDF, from the suffix of -o; needs hemkg[plot]).
+    """Figures: element planes, Pareto fronts, capacities.
+
+    PNG at 300 dpi, SVG or PDF, from the suffix of -o; needs matplotlib
+    (pip install 'hemkg[plot]').
 
     \b
     hem plot periodic-table -o planes.png                  # Fig. 6a: the planes, in colour
@@ -874,7 +877,11 @@ def _write_figure(make: Callable[[], Any], output: Path) -> None:
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of FORMULA.")
 @figure_output
 def plot_periodic_table(formula: str | None, ion: str, output: Path) -> None:
-    """The periodic table coloured by the planes of Fig. 6a; with FORMULA, its elements' roles and evidence."""
+    """The periodic table in the colours of the paper's planes.
+
+    As Fig. 6a groups the elements; with FORMULA, its elements outlined and
+    their roles in the consultation listed with their evidence.
+    """
     from hemkg.figures.periodic import periodic_table
 
     _write_figure(lambda: periodic_table(formula, ion), output)
@@ -885,7 +892,12 @@ def plot_periodic_table(formula: str | None, ion: str, output: Path) -> None:
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion.")
 @figure_output
 def plot_capacity(formula: str, ion: str, output: Path) -> None:
-    """FORMULA's theoretical capacity by mechanism, beside the capacities the paper reports (ref numbers)."""
+    """Capacity by mechanism, beside the paper's reported ones.
+
+    FORMULA's theoretical capacity by mechanism (beyond the paper), beside the
+    specific capacities the paper reports for the same composition or the same
+    elements, each with its reference number.
+    """
     from hemkg.figures.capacity import capacity
 
     _write_figure(lambda: capacity(formula, ion), output)
@@ -900,7 +912,9 @@ SCREEN_SELECTION = ("include", "exclude", "require", "sizes", "anions", "ions", 
               help="Two or three of the screen's objectives (higher is better), the third drawn as colour.")
 @figure_output
 def plot_pareto(objectives: str, output: Path, **selection: Any) -> None:
-    """The Pareto front of a screen; takes hem screen's selection options (-k, --anions, --ions, --require, ...).
+    """A screen's Pareto front on two or three objectives.
+
+    Takes hem screen's selection options (-k, --anions, --ions, --require, ...).
 
     Every screened point is drawn faint, the non-dominated ones highlighted and
     joined, the best few labelled with a formula.
