@@ -6,7 +6,7 @@ import contextlib
 import functools
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,6 +77,16 @@ def _figure_class() -> type[Figure]:
             return buffer.getvalue()
 
     return NotebookFigure
+
+
+def answer_of(candidate: str | Mapping[str, Any], ion: str) -> dict[str, Any]:
+    """The JSON answer (answers/summary.py) for a formula, consulted for `ion`; a given answer as it is."""
+    if isinstance(candidate, Mapping):
+        return dict(candidate)
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation.consultation import consult
+
+    return summarise(consult(candidate, ion))
 
 
 def format_of(path: os.PathLike[str] | str) -> str:

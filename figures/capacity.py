@@ -11,9 +11,10 @@ qualifier ("> 1200": more than 1200 mAh/g).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from hemkg.figures.base import GREY, OKABE_ITO, new_figure, style
+from hemkg.figures.base import GREY, OKABE_ITO, answer_of, new_figure, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -26,18 +27,12 @@ QUALIFIER_SIGNS = {"more than": "> ", "less than": "< ", "exactly": "", "about":
 NOT_ESTIMABLE = "not estimable\nfrom composition"
 
 
-def capacity(candidate: str, ion: str = "Li") -> Figure:
-    """The theoretical capacity of `candidate` by mechanism, and the reported capacities beside it."""
-    from hemkg.answers.summary import summarise
-    from hemkg.consultation.consultation import consult
-
-    return capacity_figure(summarise(consult(candidate, ion)))
-
-
-def capacity_figure(answer: dict[str, Any]) -> Figure:
-    """The figure of a JSON answer (summarise(consult(...)))."""
+def capacity(candidate: str | Mapping[str, Any], ion: str = "Li") -> Figure:
+    """The theoretical capacity of `candidate` (a formula, consulted for `ion`, or a JSON answer of
+    summarise(consult(...))) by mechanism, and the reported capacities beside it."""
     from hemkg.graph.vocab import vocab
 
+    answer = answer_of(candidate, ion)
     v = vocab()
     record = answer["theoretical_capacity"]
     mechanisms = answer["mechanisms"]

@@ -151,9 +151,11 @@ def pareto(rows: Any, objectives: Sequence[str] = ("capacity", "cycling_stabilit
         _integer_ticks(ax.xaxis, xs)
         _integer_ticks(ax.yaxis, ys)
         total = sum(e["count"] for e in points.values())
+        left_out = sum(int(r.get("count", 1)) for r in _records(rows)) - total
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=2, borderaxespad=0,
-                  title=f"{total:,} candidates at {len(points):,} distinct points", title_fontsize=7,
-                  alignment="left")
+                  title=f"{_counted(total, 'candidate')} at {_counted(len(points), 'distinct point')}"
+                  + (f" ({left_out:,} with no charge-balanced reading left out)" if left_out else ""),
+                  title_fontsize=7, alignment="left")
         if title:
             ax.set_title(title)
         fig.canvas.draw()  # lay out once, so that the labels' boxes can be measured
@@ -188,6 +190,11 @@ def _label_best(fig: Figure, ax: Any, front: list[tuple[float, ...]], points: di
                 placed.append(box)
                 break
             label.remove()
+
+
+def _counted(n: int, noun: str) -> str:
+    """(1, 'candidate') -> '1 candidate'; (2, ...) -> '2 candidates'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def label_box(label: Any, renderer: Any) -> Any:

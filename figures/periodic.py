@@ -12,10 +12,11 @@ and a panel gives each one's roles in the consultation with their evidence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hemkg.figures.base import GREY, LIGHT, OKABE_ITO, new_figure, style
+from hemkg.figures.base import GREY, LIGHT, OKABE_ITO, answer_of, new_figure, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,6 +39,7 @@ class Category:
     legend: str
     colour: str
     members: frozenset[str]
+    hatch: str | None = None  # a second cue besides colour, for the palest
 
 
 def categories() -> list[Category]:
@@ -52,7 +54,7 @@ def categories() -> list[Category]:
         group = v.group(name)
         legend = f"{group.label}: {stabilizer}s" if name == STABILIZERS else group.label
         found.append(Category(f"group-{name}", legend[0].upper() + legend[1:], GROUP_COLOURS[name],
-                              frozenset(group.members)))
+                              frozenset(group.members), "...." if name == OUTSIDE_ANIONS else None))
     return found
 
 
@@ -102,16 +104,12 @@ def _role_lines(answer: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def periodic_table(candidate: str | None = None, ion: str = "Li") -> Figure:
-    """The table of Fig. 6a; with `candidate` (a formula), its elements outlined and their roles listed."""
+def periodic_table(candidate: str | Mapping[str, Any] | None = None, ion: str = "Li") -> Figure:
+    """The table of Fig. 6a; with `candidate` (a formula, consulted for `ion`, or a JSON answer of
+    summarise(consult(...))), its elements outlined and their roles listed with their evidence."""
     from matplotlib.patches import Patch, Rectangle
 
-    answer = None
-    if candidate is not None:
-        from hemkg.answers.summary import summarise
-        from hemkg.consultation.consultation import consult
-
-        answer = summarise(consult(candidate, ion))
+    answer = None if candidate is None else answer_of(candidate, ion)
     cats = categories()
     from hemkg.graph.vocab import vocab
 
@@ -138,7 +136,8 @@ def periodic_table(candidate: str | None = None, ion: str = "Li") -> Figure:
             width = 0.92 / max(1, len(mine))
             for i, c in enumerate(mine):
                 ax.add_patch(Rectangle((x - 0.46 + i * width, y - 0.46), width, 0.92, facecolor=c.colour,
-                                       edgecolor="none", gid=f"{symbol}:{c.key}"))
+                                       edgecolor=GREY if c.hatch else "none", linewidth=0, hatch=c.hatch,
+                                       gid=f"{symbol}:{c.key}"))
             if not mine:
                 ax.add_patch(Rectangle((x - 0.46, y - 0.46), 0.92, 0.92, facecolor=LIGHT, edgecolor="none",
                                        gid=f"{symbol}:none"))
@@ -151,7 +150,8 @@ def periodic_table(candidate: str | None = None, ion: str = "Li") -> Figure:
                     fontweight="bold" if symbol in bold else "normal",
                     color="black" if mine or symbol in bold else "#777777", gid=f"symbol-{symbol}")
         ax.text(3.0, F_ROW, "Ce-Lu", fontsize=5, ha="center", va="center", color="#555555")
-        handles = [Patch(facecolor=c.colour, edgecolor="none", label=c.legend) for c in cats]
+        handles = [Patch(facecolor=c.colour, edgecolor=GREY if c.hatch else "none", hatch=c.hatch, label=c.legend)
+                   for c in cats]
         handles.append(Patch(facecolor=LIGHT, edgecolor=GREY, label="Not in the paper's element lists"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(2.6, 0.55), bbox_transform=ax.transData,
                   ncol=1, handlelength=1.2, handleheight=0.9, borderaxespad=0, fontsize=6,

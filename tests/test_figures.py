@@ -220,6 +220,14 @@ def test_three_objectives_draw_the_third_as_colour(small_screen):
     assert _offsets(fig, "front") == {(p["capacity"], p["cycling_stability"]) for p in summary.front}
 
 
+def test_rows_without_a_capacity_are_counted_as_left_out():
+    """--allow-unbalanced keeps candidates with no charge-balanced reading: no capacity, so not placed, but said."""
+    rows = [{"formula": "(A)O", "capacity_total": 900.0, "stability_contributors": 1},
+            {"formula": "(B)O", "capacity_total": None, "stability_contributors": 3, "count": 4}]
+    title = pareto(rows).axes[0].get_legend().get_title().get_text()
+    assert title == "1 candidate at 1 distinct point (4 with no charge-balanced reading left out)"
+
+
 def test_non_dominated_keeps_ties_and_drops_the_beaten():
     assert non_dominated([(1, 2), (2, 1), (1, 1), (2, 1), (0, 2)]) == [(2, 1), (1, 2)]
 
@@ -281,6 +289,16 @@ def test_a_mechanism_the_elements_do_not_make_accessible_is_marked_so():
     assert "not-estimable-space_charge" not in gids
     record = summarise(consult("SiGeSnMg", "Na"))["theoretical_capacity"]
     assert _bars(fig)["bar-alloying"] == pytest.approx(record["alloying"]) and record["alloying"] > 0
+
+
+def test_a_json_answer_draws_as_its_formula_does():
+    """The functions take the JSON answer too (summarise(consult(...)), as an API's to_dict() gives it)."""
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation.consultation import consult
+
+    answer = summarise(consult("(MgCoNiCuZn)O", "K"))
+    assert _bars(capacity(answer)) == _bars(capacity("(MgCoNiCuZn)O", "K"))
+    assert "(MgCoNiCuZn)O with K+: roles in this consultation (evidence)" in texts(periodic_table(answer))
 
 
 def test_a_related_material_is_drawn_as_related():
