@@ -142,12 +142,14 @@ def query(sparql: str, *, candidate: Candidate | None = None, ion: str = "Li", t
     from hemkg.sparql import query as sp
 
     if not isinstance(sparql, str):
-        raise InputTypeError(f"the query must be a str, not {type(sparql).__name__}")
+        raise InputTypeError(f"the query must be a str, not {type(sparql).__name__}",
+                             "e.g. query('SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }')")
     formula = None if candidate is None else candidates.formula_of(candidate)
     if formula is not None:
         _internal(formula, ion, None, None)  # a bad formula gets its own error
     store, graphs = sp.dataset(formula, candidates.ion_of(ion))
-    answer = sp.run(sparql, store, lambda form: "nt" if form == "graph" else "json", timeout, max_rows, graphs)
+    answer = sp.run(sparql, store, lambda form: "json" if form in ("select", "ask") else "nt", timeout, max_rows,
+                    graphs)
     if answer.kind == "ask":
         return bool(answer.boolean)
     if answer.kind == "graph":
@@ -201,7 +203,8 @@ def screen(*, k: int | str | Iterable[int] | None = None, ions: str | Iterable[s
             raise InputError("give ions or ion, not both", "e.g. ions=['Li', 'Na'] or ion='Li'")
         ions = [ion]
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise InputError(f"top must be a positive whole number or None (every kept row), not {top!r}")
+        raise InputError(f"top must be a positive whole number or None, not {top!r}",
+                         "e.g. top=20, or top=None for every kept row")
     space, filters, objectives = sc.from_options(
         include=include, exclude=exclude, require=require, k=k, anions=anions, ions=ions, grid=grid,
         mechanisms=mechanism, evidence=evidence, hem_only=hem_only, no_unclassified=no_unclassified,

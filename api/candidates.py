@@ -129,11 +129,18 @@ def bracket_reading(amounts: dict[str, float]) -> str | None:
 
 
 def ion_of(ion: object) -> str:
-    """'Li', 'Li+' or ' li ' -> 'Li' (consult() checks that the paper covers it)."""
+    """'Li', 'Li+' or ' li ' -> 'Li', one of the carrier ions the paper covers."""
+    from hemkg.graph.vocab import spoken_list, vocab
+
+    ions = vocab().ion_symbols
+    hint = f"give one of {spoken_list(ions)}, e.g. ion='{ions[0]}'"
     if not isinstance(ion, str):
-        raise InputTypeError(f"the carrier ion must be a str such as 'Li', not {type(ion).__name__} {ion!r}")
+        raise InputTypeError(f"the carrier ion must be a str, not {type(ion).__name__} {ion!r}", hint)
     text = ion.strip().removesuffix("+")
-    return text[:1].upper() + text[1:].lower()
+    text = text[:1].upper() + text[1:].lower()
+    if text not in ions:
+        raise InputError(f"unknown carrier ion '{ion}': the paper covers {spoken_list(ions)}", hint)
+    return text
 
 
 def structure_of(structure: object) -> Structure:
@@ -143,7 +150,7 @@ def structure_of(structure: object) -> Structure:
     if structure is None:
         return Structure()
     if isinstance(structure, Structure):
-        return structure.validated()
+        return structure_of({f: getattr(structure, f) for f in Structure.field_names()})
     if not isinstance(structure, Mapping):
         raise InputTypeError(f"structure must be a mapping of its fields or a Structure, not "
                              f"{type(structure).__name__}", f"fields: {', '.join(Structure.field_names())}")
@@ -153,8 +160,13 @@ def structure_of(structure: object) -> Structure:
                          f"fields: {', '.join(Structure.field_names())}")
     for name in ("framework", "morphology"):
         if structure.get(name) is not None and not isinstance(structure[name], str):
-            raise InputTypeError(f"structure's {name} must be a name (str), not {type(structure[name]).__name__}")
-    return Structure(**{str(k): v for k, v in structure.items()}).validated()
+            raise InputTypeError(f"structure's {name} must be a name (str), not {type(structure[name]).__name__}",
+                                 "e.g. framework='rGO', morphology='yolk-shell'")
+    try:
+        return Structure(**{str(k): v for k, v in structure.items()}).validated()
+    except InputError as err:
+        raise InputError(err.message, err.hint or "sizes are in nm (positive, below 1e6); names are short words "
+                                                  "such as rGO or yolk-shell") from None
 
 
 def library_of(library: str | os.PathLike[str] | bool | None) -> LibraryFindings | None:
@@ -167,5 +179,6 @@ def library_of(library: str | os.PathLike[str] | bool | None) -> LibraryFindings
     if library is None or library is True:
         return literature.load(None)
     if not isinstance(library, (str, os.PathLike)):
-        raise InputTypeError(f"library must be a folder, True or False, not {type(library).__name__}")
+        raise InputTypeError(f"library must be a folder, True or False, not {type(library).__name__}",
+                             "library=False consults the paper alone; a folder, the library kept there")
     return literature.load(library)
