@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import members, run
 
 import hemkg
 from hemkg import api
@@ -30,8 +31,6 @@ from hemkg.errors import (
     UnknownTerm,
 )
 from hemkg.graph.vocab import vocab
-
-from conftest import members, run
 
 CASES = Path(__file__).parent / "cases"
 PACKAGE_PARENT = str(Path(hemkg.__file__).resolve().parent.parent)
