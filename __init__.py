@@ -12,10 +12,6 @@ come from hemkg.api, imported on first use (PEP 562), so that `import hemkg`
 and the `hem` command start without loading the graph, numpy or pandas.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
 # the names hemkg.api exports (its __all__; tests/test_api.py checks the two agree)
@@ -25,6 +21,7 @@ _API = (
 )
 __all__ = ["__version__", *_API]
 
+TYPE_CHECKING = False  # typing's constant, without importing typing (mypy takes the name as true)
 if TYPE_CHECKING:
     from hemkg.api import (  # noqa: F401
         Capacity,
@@ -47,7 +44,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _API:
         from hemkg import api
 
