@@ -444,7 +444,7 @@ def test_readme_python_example_runs(own_library):
     Co, Cu, Ni and Zn (Section 2.2), a schema_version, ten screened rows, Fig. 6a's Plane C."""
     import re
 
-    text = (Path(hemkg.__file__).resolve().parent / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = text.split("## From Python", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```python\n(.+?)\n```", section, re.DOTALL)
     names: dict = {}

@@ -11,7 +11,7 @@ import pytest
 
 import hemkg
 
-NOTEBOOK = Path(hemkg.__file__).resolve().parent / "examples" / "notebook.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "notebook.ipynb"  # the repository's, not installed
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")

@@ -51,7 +51,7 @@ def test_the_schema_is_package_data_and_names_its_version():
     """pyproject ships answers/*.json; the schema's version is the answer's."""
     import tomllib as toml
 
-    pyproject = toml.loads((Path(hemkg.__file__).parent / "pyproject.toml").read_text(encoding="utf-8"))
+    pyproject = toml.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     assert "answers/*.json" in pyproject["tool"]["setuptools"]["package-data"]["hemkg"]
     assert schema()["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
     assert SCHEMA_VERSION in schema()["$id"]
