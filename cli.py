@@ -614,26 +614,11 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     """
     from hemkg.screening import run as sc
 
-    def names(text: str | None) -> list[str]:
-        return [t.strip() for t in (text or "").split(",") if t.strip()]
-
-    try:
-        low, _, high = sizes.partition("-")
-        k = tuple(range(int(low), int(high or low) + 1))
-    except ValueError:
-        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
-    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
-                     anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
-                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid).validate()
-    objectives = tuple(names(pareto))
-    for name in objectives:
-        if name not in sc.OBJECTIVES:
-            raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+    space, filters, objectives = sc.from_options(
+        include=include, exclude=exclude, require=require, k=sizes, anions=anions, ions=ions, grid=grid,
+        mechanisms=mechanisms, evidence=evidence, hem_only=hem_only, no_unclassified=no_unclassified,
+        allow_unbalanced=allow_unbalanced, pareto=pareto)
     total = space.count()
-    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
-                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None

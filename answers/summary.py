@@ -17,6 +17,9 @@ from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, vocab
 
 NO_SOURCE = Source("")
+# The version of the JSON answer's shape (answers/consult.schema.json describes it): raised on a change a reader
+# must know of, the minor number when fields are only added.
+SCHEMA_VERSION = "1.0"
 
 
 # The references behind a derivation, for every consultation of the process: the rule's and its premises'.
@@ -139,6 +142,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
              "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
     answer = {
+        "schema_version": SCHEMA_VERSION,
         "formula": c.formula.text,
         "scope": scope,
         "active_formula": c.formula.active,
