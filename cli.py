@@ -614,9 +614,10 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     """
     from hemkg.screening import run as sc
 
-    space, filters = _screen_selection(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence,
-                                       hem_only, no_unclassified, allow_unbalanced)
-    objectives = _objective_names(pareto, "--pareto")
+    space, filters, objectives = sc.from_options(
+        include=include, exclude=exclude, require=require, k=sizes, anions=anions, ions=ions, grid=grid,
+        mechanisms=mechanisms, evidence=evidence, hem_only=hem_only, no_unclassified=no_unclassified,
+        allow_unbalanced=allow_unbalanced, pareto=pareto)
     total = space.count()
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
@@ -655,42 +656,6 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     _print_screen(summary, total, objectives, rank_by, writer, written, as_json)
     if summary.interrupted:
         sys.exit(stop.exit_code)
-
-
-def _names(text: str | None) -> list[str]:
-    """'a, b' -> ['a', 'b'] (a comma-separated option)."""
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
-
-
-def _screen_selection(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only,
-                      no_unclassified, allow_unbalanced):
-    """The Space and Filters of hem screen's selection options (shared with hem plot pareto)."""
-    from hemkg.screening import run as sc
-
-    try:
-        low, _, high = sizes.partition("-")
-        k = tuple(range(int(low), int(high or low) + 1))
-    except ValueError:
-        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in [*_vocab().cations, *_names(include)] if s not in _names(exclude)]
-    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
-                     anions=tuple(sc.AnionOption.parse(a) for a in _names(anions)),
-                     ions=tuple(_names(ions)), required=tuple(_names(require)), grid_step=grid).validate()
-    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
-                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
-    return space, filters
-
-
-def _objective_names(text: str | None, option: str) -> tuple[str, ...]:
-    """The objectives of --pareto (or --objectives), each one the screen can rank by."""
-    from hemkg.screening import run as sc
-
-    objectives = tuple(_names(text))
-    for name in objectives:
-        if name not in sc.OBJECTIVES:
-            raise sc.ScreenError(f"{option} '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
-    return objectives
 
 
 def _mah(value: float | None) -> str:
@@ -922,9 +887,8 @@ def plot_pareto(objectives: str, output: Path, **selection: Any) -> None:
     from hemkg.figures import pareto as pf
     from hemkg.screening import run as sc
 
-    workers = selection.pop("workers")
-    names = _objective_names(objectives, "--objectives")
-    space, filters = _screen_selection(**selection)
+    workers, k = selection.pop("workers"), selection.pop("sizes")
+    space, filters, names = sc.from_options(k=k, pareto=objectives, **selection)
 
     def make() -> Any:
         executor = None
