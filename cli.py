@@ -649,30 +649,13 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     listed anion or none, for {ions_spoken} ({screened} candidates).
     """
     from hemkg.screening import run as sc
-
-    def names(text: str | None) -> list[str]:
-        return [t.strip() for t in (text or "").split(",") if t.strip()]
-
-    try:
-        low, _, high = sizes.partition("-")
-        k = tuple(range(int(low), int(high or low) + 1))
-    except ValueError:
-        fail(f"-k '{sizes}' is not a number or a range", "e.g. -k 5 or -k 4-6")
-    pool = [s for s in [*_vocab().cations, *names(include)] if s not in names(exclude)]
     from hemkg.screening.vectorised import library_key
 
-    space = sc.Space(pool=tuple(dict.fromkeys(pool)), sizes=k,
-                     anions=tuple(sc.AnionOption.parse(a) for a in names(anions)),
-                     ions=tuple(names(ions)), required=tuple(names(require)), grid_step=grid,
-                     library=library_key(_library(library_dir, no_library))).validate()
-    objectives = tuple(names(pareto))
-    for name in objectives:
-        if name not in sc.OBJECTIVES:
-            raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+    space, filters, objectives = sc.from_options(
+        include=include, exclude=exclude, require=require, k=sizes, anions=anions, ions=ions, grid=grid,
+        mechanisms=mechanisms, evidence=evidence, hem_only=hem_only, no_unclassified=no_unclassified,
+        allow_unbalanced=allow_unbalanced, pareto=pareto, library=library_key(_library(library_dir, no_library)))
     total = space.count()
-    by_key = {m.json_key: m.name for m in _vocab().mechanisms}
-    filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
-                         tuple(sc.EvidenceFilter.parse(e) for e in evidence))
     show_progress = sys.stderr.isatty() if progress is None else progress
     writer = sc.Writer(output) if output else None  # checks the target before any work
     executor = None
@@ -858,6 +841,116 @@ def export(fmt, scope, ion, output) -> None:
     data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+
+
+# --------------------------------------------------------------------------- hem plot: figures (hemkg[plot])
+
+@main.group(cls=Group)
+def plot() -> None:
+    """Figures: element planes, Pareto fronts, capacities.
+
+    PNG at 300 dpi, SVG or PDF, from the suffix of -o; needs matplotlib
+    (pip install 'hemkg[plot]').
+
+    \b
+    hem plot periodic-table -o planes.png                  # Fig. 6a: the planes, in colour
+    hem plot periodic-table "(MgCoNiCuZn)O" -o roles.svg    # a candidate's elements and their roles
+    hem plot pareto --objectives capacity,cycling_stability -k 5 --anions O --ions Li --require Fe -o front.pdf
+    hem plot capacity "(LiFeZnNiCoMn)3O4" -o capacity.png  # theoretical by mechanism, and reported
+    """
+
+
+def figure_output(f):
+    """-o FILE, required: where the figure goes."""
+    return click.option("-o", "--output", type=click.Path(path_type=Path), metavar="FILE", required=True,
+                        help="Write the figure to FILE: .png (300 dpi), .svg or .pdf.")(f)
+
+
+def _write_figure(make: Callable[[], Any], output: Path) -> None:
+    """Check the target, make the figure, write it whole (or nothing) and say what was written."""
+    from hemkg.figures import base
+
+    base.check_target(output)  # before any work: a wrong suffix or folder fails at once
+    base.require_matplotlib()
+    figure = make()
+    base.save(figure, output)
+    width, height = figure.get_size_inches()
+    size = (f", {round(width * base.PNG_DPI)} x {round(height * base.PNG_DPI)} px"
+            if base.format_of(output) == "png" else "")
+    click.echo(f"wrote {output} ({base.format_of(output).upper()}, {width:.1f} x {height:.1f} in{size})", err=True)
+
+
+@plot.command(name="periodic-table")
+@click.argument("formula", required=False)
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of FORMULA.")
+@figure_output
+def plot_periodic_table(formula: str | None, ion: str, output: Path) -> None:
+    """The periodic table in the colours of the paper's planes.
+
+    As Fig. 6a groups the elements; with FORMULA, its elements outlined and
+    their roles in the consultation listed with their evidence.
+    """
+    from hemkg.figures.periodic import periodic_table
+
+    _write_figure(lambda: periodic_table(formula, ion), output)
+
+
+@plot.command(name="capacity")
+@click.argument("formula")
+@click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion.")
+@figure_output
+def plot_capacity(formula: str, ion: str, output: Path) -> None:
+    """Capacity by mechanism, beside the paper's reported ones.
+
+    FORMULA's theoretical capacity by mechanism (beyond the paper), beside the
+    specific capacities the paper reports for the same composition or the same
+    elements, each with its reference number.
+    """
+    from hemkg.figures.capacity import capacity
+
+    _write_figure(lambda: capacity(formula, ion), output)
+
+
+SCREEN_SELECTION = ("include", "exclude", "require", "sizes", "anions", "ions", "grid", "mechanisms", "evidence",
+                    "hem_only", "no_unclassified", "allow_unbalanced", "workers")
+
+
+@plot.command(name="pareto", cls=VocabCommand)
+@click.option("--objectives", default="capacity,cycling_stability", show_default=True,
+              help="Two or three of the screen's objectives (higher is better), the third drawn as colour.")
+@figure_output
+def plot_pareto(objectives: str, output: Path, **selection: Any) -> None:
+    """A screen's Pareto front on two or three objectives.
+
+    Takes hem screen's selection options (-k, --anions, --ions, --require, ...).
+
+    Every screened point is drawn faint, the non-dominated ones highlighted and
+    joined, the best few labelled with a formula.
+    """
+    from hemkg.figures import pareto as pf
+    from hemkg.screening import run as sc
+
+    workers, k = selection.pop("workers"), selection.pop("sizes")
+    space, filters, names = sc.from_options(k=k, pareto=objectives, **selection)
+
+    def make() -> Any:
+        executor = None
+        try:
+            with sc.StopRequest() as stop:
+                executor = sc.default_executor(workers)
+                rows, summary = pf.screened_rows(space, filters, names, executor, stop)
+        finally:
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        if summary.interrupted:
+            fail("interrupted before the screen was done; nothing written")
+        return pf.pareto(rows, names)
+
+    _write_figure(make, output)
+
+
+# the very options of hem screen, so that the two cannot drift apart
+plot_pareto.params[:0] = [p for p in screen.params if p.name in SCREEN_SELECTION]
 
 
 # --------------------------------------------------------------------------- hem evidence: the literature library

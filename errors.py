@@ -42,6 +42,10 @@ class InputError(HemkgError, ValueError):
     """A value given on the command line or to the API: an ion, an option, a structure field."""
 
 
+class InputTypeError(HemkgError, TypeError):
+    """A value of a type the API cannot take (a candidate that is neither a formula, a mapping nor a Composition)."""
+
+
 class FormulaError(InputError):
     """A formula that cannot be read; str() is one line: message, position, context, hint."""
 
@@ -88,6 +92,16 @@ class UnknownTerm(HemkgError, LookupError):
         self.text = text
         self.suggestions = suggestions
         self.reason = reason
+
+
+# ------------------------------------------------------------------ warnings of the API (the call goes on)
+
+class HemkgWarning(UserWarning):
+    """Something a caller of the Python API should know about what was given; the answer still comes."""
+
+
+class CompositionWarning(HemkgWarning):
+    """A pymatgen Composition whose amounts the HEM bracket convention would read differently."""
 
 
 # ------------------------------------------------------------------ data files: the graph, the rules
@@ -174,3 +188,9 @@ class JavaNotFound(ReasonerUnavailable):
 
 class ReasonerTimeout(ReasonerError):
     """HermiT did not finish within the time limit (its process is killed)."""
+
+
+# ------------------------------------------------------------------ optional extras
+
+class ExtraNotInstalled(HemkgError, ImportError):
+    """A command or function needs an optional extra (`pip install 'hemkg[NAME]'`) that is not installed."""

@@ -17,12 +17,32 @@ from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, vocab
 
 NO_SOURCE = Source("")
+# The version of the JSON answer's shape (answers/consult.schema.json describes it): raised on a change a reader
+# must know of, the minor number when fields are only added.
+SCHEMA_VERSION = "1.0"
+
+
+# The references behind a derivation, for every consultation of the process: the rule's and its premises'.
+# A premise's references are a function of the fact (a graph statement's, a reported material's; none for
+# the input, estimates, conventions and a library's findings), so they are looked up once per derivation.
+_REFERENCES: dict[tuple[str, tuple[engine.Fact, ...]], frozenset[int]] = {}
+REFERENCES_LIMIT = 50_000
+
+
+def _references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
+    key = (d.rule.id, d.premises)
+    found = _REFERENCES.get(key)
+    if found is None:
+        if len(_REFERENCES) >= REFERENCES_LIMIT:
+            _REFERENCES.clear()
+        found = _REFERENCES[key] = frozenset(d.rule.references).union(
+            *(r.sources.get(p, NO_SOURCE).references for p in d.premises))
+    return found
 
 
 def _citations(r: engine.Result, derivations: list[engine.Derivation]) -> list[int]:
     """The references of the rules and of the graph facts they matched (a reported material's, say)."""
-    return sorted({n for d in derivations for n in d.rule.references}
-                  | {n for d in derivations for p in d.premises for n in r.sources.get(p, NO_SOURCE).references})
+    return sorted(frozenset().union(*(_references(r, d) for d in derivations)))
 
 
 def _rule_ids(derivations: list[engine.Derivation]) -> list[str]:
@@ -122,6 +142,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
     scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
              "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
     answer = {
+        "schema_version": SCHEMA_VERSION,
         "formula": c.formula.text,
         "scope": scope,
         "active_formula": c.formula.active,

@@ -77,43 +77,31 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-Memo = dict[tuple[str, tuple[engine.Fact, ...]], dict[str, Any]]  # one consultation's items, by rule and premises
+Memo = dict[tuple[str, tuple[engine.Fact, ...], tuple], dict[str, Any]]  # items by rule, premises and bindings
+
+# Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
+# rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
+# consultation is not built again. A consultation with a library keeps its items with the library
+# (LibraryFindings.items), whose findings and names are fixed for one revision. Callers copy an item; nobody
+# changes it.
+_PAPER_ITEMS: Memo = {}
+PAPER_ITEMS_LIMIT = 50_000  # about 2,500 distinct candidates' worth; then the cache starts afresh
 
 
 def _item(c: Consultation, level: str | None, derivation: engine.Derivation, memo: Memo) -> dict[str, Any]:
     """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched.
 
     A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
-    gives both the same item: `memo` builds it once."""
-    key = (derivation.rule.id, derivation.premises)
-    if key not in memo:
-        memo[key] = _built(c, derivation)
-    return {"level": level, **memo[key]}
-
-
-def _built(c: Consultation, derivation: engine.Derivation) -> dict[str, Any]:
-    sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-    if c.library:
-        # as _from_the_paper, but a function of the library too: kept with the library (of one revision)
-        items = c.library.items
-        key = (derivation, sources)
-        item = items.get(key)
-        if item is None:
-            if len(items) >= LIBRARY_ITEMS:
-                items.clear()
-            item = items[key] = _from(c, derivation, sources)
-        return item
-    return _from_the_paper(derivation, sources)
-
-
-LIBRARY_ITEMS = 65536  # evidence items kept per library (a long-running process meets many candidates)
-
-
-@functools.lru_cache(maxsize=8192)
-def _from_the_paper(derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:
-    """An item that rests on the paper alone: a function of the derivation and its premises' sources, so the
-    same item in the next consultation is not built again (callers copy it; nobody changes it)."""
-    return _from(None, derivation, sources)
+    gives both the same item, built once: per process for the paper's, per library (of one revision) with one."""
+    items = c.library.items if c.library else _PAPER_ITEMS
+    key = (derivation.rule.id, derivation.premises, derivation.bindings)
+    found = items.get(key)
+    if found is None:
+        if len(items) >= PAPER_ITEMS_LIMIT:
+            items.clear()
+        sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
+        found = items[key] = _from(c if c.library else None, derivation, sources)
+    return {"level": level, **found}
 
 
 def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:

@@ -84,15 +84,24 @@ class Result:
         """Arguments of facts with `predicate` matching `pattern` (None matches anything), sorted."""
         rows = self._sorted.get(predicate)
         if rows is None:
-            if not self.by_predicate:
-                grouped: ByPredicate = {}
-                for pred, args in self.facts:
-                    grouped.setdefault(pred, []).append(args)
-                self.by_predicate = (grouped,)
-            rows = sorted((args for part in self.by_predicate for args in part.get(predicate, ())), key=_text_key)
-            self._sorted[predicate] = rows
+            rows = self._sorted[predicate] = sorted(self._rows(predicate), key=_text_key)
+        return self._matching(rows, pattern)
+
+    def _rows(self, predicate: str) -> list[tuple[Value, ...]]:
+        if not self.by_predicate:
+            grouped: ByPredicate = {}
+            for pred, args in self.facts:
+                grouped.setdefault(pred, []).append(args)
+            self.by_predicate = (grouped,)
+        return [args for part in self.by_predicate for args in part.get(predicate, ())]
+
+    @staticmethod
+    def _matching(rows: list[tuple[Value, ...]], pattern: tuple[Value | None, ...]) -> list[tuple[Value, ...]]:
         if not pattern:
             return list(rows)
+        if len(pattern) == 1 and pattern[0] is not None:  # the usual question: facts about one thing
+            want = pattern[0]
+            return [args for args in rows if args and args[0] == want]
         n = len(pattern)
         return [args for args in rows if len(args) >= n
                 and all(want is None or want == got for want, got in zip(pattern, args, strict=False))]
@@ -103,7 +112,10 @@ class Result:
         Which predicates those are, the rule files decide, out of a type checker's sight; a check here
         would cost every answer, so tests/test_engine.py checks the packaged rules instead.
         """
-        return cast("list[tuple[str, ...]]", self.query(predicate, *pattern))
+        rows = self._sorted.get(predicate)
+        if rows is None:  # words only: their own order is the text order, without a key per row
+            rows = self._sorted[predicate] = sorted(self._rows(predicate))
+        return cast("list[tuple[str, ...]]", self._matching(rows, pattern))
 
     def holds(self, predicate: str, *args: Value) -> bool:
         return (predicate, tuple(args)) in self.facts

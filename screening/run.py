@@ -15,7 +15,7 @@ import functools
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -285,6 +285,66 @@ class Filters:
         if self.no_unclassified:
             keep &= ~result["unclassified"]
         return keep
+
+
+# ------------------------------------------------------------------ `hem screen` options, from the CLI or API
+
+def names(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """'A, B' (as the CLI takes it) or ['A', 'B'] (as the API does) -> ('A', 'B')."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(t.strip() for t in items if isinstance(t, str) and t.strip())
+
+
+def sizes_of(value: int | str | Iterable[int] | None) -> tuple[int, ...]:
+    """-k: 5, '5', '4-6' or [4, 5, 6] -> the numbers of cations; None: the paper's HEM minimum."""
+    if value is None:
+        return (vocab().hem.min_elements,)
+    if isinstance(value, bool):
+        raise ScreenError(f"-k must be a number of cations, not {value}", "e.g. -k 5 or -k 4-6")
+    if isinstance(value, int):
+        return (value,)
+    try:
+        if isinstance(value, str):
+            low, _, high = value.partition("-")
+            return tuple(range(int(low), int(high or low) + 1))
+        return tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ScreenError(f"-k '{value}' is not a number or a range", "e.g. -k 5 or -k 4-6") from None
+
+
+def from_options(*, include: str | Iterable[str] | None = None, exclude: str | Iterable[str] | None = None,
+                 require: str | Iterable[str] | None = None, k: int | str | Iterable[int] | None = None,
+                 anions: str | Iterable[str] | None = None, ions: str | Iterable[str] | None = None,
+                 grid: float | None = None, mechanisms: str | Iterable[str] = (),
+                 evidence: str | Iterable[str] | Mapping[str, str] = (), hem_only: bool = False,
+                 no_unclassified: bool = False, allow_unbalanced: bool = False,
+                 pareto: str | Iterable[str] = (), library: str | None = None
+                 ) -> tuple[Space, Filters, tuple[str, ...]]:
+    """The space, filters and Pareto objectives that `hem screen`'s options (or the same keyword arguments of
+    hemkg.screen) name, checked: ScreenError says which option is wrong. None: the option's default. `library`:
+    the key of a literature library's compiled tables (vectorised.library_key), whose findings join the evidence."""
+    sizes = sizes_of(k)
+    v = vocab()
+    pool = [s for s in [*v.cations, *names(include)] if s not in names(exclude)]
+    anion_options = tuple(AnionOption.parse(a) for a in names(anions)) if anions is not None else default_anions()
+    space = Space(pool=tuple(dict.fromkeys(pool)), sizes=sizes, anions=anion_options,
+                  ions=names(ions) if ions is not None else v.ion_symbols, required=names(require),
+                  grid_step=grid, library=library).validate()
+    objectives = names(pareto)
+    for name in objectives:
+        if name not in OBJECTIVES:
+            raise ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(OBJECTIVES)}")
+    by_word = {word: m.name for m in v.mechanisms for word in (m.name, m.json_key)}
+    wanted = names(mechanisms)
+    unknown = [m for m in wanted if m not in by_word]
+    if unknown:
+        raise ScreenError(f"--mechanism '{unknown[0]}' is no mechanism",
+                          f"use some of {', '.join(m.json_key for m in v.mechanisms)}")
+    levels = ([f"{m}={lv}" for m, lv in evidence.items()] if isinstance(evidence, Mapping)
+              else [evidence] if isinstance(evidence, str) else list(evidence))
+    filters = Filters(tuple(by_word[m] for m in wanted), hem_only, no_unclassified, allow_unbalanced,
+                      tuple(EvidenceFilter.parse(e) for e in levels))
+    return space, filters, objectives
 
 
 @dataclass
@@ -702,6 +762,52 @@ COLUMNS = ("formula", "ion", "charge_balanced", "oxidation_states", "other_assig
            "capacity_conversion", "capacity_alloying", "capacity_total", "capacity_contributors",
            "stability_contributors", "fast_charging_contributors", "entropy_cation_R", "meets_hem_definition",
            "unclassified")
+
+
+class Collector:
+    """A `sink` for screen() that keeps the rows screen() returns, as whole columns (columns_of) plus each element's
+    amount per formula unit (`x_Fe`; the cations sum to 1): the rows a ranking's top could hold (each batch's own
+    top), or those on a batch's own Pareto front. `rows(summary)` gives the returned rows, in their order; with
+    `top=None` every kept row is kept, ranked (memory grows with them)."""
+
+    def __init__(self, rank_by: str = "capacity", pareto: tuple[str, ...] = (), top: int | None = 20) -> None:
+        self.rank_by, self.pareto, self.top = rank_by, pareto, top
+        self.columns: dict[str, list] = {}
+        self.universe: tuple[str, ...] = ()
+
+    def __call__(self, kept: dict[str, np.ndarray], batch: Batch) -> None:
+        if self.pareto:
+            points = np.stack([_rankable(kept[OBJECTIVES[o]]) for o in self.pareto], axis=1)
+            chosen = np.flatnonzero(~_dominated(points))
+        elif self.top is not None:
+            chosen = _top(_rankable(kept[OBJECTIVES[self.rank_by]]), self.top)
+        else:
+            chosen = np.arange(len(kept["vector"]))
+        part = {k: v[chosen] for k, v in kept.items()}
+        columns = columns_of(part, batch.ion, batch.universe)
+        self.universe = self.universe or batch.universe
+        for i, symbol in enumerate(batch.universe):
+            columns[f"x_{symbol}"] = part["amounts"][:, i].astype(float).round(6).tolist()
+        for name, values in columns.items():
+            self.columns.setdefault(name, []).extend(values)
+
+    def names(self) -> list[str]:
+        """The columns in order: those a screen writes (COLUMNS), then each element's amount."""
+        return [*COLUMNS, *(f"x_{s}" for s in self.universe)]
+
+    def rows(self, summary: Summary) -> dict[str, list]:
+        """The rows screen() returned (summary.top: its ranking or its front's examples), as columns; with
+        `top=None`, every kept row, ranked as screen() ranks (a stable sort, highest first)."""
+        if not self.columns:
+            return {name: [] for name in self.names()}
+        if self.pareto or self.top is not None:
+            where = {(f, i): n for n, (f, i) in enumerate(zip(self.columns["formula"], self.columns["ion"],
+                                                              strict=True))}
+            order = [where[(row["formula"], row["ion"])] for row in summary.top]
+        else:
+            ranked = self.columns[OBJECTIVES[self.rank_by]]
+            order = sorted(range(len(ranked)), key=lambda n: -_rank_value(ranked[n]))
+        return {name: [self.columns[name][n] for n in order] for name in self.names()}
 
 
 class Writer:

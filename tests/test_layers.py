@@ -1,10 +1,12 @@
 """The package's layers (issue 9): a lower layer never imports a higher one.
 
 errors < system < graph < library < engine < consultation < {answers, sparql, exports, screening}
-< cli < __main__. The four in braces are peers and do not import each other; the package root
+< figures < api < cli < __main__. The four in braces are peers and do not import each other; the package root
 (`hemkg/__init__.py`: the version) sits with errors.py below everything. Every import
 counts: at module level, inside functions (the lazy imports that keep the CLI
-fast) and under TYPE_CHECKING.
+fast) and under TYPE_CHECKING. One exception (issue 14): the root re-exports the public API
+lazily, `from hemkg import api` inside its module __getattr__ (PEP 562) and under TYPE_CHECKING,
+never at module level, so that `import hemkg` loads nothing of it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent
 LAYERS = {"": 0, "errors": 0, "system": 1, "graph": 2, "library": 3, "engine": 4, "consultation": 5,
-          "answers": 6, "sparql": 6, "exports": 6, "screening": 6, "cli": 7, "__main__": 8}
+          "answers": 6, "sparql": 6, "exports": 6, "screening": 6, "figures": 7, "api": 8, "cli": 9, "__main__": 10}
 NOT_CODE = {"tests", "benchmarks", "examples", "ontology", "kg", "rules", "build", "dist"}
 
 
@@ -60,16 +62,29 @@ def imported_modules(module: str, path: Path) -> list[tuple[int, str]]:
     return out
 
 
+def _root_lazy_api_imports(path: Path) -> set[int]:
+    """Lines of the root's imports of hemkg.api that do not run on `import hemkg`: inside a function, or under
+    `if TYPE_CHECKING:`."""
+    lines = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        lazy = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or (
+            isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+        if lazy:
+            lines |= {n.lineno for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return lines
+
+
 def layer_violations(root: Path) -> list[str]:
     problems = []
     for module, path in package_modules(root).items():
         own = layer_of(module)
+        lazy = _root_lazy_api_imports(path) if module == "hemkg" else set()
         if own not in LAYERS:
             problems.append(f"{path.relative_to(root)}: sub-package '{own}' has no place in the layers of tests/test_layers.py")
             continue
         for line, target in imported_modules(module, path):
             other = layer_of(target)
-            if other == own or other not in LAYERS:
+            if other == own or other not in LAYERS or (line in lazy and other == "api"):
                 continue
             if LAYERS[other] > LAYERS[own] or (LAYERS[other] == LAYERS[own] and other != own):
                 problems.append(f"{path.relative_to(root)}:{line}: {own or 'hemkg'} imports {target} "
@@ -100,6 +115,19 @@ def test_a_planted_violation_is_found(tmp_path, where, source, wanted):
     target.write_text(source)
     problems = layer_violations(tmp_path)
     assert len(problems) == 1 and wanted in problems[0] and problems[0].startswith(where), problems
+
+
+@pytest.mark.parametrize(("source", "reported"), [
+    ("def __getattr__(name):\n    from hemkg import api\n    return getattr(api, name)\n", False),
+    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hemkg.api import consult\n", False),
+    ("from hemkg.api import consult\n", True),  # at module level: `import hemkg` would load the API
+    ("def __getattr__(name):\n    from hemkg import cli\n", True),  # the exception is the API's alone
+])
+def test_the_root_may_import_the_api_lazily_only(tmp_path, source, reported):
+    """Issue 14: hemkg/__init__.py re-exports hemkg.api inside __getattr__ (PEP 562), never at module level."""
+    (tmp_path / "__init__.py").write_text(source)
+    problems = layer_violations(tmp_path)
+    assert bool(problems) == reported and all(p.startswith("__init__.py:") for p in problems), problems
 
 
 def test_allowed_imports_are_not_reported(tmp_path):
