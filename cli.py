@@ -55,6 +55,12 @@ class Group(click.Group):
             fail(err.format_message().replace("\n", " "))
         except click.exceptions.Abort:
             fail("interrupted")
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        try:
+            sys.stdout.flush()  # here, not at exit: a closed pipe found by the last flush ends quietly too
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -62,10 +68,25 @@ class Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # hem ... | head -1: the reader has gone, which is no error of ours
+            _quiet_broken_pipe()
         except HemkgError as err:  # the user's to fix: the message says what is wrong, the hint how to fix it
             fail(str(err), err.hint or None)
         except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """Exit quietly once stdout's reader has closed the pipe: point stdout at /dev/null so that the
+    interpreter's last flush finds nowhere to fail (as the Python docs advise for SIGPIPE)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing left to flush
+        pass
+    sys.exit(0)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -261,7 +282,7 @@ def _consult_or_fail(formula: str, ion: str, structure, library=None):
 @click.argument("formulas", nargs=-1)
 @structure_options
 @click.option("--input", "input_file", type=click.Path(path_type=Path),
-              help="One candidate per line, or CSV with a 'formula' column.")
+              help="One candidate per line, or CSV with a 'formula' column ('-': standard input).")
 @click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
@@ -302,13 +323,14 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
     from hemkg.consultation import batch
 
     candidates = batch.read_candidates(path, ion, default_structure, library)
+    name = "stdin" if str(path) == "-" else path.name
     failures = 0
     for item in candidates:
         if item.error:
             failures += 1
             one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c
                                for c in item.error)
-            click.echo(f"error: {path.name} line {item.line}: {one_line}", err=True)
+            click.echo(f"error: {name} line {item.line}: {one_line}", err=True)
             if as_json:
                 click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
@@ -377,12 +399,25 @@ def _read_query(query: str | None, file: Path | None) -> str:
     if query is not None:
         return query
     assert file is not None  # exactly one of the two was given
+    if str(file) == "-":
+        return _read_stdin_text("the query")
     if not file.is_file():
         fail(f"no file '{file}'", "give the path of a .rq file")
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         fail(f"cannot read '{file}': {err}", "save the query as UTF-8 text")
+
+
+def _read_stdin_text(what: str, limit: int = 10_000_000) -> str:
+    """Standard input as UTF-8 text (for a FILE option given as '-')."""
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        fail(f"{what} on standard input is larger than {limit:,} bytes", "give a smaller file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        fail(f"{what} on standard input is not UTF-8 text (byte {err.start})", "save it as UTF-8 text")
 
 
 def _print_answer(answer, fmt: str) -> None:
@@ -425,7 +460,8 @@ MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_de
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("--file", "file", type=click.Path(path_type=Path), help="Read the query from a .rq file.")
+@click.option("--file", "file", type=click.Path(path_type=Path),
+              help="Read the query from a .rq file ('-': standard input).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
 @click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
