@@ -35,6 +35,33 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def json_format_option(f):
+    """--format text|json beside --json (the spelling hem sparql and hem export use): either asks for JSON."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, output_format: str | None = None, **kwargs: Any) -> Any:
+        if output_format == "json":
+            kwargs["as_json"] = True
+        return f(*args, **kwargs)
+
+    return click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+                        help="text (default) or json, as --json.")(wrapper)
+
+
+def json_flag_option(f):
+    """--json beside --format (the spelling the other commands use): the same as --format json."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> Any:
+        if as_json:
+            kwargs["fmt"] = "json"
+        return f(*args, **kwargs)
+
+    return click.option("--json", "as_json", is_flag=True, help="The same as --format json.")(wrapper)
+
+
 class Group(click.Group):
     """A click group whose errors are one line and exit 2: click's own usage errors, every
     hemkg.errors.HemkgError (the user's to fix), and any unexpected exception, which is a bug in
@@ -47,7 +74,7 @@ class Group(click.Group):
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as err:
             click.echo(err.ctx.get_help() if err.ctx else str(err))
-            sys.exit(2)
+            sys.exit(0)  # `hem` alone asks what it can do: the help is the answer
         except click.UsageError as err:
             command = err.ctx.command_path if err.ctx else "hem"
             fail(err.format_message().replace("\n", " "), f"see '{command} --help'")
@@ -99,6 +126,7 @@ def main() -> None:
 @main.command()
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@json_format_option
 def describe(term: str, as_json: bool) -> None:
     """What does the paper say about TERM?
 
@@ -117,10 +145,12 @@ def describe(term: str, as_json: bool) -> None:
     try:
         answer = d.describe(term)
     except UnknownTerm as err:
-        hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
-            "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
-        fail(f"'{err.text}' is not a term of the paper's knowledge graph" + (f": {err.reason}" if err.reason else ""),
-             hint)
+        answer = d.mentions(term)  # a word of the paper's text, not a term (graphite)?
+        if not answer["mentioned"]:
+            hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
+                "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
+            fail(f"'{err.text}' is not a term of the paper's knowledge graph"
+                 + (f": {err.reason}" if err.reason else "") + ", and the paper does not mention it", hint)
     if as_json:
         emit_json(answer)
     else:
@@ -212,6 +242,29 @@ class VocabCommand(_HelpFromVocabulary, click.Command):
         return click.Command(self.name, help=(self._template or "").split("\n\n")[0]).get_short_help_str(limit)
 
 
+class MechanismChoice(LazyChoice):
+    """A mechanism as JSON spells it (space_charge), also accepted as rules/ spell it (space-charge)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        return super().convert(str(value).replace("-", "_"), param, ctx)
+
+
+class AliasOption(click.Option):
+    """An option with hidden alternative spellings (--ion and --ions): help shows the first name only."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        names = self.opts
+        self.opts = names[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = names
+
+
+class VocabAliasOption(VocabOption, AliasOption):
+    """A vocabulary option with hidden alternative spellings."""
+
+
 ION = LazyChoice(lambda: _vocab().ion_symbols)
 POSITIVE_NM = click.FloatRange(min=0, min_open=True, max=1e6)
 
@@ -225,7 +278,8 @@ def structure_options(f):
         click.option("--framework", help="Conductive framework or carbon compositing, e.g. C, rGO, CNT."),
         click.option("--defect-rich", is_flag=True, help="The material is defect-rich."),
         click.option("--morphology", help="hollow, yolk-shell, core-shell, porous, nanofiber, ..."),
-        click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion."),
+        click.option("--ion", "--ions", "ion", cls=AliasOption, type=ION, default="Li", show_default=True,
+                     help="Carrier ion."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -284,6 +338,7 @@ def _consult_or_fail(formula: str, ion: str, structure, library=None):
 @click.option("--input", "input_file", type=click.Path(path_type=Path),
               help="One candidate per line, or CSV with a 'formula' column ('-': standard input).")
 @click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
+@json_format_option
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
 @library_use_options
@@ -356,6 +411,7 @@ def _json_line(data: Any) -> str:
 @click.option("--about", help="A mechanism (alloying), an element of FORMULA (Zn), a property (capacity) or 'all'.")
 @click.option("--full", is_flag=True, help="The whole derivation tree, every intermediate conclusion with its rule.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (with --full, each tree).")
+@json_format_option
 @library_use_options
 def explain(formula, ion, about, full, as_json, library_dir, no_library, **structure) -> None:
     """Why a consultation concluded what it did, from conclusions to the paper.
@@ -378,6 +434,7 @@ def explain(formula, ion, about, full, as_json, library_dir, no_library, **struc
 @click.argument("formulas", nargs=-1, required=True)
 @structure_options
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
+@json_format_option
 @library_use_options
 def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> None:
     """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
@@ -464,6 +521,7 @@ MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_de
               help="Read the query from a .rq file ('-': standard input).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
+@json_flag_option
 @click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
@@ -524,6 +582,7 @@ def _table_from_json(body: bytes) -> str:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter, e.g. --param mechanism=alloying.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
+@json_flag_option
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
 @MAX_MEMORY
 def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
@@ -618,12 +677,13 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
               help="Number of cations: {k}, or a range such as 4-6.")
 @click.option("--anions", cls=VocabOption, default=lambda: _help_fields()["anion_options"], show_default=True,
               help="Anion options, each one candidate: single (O), mixed (S0.9Se0.1) or none (an alloy).")
-@click.option("--ions", cls=VocabOption, default=lambda: _help_fields()["ions"], show_default=True,
+@click.option("--ions", "--ion", "ions", cls=VocabAliasOption, default=lambda: _help_fields()["ions"],
+              show_default=True,
               help="Carrier ions to screen.")
 @click.option("--grid", type=float, cls=VocabOption,
               help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
 @click.option("--mechanism", "mechanisms", multiple=True,
-              type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
+              type=MechanismChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is accessible (repeatable).")
 @click.option("--evidence", "evidence", multiple=True, metavar="MECHANISM=LEVEL", cls=VocabOption,
               help="Keep candidates whose evidence for MECHANISM is LEVEL or stronger (repeatable; "
@@ -640,6 +700,7 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every kept row: .csv, .jsonl or .parquet.")
 @click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
+@json_format_option
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
 def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only, no_unclassified,
            allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress) -> None:
@@ -768,6 +829,7 @@ def kg() -> None:
 @kg.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@json_format_option
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest FILE to read, in bytes (default 50,000,000).")
 def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
@@ -813,6 +875,7 @@ def push(endpoint: str, timeout: float) -> None:
 
 @kg.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_format_option
 def stats(as_json: bool) -> None:
     """Summarise the graph: terms by type, statements, references."""
     from hemkg.answers import stats as kgstats
@@ -846,9 +909,20 @@ def export(fmt, scope, ion, output) -> None:
 
     if output is not None and str(output) == "-":
         output = None
-    data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
+    chosen = exports.choose_format(fmt, output)
+    data = exports.export(chosen, scope, ion, output)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+    elif output is not None:  # say what was written, on stderr (stdout stays empty, as for any -o)
+        click.echo(f"wrote {output} ({chosen}, {_size_text(output.stat().st_size)}, scope {scope})", err=True)
+
+
+def _size_text(size: int) -> str:
+    """A file's size as people read it: 812 bytes, 14.2 kB, 3.1 MB."""
+    for unit, factor in (("MB", 1e6), ("kB", 1e3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size:,} bytes"
 
 
 # --------------------------------------------------------------------------- hem evidence: the literature library
@@ -941,6 +1015,7 @@ def _report_problems(file: Path, problems, outcome: str) -> None:
 @evidence.command(name="list")
 @click.option("--all", "show_all", is_flag=True, help="Also superseded and retracted versions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the contributions as JSON.")
+@json_format_option
 @library_options
 def evidence_list(show_all: bool, as_json: bool, library_dir: str | None, wait: float) -> None:
     """List the contributions of the library: DOI, year, formula, findings, title."""
@@ -974,6 +1049,7 @@ def _entry_json(entry, findings: bool = True) -> dict[str, Any]:
 @evidence.command(name="show")
 @click.argument("doi")
 @click.option("--json", "as_json", is_flag=True, help="Print the contributions and their history as JSON.")
+@json_format_option
 @library_options
 def evidence_show(doi: str, as_json: bool, library_dir: str | None, wait: float) -> None:
     """Show the findings the library holds from the paper DOI, with their quotes and history."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line_error
+from conftest import assert_one_line_error, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,3 +71,122 @@ def test_sparql_standard_input_not_utf8_is_one_line_error(runner):
 
     result = runner.invoke(main, ["sparql", "--file", "-"], input=b"\xff\xfe SELECT")
     assert "standard input" in assert_one_line_error(result)
+
+
+# ---------------------------------------------------------------- what the text answers must not show
+
+TEXT_ANSWERS = [
+    ("consult", "(MgCoNiCuZn)O"), ("consult", "SiGeSnSbBi", "--ion", "Na"), ("consult", "InGeSiP3", "--refs"),
+    ("explain", "(MgCoNiCuZn)O", "--about", "all"), ("explain", "InGeSiP3"),
+    ("explain", "Cu0.88Sn0.02Sb0.02Bi0.02Mn0.02S0.9Se0.1", "--about", "space-charge"),
+    ("describe", "Zn"), ("describe", "conversion"), ("describe", "alloying"), ("describe", "space-charge"),
+    ("describe", "defect sites"), ("describe", "ref 57"), ("describe", "ref 76"), ("describe", "(MgCoNiCuZn)O"),
+    ("describe", "(LiFeZnNiCoMn)3O4"), ("describe", "Fe"), ("describe", "Si"),
+]
+
+
+def _internal_names() -> re.Pattern[str]:
+    """Statement and material ids of the graph and the rules' ids (those with a hyphen, which no prose word has),
+    and the phrase the notes on the text of Table 1 used for how the text was read."""
+    import tomllib
+
+    rule_ids = set()
+    for path in (ROOT / "rules").glob("*.toml"):
+        for table in tomllib.loads(path.read_text(encoding="utf-8")).values():
+            for entry in table if isinstance(table, list) else []:
+                if isinstance(entry, dict) and "-" in str(entry.get("id", "")):
+                    rule_ids.add(entry["id"])
+    words = sorted(rule_ids, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:hemkg:)?(?:stmt-[\w-]+|material-[\w-]+|"
+                      + "|".join(map(re.escape, words)) + r")(?![\w-])|Extraction printed")
+
+
+@pytest.mark.parametrize("args", TEXT_ANSWERS, ids=" ".join)
+def test_text_answers_show_no_internal_ids_or_insider_phrases(runner, args):
+    """The text answers speak of the paper's statements by their words, sections and references (e.g. Table 1,
+    Section 3.2), never by the graph's ids (stmt-order-...), the rules' ids or how the paper's text was read in.
+    (explain --full is the derivation itself, each step named by its rule: the one place ids belong.)"""
+    result = run(runner, *args)
+    assert result.exit_code == 0, result.output
+    found = sorted(set(_internal_names().findall(result.stdout)))
+    assert found == [], found
+
+
+# ---------------------------------------------------------------- option spellings
+
+
+def test_hem_alone_prints_help_and_exits_0(runner):
+    result = run(runner)
+    assert result.exit_code == 0
+    assert "Commands:" in result.stdout and "consult" in result.stdout
+
+
+@pytest.mark.parametrize("spelling", ["--ion", "--ions"])
+def test_consult_and_screen_take_ion_and_ions(runner, spelling):
+    """Section 2.4 (refs 58, 59): Na+ and K+ are carriers of the paper; both spellings name the carrier ion."""
+    consulted = json.loads(run(runner, "consult", "(MgCoNiCuZn)O", spelling, "Na", "--json").stdout)
+    assert consulted["ion"] == "Na"
+    screened = run(runner, "screen", "-k", "3", "--anions", "O", spelling, "K", "--top", "3", "--json",
+                   "--workers", "1", "--no-progress")
+    assert screened.exit_code == 0, screened.output
+    assert {row["ion"] for row in json.loads(screened.stdout)["top"]} == {"K"}
+
+
+def test_the_alias_spellings_stay_out_of_the_help(runner):
+    assert "--ions" not in run(runner, "consult", "--help").stdout
+    assert "--ion " not in run(runner, "screen", "--help").stdout.replace("--ions", "")
+
+
+@pytest.mark.parametrize("args", [("describe", "Zn"), ("consult", "(MgCoNiCuZn)O"), ("explain", "InGeSiP3"),
+                                  ("compare", "(MgCoNiCuZn)O", "InGeSiP3"), ("kg", "stats")])
+def test_format_json_is_the_same_as_json(runner, args):
+    assert run(runner, *args, "--format", "json").stdout == run(runner, *args, "--json").stdout
+
+
+@pytest.mark.parametrize("args", [("sparql", "SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }"),
+                                  ("ask", "elements-enabling-mechanism")])
+def test_json_is_the_same_as_format_json(runner, args):
+    json_flag = run(runner, *args, "--json")
+    assert json_flag.exit_code == 0
+    assert json_flag.stdout == run(runner, *args, "--format", "json").stdout
+    assert json.loads(json_flag.stdout)["results"]["bindings"]
+
+
+def test_screen_takes_both_spellings_of_space_charge(runner):
+    """Section 2.4: space charge; rules/ spell it space-charge, JSON space_charge: screen takes both."""
+    common = ("screen", "-k", "3", "--anions", "O", "--ions", "Li", "--json", "--workers", "1", "--no-progress")
+    dashed = run(runner, *common, "--mechanism", "space-charge")
+    assert dashed.exit_code == 0, dashed.output
+    assert dashed.stdout == run(runner, *common, "--mechanism", "space_charge").stdout
+    assert all(row["space_charge"] == "accessible" for row in json.loads(dashed.stdout)["top"])
+    evidence = run(runner, *common, "--evidence", "space-charge=reported_related")
+    assert evidence.stdout == run(runner, *common, "--evidence", "space_charge=reported_related").stdout
+
+
+def test_explain_and_describe_take_both_spellings_of_space_charge(runner):
+    for command in (("explain", "(MgCoNiCuZn)O", "--about"), ("describe",)):
+        dashed = run(runner, *command, "space-charge", "--json")
+        assert dashed.exit_code == 0, dashed.output
+        underscored = json.loads(run(runner, *command, "space_charge", "--json").stdout)
+        answer = json.loads(dashed.stdout)
+        for echoed in ("about", "query"):  # the spelling the user typed, given back
+            answer.pop(echoed, None), underscored.pop(echoed, None)
+        assert answer == underscored
+
+
+def test_describe_a_word_of_the_paper_that_is_no_term(runner):
+    """Section 3.1 (ref 47): graphite is named only beside the HEM plateau (~1.0 V against ~0.2 V for graphite or
+    hard carbon); describe finds that statement and its reference."""
+    answer = json.loads(run(runner, "describe", "graphite", "--json").stdout)
+    assert answer["term"] is None and answer["mentioned"]
+    statements = [s for g in answer["groups"] for s in g["statements"]]
+    assert statements and all("graphite" in (s["statement"] + " ".join(s.get("quote", []))).lower()
+                              for s in statements)
+    assert 47 in {n for s in statements for n in s["references"]}
+    text = run(runner, "describe", "graphite").stdout
+    assert "graphite" in text.splitlines()[0] and "[47]" in text
+
+
+def test_describe_a_word_the_paper_does_not_use(runner):
+    error = assert_one_line_error(run(runner, "describe", "perovskite-xyz"))
+    assert "the paper does not mention it" in error
