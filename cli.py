@@ -90,6 +90,14 @@ class Group(click.Group):
             _quiet_broken_pipe()
         sys.exit(result if isinstance(result, int) else 0)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole summary, wrapped under itself (click would cut it with '...')."""
+        rows = [(name, cmd.get_short_help_str(limit=10_000)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -116,7 +124,7 @@ def _quiet_broken_pipe() -> NoReturn:
     sys.exit(0)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80})
 @click.version_option(__version__, prog_name="hem")
 def main() -> None:
     """Design guidelines for high-entropy-material (HEM) battery anodes, from
@@ -154,14 +162,21 @@ def describe(term: str, as_json: bool) -> None:
     if as_json:
         emit_json(answer)
     else:
-        click.echo(d.render(answer, width=_width()))
+        echo_text(d.render(answer, width=_width()))
 
 
 def _width() -> int:
-    """The terminal's width, capped for readability; 88 when not a terminal."""
-    import shutil
+    """The terminal's width, capped for readability; 80 when not a terminal (hemkg.system.text)."""
+    from hemkg.system.text import width
 
-    return min(100, shutil.get_terminal_size((88, 24)).columns) if sys.stdout.isatty() else 88
+    return width()
+
+
+def echo_text(text: str, nl: bool = True) -> None:
+    """A text answer, every line fitted to the width (a line the renderer left too long is wrapped)."""
+    from hemkg.system.text import fit
+
+    click.echo(fit(text, _width()), nl=nl)
 
 
 # ------------------------------------------------------------------ the paper's vocabulary, read when needed
@@ -368,7 +383,7 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, 
         elif as_json:
             click.echo(json.dumps(summarise(c), ensure_ascii=False, indent=None if len(results) > 1 else 2))
         else:
-            click.echo(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
+            echo_text(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
 
 
 def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, library=None) -> int:
@@ -394,7 +409,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
             click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
         else:
             click.echo(f"--- line {item.line}")
-            click.echo(report.render_consultation(summarise(item.consultation), width=_width()))
+            echo_text(report.render_consultation(summarise(item.consultation), width=_width()))
     return 1 if failures else 0
 
 
@@ -426,8 +441,10 @@ def explain(formula, ion, about, full, as_json, library_dir, no_library, **struc
 
     c = _consult_or_fail(formula, ion, _structure(**structure), _library(library_dir, no_library))
     tree = ex.explain(c, about, full=full)
-    text = json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree, width=_width())
-    click.echo(text, nl=as_json)
+    if as_json:
+        click.echo(json.dumps(tree, ensure_ascii=False, indent=2))
+    else:
+        echo_text(ex.render(tree, width=_width()), nl=False)
 
 
 @main.command()
@@ -446,7 +463,10 @@ def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> Non
     built = _structure(**structure)
     library = _library(library_dir, no_library)
     rows = [summarise(_consult_or_fail(f, ion, built, library)) for f in formulas]
-    click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        echo_text(report.render_comparison(rows, _width()))
 
 
 def _read_query(query: str | None, file: Path | None) -> str:
@@ -598,7 +618,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
     if list_ or name is None:
         for q in available.values():
             params_text = "".join(f" [--param {p.name}=VALUE, default {p.default}]" for p in q.parameters)
-            click.echo(f"{q.name}{params_text}\n    {q.title}. {q.description}")
+            echo_text(f"{q.name}{params_text}\n    {q.title}. {q.description}")
         return
     if name not in available:
         import difflib
@@ -771,7 +791,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
 
 
 def _mah(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
+    """A capacity in mAh/g, to one decimal wherever it is printed."""
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _print_screen(summary, total: int, objectives, rank_by: str, writer, written, as_json: bool) -> None:
@@ -798,27 +819,39 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
     unbalanced = f" ({summary.unbalanced:,} not charge-balanced)" if summary.unbalanced else ""
     click.echo(f"{state} candidates{unbalanced}; {summary.kept:,} kept{where}")
     if objectives:
-        click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
+        points = len(summary.front)
+        click.echo(f"Pareto front on {', '.join(objectives)}: {points} {'point' if points == 1 else 'points'}")
         for point in summary.front:
-            values = ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count")
-            click.echo(f"  {values}  ({point['count']:,} candidates)")
-    header = (f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}"
-              f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}  {'conv evidence':<19}s.c. evidence")
-    click.echo("\n" + header)
+            values = ", ".join(f"{k} {_figure(k, v)}" for k, v in point.items() if k != "count")
+            click.echo(f"  {values}  ({point['count']:,} {'candidate' if point['count'] == 1 else 'candidates'})")
+    from hemkg.system.text import fit, natural_width, table
+
     short = {"accessible": "yes", "not_accessible": "-", "undetermined": "?"}
-    for row in summary.top:
-        click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
-                   f"{short[row['space_charge']]:<6}{_mah(row['capacity_total']):>8}{row['capacity_contributors']:>6}"
-                   f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}"
-                   f"  {row['evidence_conversion']:<19}{row['evidence_space_charge']}")
-    click.echo("\n(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no balanced "
-               "reading, kept by --allow-unbalanced); mAh/g is the "
-               "theoretical capacity of the reactions they make accessible (those estimable from the composition) "
-               "and S/R the ideal "
-               "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the paper's rules "
-               "credit. The two evidence columns give the strongest level on the paper's evidence scale for the "
-               "mechanisms of the conv and s.c. columns; --json and -o give it for every mechanism. "
-               "`hem consult FORMULA --ion X` reopens any row.)")
+    headers = ["formula", "ion", "conv", "alloy", "s.c.", "mAh/g", "cap+", "stab+", "fast+", "S/R", "conv evid.",
+               "s.c. evid."]
+    rows = [[row["formula"], row["ion"], short[row["conversion"]], short[row["alloying"]], short[row["space_charge"]],
+             _mah(row["capacity_total"]), row["capacity_contributors"], row["stability_contributors"],
+             row["fast_charging_contributors"], f"{row['entropy_cation_R']:.3f}", row["evidence_conversion"],
+             row["evidence_space_charge"]] for row in summary.top]
+    narrow = natural_width(headers, rows) > _width()  # the evidence columns give way to whole formulas
+    if narrow:
+        headers, rows = headers[:-2], [row[:-2] for row in rows]
+    click.echo("\n" + table(headers, rows, _width(), right=(5, 6, 7, 8, 9), wrap=(0, 10, 11)), nl=False)
+    click.echo("\n" + fit("(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no "
+                           "balanced reading, kept by --allow-unbalanced); mAh/g is the theoretical capacity of the "
+                           "reactions they make accessible (those estimable from the composition) and S/R the ideal "
+                           "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the "
+                           "paper's rules credit. The two evidence columns give the strongest level on the paper's "
+                           "evidence scale for the mechanisms of the conv and s.c. columns"
+                           + (" (left out to fit the width: a wider terminal shows them)" if narrow else "")
+                           + "; --json and -o give it for every mechanism. `hem consult FORMULA --ion X` reopens "
+                           "any row.)", _width()))
+
+
+def _figure(name: str, value: float) -> str:
+    """An objective's value as the table prints it: capacity in mAh/g to one decimal, counts as integers."""
+    return _mah(value) if (name.startswith("capacity") and not float(value).is_integer()) or name == "capacity" \
+        else f"{value:g}"
 
 
 @main.group(cls=Group)
@@ -884,7 +917,7 @@ def stats(as_json: bool) -> None:
     if as_json:
         emit_json(figures)
     else:
-        click.echo(kgstats.render(figures))
+        echo_text(kgstats.render(figures))
 
 
 @main.command()

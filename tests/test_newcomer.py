@@ -190,3 +190,48 @@ def test_describe_a_word_of_the_paper_that_is_no_term(runner):
 def test_describe_a_word_the_paper_does_not_use(runner):
     error = assert_one_line_error(run(runner, "describe", "perovskite-xyz"))
     assert "the paper does not mention it" in error
+
+
+# ---------------------------------------------------------------- widths and tables
+
+WIDE_ANSWERS = [
+    ("explain", "(MgCoNiCuZn)O", "--about", "all"), ("explain", "InGeSiP3", "--full"), ("ask", "--list"),
+    ("consult", "(MgCoNiCuZn)O"), ("consult", "(MgCoNiCuZn)O", "--refs"), ("describe", "Zn"), ("--help",),
+    ("kg", "stats"), ("compare", "(MgCoNiCuZn)O", "InGeSiP3"),
+    ("screen", "-k", "3", "--anions", "O", "--ions", "Li", "--workers", "1", "--pareto", "capacity,cycling_stability"),
+    ("screen", "--grid", "0.05", "-k", "5", "--include", "Ge", "--require", "Li,Ge,Si,Mg,V", "--anions", "O",
+     "--ions", "Li", "--workers", "1"),
+]
+
+
+@pytest.mark.parametrize("args", WIDE_ANSWERS, ids=" ".join)
+def test_no_line_is_wider_than_80_columns_when_piped(args):
+    """Piped (no terminal), every text answer fits 80 columns: explain, the screen's table and footnote, ask
+    --list, consult's references, and hem --help with every command summary whole (no '...')."""
+    result = hem_process(*args)
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    assert lines and max(len(line) for line in lines) <= 80, max(lines, key=len)
+    if args == ("--help",):
+        commands = result.stdout.decode().split("Commands:")[1]
+        assert "..." not in commands
+
+
+def test_screen_table_keeps_formulas_apart_and_figures_alike(runner):
+    """A grid formula is folded within its column, never run into the ion column; the Pareto front counts '1
+    candidate' in the singular, and capacities are printed to one decimal in the front and the table alike."""
+    result = run(runner, "screen", "-k", "3", "--anions", "O", "--ions", "Li", "--workers", "1",
+                 "--pareto", "capacity,cycling_stability", "--no-progress")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "(1 candidates)" not in text and "(1 candidate)" in text
+    front = re.findall(r"capacity (\d+(?:\.\d+)?)", text)
+    assert front and all(re.fullmatch(r"\d+\.\d", v) for v in front)
+    table = next(block for block in text.split("\n\n") if block.startswith("formula")).splitlines()
+    assert table[0].split()[:2] == ["formula", "ion"]
+    ion_at = table[0].index("ion")
+    for line in table[2:]:
+        assert line[ion_at - 1] == " "  # the formula column ends before the ion column
+        if line[ion_at:ion_at + 2].strip():
+            assert line[ion_at:ion_at + 2] == "Li"
+            assert re.search(r"\s\d+\.\d\s", line)  # mAh/g to one decimal
