@@ -752,7 +752,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,
                          tuple(sc.EvidenceFilter.parse(e) for e in evidence))
     show_progress = sys.stderr.isatty() if progress is None else progress
-    writer = sc.Writer(output) if output else None  # checks the target before any work
+    metadata = sc.run_metadata(click.get_current_context().params) if output else None
+    writer = sc.Writer(output, metadata) if output else None  # checks the target before any work
     executor = None
     summary = None
     try:

@@ -235,3 +235,27 @@ def test_screen_table_keeps_formulas_apart_and_figures_alike(runner):
         if line[ion_at:ion_at + 2].strip():
             assert line[ion_at:ion_at + 2] == "Li"
             assert re.search(r"\s\d+\.\d\s", line)  # mAh/g to one decimal
+
+
+# ---------------------------------------------------------------- what an output file says of itself
+
+
+def test_screen_parquet_carries_its_parameters_units_version_and_paper(runner, tmp_path):
+    """A screen's Parquet file names the options it ran with, mAh/g for capacities (theoretical, beyond the
+    paper), the hemkg version and the paper its rules come from (Energy Environ. Sci. 2025, 18, 10286)."""
+    import pyarrow.parquet as pq
+
+    import hemkg
+
+    target = tmp_path / "run.parquet"
+    result = run(runner, "screen", "-k", "3", "--anions", "O", "--ions", "Na", "--workers", "1", "--no-progress",
+                 "--mechanism", "conversion", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    stored = pq.read_schema(target).metadata
+    meta = json.loads(stored[b"hemkg"])
+    assert meta["hemkg_version"] == hemkg.__version__
+    assert meta["paper"]["doi"] == "10.1039/d5ee05507e" and "10286" in meta["paper"]["citation"]
+    assert meta["parameters"]["ions"] == "Na" and meta["parameters"]["sizes"] == "3"
+    assert meta["parameters"]["mechanisms"] == ["conversion"]
+    assert meta["units"]["capacity_total"] == "mAh/g"
+    assert pq.read_table(target).num_rows > 0
