@@ -662,7 +662,10 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
 @MAX_MEMORY
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
-def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
+@click.option("--cors", metavar="ORIGIN",
+              help="Let web pages from ORIGIN (e.g. https://example.org, or *) query the endpoint (CORS; off by "
+                   "default).")
+def serve(host, port, timeout, max_rows, max_memory, max_concurrent, cors) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
 
     The same dataset and checks as hem sparql: updates are refused (403), and so
@@ -672,7 +675,8 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent) -> None:
     from hemkg.sparql import endpoint as sv
 
     try:
-        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory)
+        server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory,
+                                cors=cors)
     except OSError as err:
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}",
              "choose another --port or --host, or stop what uses it")
