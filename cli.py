@@ -469,6 +469,15 @@ def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> Non
         echo_text(report.render_comparison(rows, _width()))
 
 
+def _needs_fork(what: str) -> None:
+    """sparql, ask, serve and a multi-worker screen run their work in forked processes: POSIX only."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        fail(f"{what} needs the POSIX 'fork' start method, which this platform does not offer",
+             "run hem on Linux, macOS or WSL (pyproject.toml: Operating System :: POSIX)")
+
+
 def _read_query(query: str | None, file: Path | None) -> str:
     if (query is None) == (file is None):
         fail("give a query or --file FILE, one of the two",
@@ -559,6 +568,8 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endp
     from hemkg.sparql import query as sp
 
     text = _read_query(query, file)
+    if not endpoint:
+        _needs_fork("hem sparql")
     if endpoint:
         if candidate:
             fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
@@ -645,6 +656,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory) -> None:
         for key, iri in bindings.items():
             click.echo(f"# bound: ?{key} = <{iri}>")
         return
+    _needs_fork("hem ask")
     store, graphs = sp.dataset()
     answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     _print_answer(answer, fmt)
@@ -674,6 +686,7 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent, cors) -> No
     """
     from hemkg.sparql import endpoint as sv
 
+    _needs_fork("hem serve")
     try:
         server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory,
                                 cors=cors)
@@ -751,6 +764,8 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
     for name in objectives:
         if name not in sc.OBJECTIVES:
             raise sc.ScreenError(f"--pareto '{name}' cannot be ranked", f"use some of {', '.join(sc.OBJECTIVES)}")
+    if workers != 1:
+        _needs_fork("hem screen with several workers (--workers 1 runs without)")
     total = space.count()
     by_key = {m.json_key: m.name for m in _vocab().mechanisms}
     filters = sc.Filters(tuple(by_key[m] for m in mechanisms), hem_only, no_unclassified, allow_unbalanced,

@@ -259,3 +259,13 @@ def test_screen_parquet_carries_its_parameters_units_version_and_paper(runner, t
     assert meta["parameters"]["mechanisms"] == ["conversion"]
     assert meta["units"]["capacity_total"] == "mAh/g"
     assert pq.read_table(target).num_rows > 0
+
+
+@pytest.mark.parametrize("args", [("sparql", "ASK {}"), ("ask", "elements-enabling-mechanism"), ("serve",),
+                                  ("screen", "-k", "3", "--workers", "2")])
+def test_without_fork_the_cli_says_posix_only(runner, monkeypatch, args):
+    """On a platform without fork (Windows), the fork-only commands end with one clear line, not a traceback."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert "POSIX" in assert_one_line_error(run(runner, *args))
