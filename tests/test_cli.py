@@ -132,7 +132,7 @@ def test_describe_anion_se_fast_charging_and_sib(runner):
     assert sib["relation"] == "hem:suits"
     assert sib["applies_to_ion"] == ["Na+"]
     assert {49, 74} <= set(sib["references"])
-    text = run(runner, "describe", "Se").stdout
+    text = " ".join(run(runner, "describe", "Se").stdout.split())  # unwrapped: the text fits 80 columns piped
     assert "fast charging" in text and "[44, 49]" in text
     assert "Selenides suit SIBs" in text
 

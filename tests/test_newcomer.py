@@ -269,3 +269,41 @@ def test_without_fork_the_cli_says_posix_only(runner, monkeypatch, args):
 
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert "POSIX" in assert_one_line_error(run(runner, *args))
+
+
+# ---------------------------------------------------------------- the consultation's text
+
+
+def _golden_cases() -> list[dict]:
+    import tomllib
+
+    return [tomllib.loads(p.read_text(encoding="utf-8")) | {"file": p.stem}
+            for p in sorted((ROOT / "tests" / "cases").glob("*.toml"))]
+
+
+@pytest.mark.parametrize("case", _golden_cases(), ids=lambda c: c["file"])
+def test_no_sentence_is_repeated_within_a_section(case):
+    """Each golden case (tests/cases/, each anchored on the paper or constructed): within a section of the
+    consultation's text, no sentence is said twice (two rules reaching one topic say it once)."""
+    from hemkg.answers.report import render_consultation
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation.consultation import Structure, consult
+
+    structure = Structure(**case.get("structure", {})).validated() if case.get("structure") else None
+    text = render_consultation(summarise(consult(case["formula"], case["ion"], structure)), width=100_000)
+    for section in text.split("\n\n"):
+        body = " ".join(section.split())
+        sentences = [s.strip() for s in re.split(r"(?<=[.:])\s+(?=[A-Z(])", body) if len(s.strip()) > 20]
+        repeated = {s for s in sentences if sentences.count(s) > 1}
+        assert not repeated, (section.splitlines()[0], repeated)
+
+
+def test_no_below_10_nm_advice_for_products_already_below(runner):
+    """Section 2.4 (ref 57): space charge needs metal particles under 10 nm. Given --product-size 5, the answer
+    says they are below 10 nm and does not tell the user to keep them below 10 nm (it does at 20 nm)."""
+    fine = json.loads(run(runner, "consult", "(MgCoNiCuZn)O", "--product-size", "5", "--json").stdout)
+    texts = [r["text"] for r in fine["recommendations"]]
+    assert not any("below 10 nm" in t for t in texts), texts
+    assert any("below 10 nm" in n["text"] for n in fine["notes"])
+    coarse = json.loads(run(runner, "consult", "(MgCoNiCuZn)O", "--product-size", "20", "--json").stdout)
+    assert any("below 10 nm" in r["text"] for r in coarse["recommendations"])
