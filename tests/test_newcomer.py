@@ -307,3 +307,52 @@ def test_no_below_10_nm_advice_for_products_already_below(runner):
     assert any("below 10 nm" in n["text"] for n in fine["notes"])
     coarse = json.loads(run(runner, "consult", "(MgCoNiCuZn)O", "--product-size", "20", "--json").stdout)
     assert any("below 10 nm" in r["text"] for r in coarse["recommendations"])
+
+
+# ---------------------------------------------------------------- the size of a screen, before and during
+
+
+def test_screen_count_gives_the_size_and_screens_nothing(runner, monkeypatch):
+    """--count prints the number of candidates the selection holds (the equimolar default: every 5 of the paper's
+    cations, Fig. 6a, with each anion or none, for each ion) and screens none."""
+    from math import comb
+
+    from hemkg.graph.vocab import vocab
+    from hemkg.screening import run as sc
+
+    monkeypatch.setattr(sc, "screen", lambda *a, **k: pytest.fail("--count must not screen"))
+    v = vocab()
+    expected = comb(len(v.cations), v.hem.min_elements) * (len(v.anions) + 1) * len(v.ions)
+    result = run(runner, "screen", "--count")
+    assert result.exit_code == 0 and result.stdout == f"{expected:,}\n"
+    grid = json.loads(run(runner, "screen", "--grid", "0.05", "-k", "5", "--ions", "Li", "--anions", "O",
+                          "--count", "--json").stdout)
+    assert grid["candidates"] == sc.Space(pool=v.cations, sizes=(5,), anions=(sc.AnionOption.parse("O"),),
+                                          ions=("Li",), grid_step=0.05).validate().count()
+
+
+def test_a_big_screen_says_its_size_first(runner, monkeypatch):
+    """Beyond 10 million candidates, stderr gives the size and an estimate of the time before anything runs."""
+    from hemkg.screening import run as sc
+
+    def stop(*args, **kwargs):
+        raise sc.ScreenError("stopped here, before any work")
+
+    monkeypatch.setattr(sc, "screen", stop)
+    result = run(runner, "screen", "--grid", "0.05", "-k", "5", "--ions", "Li", "--anions", "O", "--workers", "1")
+    assert "stopped here" in result.stderr
+    assert result.stderr.index("note:") < result.stderr.index("stopped here")
+    assert "note: this screens 95,446,780 candidates: about" in result.stderr and "minutes" in result.stderr
+    small = run(runner, "screen", "-k", "3", "--ions", "Li", "--anions", "O", "--workers", "1", "--count")
+    assert small.stderr == ""
+
+
+def test_progress_off_a_terminal_is_plain_lines():
+    """--progress with stderr piped: plain lines (no bar, no escape codes) that end at the total."""
+    result = hem_process("screen", "-k", "3", "--ions", "Li", "--anions", "O", "--workers", "1", "--progress",
+                         "--top", "1")
+    assert result.returncode == 0
+    lines = result.stderr.decode().splitlines()
+    assert lines[0] == "screening 2,600 candidates"
+    assert lines[-1].startswith("screened 2,600 of 2,600 (100%")
+    assert "\x1b" not in result.stderr.decode()
