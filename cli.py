@@ -988,7 +988,7 @@ def stats(as_json: bool) -> None:
     if as_json:
         emit_json(figures)
     else:
-        echo_text(kgstats.render(figures))
+        echo_text(kgstats.render(figures, _width()))
 
 
 @main.command()

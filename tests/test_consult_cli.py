@@ -264,12 +264,13 @@ def test_compare_text(runner):
     """Sections 3.1 (refs 47, 48): (MgCoNiCuZn)O and InGeSiP3 side by side."""
     result = run(runner, "compare", "(MgCoNiCuZn)O", "InGeSiP3")
     assert result.exit_code == 0 and result.stderr == ""
-    rows = {line[:24].strip(): line[24:].split() for line in result.stdout.splitlines() if line[:24].strip()}
-    assert rows["space charge"] == ["accessible", "not_accessible"]
+    table = result.stdout.split("\n\n")[0].splitlines()  # a table: cells apart by two spaces at least
+    rows = {cells[0]: cells[1:] for line in table[2:] if len(cells := re.split(r"\s{2,}", line.strip())) > 1}
+    assert rows["space charge"] == ["accessible", "not accessible"]
     assert rows["alloying"] == ["accessible", "accessible"]
     assert rows["stabilizers"] == ["Mg", "-"]
     assert rows["HEM criteria checked"] == ["yes", "no"]
-    assert result.stdout.splitlines()[0].split() == ["(MgCoNiCuZn)O", "InGeSiP3"]
+    assert table[0].split() == ["(MgCoNiCuZn)O", "InGeSiP3"]
 
 
 def test_compare_json_equals_each_consultation(runner):

@@ -356,3 +356,34 @@ def test_progress_off_a_terminal_is_plain_lines():
     assert lines[0] == "screening 2,600 candidates"
     assert lines[-1].startswith("screened 2,600 of 2,600 (100%")
     assert "\x1b" not in result.stderr.decode()
+
+
+def test_compare_table_keeps_columns_apart(runner):
+    """Section 2.4: SiGeSnSbBi (no anion) has neither conversion nor space charge; side by side with the paper's
+    rock-salt HEO (Section 3.1, ref 48), each status reads in words and the columns never run together."""
+    result = run(runner, "compare", "(MgCoNiCuZn)O", "InGeSiP3", "SiGeSnSbBi")
+    assert result.exit_code == 0
+    table = result.stdout.split("\n\n")[0].splitlines()
+    rows = {cells[0]: cells[1:] for line in table[2:] if len(cells := re.split(r"\s{2,}", line.strip())) > 1}
+    assert rows["space charge"] == ["accessible", "not accessible", "not accessible"]
+    assert rows["conversion"] == ["accessible", "accessible", "not accessible"]
+    assert "not_accessible" not in result.stdout
+
+
+def test_sparql_table_folds_long_cells_and_cuts_nothing(runner):
+    """A table of long texts (the paper's quotes, skos:scopeNote) fits 80 columns piped and cuts no cell."""
+    query = "SELECT ?s ?quote WHERE { ?s a hem:GuidelineStatement ; skos:scopeNote ?quote } ORDER BY ?s LIMIT 3"
+    result = hem_process("sparql", query)
+    text = result.stdout.decode()
+    assert result.returncode == 0 and text.rstrip().endswith("(3 rows)")
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    full = run(runner, "sparql", query, "--format", "json")
+    first = json.loads(full.stdout)["results"]["bindings"][0]["quote"]["value"]
+    assert " ".join(first.split())[-30:] in " ".join(" ".join(text.split()).split())  # its end is there too
+
+
+def test_kg_stats_counts_are_a_table(runner):
+    """Table 1: the 26 cations and 5 anions, counted in a table with a header."""
+    text = run(runner, "kg", "stats").stdout
+    assert re.search(r"^  count  type$", text, re.M)
+    assert re.search(r"^ +26  cation element$", text, re.M) and re.search(r"^ +5  anion element$", text, re.M)
