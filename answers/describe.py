@@ -212,7 +212,8 @@ def render(answer: dict[str, Any], width: int = 88) -> str:
     term = answer["term"] or {"id": "", "label": answer["query"], "kinds": []}
 
     def wrap(text: str, first: str, rest: str | None = None) -> str:
-        return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest or " " * len(first))
+        return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest or " " * len(first),
+                             break_on_hyphens=False)
 
     # the term's CURIE names it in hem sparql; a material's or statement's id is the graph's own, not the reader's
     curie = "" if term["id"].startswith(("hemkg:material-", "hemkg:stmt-")) else f"{term['id']}; "

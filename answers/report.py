@@ -119,12 +119,14 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
         lines += ["", _wrap(f"Outside the paper's scope: {d['scope']['text']} {cite(d['scope']['citations'])}",
                             "", width)]
     lines.append("")
-    lines.append("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the evidence)")
+    lines.append(_wrap("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the "
+                       "evidence)", "", width))
     hem = d["entropy"]["meets_hem_definition"]
+    column = max(len(", ".join(m["elements"]) or "-") for m in d["mechanisms"].values())  # as wide as the content
     for name, m in d["mechanisms"].items():
         elements = ", ".join(m["elements"]) or "-"
         status = m["status"].replace("_", " ")
-        lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<27} {cite(m['citations'])}")
+        lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<{column}} {cite(m['citations'])}")
         lines.append(_wrap(f"{status}; {evidence_words(m['evidence'], m['evidence_detail'], hem)}", " " * 6, width))
     lines += ["", "Roles"]
     for symbol, roles in d["roles"].items():

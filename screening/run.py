@@ -710,7 +710,7 @@ def run_metadata(parameters: dict[str, Any]) -> dict[str, Any]:
     return {"hemkg_version": __version__,
             "paper": {"doi": paper[0]["doi"], "citation": paper[0]["citation"]} if paper else None,
             "parameters": {k: (list(v) if isinstance(v, tuple) else v if v is None or isinstance(v, (bool, int, float))
-                               else str(v)) for k, v in parameters.items()},
+                               else str(v)) for k, v in parameters.items() if k != "output"},
             "units": UNITS}
 
 

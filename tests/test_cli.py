@@ -255,7 +255,7 @@ def test_describe_element_outside_paper(runner, term, name):
     text = run(runner, "describe", term)
     assert text.exit_code == 0
     assert f"The paper makes no statement about {name}." in text.stdout
-    assert "(element-data library, not the paper)" in text.stdout
+    assert "(element-data library, not the paper)" in " ".join(text.stdout.split())  # wrapped to fit 80 columns
     assert "References" not in text.stdout
 
 
