@@ -35,6 +35,33 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def json_format_option(f):
+    """--format text|json beside --json (the spelling hem sparql and hem export use): either asks for JSON."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, output_format: str | None = None, **kwargs: Any) -> Any:
+        if output_format == "json":
+            kwargs["as_json"] = True
+        return f(*args, **kwargs)
+
+    return click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+                        help="text (default) or json, as --json.")(wrapper)
+
+
+def json_flag_option(f):
+    """--json beside --format (the spelling the other commands use): the same as --format json."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, as_json: bool = False, **kwargs: Any) -> Any:
+        if as_json:
+            kwargs["fmt"] = "json"
+        return f(*args, **kwargs)
+
+    return click.option("--json", "as_json", is_flag=True, help="The same as --format json.")(wrapper)
+
+
 class Group(click.Group):
     """A click group whose errors are one line and exit 2: click's own usage errors, every
     hemkg.errors.HemkgError (the user's to fix), and any unexpected exception, which is a bug in
@@ -47,7 +74,7 @@ class Group(click.Group):
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.NoArgsIsHelpError as err:
             click.echo(err.ctx.get_help() if err.ctx else str(err))
-            sys.exit(2)
+            sys.exit(0)  # `hem` alone asks what it can do: the help is the answer
         except click.UsageError as err:
             command = err.ctx.command_path if err.ctx else "hem"
             fail(err.format_message().replace("\n", " "), f"see '{command} --help'")
@@ -55,20 +82,49 @@ class Group(click.Group):
             fail(err.format_message().replace("\n", " "))
         except click.exceptions.Abort:
             fail("interrupted")
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+        try:
+            sys.stdout.flush()  # here, not at exit: a closed pipe found by the last flush ends quietly too
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         sys.exit(result if isinstance(result, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole summary, wrapped under itself (click would cut it with '...')."""
+        rows = [(name, cmd.get_short_help_str(limit=10_000)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # hem ... | head -1: the reader has gone, which is no error of ours
+            _quiet_broken_pipe()
         except HemkgError as err:  # the user's to fix: the message says what is wrong, the hint how to fix it
             fail(str(err), err.hint or None)
         except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+def _quiet_broken_pipe() -> NoReturn:
+    """Exit quietly once stdout's reader has closed the pipe: point stdout at /dev/null so that the
+    interpreter's last flush finds nowhere to fail (as the Python docs advise for SIGPIPE)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing left to flush
+        pass
+    sys.exit(0)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 80})
 @click.version_option(__version__, prog_name="hem")
 def main() -> None:
     """Design guidelines for high-entropy-material (HEM) battery anodes, from
@@ -103,6 +159,7 @@ def _library_graphs(library_dir: str | None, no_library: bool) -> tuple[str | No
 @click.argument("term")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 @library_use_options
+@json_format_option
 def describe(term: str, as_json: bool, library_dir: str | None = None, no_library: bool = False) -> None:
     """What does the paper say about TERM?
 
@@ -123,21 +180,30 @@ def describe(term: str, as_json: bool, library_dir: str | None = None, no_librar
         library = _described_library(library_dir, no_library)
         answer = d.describe(term) if library is None else d.describe(term, library)
     except UnknownTerm as err:
-        hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
-            "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
-        fail(f"'{err.text}' is not a term of the paper's knowledge graph" + (f": {err.reason}" if err.reason else ""),
-             hint)
+        answer = d.mentions(term)  # a word of the paper's text, not a term (graphite)?
+        if not answer["mentioned"]:
+            hint = f"did you mean: {', '.join(err.suggestions)}?" if err.suggestions else (
+                "try an element symbol (Zn), a mechanism (conversion), a reported formula or 'ref 41'")
+            fail(f"'{err.text}' is not a term of the paper's knowledge graph"
+                 + (f": {err.reason}" if err.reason else "") + ", and the paper does not mention it", hint)
     if as_json:
         emit_json(answer)
     else:
-        click.echo(d.render(answer, width=_width()))
+        echo_text(d.render(answer, width=_width()))
 
 
 def _width() -> int:
-    """The terminal's width, capped for readability; 88 when not a terminal."""
-    import shutil
+    """The terminal's width, capped for readability; 80 when not a terminal (hemkg.system.text)."""
+    from hemkg.system.text import width
 
-    return min(100, shutil.get_terminal_size((88, 24)).columns) if sys.stdout.isatty() else 88
+    return width()
+
+
+def echo_text(text: str, nl: bool = True) -> None:
+    """A text answer, every line fitted to the width (a line the renderer left too long is wrapped)."""
+    from hemkg.system.text import fit
+
+    click.echo(fit(text, _width()), nl=nl)
 
 
 # ------------------------------------------------------------------ the paper's vocabulary, read when needed
@@ -218,6 +284,29 @@ class VocabCommand(_HelpFromVocabulary, click.Command):
         return click.Command(self.name, help=(self._template or "").split("\n\n")[0]).get_short_help_str(limit)
 
 
+class MechanismChoice(LazyChoice):
+    """A mechanism as JSON spells it (space_charge), also accepted as rules/ spell it (space-charge)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        return super().convert(str(value).replace("-", "_"), param, ctx)
+
+
+class AliasOption(click.Option):
+    """An option with hidden alternative spellings (--ion and --ions): help shows the first name only."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        names = self.opts
+        self.opts = names[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = names
+
+
+class VocabAliasOption(VocabOption, AliasOption):
+    """A vocabulary option with hidden alternative spellings."""
+
+
 ION = LazyChoice(lambda: _vocab().ion_symbols)
 POSITIVE_NM = click.FloatRange(min=0, min_open=True, max=1e6)
 
@@ -231,7 +320,8 @@ def structure_options(f):
         click.option("--framework", help="Conductive framework or carbon compositing, e.g. C, rGO, CNT."),
         click.option("--defect-rich", is_flag=True, help="The material is defect-rich."),
         click.option("--morphology", help="hollow, yolk-shell, core-shell, porous, nanofiber, ..."),
-        click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion."),
+        click.option("--ion", "--ions", "ion", cls=AliasOption, type=ION, default="Li", show_default=True,
+                     help="Carrier ion."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -290,8 +380,9 @@ def _consult_or_fail(formula: str, ion: str, structure, library=None):
 @click.argument("formulas", nargs=-1)
 @structure_options
 @click.option("--input", "input_file", type=click.Path(path_type=Path),
-              help="One candidate per line, or CSV with a 'formula' column.")
+              help="One candidate per line, or CSV with a 'formula' column ('-': standard input).")
 @click.option("--json", "as_json", is_flag=True, help="JSON: one object, or one per line (JSON Lines) for several.")
+@json_format_option
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
 @library_use_options
@@ -321,7 +412,7 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, 
         elif as_json:
             click.echo(json.dumps(summarise(c), ensure_ascii=False, indent=None if len(results) > 1 else 2))
         else:
-            click.echo(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
+            echo_text(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
 
 
 def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, library=None) -> int:
@@ -331,13 +422,14 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
     from hemkg.consultation import batch
 
     candidates = batch.read_candidates(path, ion, default_structure, library)
+    name = "stdin" if str(path) == "-" else path.name
     failures = 0
     for item in candidates:
         if item.error:
             failures += 1
             one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c
                                for c in item.error)
-            click.echo(f"error: {path.name} line {item.line}: {one_line}", err=True)
+            click.echo(f"error: {name} line {item.line}: {one_line}", err=True)
             if as_json:
                 click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
@@ -346,7 +438,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
             click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
         else:
             click.echo(f"--- line {item.line}")
-            click.echo(report.render_consultation(summarise(item.consultation), width=_width()))
+            echo_text(report.render_consultation(summarise(item.consultation), width=_width()))
     return 1 if failures else 0
 
 
@@ -363,6 +455,7 @@ def _json_line(data: Any) -> str:
 @click.option("--about", help="A mechanism (alloying), an element of FORMULA (Zn), a property (capacity) or 'all'.")
 @click.option("--full", is_flag=True, help="The whole derivation tree, every intermediate conclusion with its rule.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (with --full, each tree).")
+@json_format_option
 @library_use_options
 def explain(formula, ion, about, full, as_json, library_dir, no_library, **structure) -> None:
     """Why a consultation concluded what it did, from conclusions to the paper.
@@ -377,14 +470,17 @@ def explain(formula, ion, about, full, as_json, library_dir, no_library, **struc
 
     c = _consult_or_fail(formula, ion, _structure(**structure), _library(library_dir, no_library))
     tree = ex.explain(c, about, full=full)
-    text = json.dumps(tree, ensure_ascii=False, indent=2) if as_json else ex.render(tree, width=_width())
-    click.echo(text, nl=as_json)
+    if as_json:
+        click.echo(json.dumps(tree, ensure_ascii=False, indent=2))
+    else:
+        echo_text(ex.render(tree, width=_width()), nl=False)
 
 
 @main.command()
 @click.argument("formulas", nargs=-1, required=True)
 @structure_options
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
+@json_format_option
 @library_use_options
 def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> None:
     """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
@@ -396,7 +492,19 @@ def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> Non
     built = _structure(**structure)
     library = _library(library_dir, no_library)
     rows = [summarise(_consult_or_fail(f, ion, built, library)) for f in formulas]
-    click.echo(json.dumps(rows, ensure_ascii=False, indent=2) if as_json else report.render_comparison(rows, _width()))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        echo_text(report.render_comparison(rows, _width()))
+
+
+def _needs_fork(what: str) -> None:
+    """sparql, ask, serve and a multi-worker screen run their work in forked processes: POSIX only."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        fail(f"{what} needs the POSIX 'fork' start method, which this platform does not offer",
+             "run hem on Linux, macOS or WSL (pyproject.toml: Operating System :: POSIX)")
 
 
 def _read_query(query: str | None, file: Path | None) -> str:
@@ -406,12 +514,25 @@ def _read_query(query: str | None, file: Path | None) -> str:
     if query is not None:
         return query
     assert file is not None  # exactly one of the two was given
+    if str(file) == "-":
+        return _read_stdin_text("the query")
     if not file.is_file():
         fail(f"no file '{file}'", "give the path of a .rq file")
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         fail(f"cannot read '{file}': {err}", "save the query as UTF-8 text")
+
+
+def _read_stdin_text(what: str, limit: int = 10_000_000) -> str:
+    """Standard input as UTF-8 text (for a FILE option given as '-')."""
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        fail(f"{what} on standard input is larger than {limit:,} bytes", "give a smaller file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        fail(f"{what} on standard input is not UTF-8 text (byte {err.start})", "save it as UTF-8 text")
 
 
 def _print_answer(answer, fmt: str) -> None:
@@ -454,9 +575,11 @@ MAX_MEMORY = click.option("--max-memory", type=ByteSize(), default="2G", show_de
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("--file", "file", type=click.Path(path_type=Path), help="Read the query from a .rq file.")
+@click.option("--file", "file", type=click.Path(path_type=Path),
+              help="Read the query from a .rq file ('-': standard input).")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
               help="Results: table, csv, tsv, json, xml; graphs (CONSTRUCT, DESCRIBE): table, ttl, nt, jsonld, rdfxml.")
+@json_flag_option
 @click.option("--candidate", help="Add this formula's consultation and derivations to the dataset.")
 @click.option("--ion", type=ION, default="Li", show_default=True, help="Carrier ion of --candidate.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
@@ -476,6 +599,8 @@ def sparql(query, file, fmt, candidate, ion, timeout, max_rows, max_memory, endp
     from hemkg.sparql import query as sp
 
     text = _read_query(query, file)
+    if not endpoint:
+        _needs_fork("hem sparql")
     if endpoint:
         if candidate:
             fail("--candidate works on the local graph only", "push the graph first, or leave out --endpoint")
@@ -519,6 +644,7 @@ def _table_from_json(body: bytes) -> str:
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Set a parameter, e.g. --param mechanism=alloying.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="As for hem sparql.")
+@json_flag_option
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True)
 @MAX_MEMORY
 @library_graph_options
@@ -535,7 +661,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory, library_dir=None, n
     if list_ or name is None:
         for q in available.values():
             params_text = "".join(f" [--param {p.name}=VALUE, default {p.default}]" for p in q.parameters)
-            click.echo(f"{q.name}{params_text}\n    {q.title}. {q.description}")
+            echo_text(f"{q.name}{params_text}\n    {q.title}. {q.description}")
         return
     if name not in available:
         import difflib
@@ -562,6 +688,7 @@ def ask(name, list_, show, params, fmt, timeout, max_memory, library_dir=None, n
         for key, iri in bindings.items():
             click.echo(f"# bound: ?{key} = <{iri}>")
         return
+    _needs_fork("hem ask")
     store, graphs = sp.dataset(None, "Li", *_library_graphs(library_dir, no_library))
     answer = sp.run(question.query, store, fmt, timeout, sp.DEFAULT_MAX_ROWS, graphs, bindings, max_memory)
     _print_answer(answer, fmt)
@@ -580,7 +707,11 @@ def ask(name, list_, show, params, fmt, timeout, max_memory, library_dir=None, n
 @click.option("--max-concurrent", type=click.IntRange(min=1, max=64), default=4, show_default=True,
               help="Queries at once; more are answered 503 at once.")
 @library_graph_options
-def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir=None, no_library=False) -> None:
+@click.option("--cors", metavar="ORIGIN",
+              help="Let web pages from ORIGIN (e.g. https://example.org, or *) query the endpoint (CORS; off by "
+                   "default).")
+def serve(host, port, timeout, max_rows, max_memory, max_concurrent, cors, library_dir=None,
+          no_library=False) -> None:
     """Serve the graph as a read-only SPARQL 1.1 Protocol endpoint (GET or POST /sparql).
 
     The same dataset and checks as hem sparql: updates are refused (403), and so
@@ -589,9 +720,10 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir
     """
     from hemkg.sparql import endpoint as sv
 
+    _needs_fork("hem serve")
     try:
         server = sv.make_server(host, port, timeout, max_rows, max_concurrent, log=sys.stderr, max_memory=max_memory,
-                                library=_library_graphs(library_dir, no_library))
+                                library=_library_graphs(library_dir, no_library), cors=cors)
     except OSError as err:
         fail(f"cannot listen on {host}:{port}: {err.strerror or err}",
              "choose another --port or --host, or stop what uses it")
@@ -616,12 +748,13 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir
               help="Number of cations: {k}, or a range such as 4-6.")
 @click.option("--anions", cls=VocabOption, default=lambda: _help_fields()["anion_options"], show_default=True,
               help="Anion options, each one candidate: single (O), mixed (S0.9Se0.1) or none (an alloy).")
-@click.option("--ions", cls=VocabOption, default=lambda: _help_fields()["ions"], show_default=True,
+@click.option("--ions", "--ion", "ions", cls=VocabAliasOption, default=lambda: _help_fields()["ions"],
+              show_default=True,
               help="Carrier ions to screen.")
 @click.option("--grid", type=float, cls=VocabOption,
               help="Screen cation fractions on this grid (e.g. 0.05) within {hem_range}, not only equimolar.")
 @click.option("--mechanism", "mechanisms", multiple=True,
-              type=LazyChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
+              type=MechanismChoice(lambda: [m.json_key for m in _vocab().mechanisms]),
               help="Keep candidates where this mechanism is accessible (repeatable).")
 @click.option("--evidence", "evidence", multiple=True, metavar="MECHANISM=LEVEL", cls=VocabOption,
               help="Keep candidates whose evidence for MECHANISM is LEVEL or stronger (repeatable; "
@@ -638,10 +771,13 @@ def serve(host, port, timeout, max_rows, max_memory, max_concurrent, library_dir
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every kept row: .csv, .jsonl or .parquet.")
 @click.option("--workers", type=click.IntRange(1, 512), help="Worker processes (default: all cores).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary and top rows as JSON.")
-@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: when on a terminal).")
+@json_format_option
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr: a bar on a terminal, else a line now and then (default: on a terminal).")
+@click.option("--count", "count_only", is_flag=True, help="Print how many candidates the selection holds, and stop.")
 @library_use_options
 def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evidence, hem_only, no_unclassified,
-           allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress, library_dir=None,
+           allow_unbalanced, rank_by, pareto, top, output, workers, as_json, progress, count_only, library_dir=None,
            no_library=False) -> None:
     """Screen the composition space with the consultation rules and rank the candidates.
 
@@ -656,14 +792,31 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
         mechanisms=mechanisms, evidence=evidence, hem_only=hem_only, no_unclassified=no_unclassified,
         allow_unbalanced=allow_unbalanced, pareto=pareto, library=library_key(_library(library_dir, no_library)))
     total = space.count()
+    if count_only:
+        if as_json:
+            emit_json({"candidates": total})
+        else:
+            click.echo(f"{total:,}")
+        return
+    if total > BIG_SCREEN:
+        from hemkg.system.text import PIPED_WIDTH, fit
+
+        click.echo(fit(f"note: {_screen_size(total, output)}; `hem screen ... --count` gives the size before a run, "
+                       "Ctrl-C stops it", PIPED_WIDTH), err=True)
+    if workers != 1:
+        _needs_fork("hem screen with several workers (--workers 1 runs without)")
     show_progress = sys.stderr.isatty() if progress is None else progress
-    writer = sc.Writer(output) if output else None  # checks the target before any work
+    metadata = sc.run_metadata(click.get_current_context().params) if output else None
+    writer = sc.Writer(output, metadata) if output else None  # checks the target before any work
     executor = None
     summary = None
     try:
         with sc.StopRequest() as stop:
             executor = sc.default_executor(workers)
-            if show_progress:
+            if show_progress and not sys.stderr.isatty():  # a log or a pipe: plain lines, no bar
+                summary = sc.screen(space, filters, rank_by, objectives, top, executor, writer,
+                                    _progress_lines(total), stop=stop)
+            elif show_progress:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 columns = [TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
@@ -695,8 +848,44 @@ def screen(include, exclude, require, sizes, anions, ions, grid, mechanisms, evi
         sys.exit(stop.exit_code)
 
 
+BIG_SCREEN = 10_000_000  # candidates: beyond, hem screen says the size and an estimate before it starts
+SCREEN_RATE = 100_000  # candidates/s, about what a grid screen writing Parquet made on 2 cores (issue 14)
+PARQUET_BYTES = 17  # bytes per kept row in a Parquet file, about (95 million rows: 1.6 GB)
+
+
+def _screen_size(total: int, output: Path | None) -> str:
+    """A big screen's size, how long it may take and (with -o) how big its file may grow: rough figures."""
+    minutes = total / SCREEN_RATE / 60
+    text = (f"this screens {total:,} candidates: about {minutes:,.0f} minutes at ~{SCREEN_RATE:,} candidates/s "
+            "(2 cores; more cores go faster)")
+    if output is not None:
+        size = total * (PARQUET_BYTES if output.suffix.lower() == ".parquet" else 120)
+        text += f", and up to ~{size / 1e9:,.1f} GB in {output.name} if every candidate is kept"
+    return text
+
+
+def _progress_lines(total: int, every: float = 10.0) -> Callable[[int], None]:
+    """Progress for stderr off a terminal: one line at the start, then at most one every `every` seconds."""
+    import time
+
+    state = {"done": 0, "start": time.monotonic(), "last": 0.0}
+    click.echo(f"screening {total:,} candidates", err=True)
+
+    def advance(n: int) -> None:
+        state["done"] += n
+        now = time.monotonic()
+        if now - state["last"] >= every or state["done"] >= total:
+            state["last"] = now
+            rate = state["done"] / max(now - state["start"], 1e-9)
+            click.echo(f"screened {state['done']:,} of {total:,} ({100 * state['done'] / max(total, 1):.0f}%, "
+                       f"{rate:,.0f}/s)", err=True)
+
+    return advance
+
+
 def _mah(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
+    """A capacity in mAh/g, to one decimal wherever it is printed."""
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _print_screen(summary, total: int, objectives, rank_by: str, writer, written, as_json: bool) -> None:
@@ -723,27 +912,39 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
     unbalanced = f" ({summary.unbalanced:,} not charge-balanced)" if summary.unbalanced else ""
     click.echo(f"{state} candidates{unbalanced}; {summary.kept:,} kept{where}")
     if objectives:
-        click.echo(f"Pareto front on {', '.join(objectives)}: {len(summary.front)} points")
+        points = len(summary.front)
+        click.echo(f"Pareto front on {', '.join(objectives)}: {points} {'point' if points == 1 else 'points'}")
         for point in summary.front:
-            values = ", ".join(f"{k} {v:g}" for k, v in point.items() if k != "count")
-            click.echo(f"  {values}  ({point['count']:,} candidates)")
-    header = (f"{'formula':<28}{'ion':<4}{'conv':<6}{'alloy':<6}{'s.c.':<6}"
-              f"{'mAh/g':>8}{'cap+':>6}{'stab+':>6}{'fast+':>6}{'S/R':>7}  {'conv evidence':<19}s.c. evidence")
-    click.echo("\n" + header)
+            values = ", ".join(f"{k} {_figure(k, v)}" for k, v in point.items() if k != "count")
+            click.echo(f"  {values}  ({point['count']:,} {'candidate' if point['count'] == 1 else 'candidates'})")
+    from hemkg.system.text import fit, natural_width, table
+
     short = {"accessible": "yes", "not_accessible": "-", "undetermined": "?"}
-    for row in summary.top:
-        click.echo(f"{row['formula']:<28}{row['ion']:<4}{short[row['conversion']]:<6}{short[row['alloying']]:<6}"
-                   f"{short[row['space_charge']]:<6}{_mah(row['capacity_total']):>8}{row['capacity_contributors']:>6}"
-                   f"{row['stability_contributors']:>6}{row['fast_charging_contributors']:>6}{row['entropy_cation_R']:>7.3f}"
-                   f"  {row['evidence_conversion']:<19}{row['evidence_space_charge']}")
-    click.echo("\n(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no balanced "
-               "reading, kept by --allow-unbalanced); mAh/g is the "
-               "theoretical capacity of the reactions they make accessible (those estimable from the composition) "
-               "and S/R the ideal "
-               "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the paper's rules "
-               "credit. The two evidence columns give the strongest level on the paper's evidence scale for the "
-               "mechanisms of the conv and s.c. columns; --json and -o give it for every mechanism. "
-               "`hem consult FORMULA --ion X` reopens any row.)")
+    headers = ["formula", "ion", "conv", "alloy", "s.c.", "mAh/g", "cap+", "stab+", "fast+", "S/R", "conv evid.",
+               "s.c. evid."]
+    rows = [[row["formula"], row["ion"], short[row["conversion"]], short[row["alloying"]], short[row["space_charge"]],
+             _mah(row["capacity_total"]), row["capacity_contributors"], row["stability_contributors"],
+             row["fast_charging_contributors"], f"{row['entropy_cation_R']:.3f}", row["evidence_conversion"],
+             row["evidence_space_charge"]] for row in summary.top]
+    narrow = natural_width(headers, rows) > _width()  # the evidence columns give way to whole formulas
+    if narrow:
+        headers, rows = headers[:-2], [row[:-2] for row in rows]
+    click.echo("\n" + table(headers, rows, _width(), right=(5, 6, 7, 8, 9), wrap=(0, 10, 11)), nl=False)
+    click.echo("\n" + fit("(Formulas are charge-balanced, each cation at its most common oxidation state (n/a: no "
+                           "balanced reading, kept by --allow-unbalanced); mAh/g is the theoretical capacity of the "
+                           "reactions they make accessible (those estimable from the composition) and S/R the ideal "
+                           "cation-site entropy, both beyond the paper; cap+/stab+/fast+ count the elements the "
+                           "paper's rules credit. The two evidence columns give the strongest level on the paper's "
+                           "evidence scale for the mechanisms of the conv and s.c. columns"
+                           + (" (left out to fit the width: a wider terminal shows them)" if narrow else "")
+                           + "; --json and -o give it for every mechanism. `hem consult FORMULA --ion X` reopens "
+                           "any row.)", _width()))
+
+
+def _figure(name: str, value: float) -> str:
+    """An objective's value as the table prints it: capacity in mAh/g to one decimal, counts as integers."""
+    return _mah(value) if (name.startswith("capacity") and not float(value).is_integer()) or name == "capacity" \
+        else f"{value:g}"
 
 
 @main.group(cls=Group)
@@ -754,6 +955,7 @@ def kg() -> None:
 @kg.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@json_format_option
 @click.option("--max-bytes", type=click.IntRange(min=1), help="Largest FILE to read, in bytes (default 50,000,000).")
 def validate(files: tuple[Path, ...], as_json: bool, max_bytes: int | None) -> None:
     """Run the SHACL shapes and violation queries on the graph (plus FILES, Turtle).
@@ -805,6 +1007,7 @@ def push(endpoint: str, timeout: float, library_dir: str | None = None, no_libra
 
 @kg.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_format_option
 def stats(as_json: bool) -> None:
     """Summarise the graph: terms by type, statements, references."""
     from hemkg.answers import stats as kgstats
@@ -813,7 +1016,7 @@ def stats(as_json: bool) -> None:
     if as_json:
         emit_json(figures)
     else:
-        click.echo(kgstats.render(figures))
+        echo_text(kgstats.render(figures, _width()))
 
 
 @main.command()
@@ -838,9 +1041,20 @@ def export(fmt, scope, ion, output) -> None:
 
     if output is not None and str(output) == "-":
         output = None
-    data = exports.export(exports.choose_format(fmt, output), scope, ion, output)
+    chosen = exports.choose_format(fmt, output)
+    data = exports.export(chosen, scope, ion, output)
     if data is not None:  # no -o: the bytes go to stdout
         click.echo(data, nl=False)
+    elif output is not None:  # say what was written, on stderr (stdout stays empty, as for any -o)
+        click.echo(f"wrote {output} ({chosen}, {_size_text(output.stat().st_size)}, scope {scope})", err=True)
+
+
+def _size_text(size: int) -> str:
+    """A file's size as people read it: 812 bytes, 14.2 kB, 3.1 MB."""
+    for unit, factor in (("MB", 1e6), ("kB", 1e3)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size:,} bytes"
 
 
 # --------------------------------------------------------------------------- hem plot: figures (hemkg[plot])
@@ -1043,6 +1257,7 @@ def _report_problems(file: Path, problems, outcome: str) -> None:
 @evidence.command(name="list")
 @click.option("--all", "show_all", is_flag=True, help="Also superseded and retracted versions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the contributions as JSON.")
+@json_format_option
 @library_options
 def evidence_list(show_all: bool, as_json: bool, library_dir: str | None, wait: float) -> None:
     """List the contributions of the library: DOI, year, formula, findings, title."""
@@ -1076,6 +1291,7 @@ def _entry_json(entry, findings: bool = True) -> dict[str, Any]:
 @evidence.command(name="show")
 @click.argument("doi")
 @click.option("--json", "as_json", is_flag=True, help="Print the contributions and their history as JSON.")
+@json_format_option
 @library_options
 def evidence_show(doi: str, as_json: bool, library_dir: str | None, wait: float) -> None:
     """Show the findings the library holds from the paper DOI, with their quotes and history."""

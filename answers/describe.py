@@ -160,16 +160,7 @@ def describe(text: str, library: LibraryFindings | None = None) -> dict[str, Any
             if about:
                 pairs.append((st, via))
 
-    groups: dict[str, list[dict[str, Any]]] = {}
-    # the term's own statements first, then reported examples, then what it inherits
-    for st, via in sorted(pairs, key=lambda p: (p[1] is not None, bool(p[0].observed_in), p[0].iri)):
-        mechs = _mechanisms_of(st)
-        heading = k.label(mechs[0]) if mechs else GENERAL
-        groups.setdefault(heading, []).append(statement_record(st, via))
-    order = [m.label for m in vocab().mechanisms] + [GENERAL]
-    answer["groups"] = [{"heading": h, "statements": groups[h]} for h in order if h in groups]
-    cited = sorted({n for g in answer["groups"] for s in g["statements"] for n in s["references"]})
-    answer["references"] = {str(n): k.references()[n]["label"] for n in cited}
+    _group(answer, pairs)
     answer["covered_by_paper"] = bool(pairs) or iri.startswith(REF)
     if not answer["covered_by_paper"]:
         answer["outside_paper"] = (
@@ -184,6 +175,38 @@ def describe(text: str, library: LibraryFindings | None = None) -> dict[str, Any
     return answer
 
 
+def _group(answer: dict[str, Any], pairs: list[tuple[k.Statement, str | None]]) -> None:
+    """Sort the statements into groups by mechanism, and list the references they cite."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    # the term's own statements first, then reported examples, then what it inherits
+    for st, via in sorted(pairs, key=lambda p: (p[1] is not None, bool(p[0].observed_in), p[0].iri)):
+        mechs = _mechanisms_of(st)
+        heading = k.label(mechs[0]) if mechs else GENERAL
+        groups.setdefault(heading, []).append(statement_record(st, via))
+    order = [m.label for m in vocab().mechanisms] + [GENERAL]
+    answer["groups"] = [{"heading": h, "statements": groups[h]} for h in order if h in groups]
+    cited = sorted({n for g in answer["groups"] for s in g["statements"] for n in s["references"]})
+    answer["references"] = {str(n): k.references()[n]["label"] for n in cited}
+
+
+def mentions(text: str) -> dict[str, Any]:
+    """The paper's statements whose words or quotes mention TEXT, a word that names no term of the graph
+    (graphite, SEI, ...): the answer of describe() with "term": null and "mentioned": whether any does."""
+    import re
+
+    word = " ".join(text.split())
+    pattern = re.compile(r"(?<![\w-])" + re.escape(word) + r"(?![\w-])", re.IGNORECASE)
+    pairs: list[tuple[k.Statement, str | None]] = [
+        (st, None) for st in k.statements().values()
+        if any(pattern.search(t) for t in (st.label, *st.scope_notes))]
+    answer: dict[str, Any] = {"query": text, "term": None, "mentioned": bool(pairs)}
+    _group(answer, pairs)
+    answer["covered_by_paper"] = bool(pairs)
+    if not pairs:
+        answer["outside_paper"] = f"The paper does not mention {word}: no statement or quote of it names it."
+    return answer
+
+
 # ---------------------------------------------------------------- terminal text
 
 def _refs(numbers: list[int]) -> str:
@@ -194,11 +217,18 @@ def _refs(numbers: list[int]) -> str:
 
 def render(answer: dict[str, Any], width: int = 88) -> str:
     """The answer as terminal text: headed sections, references as [41]."""
-    term = answer["term"]
-    def wrap(text: str, first: str, rest: str | None = None) -> str:
-        return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest or " " * len(first))
+    term = answer["term"] or {"id": "", "label": answer["query"], "kinds": []}
 
-    lines = [f"{term['label']}  ({term['id']}; {', '.join(term['kinds']) or 'term'})"]
+    def wrap(text: str, first: str, rest: str | None = None) -> str:
+        return textwrap.fill(text, width=width, initial_indent=first, subsequent_indent=rest or " " * len(first),
+                             break_on_hyphens=False)
+
+    # the term's CURIE names it in hem sparql; a material's or statement's id is the graph's own, not the reader's
+    curie = "" if term["id"].startswith(("hemkg:material-", "hemkg:stmt-")) else f"{term['id']}; "
+    lines = [f"{term['label']}  ({curie}{', '.join(term['kinds']) or 'term'})"] if answer["term"] else [
+        wrap(f"'{answer['query']}' is no term of the paper's knowledge graph; "
+             + (f"the paper's statements that mention it ({sum(len(g['statements']) for g in answer['groups'])}):"
+                if answer["groups"] else "the paper does not mention it."), "")]
     if "symbol" in term and "atomicNumber" in term:
         data = f"Z = {term['atomicNumber']}, atomic mass {term['atomicMass']} g/mol"
         if "paulingElectronegativity" in term:

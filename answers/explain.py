@@ -459,8 +459,10 @@ def _refs(citations: list[int]) -> str:
     return f" [{', '.join(map(str, citations))}]" if citations else ""
 
 
-def _rule_text(d: dict[str, Any]) -> str:
-    text = f"rule {d['rule']}: {d['statement']}{_refs(d['citations'])}"
+def _rule_text(d: dict[str, Any], with_id: bool = True) -> str:
+    """A rule as the text shows it: its statement, references and place; with its id in the full tree only
+    (the short form is read by people, who know the paper's sections and references, not the rules' ids)."""
+    text = (f"rule {d['rule']}: " if with_id else "rule: ") + f"{d['statement']}{_refs(d['citations'])}"
     text += f" ({d['location']})" if d["location"] else ""
     return text + (f" [outside the paper: {d['outside_paper']}]" if "outside_paper" in d else "")
 
@@ -608,7 +610,7 @@ def _render_short(tree: dict[str, Any], lines: list[str], width: int) -> None:
         lines.extend(_wrap(_capital(sentence) + ".", indent, width))
         rules = list({r["rule"]: r for record in records for r in record["rules"]}.values())
         for r in rules:
-            lines.extend(_wrap(_capital(_rule_text(r)), indent + "  ", width))
+            lines.extend(_wrap(_capital(_rule_text(r, with_id=False)), indent + "  ", width))
         facts(records, indent + "  ", dedupe)
 
     direct = [c for c in tree["conclusions"] if c["direct"]]

@@ -119,12 +119,14 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
         lines += ["", _wrap(f"Outside the paper's scope: {d['scope']['text']} {cite(d['scope']['citations'])}",
                             "", width)]
     lines.append("")
-    lines.append("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the evidence)")
+    lines.append(_wrap("Mechanisms (status: what element selection makes accessible, Fig. 6a, Table 1; then the "
+                       "evidence)", "", width))
     hem = d["entropy"]["meets_hem_definition"]
+    column = max(len(", ".join(m["elements"]) or "-") for m in d["mechanisms"].values())  # as wide as the content
     for name, m in d["mechanisms"].items():
         elements = ", ".join(m["elements"]) or "-"
         status = m["status"].replace("_", " ")
-        lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<27} {cite(m['citations'])}")
+        lines.append(f"  {name.replace('_', ' '):<14} {status:<14} {elements:<{column}} {cite(m['citations'])}")
         lines.append(_wrap(f"{status}; {evidence_words(m['evidence'], m['evidence_detail'], hem)}", " " * 6, width))
     lines += ["", "Roles"]
     for symbol, roles in d["roles"].items():
@@ -216,16 +218,18 @@ def capacity_sentences(cap: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
-    """Candidates side by side: statuses, roles, entropy and theoretical capacity."""
+    """Candidates side by side (a table sized to its content and the width): statuses, roles, entropy and
+    theoretical capacity."""
+    from hemkg.system.text import fit, table
+
     names = [r["formula"] + ("" if len({x["ion"] for x in rows}) == 1 else f" ({r['ion']}+)") for r in rows]
-    col = max(12, min(28, max(len(n) for n in names) + 2))
-    lines = [" " * 24 + "".join(n[: col - 1].ljust(col) for n in names)]
+    body: list[list[str]] = []
 
     def row(label: str, values: list[str]) -> None:
-        lines.append(label.ljust(24) + "".join(str(v)[: col - 1].ljust(col) for v in values))
+        body.append([label, *map(str, values)])
 
     for m in rows[0]["mechanisms"]:
-        row(m.replace("_", " "), [r["mechanisms"][m]["status"] for r in rows])
+        row(m.replace("_", " "), [r["mechanisms"][m]["status"].replace("_", " ") for r in rows])
     row("stabilizers", [", ".join(s for s, roles in r["roles"].items() if "stabilizer" in roles) or "-"
                         for r in rows])
     row("unclassified", [", ".join(s for s, roles in r["roles"].items() if "unclassified" in roles) or "-"
@@ -237,7 +241,6 @@ def render_comparison(rows: list[dict[str, Any]], width: int = 88) -> str:
     row("entropy, cation R", [f"{r['entropy']['cation_site_R']} ({r['entropy']['class']})" for r in rows])
     row("HEM criteria checked", ["yes" if r["entropy"]["meets_hem_definition"] else "no" for r in rows])
     row("theoretical cap. mAh/g", [_figure(r["theoretical_capacity"]["total"]) for r in rows])
-    lines.append("")
-    lines.append("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "
-                 "estimates beyond the paper. `hem consult FORMULA` gives each in full.)")
-    return "\n".join(textwrap.fill(line, width=max(width, len(line))) for line in lines) + "\n"
+    footnote = ("(+/-: how many of the paper's effect rules raise or lower the property; entropy and capacity are "
+                "estimates beyond the paper. `hem consult FORMULA` gives each in full.)")
+    return table(["", *names], body, width, wrap=range(1, len(names) + 1)) + "\n" + fit(footnote, width) + "\n"

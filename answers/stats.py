@@ -55,12 +55,19 @@ def _node(iri: str):
     return ox.NamedNode(iri)
 
 
-def render(figures: dict[str, Any]) -> str:
+def render(figures: dict[str, Any], width: int = 80) -> str:
+    """The figures as text; the two counts by kind as tables (rich, sized to their content)."""
+    from hemkg.system.text import table
+
+    def counts(by: dict[str, int], what: str) -> list[str]:
+        text = table(["count", what], [[str(n), label] for label, n in by.items()], width - 2, right=(0,))
+        return ["  " + line if line else line for line in text.rstrip("\n").split("\n")]
+
     t, s, r = figures["triples"], figures["statements"], figures["references"]
     lines = [f"Triples: {t['asserted']} asserted, {t['entailed']} entailed", "", "Terms by type:"]
-    lines += [f"  {n:5d}  {label}" for label, n in figures["terms_by_type"].items()]
+    lines += counts(figures["terms_by_type"], "type")
     lines += ["", f"Guideline statements: {s['total']}"]
-    lines += [f"  {n:5d}  {label}" for label, n in s["by_evidence"].items()]
+    lines += counts(s["by_evidence"], "evidence kind")
     lines += [
         f"  with an effect direction: {s['with_effect_direction']}; with an editorial note: {s['with_editorial_note']};"
         f" resting on the paper alone: {s['resting_on_paper_alone']}",

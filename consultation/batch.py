@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -60,12 +61,19 @@ def _row_candidate(row: dict[str, str], ion: str, default: Structure) -> tuple[s
 def read_candidates(path: Path, ion: str, default: Structure, library: LibraryFindings | None = None
                     ) -> Iterator[Candidate]:
     """Consult each candidate of the file in order; errors are attached to their line, not raised."""
-    if not path.is_file():
+    if str(path) == "-":  # --input -: standard input, read up to the same limit as a file
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise BatchFileError(f"standard input is larger than {MAX_FILE_BYTES // 1_000_000} MB",
+                                 "split it into smaller files")
+    elif not path.is_file():
         raise BatchFileError(f"no file '{path}'", "give the path of a text or CSV file")
-    if path.stat().st_size > MAX_FILE_BYTES:
+    elif path.stat().st_size > MAX_FILE_BYTES:
         raise BatchFileError(f"'{path}' is larger than {MAX_FILE_BYTES // 1_000_000} MB", "split it into smaller files")
+    else:
+        raw = path.read_bytes()  # not read_text: its universal newlines split at a lone \r
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # not read_text: its universal newlines split at a lone \r
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise BatchFileError(f"'{path}' is not UTF-8 text (byte {err.start})", "save it as UTF-8 text or CSV") from None
     lines = split_lines(text)

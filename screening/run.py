@@ -757,6 +757,25 @@ def columns_of(result: dict[str, np.ndarray], ion: str, universe: tuple[str, ...
     return columns
 
 
+UNITS = {"capacity_conversion": "mAh/g", "capacity_alloying": "mAh/g", "capacity_total": "mAh/g",
+         "entropy_cation_R": "R (ideal configurational entropy per cation site, in units of the gas constant)"}
+
+
+def run_metadata(parameters: dict[str, Any]) -> dict[str, Any]:
+    """What a screen's output file says of itself: the options it ran with, the columns' units, the hemkg
+    version and the paper its rules come from (DOI and citation, read from the graph)."""
+    from hemkg import __version__
+    from hemkg.graph.store import select
+
+    paper = select("SELECT ?doi ?citation WHERE { hemkg:paper bibo:doi ?doi ; "
+                   "dcterms:bibliographicCitation ?citation }")
+    return {"hemkg_version": __version__,
+            "paper": {"doi": paper[0]["doi"], "citation": paper[0]["citation"]} if paper else None,
+            "parameters": {k: (list(v) if isinstance(v, tuple) else v if v is None or isinstance(v, (bool, int, float))
+                               else str(v)) for k, v in parameters.items() if k != "output"},
+            "units": UNITS}
+
+
 COLUMNS = ("formula", "ion", "charge_balanced", "oxidation_states", "other_assignments", "less_common_states",
            *(json_key(m) for m in MECHANISMS), *(f"evidence_{json_key(m)}" for m in MECHANISMS),
            "capacity_conversion", "capacity_alloying", "capacity_total", "capacity_contributors",
@@ -821,11 +840,12 @@ class Writer:
     `hem screen` prints its summary there.
     """
 
-    def __init__(self, path: os.PathLike[str] | str):
+    def __init__(self, path: os.PathLike[str] | str, metadata: dict[str, Any] | None = None):
         from pathlib import Path
 
         from hemkg.system import outputs
 
+        self.metadata = metadata  # Parquet: the run's parameters, units, version (run_metadata), under b"hemkg"
         self.path = Path(path)
         self.kind = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(self.path.suffix.lower())
         if str(path) == "-":
@@ -895,7 +915,7 @@ class Writer:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.table({c: columns[c] for c in COLUMNS})
+            table = self._with_metadata(pa.table({c: columns[c] for c in COLUMNS}))
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(file, table.schema)
             self._parquet.write_table(table)
@@ -907,6 +927,14 @@ class Writer:
                 import json
 
                 file.writelines(json.dumps(dict(zip(COLUMNS, row, strict=True))) + "\n" for row in rows)
+
+    def _with_metadata(self, table: Any) -> Any:
+        """The Arrow table with the run's metadata as the file's key-value metadata (JSON under b"hemkg")."""
+        if not self.metadata:
+            return table
+        import json
+
+        return table.replace_schema_metadata({b"hemkg": json.dumps(self.metadata, ensure_ascii=False).encode()})
 
     def _error(self, err: OSError) -> ScreenError:
         import errno
@@ -951,7 +979,7 @@ class Writer:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            pq.write_table(pa.table({c: [] for c in COLUMNS}), file)
+            pq.write_table(self._with_metadata(pa.table({c: [] for c in COLUMNS})), file)
         file.close()
 
     def abandon(self) -> None:

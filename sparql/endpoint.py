@@ -162,6 +162,8 @@ class SparqlServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = REQUEST_QUEUE_SIZE
+    cors: str | None = None  # hem serve --cors ORIGIN: the origin browsers may query from (off: no CORS header)
+    _void: dict[str, int] | None = None
 
     def __init__(self, address: tuple[str, int], family: int, timeout: float, max_rows: int,
                  max_concurrent: int, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
@@ -299,9 +301,11 @@ _hooks_installed = False
 def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: float = sparql.DEFAULT_TIMEOUT,
                 max_rows: int = sparql.DEFAULT_MAX_ROWS, max_concurrent: int = DEFAULT_MAX_CONCURRENT,
                 *, log: TextIO | None = None, max_memory: int = sparql.DEFAULT_MAX_MEMORY,
-                request_time: float = REQUEST_TIME, library: tuple[str | None, bool] = (None, True)) -> SparqlServer:
+                request_time: float = REQUEST_TIME, library: tuple[str | None, bool] = (None, True),
+                cors: str | None = None) -> SparqlServer:
     """A bound server over sparql.dataset(); call serve_forever() on it (port 0: any free port). `library`:
-    (--library DIR, whether to read it) for the literature library's named graphs.
+    (--library DIR, whether to read it) for the literature library's named graphs; `cors`: the origin
+    browsers may query from (hem serve --cors), none by default.
 
     Raises OSError when the address cannot be bound.
     """
@@ -314,8 +318,72 @@ def make_server(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, timeout: flo
     families = [info[0] for info in socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                                         flags=socket.AI_PASSIVE)]
     family = socket.AF_INET if socket.AF_INET in families else families[0]
-    return SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log, max_memory, request_time,
-                        library)
+    server = SparqlServer((host, port), family, timeout, max_rows, max_concurrent, log, max_memory, request_time,
+                          library)
+    server.cors = cors
+    return server
+
+
+# ------------------------------------------------------------------ Service Description and VoID
+
+SERVICE_DESCRIPTION_TYPE = "text/turtle"
+
+
+def void_statistics(server: SparqlServer) -> dict[str, int]:
+    """VoID's figures for the default dataset (every graph but the literature library's, whose findings sit in
+    named graphs of their own): triples, entities (distinct IRI subjects), classes (distinct objects of
+    rdf:type) and properties (distinct predicates). Computed once."""
+    if server._void is None:
+        import pyoxigraph as ox
+
+        rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        triples, subjects, classes, properties = 0, set(), set(), set()
+        for quad in server.store.quads_for_pattern(None, None, None, None):
+            if isinstance(quad.graph_name, ox.NamedNode) and sparql.is_library_graph(quad.graph_name.value):
+                continue
+            triples += 1
+            if isinstance(quad.subject, ox.NamedNode):
+                subjects.add(quad.subject.value)
+            properties.add(quad.predicate.value)
+            if quad.predicate == rdf_type:
+                classes.add(str(quad.object))
+        server._void = {"triples": triples, "entities": len(subjects), "classes": len(classes),
+                        "properties": len(properties)}
+    return server._void
+
+
+def service_description(server: SparqlServer) -> str:
+    """The endpoint's SPARQL 1.1 Service Description, in Turtle, with VoID statistics of its default dataset."""
+    from hemkg import __version__
+
+    stats = void_statistics(server)
+    formats = "".join(f",\n        <http://www.w3.org/ns/formats/{f}>" for f in (
+        "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD",
+        "RDF_XML"))
+    return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
+@prefix void: <http://rdfs.org/ns/void#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+<{server.url}> a sd:Service ;
+    sd:endpoint <{server.url}> ;
+    sd:supportedLanguage sd:SPARQL11Query ;
+    sd:feature sd:UnionDefaultGraph ;
+    sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>{formats} ;
+    dcterms:description "Read-only SPARQL endpoint of hemkg {__version__}: the design guidelines of \
+high-entropy-material battery anodes from Huang et al., Energy Environ. Sci. 2025, 18, 10286 \
+(doi:10.1039/d5ee05507e), with their entailments." ;
+    sd:defaultDataset [
+        a sd:Dataset, void:Dataset ;
+        sd:defaultGraph [ a sd:Graph, void:Dataset ;
+            void:triples "{stats['triples']}"^^xsd:integer ] ;
+        void:sparqlEndpoint <{server.url}> ;
+        void:triples "{stats['triples']}"^^xsd:integer ;
+        void:entities "{stats['entities']}"^^xsd:integer ;
+        void:classes "{stats['classes']}"^^xsd:integer ;
+        void:properties "{stats['properties']}"^^xsd:integer
+    ] .
+"""
 
 
 # ------------------------------------------------------------------ requests
@@ -411,6 +479,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch(self._post)
 
+    def do_OPTIONS(self) -> None:
+        self._dispatch(self._options)
+
+    def _options(self) -> None:
+        """A CORS preflight: answered when hem serve --cors allows it, else 405 as any other method."""
+        if not self.server.cors:
+            return self._not_allowed()
+        self._drain()
+        self._reply(204, b"", "text/plain; charset=utf-8", {
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, Accept", "Access-Control-Max-Age": "600"})
+
     def __getattr__(self, name: str):
         # any other method (PUT, DELETE, HEAD, ...): 405, not http.server's 501
         if name.startswith("do_"):
@@ -479,6 +559,9 @@ class Handler(BaseHTTPRequestHandler):
         if any(p in params for p in UPDATE_PARAMS):
             raise HttpError(403, UPDATE_REFUSED)
         if not params:
+            if SERVICE_DESCRIPTION_TYPE in (self.headers.get("Accept") or ""):  # SPARQL 1.1 Service Description
+                return self._reply(200, service_description(self.server).encode("utf-8"),
+                                   "text/turtle; charset=utf-8")
             return self._reply(200, _description(self.server).encode("utf-8"), "text/html; charset=utf-8")
         self._query(params)
 
@@ -606,6 +689,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        if self.server.cors:
+            self.send_header("Access-Control-Allow-Origin", self.server.cors)
+            self.send_header("Vary", "Origin")
         self.send_header("Connection", "close")
         self.close_connection = True
         self.end_headers()

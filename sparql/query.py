@@ -494,18 +494,12 @@ def run(query: str, store: pyoxigraph.Store, fmt: str | Callable[[str], str | No
 
 
 def render_table(answer: Answer, width: int = 120) -> str:
-    """An aligned text table (or the boolean of an ASK)."""
+    """An aligned text table (or the boolean of an ASK), sized to its content and `width` (rich folds the
+    widest cells to fit; nothing is cut), with the row count under it."""
+    from hemkg.system.text import table
+
     if answer.kind == "ask":
         return ("yes" if answer.boolean else "no") + "\n"
-    columns = answer.variables
-    widths = [min(60, max([len(c)] + [len(r[i]) for r in answer.rows])) for i, c in enumerate(columns)]
-
-    def clip(s: str, w: int) -> str:
-        return s if len(s) <= w else s[: w - 1] + "…"
-
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(clip(v.replace("\n", " "), w).ljust(w) for v, w in zip(r, widths, strict=False)).rstrip()
-              for r in answer.rows]
+    text = table(answer.variables, [[v.replace("\n", " ") for v in r] for r in answer.rows], width)
     cut = ", cut at the row limit: raise --max-rows" if answer.cut else ""
-    lines.append(f"({answer.count} {'row' if answer.count == 1 else 'rows'}{cut})")
-    return "\n".join(lines) + "\n"
+    return text + f"({answer.count} {'row' if answer.count == 1 else 'rows'}{cut})\n"

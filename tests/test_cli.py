@@ -132,7 +132,7 @@ def test_describe_anion_se_fast_charging_and_sib(runner):
     assert sib["relation"] == "hem:suits"
     assert sib["applies_to_ion"] == ["Na+"]
     assert {49, 74} <= set(sib["references"])
-    text = run(runner, "describe", "Se").stdout
+    text = " ".join(run(runner, "describe", "Se").stdout.split())  # unwrapped: the text fits 80 columns piped
     assert "fast charging" in text and "[44, 49]" in text
     assert "Selenides suit SIBs" in text
 
@@ -255,7 +255,7 @@ def test_describe_element_outside_paper(runner, term, name):
     text = run(runner, "describe", term)
     assert text.exit_code == 0
     assert f"The paper makes no statement about {name}." in text.stdout
-    assert "(element-data library, not the paper)" in text.stdout
+    assert "(element-data library, not the paper)" in " ".join(text.stdout.split())  # wrapped to fit 80 columns
     assert "References" not in text.stdout
 
 

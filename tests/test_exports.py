@@ -752,7 +752,9 @@ def test_export_dash_is_stdout(runner):
 def test_export_to_file_infers_format_from_suffix(runner, tmp_path):
     target = tmp_path / "zinc.graphml"
     result = run(runner, "export", "--scope", "term:Zn", "-o", str(target))
-    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    assert result.exit_code == 0 and result.stdout == ""
+    size = target.stat().st_size
+    assert result.stderr == f"wrote {target} (graphml, {size / 1000:.1f} kB, scope term:Zn)\n"  # what, where, how big
     assert nx.read_graphml(target).number_of_nodes() == len(expected_graph("term:Zn")[0])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["zinc.graphml"]  # no temporary file left
 

@@ -50,3 +50,38 @@ def test_every_data_file_matches_a_package_data_pattern():
                    for pattern in patterns):
             missing.append(relative.as_posix())
     assert missing == [], "no package-data pattern installs these"
+
+
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_setuptools_floor_reads_the_spdx_license():
+    """`license = "MIT"` is a PEP 639 SPDX expression: setuptools 77.0.1 builds the wheel with it, 76.1.0 and
+    70.3 stop on it (tried in a throwaway venv, `pip wheel --no-build-isolation .`; 77.0.0 is not on PyPI),
+    so the build requirement's floor must be at least 77.0.1, and the LICENSE file it names must exist."""
+    import re
+
+    project = _project()
+    assert project["project"]["license"] == "MIT"
+    (requirement,) = [r for r in project["build-system"]["requires"] if r.startswith("setuptools")]
+    floor = re.fullmatch(r"setuptools>=(\d+(?:\.\d+)*)", requirement)
+    assert floor and tuple(map(int, floor[1].split("."))) >= (77, 0, 1), requirement
+    assert project["project"]["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "Copyright (c) 2025-2026 the hemkg authors" in text
+
+
+def test_metadata_declares_posix_and_owlready2_is_for_tests_only():
+    """The fork-only code (sparql, ask, serve, multi-worker screen) makes hemkg POSIX-only; owlready2 (27 MB)
+    serves only the HermiT test, so it is a test extra and nothing outside tests/ imports it."""
+    import re
+
+    project = _project()["project"]
+    assert "Operating System :: POSIX" in project["classifiers"]
+    assert not any(d.startswith("owlready2") for d in project["dependencies"])
+    assert any(d.startswith("owlready2") for d in project["optional-dependencies"]["test"])
+    importing = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in NOT_INSTALLED
+                 and re.search(r"^\s*(import|from)\s+owlready2", p.read_text(encoding="utf-8"), re.M)]
+    assert importing == []
+    assert project["urls"] and project["keywords"] and project["authors"]

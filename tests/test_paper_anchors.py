@@ -172,7 +172,7 @@ def test_table1_structure_design_row(row):
     assert st.direction == HEM + "increase"
     assert st.references == refs
     assert st.evidence == HEM + "damagedTableReading"
-    assert any("Extraction printed" in note for note in st.notes)
+    assert any("in the text of Table 1 available here" in note for note in st.notes)
     raised = {r["o"].removeprefix(HEMKG) for r in select("SELECT ?o WHERE { ?f hem:raises ?o }", f=kg(factor))}
     assert mechanisms <= raised
 

@@ -855,3 +855,57 @@ def _ignore_errors(function, *args) -> None:
         function(*args)
     except OSError:  # the server was killed under the request
         pass
+
+
+# ------------------------------------------------------------------ Service Description, VoID, CORS (issue 14)
+
+def test_service_description_is_turtle_rdflib_reads(server):
+    """GET of the endpoint URL with Accept: text/turtle and no query: a SPARQL 1.1 Service Description naming the
+    endpoint, SPARQL 1.1 Query and a VoID dataset whose triple count is the served dataset's."""
+    response = request(server, "GET", "/sparql", headers={"Accept": "text/turtle"})
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/turtle")
+    g = rdflib.Graph().parse(data=response.text, format="turtle")
+    SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+    (service,) = g.subjects(rdflib.RDF.type, SD.Service)
+    assert g.value(service, SD.endpoint) == rdflib.URIRef(server.url)
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in g
+    assert rdflib.URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON") in set(g.objects(service, SD.resultFormat))
+    dataset = g.value(service, SD.defaultDataset)
+    assert (dataset, rdflib.RDF.type, VOID.Dataset) in g
+    store, _ = sparql.dataset()
+    assert int(g.value(dataset, VOID.triples)) == len(store)
+    predicates = {q.predicate for q in store.quads_for_pattern(None, None, None, None)}
+    assert int(g.value(dataset, VOID.properties)) == len(predicates)
+    assert all(int(g.value(dataset, VOID[k])) > 0 for k in ("entities", "classes"))
+
+
+def test_no_cors_header_unless_asked(server):
+    plain = request(server, "GET", "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}),
+                    headers={"Origin": "https://example.org"})
+    assert plain.status == 200 and "Access-Control-Allow-Origin" not in plain.headers
+    assert request(server, "OPTIONS", "/sparql", headers={"Origin": "https://example.org"}).status == 405
+
+
+def test_cors_origin_on_answers_and_preflight():
+    with running(cors="https://example.org") as s:
+        answer = request(s, "GET", "/sparql?" + urllib.parse.urlencode({"query": "ASK {}"}),
+                         headers={"Origin": "https://example.org"})
+        assert answer.status == 200 and answer.headers["Access-Control-Allow-Origin"] == "https://example.org"
+        preflight = request(s, "OPTIONS", "/sparql", headers={
+            "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+        assert preflight.status == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == "https://example.org"
+        assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+def test_serve_cli_passes_cors(runner, monkeypatch):
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        raise OSError(98, "stop here")
+
+    monkeypatch.setattr(serve, "make_server", fake)
+    result = runner.invoke(__import__("hemkg.cli", fromlist=["main"]).main, ["serve", "--cors", "*"])
+    assert result.exit_code == 2 and seen["cors"] == "*"
