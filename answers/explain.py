@@ -134,8 +134,8 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "buffering_morphology": lambda: "the given morphology buffers volume change",
         "evidence": lambda: f"the evidence for {_label(a[0])} is: {_level(a[1])}",
         "role_evidence": lambda: f"the evidence that {_role_phrase(a[0], a[1])} is: {_level(a[2])}",
-        "overruled": lambda: (f"the report on {_label(a[2])} itself outranks the plane that would give "
-                                f"{a[0]} {_label(a[1])}"),
+        "overruled": lambda: (("a report on this very material" if a[2] == "_" else f"the report on {_label(a[2])}")
+                              + f" itself outranks the plane that would give {a[0]} {_label(a[1])}"),
         "reported_here": lambda: f"the candidate is {_label(a[0])}, reported with the same carrier ion",
         "structural_here": lambda: f"in {_label(a[1])} itself, {a[0]} is structural, not converting",
         "shown_other_kind": lambda: (f"{a[0]} took part in {_label(a[1])} in {_label(a[2])}, a material of the "
@@ -148,8 +148,9 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
 
 
 def _observed_subject(subject: str, material: str) -> str:
-    """The element seen (or not) in a material; 'the host' for a library finding on the material as a whole."""
-    return "the host" if subject == material and literature.label(subject) else subject
+    """The element seen (or not) in a material; 'the host' for a finding on the material as a whole (the paper's
+    reports on a host, such as ref 45's on (CrMnFeCoNi)3O4, and a library's)."""
+    return "the host" if subject == material else subject
 
 
 @functools.cache
@@ -194,6 +195,9 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
         record["source"] = {"kind": src.kind, "label": src.label, "citations": list(src.references)}
         if src.kind == "kg":
             record["source"]["statement"] = short(src.detail)
+            statement = knowledge.statements().get(src.detail)
+            if statement is not None and statement.location:
+                record["source"]["location"] = statement.location
         elif src.detail:
             record["source"]["detail"] = src.detail
         return record
@@ -506,7 +510,9 @@ def _render_tree(root: dict[str, Any], lines: list[str], width: int, label: str 
         text = (label if top else "") + n["text"]
         if "source" in n:
             src = n["source"]
-            where = {"kg": f"knowledge graph, {src.get('statement', '')}", "input": "your input",
+            # the text names where the paper says it; the statement's id is for machines (JSON, hem sparql)
+            where = {"kg": ", ".join(["the paper", *([src["location"]] if src.get("location") else [])]),
+                     "input": "your input",
                      "convention": "project convention, not the paper",
                      "estimate": "an estimate beyond the paper"}[src["kind"]]
             text += f"  ({where}){_refs(src['citations'])}"

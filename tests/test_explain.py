@@ -266,8 +266,9 @@ def test_short_form_not_accessible_says_what_is_missing(runner):
 @pytest.mark.parametrize("about", ABOUT)
 def test_full_text_citations_match_rule_files_and_graph(about):
     """--full prints each rule with its references and location (from its file or its statements), and each graph
-    fact with its statement's references (Section 3.1, ref 48)."""
-    text = ex.render(ex.explain(consult("(MgCoNiCuZn)O"), about, full=True), width=100_000)
+    fact with where its statement stands in the paper and its references (Section 3.1, ref 48)."""
+    answer = ex.explain(consult("(MgCoNiCuZn)O"), about, full=True)
+    text = ex.render(answer, width=100_000)
     assert text.startswith(f"Why: (MgCoNiCuZn)O with Li+ ({about})\n")
     rule_lines = re.findall(r"rule ([a-z0-9-]+): (.*)$", text, re.M)
     assert rule_lines
@@ -276,10 +277,32 @@ def test_full_text_citations_match_rule_files_and_graph(about):
         expected = f"{statement_pattern(rule_id)}{re.escape(' [' + ', '.join(map(str, refs)) + ']') if refs else ''} " \
                    f"{re.escape('(' + rule_location(rule_id) + ')')}"
         assert re.match(expected, rest), (rule_id, rest)
-    kg_lines = re.findall(r"\(knowledge graph, (\S+)\)(?: \[([\d, ]+)\])?$", text, re.M)
-    assert kg_lines
-    for statement, refs in kg_lines:
-        assert ([int(n) for n in refs.split(", ")] if refs else []) == cites(expand(statement)), statement
+    leaves = {(leaf["source"].get("location", ""), tuple(leaf["source"]["citations"])) for leaf in _graph_leaves(answer)}
+    assert leaves
+    for node in _graph_leaves(answer):
+        assert node["source"]["citations"] == cites(expand(node["source"]["statement"])), node
+        assert node["source"].get("location", "") == statement_location(node["source"]["statement"]), node
+    printed = re.findall(r"\(the paper(?:, (.*?))?\)(?: \[([\d, ]+)\])?$", text, re.M)
+    # every graph fact of the trees is printed with its place and references (the evidence's trees print more)
+    assert leaves <= {(where, tuple(int(n) for n in refs.split(", ")) if refs else ()) for where, refs in printed}
+
+
+def _graph_leaves(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The facts from the knowledge graph in an explanation's trees."""
+    if node.get("source", {}).get("kind") == "kg":
+        yield node
+    for d in node.get("derived_by", []):
+        for premise in d["premises"]:
+            yield from _graph_leaves(premise)
+    for conclusion in node.get("conclusions", []):  # the answer: each conclusion's tree
+        yield from _graph_leaves(conclusion["tree"])
+
+
+def statement_location(curie: str) -> str:
+    from hemkg.graph import statements as knowledge
+
+    statement = knowledge.statements().get(expand(curie))  # a group of the graph (listed cations) has none
+    return statement.location if statement else ""
 
 
 def test_full_text_is_wrapped_and_keeps_the_tree(runner):

@@ -112,6 +112,20 @@ def test_text_answers_show_no_internal_ids_or_insider_phrases(runner, args):
     assert found == [], found
 
 
+@pytest.mark.parametrize("args", [("(MgCoNiCuZn)O", "--about", "Zn"), ("(CrMnFeCoNi)3O4", "--about", "intercalation"),
+                                  ("(LiFeZnNiCoMn)3O4", "--about", "Zn")], ids=" ".join)
+def test_full_explanation_names_rules_but_no_graph_ids(runner, args):
+    """explain --full names each step's rule (the id to look up in rules/), but a fact from the graph by where the
+    paper states it (Fig. 6a's planes, Section 3.1; ref 45's report on (CrMnFeCoNi)3O4 as a host), never by the
+    graph's statement or material ids, and a negated premise with a wildcard in words, not as '_'."""
+    result = run(runner, "explain", *args, "--full")
+    assert result.exit_code == 0, result.output
+    ids = re.compile(r"(?<![\w-])(?:hemkg:)?(?:stmt-[\w-]+|material-[\w-]+)(?![\w-])")
+    assert ids.findall(result.stdout) == []
+    assert not re.search(r"(?<![\w-])_(?![\w-])", result.stdout)
+    assert "(the paper, " in result.stdout and "rule " in result.stdout
+
+
 # ---------------------------------------------------------------- option spellings
 
 
