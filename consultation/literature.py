@@ -111,7 +111,16 @@ class LibraryFindings:
         from hemkg.consultation.facts import normalised, same_composition
 
         wanted = normalised(composition)
-        return [m for m, comp in self.compositions.items() if same_composition(comp, wanted)]
+        return [m for m in self._by_elements.get(frozenset(wanted), ()) if same_composition(self.compositions[m],
+                                                                                           wanted)]
+
+    @functools.cached_property
+    def _by_elements(self) -> dict[frozenset[str], list[str]]:
+        """The contributions by their set of elements, in the library's order (matching() compares only those)."""
+        found: dict[frozenset[str], list[str]] = {}
+        for m, comp in self.compositions.items():
+            found.setdefault(frozenset(comp), []).append(m)
+        return found
 
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
         return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")
@@ -294,11 +303,13 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
         for d in derivations:
-            if d.rule.id not in readers:
+            at = readers.get(d.rule.id)
+            if at is None:
                 continue
-            for p in d.premises:  # the predicate first: a fact's hash is not kept, and most premises are others
-                if p[0] == "observed" and p not in used and p in observations \
-                        and (materials is None or p[1][2] in materials):
+            premises = d.premises
+            for i in at:  # only the observed(...) premises: a fact's hash is not kept, and the others are many
+                p = premises[i]
+                if p not in used and p in observations and (materials is None or p[1][2] in materials):
                     used[p] = observations[p]
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
@@ -337,13 +348,19 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             if j.agrees and j.material not in matched:
                 groups.setdefault((j.mechanism, j.finding.role or ""), []).append(j)
         cut: set[int] = set()
+        close = functools.cache(lambda material: library.closeness(material, elements))
         for group, members in groups.items():
             if len(members) > RELATED_SHOWN:
-                members.sort(key=lambda j: (*library.closeness(j.material, elements), j.finding.id))
+                members.sort(key=lambda j: (*close(j.material), j.finding.id))
                 cut.update(id(j) for j in members[RELATED_SHOWN:])
                 counted[group] = len(members) - RELATED_SHOWN
         listed = [j for j in judged if id(j) not in cut]
-    out = [_entry(c, j, j.material in matched, rules) for j in listed]
+    outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
+    bearing = functools.cache(functools.partial(_bears, c, rules))  # the same for every material but those
+    out = [_entry(c, j, j.material in matched, bearing(j.subject == j.material, j.subject, j.mechanism,
+                                                         j.material if j.material in outranked else None,
+                                                         j.state, tuple(j.in_planes)))
+           for j in listed]
     for (mechanism, role), more in sorted(counted.items()):
         about = mechanism.replace("-", " ") + (f", {role.replace('_', ' ')}" if role else "")
         out.append({"verdict": "agrees", "more": more, "mechanism": mechanism, **({"role": role} if role else {}),
@@ -370,22 +387,29 @@ class _Judged:
     agrees: bool
 
 
-def _entry(c: Consultation, j: _Judged, this_material: bool, rules: Any) -> dict[str, Any]:
-    """One finding of "What your library says" in full: the verdict, the finding and the rules it bears on."""
-    finding, subject, mechanism, material = j.finding, j.subject, j.mechanism, j.material
-    status = c.status(mechanism)
-    accessible = status == "accessible"
-    if j.state == OBSERVED:
-        element_ok = subject == material or bool(j.in_planes)
+def _bears(c: Consultation, rules: Any, host: bool, subject: str, mechanism: str, material: str | None, state: str,
+           in_planes: tuple[str, ...]) -> list[str]:
+    """The rules a finding bears on: the mechanism's status, the planes' rules on its element, and those by which
+    a report on `material` outranks a plane (None: a material with no such report)."""
+    accessible = c.status(mechanism) == "accessible"
+    if state == OBSERVED:
+        element_ok = host or bool(in_planes)
         bears = rules("status", mechanism) if not (accessible and not element_ok) else []
     else:
         bears = []
-    if subject != material and j.in_planes:
+    if not host and in_planes:
         bears += rules("mechanism_element", mechanism, subject) or rules("plane_cation", subject)
-        bears += [d.rule.id for d in c.derivations("overruled", subject, mechanism, material)]
+        if material is not None:
+            bears += [d.rule.id for d in c.derivations("overruled", subject, mechanism, material)]
     if not bears:
         bears = rules("status", mechanism)
-    bears = list(dict.fromkeys(bears))
+    return list(dict.fromkeys(bears))
+
+
+def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -> dict[str, Any]:
+    """One finding of "What your library says" in full: the verdict, the finding and the rules it bears on."""
+    finding, subject, mechanism, material = j.finding, j.subject, j.mechanism, j.material
+    status = c.status(mechanism)
     return {
         "verdict": "agrees" if j.agrees else "disagrees",
         "finding": finding.kind, "statement": finding.statement, "sentence": c.result.sources[j.fact].label,
@@ -396,7 +420,7 @@ def _entry(c: Consultation, j: _Judged, this_material: bool, rules: Any) -> dict
         "mechanism": mechanism, "status": status.replace("-", "_"),
         **({"planes": j.in_planes, "plane_mechanisms": sorted({m for p in j.in_planes for m in j.planes[p]})
             if finding.role in STRUCTURAL_WORDS else [mechanism]} if j.in_planes else {}),
-        "rule": bears[0] if bears else None, "rules": bears,
+        "rule": bears[0] if bears else None, "rules": list(bears),
     }
 
 
@@ -404,13 +428,22 @@ _NONE = Source("")
 
 
 @functools.cache
-def _observed_readers() -> tuple[frozenset[str], frozenset[str]]:
-    """The ids of the rules with an observed(...) premise, the only derivations said() reads, and the predicates
-    they conclude."""
+def _observed_readers() -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
+    """The rules with an observed(...) premise, the only derivations said() reads, by id with the places of those
+    premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py), and the
+    predicates they conclude."""
     from hemkg.consultation.rules import paper_rules
+    from hemkg.engine.language import BUILTINS
 
-    readers = [r for r in paper_rules() if any(a.predicate == "observed" and not a.negated for a in r.when)]
-    return frozenset(r.id for r in readers), frozenset(a.predicate for r in readers for a in r.then)
+    readers = {}
+    for rule in paper_rules():
+        positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
+        at = tuple(i for i, a in enumerate(positives) if a.predicate == "observed")
+        if at:
+            readers[rule.id] = at
+    concluded = frozenset(a.predicate for r in paper_rules() if r.id in readers for a in r.then)
+    return readers, concluded
+
 STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
 
 
