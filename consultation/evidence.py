@@ -161,6 +161,10 @@ def _report(iri: str) -> dict[str, Any]:
     return report
 
 
+RELATED = "reported_related"  # the one level whose library items are summarised beyond RELATED_SHOWN
+Pairs = list[tuple[Any, engine.Derivation]]  # (level, derivation), in the rules' order
+
+
 def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = False
            ) -> dict[tuple[str, ...], dict[str, Any]]:
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
@@ -168,24 +172,20 @@ def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = Fal
 
     The strongest level is read from every conclusion. Of the library's reported_related items, only the
     RELATED_SHOWN closest are listed (unless `all_findings`), the rest counted in one item (`summarised`)."""
-    found: dict[tuple[str, ...], list[tuple[str, engine.Derivation]]] = {}
+    found: dict[tuple[str, ...], Pairs] = {}
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):
             found.setdefault(args[:-1], []).append((args[-1], d))
     order = rank()
-    out = {}
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
         shown, more = (pairs, 0) if all_findings else summarised(c, pairs, RELATED)
-        detail = [_item(c, level, d, memo) for level, d in shown]
+        detail: list[dict[str, Any]] = [_item(c, level, d, memo) for level, d in shown]
         if more:
             detail.append(more_item(RELATED, more))
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
     return out
-
-
-RELATED = "reported_related"  # the one level whose library items are summarised beyond RELATED_SHOWN
-Pairs = list[tuple[Any, engine.Derivation]]  # (level, derivation), in the rules' order
 
 
 def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int]:
