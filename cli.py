@@ -140,6 +140,13 @@ def library_use_options(f):
                              "else your user data folder; used when it holds findings).")(f)
 
 
+def all_findings_option(f):
+    """--all-findings, for consult, explain and compare: every library finding on related materials."""
+    return click.option("--all-findings", is_flag=True,
+                        help="List every finding of your library on related materials (by default the 5 closest per "
+                             "mechanism or role, the rest counted).")(f)
+
+
 def library_graph_options(f):
     """--library DIR and --no-library for the SPARQL commands: the library's graphs as named graphs."""
     f = click.option("--no-library", is_flag=True, help="Leave the literature library's graphs out.")(f)
@@ -386,7 +393,9 @@ def _consult_or_fail(formula: str, ion: str, structure, library=None):
 @click.option("--refs", is_flag=True, help="Print the cited references in full.")
 @click.option("--rdf", is_flag=True, help="Print the derivations as PROV-O Turtle instead.")
 @library_use_options
-def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, no_library, **structure) -> None:
+@all_findings_option
+def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, no_library, all_findings,
+                    **structure) -> None:
     """Which mechanisms FORMULA activates, what each element does, and why.
 
     FORMULA as chemists write it: (MgCoNiCuZn)O, (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O,
@@ -400,7 +409,8 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, 
     if input_file is not None:
         if formulas:
             fail("give formulas or --input FILE, not both", "put every candidate in the file")
-        sys.exit(_consult_batch(input_file, ion, as_json, _structure(**structure), _library(library_dir, no_library)))
+        sys.exit(_consult_batch(input_file, ion, as_json, _structure(**structure), _library(library_dir, no_library),
+                                all_findings))
     if not formulas:
         fail("no formula given", "e.g. hem consult '(MgCoNiCuZn)O' --ion Li, or --input candidates.csv")
     built = _structure(**structure)
@@ -410,12 +420,14 @@ def consult_command(formulas, ion, input_file, as_json, refs, rdf, library_dir, 
         if rdf:
             click.echo(provenance.serialize(c), nl=False)
         elif as_json:
-            click.echo(json.dumps(summarise(c), ensure_ascii=False, indent=None if len(results) > 1 else 2))
+            click.echo(json.dumps(summarise(c, all_findings), ensure_ascii=False,
+                                  indent=None if len(results) > 1 else 2))
         else:
-            echo_text(report.render_consultation(summarise(c), width=_width(), full_refs=refs))
+            echo_text(report.render_consultation(summarise(c, all_findings), width=_width(), full_refs=refs))
 
 
-def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, library=None) -> int:
+def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, library=None,
+                   all_findings: bool = False) -> int:
     """Consult every candidate of a file, in order; a bad line is reported and skipped. Returns the exit code."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
@@ -435,10 +447,10 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
             continue
         assert item.consultation is not None  # a candidate has an error or a consultation
         if as_json:
-            click.echo(_json_line({"line": item.line, **summarise(item.consultation)}))
+            click.echo(_json_line({"line": item.line, **summarise(item.consultation, all_findings)}))
         else:
             click.echo(f"--- line {item.line}")
-            echo_text(report.render_consultation(summarise(item.consultation), width=_width()))
+            echo_text(report.render_consultation(summarise(item.consultation, all_findings), width=_width()))
     return 1 if failures else 0
 
 
@@ -457,7 +469,8 @@ def _json_line(data: Any) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON (with --full, each tree).")
 @json_format_option
 @library_use_options
-def explain(formula, ion, about, full, as_json, library_dir, no_library, **structure) -> None:
+@all_findings_option
+def explain(formula, ion, about, full, as_json, library_dir, no_library, all_findings, **structure) -> None:
     """Why a consultation concluded what it did, from conclusions to the paper.
 
     For each conclusion: the rule that drew it (its statement, references and
@@ -469,7 +482,7 @@ def explain(formula, ion, about, full, as_json, library_dir, no_library, **struc
     from hemkg.answers import explain as ex
 
     c = _consult_or_fail(formula, ion, _structure(**structure), _library(library_dir, no_library))
-    tree = ex.explain(c, about, full=full)
+    tree = ex.explain(c, about, full=full, all_findings=all_findings)
     if as_json:
         click.echo(json.dumps(tree, ensure_ascii=False, indent=2))
     else:
@@ -482,7 +495,8 @@ def explain(formula, ion, about, full, as_json, library_dir, no_library, **struc
 @click.option("--json", "as_json", is_flag=True, help="Print every consultation as one JSON list.")
 @json_format_option
 @library_use_options
-def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> None:
+@all_findings_option
+def compare(formulas, ion, as_json, library_dir, no_library, all_findings, **structure) -> None:
     """Set candidates side by side: mechanisms, roles, effects, entropy, theoretical capacity."""
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
@@ -491,7 +505,7 @@ def compare(formulas, ion, as_json, library_dir, no_library, **structure) -> Non
         fail("compare needs at least two formulas", "e.g. hem compare '(MgCoNiCuZn)O' InGeSiP3")
     built = _structure(**structure)
     library = _library(library_dir, no_library)
-    rows = [summarise(_consult_or_fail(f, ion, built, library)) for f in formulas]
+    rows = [summarise(_consult_or_fail(f, ion, built, library), all_findings) for f in formulas]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:

@@ -106,7 +106,7 @@ def verdicts(library: LibraryFindings) -> dict[str, dict[str, Any]]:
         for (formula, ion), group in _by_material(anode_findings(library)).items():
             c = consult(formula, ion, None, library)
             wanted = {(f.doi, f.statement, f.quote): f for f in group}
-            entries = literature.said(c, frozenset(f.material for f in group))
+            entries = literature.said(c, frozenset(f.material for f in group), all_findings=True)
             grading = _grading_rules(c, {r for e in entries for r in e["rules"]})
             for entry in entries:
                 f = wanted.get((entry["doi"], entry["statement"], entry["quote"]))

@@ -220,7 +220,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
 class _Leaves:
     """The base facts under each derived fact (its derivation tree's leaves), in the order a reader meets them."""
 
-    def __init__(self, c: Consultation) -> None:
+    def __init__(self, c: Consultation, all_findings: bool = False) -> None:
         self.c = c
         self.memo: dict[Fact, tuple[Fact, ...]] = {}
         self.open: set[Fact] = set()  # on the current path: a recursive rule's facts can rest on each other
@@ -377,14 +377,14 @@ class _Grades:
     mechanism's level and items (with the reports of the other kind, never counted); for a role, its element's
     and role's."""
 
-    def __init__(self, c: Consultation) -> None:
+    def __init__(self, c: Consultation, all_findings: bool = False) -> None:
         def keyed(grades: dict[tuple[str, ...], dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
             return {tuple(k.replace("_", "-") for k in key): grade for key, grade in grades.items()}
 
         memo: grading.Memo = {}
-        self.by = {"status": keyed(grading.graded(c, "evidence", memo)),
-                   "role": keyed(grading.graded(c, "role_evidence", memo))}
-        self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c).items()}
+        self.by = {"status": keyed(grading.graded(c, "evidence", memo, all_findings)),
+                   "role": keyed(grading.graded(c, "role_evidence", memo, all_findings))}
+        self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c, all_findings).items()}
         self.short = {lv.id: lv.short for lv in grading.evidence_scale()}
 
     def of(self, fact: Fact) -> dict[str, Any] | None:
@@ -423,7 +423,8 @@ def _outranked(c: Consultation, fact: Fact, leaves: _Leaves) -> str:
     return "; ".join(parts) or fact_sentence(fact)
 
 
-def explain(c: Consultation, about: str | None = None, full: bool = False) -> dict[str, Any]:
+def explain(c: Consultation, about: str | None = None, full: bool = False, all_findings: bool = False
+            ) -> dict[str, Any]:
     """The explanation of the conclusions `about` selects (statuses and roles by default), as a JSON-ready dict;
     with `full`, each conclusion also carries its whole derivation tree. A status or a role carries its `graded`
     evidence (level, its words, every item) and its `evidence` conclusions, each explained; an overruled one
@@ -434,7 +435,7 @@ def explain(c: Consultation, about: str | None = None, full: bool = False) -> di
     shown: set[Fact] | None = set() if full else None  # a fact's tree is shown once; later, "see above"
     graded = sorted((f for f in c.result.derivations if f[0] in EVIDENCE and f[1]),
                     key=lambda f: (EVIDENCE.index(f[0]), engine.fact_text(f)))
-    grades = _Grades(c)
+    grades = _Grades(c, all_findings)
     conclusions = []
     for fact in selected:
         record = _explained(c, fact, leaves, shown)
@@ -663,9 +664,13 @@ def _item_lines(level: str, items: list[dict[str, Any]], elements: bool) -> list
         said = words[len(material):]
         named = all(re.search(rf"\b{x}\b", said) for x in seen)
         out.append((False, f"{spoken_list(seen)} in {words}" if elements and seen and not named else words))
-    places = dict.fromkeys((i.get("location", ""), tuple(i["references"])) for i in items if not i.get("materials"))
+    places = dict.fromkeys((i.get("location", ""), tuple(i["references"])) for i in items
+                           if not i.get("materials") and "more" not in i)
     out += [(True, " ".join(w for w in (f"({where})" if where else "", _refs(list(refs)).strip()) if w))
             for where, refs in places]
+    more = report.more_words(items)
+    if more:
+        out.append((False, more.removeprefix(", ")))
     return [(place, line) for place, line in out if line]
 
 
@@ -714,7 +719,7 @@ def _render_evidence(records: list[dict[str, Any]], lines: list[str], width: int
     other = [i for _, g in graded for i in g["evidence_detail"] if i.get("counts") is False]
     if other:
         kind = "only in materials that are not HEMs" if hem else "in HEMs"
-        named = ", ".join(report.reports_by_material(other).values())
+        named = ", ".join(report.reports_by_material(other).values()) + report.more_words(other)
         lines.extend(_wrap(f"Shown {kind} (not counted for this candidate): {named}", "  ", width))
     for text in dict.fromkeys(e["outranked"] for r in records for e in r["evidence"] if "outranked" in e):
         lines.extend(_wrap(_capital(text) + ".", "  ", width))

@@ -70,21 +70,30 @@ def reports_by_material(items: list[dict[str, Any]], side: int = 0) -> dict[str,
     return out
 
 
+def more_words(items: list[dict[str, Any]]) -> str:
+    """', and 37 more findings in your library (hem consult --all-findings lists them)' for the items that count
+    the library's findings not listed (consultation/evidence.py more_item); '' where there are none."""
+    more = sum(i.get("more", 0) for i in items)
+    return f", and {more} more finding{'s' if more != 1 else ''} in your library on related materials " \
+           "(--all-findings lists them)" if more else ""
+
+
 def evidence_words(level: str, detail: list[dict[str, Any]], hem: bool = True) -> str:
     """The evidence level in words, with the reports or the place in the paper behind it (`hem`: whether the
     candidate is a HEM, which says what kind the uncounted reports of the other kind are)."""
     short = {lv.id: lv.short for lv in evidence_scale()}[level]
-    counted = [i for i in detail if i["level"] == level]
-    reports = _reports(counted)
+    counted = [i for i in detail if i["level"] == level and i.get("counts") is not False]
+    reports = _reports(counted) + more_words(counted)
     if level == "conflicting":
         on = ", ".join(sorted({i["element"] for i in counted if "element" in i}))
         words = f"{short} on {on}: seen in {reports}; not in {_reports(counted, side=1)}"
     elif reports:
         words = f"{short}: {reports}"
     else:
-        where = "; ".join(dict.fromkeys(i["location"] for i in counted if i["location"]))
+        where = "; ".join(dict.fromkeys(i["location"] for i in counted if i.get("location")))
         words = f"{short} ({where})" if where else short
-    elsewhere = _reports([i for i in detail if i.get("counts") is False])
+    uncounted = [i for i in detail if i.get("counts") is False]
+    elsewhere = _reports(uncounted) + more_words(uncounted)
     other = "only in materials that are not HEMs" if hem else "in HEMs"
     return words + (f". Shown {other} (not counted for this candidate): {elsewhere}" if elsewhere else "")
 
@@ -135,7 +144,7 @@ def render_consultation(d: dict[str, Any], width: int = 88, full_refs: bool = Fa
     if d.get("library"):
         lines += ["", "What your library says (its findings beside the paper's rules)"]
         for item in d["library"]:
-            lines.append(_wrap(library_line(item), "  - ", width))
+            lines.append(_wrap(item["text"] if "more" in item else library_line(item), "  - ", width))
     lines += ["", "Effects on performance"]
     for e in sorted(d["effects"], key=lambda e: (e["property"], e["direction"] == "-")):
         verb = ("raise" if e["direction"] == "+" else "lower") + ("s" if len(e["elements"]) == 1 else "")

@@ -63,12 +63,15 @@ def _statement_of(derivations: list[engine.Derivation]) -> str:
     return " ".join(dict.fromkeys(statement_text(d) for d in derivations))
 
 
-def summarise(c: Consultation) -> dict[str, Any]:
-    """The consultation as the JSON object the CLI prints."""
+def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
+    """The consultation as the JSON object the CLI prints. With a library, its findings on related materials are
+    summarised (the closest listed, the rest counted: consultation/evidence.py, literature.py said()) unless
+    `all_findings` (hem consult --all-findings)."""
     r = c.result
     mechanisms = {}
     memo: evidence.Memo = {}
-    graded, elsewhere = evidence.graded(c, "evidence", memo), evidence.elsewhere(c)
+    graded = evidence.graded(c, "evidence", memo, all_findings)
+    elsewhere = evidence.elsewhere(c, all_findings)
     elements_of: dict[str, list[str]] = {}
     for m, element in r.words("mechanism_element"):
         elements_of.setdefault(m, []).append(element)
@@ -86,7 +89,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
     role_evidence: dict[str, dict[str, Any]] = {}
-    role_grades = evidence.graded(c, "role_evidence", memo)
+    role_grades = evidence.graded(c, "role_evidence", memo, all_findings)
     for symbol, role in r.words("role"):
         roles[symbol].append(json_key(role))
         role_evidence.setdefault(symbol, {})[json_key(role)] = role_grades.get((symbol, role)) or evidence.ungraded()
@@ -163,7 +166,7 @@ def summarise(c: Consultation) -> dict[str, Any]:
         "warnings": warnings,
     }
     if c.library is not None:  # "What your library says": only with a library that holds findings
-        answer["library"] = literature.said(c)
+        answer["library"] = literature.said(c, all_findings=all_findings)
     return answer
 
 

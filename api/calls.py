@@ -37,15 +37,15 @@ def _internal(candidate: Candidate, ion: str, structure: Structure | Mapping[str
 
 
 def _consultation(candidate: Candidate, ion: str, structure: Structure | Mapping[str, Any] | None,
-                  findings: LibraryFindings | None) -> Consultation:
+                  findings: LibraryFindings | None, all_findings: bool = False) -> Consultation:
     from hemkg.answers.summary import summarise
 
     c = _internal(candidate, ion, structure, findings)
-    return Consultation.from_answer(summarise(c), c)
+    return Consultation.from_answer(summarise(c, all_findings), c)
 
 
 def consult(candidate: Candidate, ion: str = "Li", structure: Structure | Mapping[str, Any] | None = None,
-            library: Library = None) -> Consultation:
+            library: Library = None, all_findings: bool = False) -> Consultation:
     """A design consultation on one candidate anode, as `hem consult` gives it.
 
     `candidate` is a formula string, a mapping of element symbol to amount
@@ -63,28 +63,32 @@ def consult(candidate: Candidate, ion: str = "Li", structure: Structure | Mappin
     `ion`: a carrier ion the paper covers (Li by default). `structure`: a Structure or a mapping of its fields
     (primary_particle_size_nm, conversion_product_size_nm, framework,
     defect_rich, morphology). `library`: None (your literature library, as
-    `hem consult` finds it), False (the paper alone) or a library folder.
+    `hem consult` finds it), False (the paper alone) or a library folder. Of the library's findings on related
+    materials, the 5 closest per mechanism or role are listed and the rest counted; `all_findings=True` lists
+    every one (`hem consult --all-findings`).
     """
-    return _consultation(candidate, ion, structure, candidates.library_of(library))
+    return _consultation(candidate, ion, structure, candidates.library_of(library), all_findings)
 
 
 def explain(candidate: Candidate, about: str | None = None, ion: str = "Li",
             structure: Structure | Mapping[str, Any] | None = None, full: bool = False,
-            library: Library = None) -> Explanation:
+            library: Library = None, all_findings: bool = False) -> Explanation:
     """Why a consultation concluded what it did (`hem explain`): the rules, the graph's facts with their
-    references, your input. `about`: a mechanism, an element of the candidate, a property or 'all'."""
-    return consult(candidate, ion, structure, library).explanation(about=about, full=full)
+    references, your input. `about`: a mechanism, an element of the candidate, a property or 'all'.
+    `all_findings`: every library finding on related materials, not the closest 5 and a count."""
+    return consult(candidate, ion, structure, library, all_findings).explanation(about=about, full=full,
+                                                                                  all_findings=all_findings)
 
 
 def compare(*candidates_: Candidate, ion: str = "Li", structure: Structure | Mapping[str, Any] | None = None,
-            library: Library = None) -> Comparison:
+            library: Library = None, all_findings: bool = False) -> Comparison:
     """Candidates side by side (`hem compare`): each one's consultation, with the same ion and structure."""
     if len(candidates_) == 1 and isinstance(candidates_[0], (list, tuple)):
         candidates_ = tuple(candidates_[0])
     if len(candidates_) < 2:
         raise InputError("compare needs at least two candidates", "e.g. compare('(MgCoNiCuZn)O', 'InGeSiP3')")
     findings = candidates.library_of(library)  # read once for all of them
-    return Comparison(tuple(_consultation(c, ion, structure, findings) for c in candidates_))
+    return Comparison(tuple(_consultation(c, ion, structure, findings, all_findings) for c in candidates_))
 
 
 def describe(term: str) -> Description:

@@ -147,9 +147,10 @@ class Consultation:
         """The answer as `hem consult --json` prints it (a copy: change it freely)."""
         return copy.deepcopy(dict(self.answer))
 
-    def explanation(self, about: str | None = None, full: bool = False) -> Explanation:
+    def explanation(self, about: str | None = None, full: bool = False, all_findings: bool = False) -> Explanation:
         """Why the consultation concluded what it did (`hem explain`): about a mechanism, an element of the
-        formula, a property or 'all'; `full` gives every intermediate conclusion with its rule."""
+        formula, a property or 'all'; `full` gives every intermediate conclusion with its rule; `all_findings`
+        every library finding on related materials."""
         from hemkg.answers import explain as ex
 
         if self.internal is None:
@@ -157,7 +158,7 @@ class Consultation:
 
             raise InputError("this consultation was built from a JSON answer alone, without the derivations",
                              "consult the candidate again with hemkg.consult")
-        tree = ex.explain(self.internal, about, full=full)
+        tree = ex.explain(self.internal, about, full=full, all_findings=all_findings)
         return Explanation(formula=self.formula, ion=self.ion, about=tree.get("about", about or ""), full=full,
                            text=ex.render(tree), tree=tree)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hemkg import engine
+from hemkg.consultation.literature import RELATED_SHOWN, is_library_name
 from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
@@ -160,18 +161,69 @@ def _report(iri: str) -> dict[str, Any]:
     return report
 
 
-def graded(c: Consultation, predicate: str, memo: Memo) -> dict[tuple[str, ...], dict[str, Any]]:
+RELATED = "reported_related"  # the one level whose library items are summarised beyond RELATED_SHOWN
+Pairs = list[tuple[Any, engine.Derivation]]  # (level, derivation), in the rules' order
+
+
+def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = False
+           ) -> dict[tuple[str, ...], dict[str, Any]]:
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
-    role for role_evidence(X, ROLE, LEVEL)): the strongest level and every conclusion behind it, strongest
-    first."""
-    found: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    role for role_evidence(X, ROLE, LEVEL)): the strongest level and the conclusions behind it, strongest first.
+
+    The strongest level is read from every conclusion. Of the library's reported_related items, only the
+    RELATED_SHOWN closest are listed (unless `all_findings`), the rest counted in one item (`summarised`)."""
+    found: dict[tuple[str, ...], Pairs] = {}
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):
-            found.setdefault(args[:-1], []).append(_item(c, args[-1], d, memo))
+            found.setdefault(args[:-1], []).append((args[-1], d))
     order = rank()
-    return {key: {"evidence": strongest([i["level"] for i in detail]),
-                  "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}
-            for key, detail in found.items()}
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for key, pairs in found.items():
+        shown, more = (pairs, 0) if all_findings else summarised(c, pairs, RELATED)
+        detail: list[dict[str, Any]] = [_item(c, level, d, memo) for level, d in shown]
+        if more:
+            detail.append(more_item(RELATED, more))
+        out[key] = {"evidence": strongest([level for level, _ in pairs]),
+                    "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
+    return out
+
+
+def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int]:
+    """The pairs to list and how many library findings the rest rest on: every pair but those of `level` on a
+    library material (the ?mat or ?other of the rule), of which the RELATED_SHOWN whose material shares the most
+    elements with the candidate (then by DOI). Decided from the bindings alone: a cut item is never built."""
+    library = c.library
+    if library is None:
+        return pairs, 0
+    ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
+            for material in (library_material(d),) if material is not None]
+    if len(ours) <= RELATED_SHOWN:
+        return pairs, 0
+    elements = set(c.formula.composition)
+    close = library.closeness
+    ours.sort(key=lambda pair: (*close(pair[1], elements), pair[0]))
+    mine = {i for i, _ in ours}
+    kept = [p for i, p in enumerate(pairs) if i not in mine] + [pairs[i] for i, _ in ours[:RELATED_SHOWN]]
+    observations = library.observations
+    listed = {f for _, d in kept for f in d.premises if f in observations}
+    behind = {f for i, _ in ours[RELATED_SHOWN:] for f in pairs[i][1].premises if f in observations} - listed
+    return kept, len(behind)
+
+
+def library_material(d: engine.Derivation) -> str | None:
+    """The library contribution (lib-KEY) a derivation's rule matched as ?mat or ?other, or None."""
+    for name, value in d.bindings:
+        if name in ("?mat", "?other") and is_library_name(value):
+            return str(value)
+    return None
+
+
+def more_item(level: str | None, more: int) -> dict[str, Any]:
+    """The one item that counts the library findings on related materials not listed."""
+    what = "related materials" if level else "materials of the other kind (not counted)"
+    return {"level": level, "source": "library", "more": more,
+            "text": f"{more} more finding{'s' if more != 1 else ''} in your library on {what}, none sharing more of "
+                    "the candidate's elements than those listed; hem consult --all-findings lists them"}
 
 
 def ungraded() -> dict[str, Any]:
@@ -179,10 +231,17 @@ def ungraded() -> dict[str, Any]:
     return {"evidence": evidence_scale()[-1].id, "evidence_detail": []}
 
 
-def elsewhere(c: Consultation) -> dict[str, list[dict[str, Any]]]:
-    """By mechanism: reports on materials of the other kind (HEM or not) that show it. Listed, never counted."""
-    found: dict[str, list[dict[str, Any]]] = {}
+def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """By mechanism: reports on materials of the other kind (HEM or not) that show it. Listed, never counted;
+    of the library's, the RELATED_SHOWN closest (unless `all_findings`), the rest counted in one item."""
+    found: dict[str, Pairs] = {}
     for args in c.result.words("shown_other_kind"):
         for d in c.result.derivations.get(("shown_other_kind", args), []):
-            found.setdefault(args[1], []).append({**_item(c, None, d, {}), "counts": False})
-    return found
+            found.setdefault(args[1], []).append((None, d))
+    out = {}
+    for m, pairs in found.items():
+        shown, more = (pairs, 0) if all_findings else summarised(c, pairs, None)
+        out[m] = [{**_item(c, None, d, {}), "counts": False} for _, d in shown]
+        if more:
+            out[m].append({**more_item(None, more), "counts": False})
+    return out

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 PREFIX = "lib-"  # the local name of a library contribution as a reported material: lib-KEY
 KIND = "library"  # Source.kind of a library fact
 OBSERVED, NOT_OBSERVED = "observed", "not-observed"
+# Findings on related materials an answer lists per subject (evidence_detail: per mechanism, per element and role;
+# "What your library says": agreeing ones per mechanism and role), the closest first; the rest are counted, and
+# `--all-findings` (all_findings=True) lists every one.
+RELATED_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,16 @@ class LibraryFindings:
         from hemkg.consultation.facts import normalised, same_composition
 
         wanted = normalised(composition)
-        return [m for m, comp in self.compositions.items() if same_composition(comp, wanted)]
+        return [m for m in self._by_elements.get(frozenset(wanted), ()) if same_composition(self.compositions[m],
+                                                                                           wanted)]
+
+    @functools.cached_property
+    def _by_elements(self) -> dict[frozenset[str], list[str]]:
+        """The contributions by their set of elements, in the library's order (matching() compares only those)."""
+        found: dict[frozenset[str], list[str]] = {}
+        for m, comp in self.compositions.items():
+            found.setdefault(frozenset(comp), []).append(m)
+        return found
 
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
         return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")
@@ -118,6 +131,17 @@ class LibraryFindings:
         """The library's observed(...) facts, each with its finding (said() looks premises up here)."""
         return {fact: self.findings[source.detail] for fact, source in self.facts.items()
                 if fact[0] == "observed" and source.detail in self.findings}
+
+    @functools.cached_property
+    def _elements(self) -> dict[str, tuple[frozenset[str], str]]:
+        """lib-KEY -> its elements and its paper's DOI (closeness() reads them)."""
+        dois = {f.material: f.doi for f in self.findings.values()}
+        return {m: (frozenset(comp), dois.get(m, "")) for m, comp in self.compositions.items()}
+
+    def closeness(self, material: str, elements: set[str]) -> tuple[int, str, str]:
+        """A sort key, closest first: the most elements shared with the candidate's, then the DOI (stable)."""
+        own, doi = self._elements.get(material, (frozenset(), ""))
+        return -len(own & elements), doi, material
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
@@ -252,7 +276,8 @@ def _sentence(where: str, subject: str, mechanism: str, state: str, material: st
 # --------------------------------------------------------------------------- what the library says
 
 
-def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[str, Any]]:
+def said(c: Consultation, materials: frozenset[str] | None = None, all_findings: bool = False
+         ) -> list[dict[str, Any]]:
     """"What your library says": each library finding a rule of this consultation used, and whether it agrees
     or disagrees with the paper's rule or status it bears on (only the findings of `materials`, lib-KEY names,
     where given: hem evidence conflicts asks for a contribution's own).
@@ -261,7 +286,12 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
     element among its elements by Fig. 6a); a mechanism not seen where the consultation does not make it
     accessible, or not by that element. Disagrees: not seen (or the element a stabilizer) where the planes put
     the element in the mechanism, or the mechanism not accessible; seen where the status is not accessible, or
-    by an element the planes do not put in it."""
+    by an element the planes do not put in it.
+
+    Every finding on the candidate's own composition and every disagreeing one is listed in full; of the agreeing
+    findings on related materials, the RELATED_SHOWN closest per mechanism and role (most elements shared with the
+    candidate, then by DOI), the rest counted in one entry per mechanism and role (`more`), unless `all_findings`.
+    Only the listed entries are built."""
     library = c.library
     if library is None:
         return []
@@ -273,10 +303,13 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
         for d in derivations:
-            if d.rule.id not in readers:
+            at = readers.get(d.rule.id)
+            if at is None:
                 continue
-            for p in d.premises:
-                if p in observations and p not in used and (materials is None or p[1][2] in materials):
+            premises = d.premises
+            for i in at:  # only the observed(...) premises: a fact's hash is not kept, and the others are many
+                p = premises[i]
+                if p not in used and p in observations and (materials is None or p[1][2] in materials):
                     used[p] = observations[p]
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
@@ -286,55 +319,131 @@ def said(c: Consultation, materials: frozenset[str] | None = None) -> list[dict[
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):
         enables.setdefault(plane, set()).add(mechanism)
-    out = []
     planes_of = functools.cache(lambda subject: {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)})
-    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id, [str(a) for a in kv[0][1]])):
-        subject, mechanism, material, state = (str(a) for a in fact[1])
-        planes = planes_of(subject) if subject != material else {}
-        if finding.role in STRUCTURAL_WORDS:  # a stabilizer takes part in none of the planes' mechanisms
+
+    @functools.cache  # by element (or the host), mechanism, state and whether the finding calls it structural
+    def judge(subject: str | None, mechanism: str, state: str, structural: bool
+              ) -> tuple[str, dict[str, set[str]], list[str], bool]:
+        planes = planes_of(subject) if subject is not None else {}
+        if structural:  # a stabilizer takes part in none of the planes' mechanisms
             mechanism = next((m for p in sorted(planes) for m in sorted(planes[p])), mechanism)
-        in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or finding.role in STRUCTURAL_WORDS)
-        status = c.status(mechanism)
-        accessible = status == "accessible"
+        in_planes = sorted(p for p, ms in planes.items() if mechanism in ms or structural)
+        accessible = c.status(mechanism) == "accessible"
         if state == OBSERVED:
-            element_ok = subject == material or bool(in_planes)
-            agrees = accessible and element_ok
-            bears = rules("status", mechanism) if not (accessible and not element_ok) else []
+            agrees = accessible and (subject is None or bool(in_planes))
         else:
-            agrees = not (accessible and (subject == material or in_planes))
-            bears = []
-        if subject != material and in_planes:
-            bears += rules("mechanism_element", mechanism, subject) or rules("plane_cation", subject)
-            bears += [d.rule.id for m in (material,) for d in c.derivations("overruled", subject, mechanism, m)]
-        if not bears:
-            bears = rules("status", mechanism)
-        bears = list(dict.fromkeys(bears))
-        out.append({
-            "verdict": "agrees" if agrees else "disagrees",
-            "finding": finding.kind, "statement": finding.statement, "sentence": r.sources[fact].label,
-            "doi": finding.doi, "quote": finding.quote, "evidence_level": finding.evidence_level,
-            "material": finding.formula, "this_material": material in matched,
-            **({"element": subject} if subject != material else {}),
-            **({"role": finding.role} if finding.role else {}),
-            "mechanism": mechanism, "status": status.replace("-", "_"),
-            **({"planes": in_planes, "plane_mechanisms": sorted({m for p in in_planes for m in planes[p]})
-                if finding.role in STRUCTURAL_WORDS else [mechanism]} if in_planes else {}),
-            "rule": bears[0] if bears else None, "rules": bears,
-        })
+            agrees = not (accessible and (subject is None or bool(in_planes)))
+        return mechanism, planes, in_planes, agrees
+
+    judged: list[_Judged] = []
+    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id)):  # a finding: one fact
+        subject, mechanism, material, state = map(str, fact[1])
+        judged.append(_Judged(fact, finding, subject, material, state, *judge(
+            subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)))
+    listed, counted = judged, {}
+    if not all_findings:  # agreeing findings on related materials: the closest RELATED_SHOWN per mechanism and role
+        elements = set(c.formula.composition)
+        groups: dict[tuple[str, str], list[_Judged]] = {}
+        for j in judged:
+            if j.agrees and j.material not in matched:
+                groups.setdefault((j.mechanism, j.finding.role or ""), []).append(j)
+        cut: set[int] = set()
+        close = functools.cache(lambda material: library.closeness(material, elements))
+        for group, members in groups.items():
+            if len(members) > RELATED_SHOWN:
+                members.sort(key=lambda j: (*close(j.material), j.finding.id))
+                cut.update(id(j) for j in members[RELATED_SHOWN:])
+                counted[group] = len(members) - RELATED_SHOWN
+        listed = [j for j in judged if id(j) not in cut]
+    outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
+    bearing = functools.cache(functools.partial(_bears, c, rules))  # the same for every material but those
+    out = [_entry(c, j, j.material in matched, bearing(j.subject == j.material, j.subject, j.mechanism,
+                                                         j.material if j.material in outranked else None,
+                                                         j.state, tuple(j.in_planes)))
+           for j in listed]
+    for (mechanism, role), more in sorted(counted.items()):
+        about = mechanism.replace("-", " ") + (f", {role.replace('_', ' ')}" if role else "")
+        out.append({"verdict": "agrees", "more": more, "mechanism": mechanism, **({"role": role} if role else {}),
+                    "this_material": False,
+                    "text": f"and {more} more agreeing finding{'s' if more != 1 else ''} on related materials "
+                            f"({about}); hem consult --all-findings lists them"})
     return out
+
+
+
+
+@dataclass
+class _Judged:
+    """A finding said() weighed: the observation, what it bears on, and whether it agrees with the paper."""
+
+    fact: Fact
+    finding: LibraryFinding
+    subject: str
+    material: str
+    state: str
+    mechanism: str
+    planes: dict[str, set[str]]
+    in_planes: list[str]
+    agrees: bool
+
+
+def _bears(c: Consultation, rules: Any, host: bool, subject: str, mechanism: str, material: str | None, state: str,
+           in_planes: tuple[str, ...]) -> list[str]:
+    """The rules a finding bears on: the mechanism's status, the planes' rules on its element, and those by which
+    a report on `material` outranks a plane (None: a material with no such report)."""
+    accessible = c.status(mechanism) == "accessible"
+    if state == OBSERVED:
+        element_ok = host or bool(in_planes)
+        bears = rules("status", mechanism) if not (accessible and not element_ok) else []
+    else:
+        bears = []
+    if not host and in_planes:
+        bears += rules("mechanism_element", mechanism, subject) or rules("plane_cation", subject)
+        if material is not None:
+            bears += [d.rule.id for d in c.derivations("overruled", subject, mechanism, material)]
+    if not bears:
+        bears = rules("status", mechanism)
+    return list(dict.fromkeys(bears))
+
+
+def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -> dict[str, Any]:
+    """One finding of "What your library says" in full: the verdict, the finding and the rules it bears on."""
+    finding, subject, mechanism, material = j.finding, j.subject, j.mechanism, j.material
+    status = c.status(mechanism)
+    return {
+        "verdict": "agrees" if j.agrees else "disagrees",
+        "finding": finding.kind, "statement": finding.statement, "sentence": c.result.sources[j.fact].label,
+        "doi": finding.doi, "quote": finding.quote, "evidence_level": finding.evidence_level,
+        "material": finding.formula, "this_material": this_material,
+        **({"element": subject} if subject != material else {}),
+        **({"role": finding.role} if finding.role else {}),
+        "mechanism": mechanism, "status": status.replace("-", "_"),
+        **({"planes": j.in_planes, "plane_mechanisms": sorted({m for p in j.in_planes for m in j.planes[p]})
+            if finding.role in STRUCTURAL_WORDS else [mechanism]} if j.in_planes else {}),
+        "rule": bears[0] if bears else None, "rules": list(bears),
+    }
 
 
 _NONE = Source("")
 
 
 @functools.cache
-def _observed_readers() -> tuple[frozenset[str], frozenset[str]]:
-    """The ids of the rules with an observed(...) premise, the only derivations said() reads, and the predicates
-    they conclude."""
+def _observed_readers() -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
+    """The rules with an observed(...) premise, the only derivations said() reads, by id with the places of those
+    premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py), and the
+    predicates they conclude."""
     from hemkg.consultation.rules import paper_rules
+    from hemkg.engine.language import BUILTINS
 
-    readers = [r for r in paper_rules() if any(a.predicate == "observed" and not a.negated for a in r.when)]
-    return frozenset(r.id for r in readers), frozenset(a.predicate for r in readers for a in r.then)
+    readers = {}
+    for rule in paper_rules():
+        positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
+        at = tuple(i for i, a in enumerate(positives) if a.predicate == "observed")
+        if at:
+            readers[rule.id] = at
+    concluded = frozenset(a.predicate for r in paper_rules() if r.id in readers for a in r.then)
+    return readers, concluded
+
 STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
 
 

@@ -318,3 +318,61 @@ def answer_grades(data: dict[str, Any], mechanisms: tuple[str, ...]) -> dict[str
         "role_evidence": {s: {r: grade["evidence"] for r, grade in by_role.items()}
                           for s, by_role in data["role_evidence"].items()},
     }
+
+
+# ------------------------------------------------------------------ a library of many related findings
+
+def related_findings_rows(candidate: tuple[str, ...], fillers: tuple[str, ...], related: int,
+                          structural: int) -> list[dict[str, str]]:
+    """Rows for `hem evidence add` (the columns of examples/findings.csv), made from the Joule-heated rock-salt
+    HEO's findings (doi:10.26599/nr.2025.94907784, examples/findings.csv), each copy with a DOI and an equimolar
+    five-cation oxide of its own, as benchmarks/bench.py generated_rows makes them:
+
+    - one contribution on the candidate's own cations (its own composition, `candidate` read as (ABCDE)O), with
+      the Cu conversion finding ("Cu2+ is difficult to oxidize back to its original state once reduced to Cu0");
+    - `related` contributions with that finding on related oxides: Cu, then k = 0..3 further cations of the
+      candidate (cycling), the rest from `fillers`, so that they share 1 to 4 elements with the candidate;
+    - `structural` contributions with the Zn stabilizer finding ("ZnO serves as an electrochemically inactive
+      structural stabilizer ..."), Zn with fillers only.
+    Each row has a `shared` entry (the elements its formula shares with the candidate), which the CSV leaves out.
+    """
+    import csv
+
+    with open(Path(__file__).resolve().parent.parent / "examples" / "findings.csv", newline="",
+              encoding="utf-8") as f:
+        base = list(csv.DictReader(f))
+    cu = next(r for r in base if r["element"] == "Cu" and r["finding"] == "mechanism_observed")
+    zn = next(r for r in base if r["element"] == "Zn" and r["role"] == "stabilizer")
+    others = [x for x in candidate if x != "Cu"]
+    rows = [{**cu, "doi": "10.5555/related.own", "formula": f"({''.join(candidate)})O", "title": "",
+             "shared": str(len(candidate))}]
+    for k in range(related):  # zero-padded DOIs sort as the numbers do
+        shared = 1 + k % 4
+        chosen = ["Cu", *others[: shared - 1], *sorted(fillers, key=lambda x: hash_of(x, k))[: 5 - shared]]
+        rows.append({**cu, "doi": f"10.5555/related.{k:03d}", "formula": f"({''.join(chosen)})O", "title": "",
+                     "shared": str(len(set(chosen) & set(candidate)))})
+    for k in range(structural):
+        chosen = ["Zn", *sorted(fillers, key=lambda x: hash_of(x, k + 100))[:4]]
+        rows.append({**zn, "doi": f"10.5555/structural.{k:03d}", "formula": f"({''.join(chosen)})O", "title": "",
+                     "shared": "1"})
+    return rows
+
+
+def hash_of(text: str, seed: int) -> int:
+    """A stable pseudo-random order (Python's hash() of a str changes from run to run)."""
+    import zlib
+
+    return zlib.crc32(f"{seed}:{text}".encode())
+
+
+def write_findings(path: Path, rows: list[dict[str, str]]) -> Path:
+    """The rows as a findings CSV with the template's columns (extra entries such as `shared` left out)."""
+    import csv
+
+    from hemkg.library.findings import COLUMNS
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import run
 
 import hemkg
 from hemkg.answers.summary import SCHEMA_VERSION
@@ -95,3 +96,15 @@ def test_a_broken_answer_is_invalid(change, where):
     change(answer)
     found = errors(answer)
     assert found and any(e.startswith(where) for e in found), found
+
+
+def test_an_answer_with_a_library_is_valid(own_library, runner):
+    """With the example library (examples/findings.csv: the Joule-heated rock-salt HEO, doi:10.26599/nr.2025.94907784,
+    finds Zn a stabilizer where Fig. 6a puts it on Plane A and B), the answer's library section and its library
+    reports are valid; a library section that is not a list is not."""
+    examples = Path(__file__).resolve().parent.parent / "examples" / "findings.csv"
+    assert run(runner, "evidence", "add", str(examples)).exit_code == 0
+    answer = hemkg.consult("(FeCoNiCuZn)O", "Li").to_dict()
+    assert answer["library"] and errors(answer) == []
+    answer["library"] = {"findings": answer["library"]}
+    assert any(e.startswith("library") for e in errors(answer))

@@ -1,0 +1,202 @@
+"""A library of many findings on related materials is summarised, not dumped (issue 13).
+
+The perspective grades a candidate's evidence by reports on the very material, on related materials of its kind,
+and on HEM anodes in general (Section 3.1: the role of an element "depends on the specific composition"; the
+scale of rules/85-evidence.toml). With a literature library of hundreds of findings, every material sharing a
+cation with the candidate is a related report. An answer lists the RELATED_SHOWN = 5 library findings on related
+materials whose material shares the most elements with the candidate (then by DOI) and counts the rest in one
+item; every report on the very material, every contradiction and conflict, and the paper's own reports are never
+cut. `--all-findings` lists everything.
+
+The library is built in each test's own folder from the Joule-heated rock-salt HEO's findings of
+examples/findings.csv (doi:10.26599/nr.2025.94907784), copied onto generated oxides (tests/conftest.py
+related_findings_rows). The candidate is the paper's (MgCoNiCuZn)O (ref 48, Section 3.1; ref 46, Fig. 3l-m).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import related_findings_rows, run, write_findings
+
+from hemkg.consultation.literature import RELATED_SHOWN
+
+CANDIDATE = ("Mg", "Co", "Ni", "Cu", "Zn")  # (MgCoNiCuZn)O, Section 3.1 (ref 48)
+FILLERS = ("Fe", "Mn", "Cr", "Ti", "Al", "V", "Ga")  # cations the candidate does not hold
+RELATED, STRUCTURAL = 27, 8  # Cu conversion findings on related oxides; Zn stabilizer findings
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    return related_findings_rows(CANDIDATE, FILLERS, RELATED, STRUCTURAL)
+
+
+@pytest.fixture(scope="module")
+def answers(rows, tmp_path_factory) -> dict[str, dict]:
+    """(MgCoNiCuZn)O with Li and the library: the JSON answer as `hem consult` gives it, summarised and with
+    --all-findings, and `hem explain` as JSON both ways."""
+    import os
+
+    from click.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("summary")
+    csv_path = write_findings(folder / "related.csv", rows)
+    runner = CliRunner()
+    env = {"HEMKG_LIBRARY": str(folder / "library"), "XDG_DATA_HOME": str(folder / "xdg")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        added = run(runner, "evidence", "add", str(csv_path))
+        assert added.exit_code == 0, added.stderr
+        out = {}
+        for name, args in (("summary", ()), ("all", ("--all-findings",))):
+            for command in ("consult", "explain"):
+                done = run(runner, command, "(MgCoNiCuZn)O", "--ion", "Li", "--json", *args)
+                assert done.exit_code == 0, done.stderr
+                out[f"{command}-{name}"] = json.loads(done.stdout)
+            text = run(runner, "consult", "(MgCoNiCuZn)O", "--ion", "Li", *args)
+            assert text.exit_code == 0, text.stderr
+            out[f"text-{name}"] = {"text": text.stdout}
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return out
+
+
+def related_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows of Cu conversion findings on related materials (not the candidate's own composition)."""
+    return [r for r in rows if r["element"] == "Cu" and int(r["shared"]) < len(CANDIDATE)]
+
+
+def closest(rows: list[dict[str, str]]) -> list[str]:
+    """The labels of the RELATED_SHOWN related rows that share the most elements, then by DOI."""
+    ranked = sorted(related_rows(rows), key=lambda r: (-int(r["shared"]), r["doi"]))
+    return [f"{r['formula']} (doi:{r['doi']})" for r in ranked[:RELATED_SHOWN]]
+
+
+def library_items(detail: list[dict], level: str) -> list[dict]:
+    """The items of `level` on a library material (a report of source library), listed in full."""
+    return [i for i in detail if i["level"] == level and "more" not in i
+            and any(r.get("source") == "library" for r in i.get("reports", []))]
+
+
+def test_evidence_detail_keeps_the_five_closest_and_counts_the_rest(answers, rows):
+    """Cu's conversion role (Fig. 6a, Plane A) in (MgCoNiCuZn)O: of the library's reported_related findings (Cu
+    seen converting in related oxides, doi:10.26599/nr.2025.94907784's words), the 5 listed are those sharing the
+    most of Mg, Co, Ni, Cu, Zn (then by DOI); one item counts the rest, as many as the CSV holds beyond the 5."""
+    grade = answers["consult-summary"]["role_evidence"]["Cu"]["conversion"]
+    listed = library_items(grade["evidence_detail"], "reported_related")
+    assert [i["materials"][0] for i in listed] == closest(rows)
+    (more,) = [i for i in grade["evidence_detail"] if "more" in i]
+    assert more["level"] == "reported_related" and more["source"] == "library"
+    assert more["more"] == len(related_rows(rows)) - RELATED_SHOWN
+    assert f"{more['more']} more findings" in more["text"] and "--all-findings" in more["text"]
+    # the mechanism's own grade (evidence(conversion, reported_related)) is cut the same way
+    conversion = answers["consult-summary"]["mechanisms"]["conversion"]["evidence_detail"]
+    assert len(library_items(conversion, "reported_related")) == RELATED_SHOWN
+    assert sum(i.get("more", 0) for i in conversion) == len(related_rows(rows)) - RELATED_SHOWN
+
+
+def test_all_findings_lists_every_one(answers, rows):
+    """--all-findings: every related finding of the CSV, no count; the strongest level is the same either way
+    (it is read from every conclusion before the cut)."""
+    summary, full = answers["consult-summary"], answers["consult-all"]
+    grade = full["role_evidence"]["Cu"]["conversion"]
+    listed = library_items(grade["evidence_detail"], "reported_related")
+    assert sorted(i["materials"][0] for i in listed) == sorted(
+        f"{r['formula']} (doi:{r['doi']})" for r in related_rows(rows))
+    assert not any("more" in i for m in full["mechanisms"].values() for i in m["evidence_detail"])
+    assert not any("more" in e for e in full["library"])
+    for name, m in full["mechanisms"].items():
+        assert summary["mechanisms"][name]["evidence"] == m["evidence"]
+    agreeing = [e for e in full["library"] if e["verdict"] == "agrees" and not e["this_material"]]
+    assert len(agreeing) == len(related_rows(rows))
+
+
+def test_reports_here_conflicts_and_the_papers_are_never_cut(answers):
+    """Every item of reported_here (refs 46 and 48 on this very material, and the library's own-composition
+    finding), contradicted_here and conflicting (Zn converting in ref 46's (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O but a
+    stabilizer in the library's oxides), and every report of the paper's own, is the same with or without
+    --all-findings."""
+    def kept(answer: dict) -> list[str]:
+        grades = [m for m in answer["mechanisms"].values()]
+        grades += [g for roles in answer["role_evidence"].values() for g in roles.values()]
+        return sorted(json.dumps(i, sort_keys=True) for g in grades for i in g["evidence_detail"]
+                      if i["level"] in ("reported_here", "contradicted_here", "conflicting")
+                      or ("more" not in i and not any(r.get("source") == "library" for r in i.get("reports", []))))
+
+    summary, full = kept(answers["consult-summary"]), kept(answers["consult-all"])
+    assert summary == full
+    assert any('"conflicting"' in i for i in summary) and any('"source": "paper"' in i for i in summary)
+
+
+def test_said_lists_own_and_disagreeing_findings_in_full(answers, rows):
+    """"What your library says": the finding on (MgCoNiCuZn)O itself and every Zn stabilizer finding (it
+    disagrees: Fig. 6a puts Zn on Plane A and B) in full; of the agreeing Cu conversion findings on related
+    oxides, the 5 closest, then one entry counting the rest; the text report says the same."""
+    said = answers["consult-summary"]["library"]
+    own = [e for e in said if e["this_material"]]
+    assert [e["doi"] for e in own] == ["10.5555/related.own"]
+    disagreeing = [e for e in said if e["verdict"] == "disagrees"]
+    assert sorted(e["doi"] for e in disagreeing) == sorted(r["doi"] for r in rows if r["role"] == "stabilizer")
+    agreeing = [e for e in said if e["verdict"] == "agrees" and not e["this_material"] and "more" not in e]
+    assert [f"{e['material']} (doi:{e['doi']})" for e in agreeing] == sorted(
+        closest(rows), key=lambda label: label.split("doi:")[1])  # listed in the section's order: by DOI
+    (more,) = [e for e in said if "more" in e]
+    assert more["more"] == len(related_rows(rows)) - RELATED_SHOWN and more["mechanism"] == "conversion"
+    text = answers["text-summary"]["text"]
+    assert f"and {more['more']} more agreeing findings on related materials" in " ".join(text.split())
+    assert "more agreeing" not in answers["text-all"]["text"]
+
+
+def test_explain_summarises_and_lists_all(answers, rows):
+    """hem explain's grades beside Cu's conversion role: the 5 closest and the count; with --all-findings,
+    every one."""
+    def cu_grade(tree: dict) -> dict:
+        (record,) = [r for r in tree["conclusions"] if r["fact"] == "role(Cu, conversion)"]
+        return record["graded"]
+
+    summary = cu_grade(answers["explain-summary"])["evidence_detail"]
+    full = cu_grade(answers["explain-all"])["evidence_detail"]
+    assert len(library_items(summary, "reported_related")) == RELATED_SHOWN
+    assert sum(i.get("more", 0) for i in summary) == len(related_rows(rows)) - RELATED_SHOWN
+    assert len(library_items(full, "reported_related")) == len(related_rows(rows))
+
+
+def test_the_summarised_answer_is_valid_under_the_schema(answers):
+    """answers/consult.schema.json describes the count items (evidence_detail and the library section) and the
+    library section's findings; an item that counts none is invalid."""
+    import copy
+
+    import jsonschema
+
+    from hemkg.graph.store import package_files
+
+    (path,) = package_files("answers", "consult.schema.json")
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text(encoding="utf-8")))
+    for name in ("consult-summary", "consult-all"):
+        assert [e.message for e in validator.iter_errors(answers[name])] == []
+    broken = copy.deepcopy(answers["consult-summary"])
+    next(i for i in broken["role_evidence"]["Cu"]["conversion"]["evidence_detail"] if "more" in i)["more"] = 0
+    assert list(validator.iter_errors(broken))
+
+
+def test_api_all_findings(answers, own_library: Path, rows):
+    """hemkg.consult(..., all_findings=True) lists every finding, as --all-findings does; by default, the count."""
+    import hemkg
+
+    own_library.parent.mkdir(parents=True, exist_ok=True)
+    write_findings(own_library.parent / "related.csv", rows)
+    from click.testing import CliRunner
+
+    assert run(CliRunner(), "evidence", "add", str(own_library.parent / "related.csv")).exit_code == 0
+    summary = hemkg.consult("(MgCoNiCuZn)O", "Li").to_dict()
+    full = hemkg.consult("(MgCoNiCuZn)O", "Li", all_findings=True).to_dict()
+    assert summary == answers["consult-summary"] and full == answers["consult-all"]
+    tree = hemkg.explain("(MgCoNiCuZn)O", ion="Li", all_findings=True).tree
+    assert tree == answers["explain-all"]
