@@ -155,11 +155,16 @@ def library_graph_options(f):
                              "$HEMKG_LIBRARY, else your user data folder, when there is one).")(f)
 
 
-def _library_graphs(library_dir: str | None, no_library: bool) -> tuple[str | None, bool]:
-    """(DIR, whether to read the library) for sparql.dataset; --library DIR with --no-library is refused."""
+def _use_library(library_dir: str | None, no_library: bool) -> bool:
+    """Whether to read the literature library; --library DIR with --no-library is refused."""
     if no_library and library_dir:
         fail("give --library DIR or --no-library, not both")
-    return library_dir, not no_library
+    return not no_library
+
+
+def _library_graphs(library_dir: str | None, no_library: bool) -> tuple[str | None, bool]:
+    """(DIR, whether to read the library) for sparql.dataset."""
+    return library_dir, _use_library(library_dir, no_library)
 
 
 @main.command()
@@ -351,9 +356,7 @@ def _structure(**values: Any) -> Structure:
 
 def _described_library(library_dir: str | None, no_library: bool):
     """Every finding of the library for hem describe (cathode ones too), or None (--no-library, or none there)."""
-    if no_library:
-        if library_dir:
-            fail("give --library DIR or --no-library, not both")
+    if not _use_library(library_dir, no_library):
         return None
     from hemkg.consultation import literature
 
@@ -363,9 +366,7 @@ def _described_library(library_dir: str | None, no_library: bool):
 def _library(library_dir: str | None, no_library: bool):
     """The library's findings for a consultation, or None (--no-library, or no library holding findings).
     A damaged or locked library is the user's to fix: LibraryError, one line, exit 2."""
-    if no_library:
-        if library_dir:
-            fail("give --library DIR or --no-library, not both")
+    if not _use_library(library_dir, no_library):
         return None
     from hemkg.consultation import literature
 
