@@ -30,7 +30,7 @@ from hemkg.consultation import literature
 from hemkg.consultation.consultation import Consultation, consult
 from hemkg.consultation.evidence import strongest
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
-from hemkg.consultation.rules import paper_rules
+from hemkg.consultation.rules import rule_by_id
 from hemkg.engine import Fact, Source
 from hemkg.graph.store import HEMKG, select
 from hemkg.graph.vocab import json_key, spoken_list, vocab
@@ -57,14 +57,9 @@ def cite_paper(references: list[int]) -> str:
     return f"{paper_citation()}, {word} {cite(references)[1:-1]}"
 
 
-@functools.cache
-def _rules() -> dict[str, Any]:
-    return {r.id: r for r in paper_rules()}
-
-
 def rule_record(rule_id: str) -> dict[str, Any]:
     """A rule as the paper statement it applies: its text, the statements it rests on, references and location."""
-    rule = _rules()[rule_id]
+    rule = rule_by_id()[rule_id]
     return {"rule": rule.id, "statement": rule.statement, "rests_on": list(rule.rests_on),
             "references": list(rule.references), "location": rule.location,
             "citation": cite_paper(list(rule.references))}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from hemkg import engine
@@ -10,7 +9,7 @@ from hemkg.consultation import evidence, literature
 from hemkg.consultation.consultation import Consultation
 from hemkg.consultation.estimates import rounded
 from hemkg.consultation.oxidation import answer as oxidation_answer
-from hemkg.consultation.rules import has_placeholders, paper_rules, statement_text
+from hemkg.consultation.rules import has_placeholders, rule_by_id, statement_text
 from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
@@ -98,7 +97,7 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     for prop, direction, element in r.words("effect"):
         for d in r.derivations[("effect", (prop, direction, element))]:
             grouped.setdefault((prop, direction, d.rule.id), []).append(element)
-    rules_by_id = _rules_by_id()
+    rules_by_id = rule_by_id()
     for (prop, direction, rule_id), elements in sorted(grouped.items()):
         rule = rules_by_id[rule_id]
         effects.append({"property": json_key(prop), "direction": direction, "elements": sorted(set(elements)),
@@ -168,11 +167,6 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     if c.library is not None:  # "What your library says": only with a library that holds findings
         answer["library"] = literature.said(c, all_findings=all_findings)
     return answer
-
-
-@functools.cache
-def _rules_by_id() -> dict[str, engine.Rule]:
-    return {rule.id: rule for rule in paper_rules()}
 
 
 

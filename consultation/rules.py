@@ -41,6 +41,12 @@ def paper_rules() -> tuple[Rule, ...]:
     return rules
 
 
+@functools.cache
+def rule_by_id() -> dict[str, Rule]:
+    """paper_rules() by their stable ids."""
+    return {rule.id: rule for rule in paper_rules()}
+
+
 def resolve(rules: tuple[Rule, ...], statements: dict[str, knowledge.Statement]) -> tuple[Rule, ...]:
     """`rules` with each `rests_on` id replaced by its statement's references and location.
 
