@@ -106,7 +106,7 @@ class Group(click.Group):
         except BrokenPipeError:  # hem ... | head -1: the reader has gone, which is no error of ours
             _quiet_broken_pipe()
         except HemkgError as err:  # the user's to fix: the message says what is wrong, the hint how to fix it
-            fail(str(err), err.hint or None)
+            fail(err.headline(), err.hint or None)
         except Exception as err:
             fail(f"{type(err).__name__}: {err}", "this is a bug in hemkg; please report it with the command you ran")
 

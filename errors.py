@@ -23,6 +23,10 @@ class HemkgError(Exception):
         self.message = message
         self.hint = hint
 
+    def headline(self) -> str:
+        """What is wrong, in one line, without the hint (the CLI prints the hint on a line of its own)."""
+        return str(self)
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors travel from a query's or a worker's child process to its parent: keep the class,
         # the message and every attribute, whatever the subclass's constructor takes.
@@ -56,16 +60,21 @@ class FormulaError(InputError):
         self.args = (str(self),)
 
     def __str__(self) -> str:
+        return self.headline() + (_one_line(f": {self.hint}") if self.hint else "")
+
+    def headline(self) -> str:
         out = self.message
         if self.position is not None:
             context = self.text[self.position : self.position + 12]
             if self.position + 12 < len(self.text):
                 context += "..."
             out += f" at position {self.position} " + (f"('{context}')" if context else "(end of text)")
-        if self.hint:
-            out += f": {self.hint}"
-        # One line whatever the user typed: escape line breaks and other control whitespace.
-        return "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in out)
+        return _one_line(out)
+
+
+def _one_line(text: str) -> str:
+    """One line whatever the user typed: line breaks and other control whitespace escaped."""
+    return "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in text)
 
 
 class BatchFileError(InputError):

@@ -103,3 +103,13 @@ def test_anything_else_is_reported_as_a_bug(runner, monkeypatch):
     result = run(runner, "describe", "Zn")
     assert_one_line_error(result)
     assert "this is a bug in hemkg" in result.stderr
+
+
+def test_a_formula_error_gives_its_hint_once(runner, tmp_path):
+    """A formula error reaching the command group (hem plot capacity) prints what is wrong on the error line and
+    the fix on the hint line, not both on both: 'Xx' is no element (the paper's formulas, Table 1, use symbols)."""
+    line = assert_one_line_error(run(runner, "plot", "capacity", "Xx2O", "-o", str(tmp_path / "c.png")))
+    hint = run(runner, "plot", "capacity", "Xx2O", "-o", str(tmp_path / "c.png")).stderr.splitlines()[1]
+    assert "'Xx'" in line and "did you mean" not in line
+    assert hint.startswith("hint: ") and "'Xe'" in hint
+    assert str(errors.FormulaError("no", text="Xx", position=0, hint="fix")).endswith(": fix")  # str() keeps it
