@@ -381,8 +381,11 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
            top: int = 20, executor: Executor | None = None,
            sink: Callable[[dict[str, np.ndarray], Batch], None] | None = None,
            progress: Callable[[int], None] | None = None, batch_size: int = BATCH,
-           stop: Callable[[], bool] | None = None) -> Summary:
+           stop: Callable[[], bool] | None = None, sink_formulas: bool = True) -> Summary:
     """Screen the space; `sink` receives each batch's kept columns, `progress` each batch's size.
+
+    The workers format every kept row's formula for `sink` (a writer needs them all); a sink that reads only a
+    few rows (rows_of formats those) passes sink_formulas=False, which saves most of a screen's time.
 
     Returns the screened and kept counts and the ranked top rows (or the Pareto front).
     Ctrl-C, or `stop()` turning true (checked after each batch: see StopRequest),
@@ -401,7 +404,8 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
     front: dict[tuple[float, ...], dict[str, Any]] = {}  # Pareto point -> count and example rows
     window = 2 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
     try:
-        for batch, result in _bounded_map(executor, space.batches(batch_size), window, sink is not None):
+        formatted = sink is not None and sink_formulas
+        for batch, result in _bounded_map(executor, space.batches(batch_size), window, formatted):
             keep = filters.mask(result)
             summary.screened += len(keep)
             summary.unbalanced += int((~result["charge_balanced"]).sum())

@@ -1084,3 +1084,20 @@ def test_cli_reports_and_keeps_unbalanced_candidates(runner):
     assert text.exit_code == 0 and "screened 8 candidates (3 not charge-balanced); 5 kept" in text.stdout
     data = json.loads(run(runner, "screen", *args, "--allow-unbalanced", "--json").stdout)
     assert (data["kept"], data["unbalanced"]) == (8, 3)
+
+
+def test_a_sink_that_formats_its_own_rows_gets_the_same_rows_without_the_workers_formatting():
+    """sink_formulas=False (hem plot pareto's sink reads a few rows per batch): the batches reach the sink without
+    the formula column the workers would format for every row, and rows_of gives the same rows, formulas and
+    all, as with it (Table 1's compositions, bracketed as the paper writes them)."""
+    seen: list[bool] = []
+    kept_rows: list[dict[str, Any]] = []
+
+    def sink(kept: dict[str, np.ndarray], batch: sc.Batch) -> None:
+        seen.append("formula" in kept)
+        kept_rows.extend(sc.rows_of(kept, batch.ion, batch.universe))
+
+    sc.screen(SMALL, sink=sink, batch_size=BATCH, sink_formulas=False)
+    _, formatted_rows = collect(SMALL, batch_size=BATCH)
+    assert seen and not any(seen)
+    assert kept_rows == formatted_rows
