@@ -69,3 +69,10 @@ def test_notebook_shows_the_card_the_explanation_the_screen_and_a_plot(executed)
     assert outputs(cell_with(executed, "plt.subplots"), "image/png")
     warned = "".join(outputs(cell_with(executed, "Composition(\"(MgCoNiCuZn)O\")"), "stream"))
     assert "CompositionWarning" in warned or "pymatgen" not in sys.modules
+
+
+def test_notebook_draws_the_papers_figures(executed):
+    """The figures package in a notebook: Fig. 6a as a periodic table with (MgCoNiCuZn)O's elements, and the
+    capacity of (LiFeZnNiCoMn)3O4 beside the paper's report (ref 41), each shown as an image by itself."""
+    assert outputs(cell_with(executed, 'periodic_table("(MgCoNiCuZn)O")'), "image/png")
+    assert outputs(cell_with(executed, 'capacity("(LiFeZnNiCoMn)3O4")'), "image/png")
