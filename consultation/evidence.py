@@ -161,7 +161,8 @@ def _report(iri: str) -> dict[str, Any]:
     return report
 
 
-RELATED = "reported_related"  # the one level whose library items are summarised beyond RELATED_SHOWN
+RELATED = "reported_related"  # the levels whose library items are summarised beyond RELATED_SHOWN: reports on
+CONFLICTING = "conflicting"    # related materials, and library findings that disagree with a report in the same way
 Pairs = list[tuple[Any, engine.Derivation]]  # (level, derivation), in the rules' order
 
 
@@ -170,8 +171,10 @@ def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = Fal
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
     role for role_evidence(X, ROLE, LEVEL)): the strongest level and the conclusions behind it, strongest first.
 
-    The strongest level is read from every conclusion. Of the library's reported_related items, only the
-    RELATED_SHOWN closest are listed (unless `all_findings`), the rest counted in one item (`summarised`)."""
+    The strongest level is read from every conclusion. Of the library's reported_related items, and of its
+    findings in conflicting items (one per library material that disagrees with one of the paper's reports:
+    ref 46's Zn converting against each library stabilizer finding), only the RELATED_SHOWN closest are listed
+    (unless `all_findings`), the rest counted in one item per level (`summarised`)."""
     found: dict[tuple[str, ...], Pairs] = {}
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):
@@ -179,10 +182,13 @@ def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = Fal
     order = rank()
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
-        shown, more = (pairs, 0) if all_findings else summarised(c, pairs, RELATED)
+        shown, counted = pairs, []
+        if not all_findings:
+            for level in (CONFLICTING, RELATED):
+                shown, more = summarised(c, shown, level)
+                counted += [(level, more)] if more else []
         detail: list[dict[str, Any]] = [_item(c, level, d, memo) for level, d in shown]
-        if more:
-            detail.append(more_item(RELATED, more))
+        detail += [more_item(level, more) for level, more in counted]
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
     return out
@@ -190,23 +196,28 @@ def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = Fal
 
 def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int]:
     """The pairs to list and how many library findings the rest rest on: every pair but those of `level` on a
-    library material (the ?mat or ?other of the rule), of which the RELATED_SHOWN whose material shares the most
-    elements with the candidate (then by DOI). Decided from the bindings alone: a cut item is never built."""
+    library material (the ?mat or ?other of the rule), of which those on the RELATED_SHOWN materials that share
+    the most elements with the candidate (then by DOI): every pair of a listed material is listed (a library
+    stabilizer finding that disagrees with ref 46 and with ref 48 shows both). Decided from the bindings alone:
+    a cut item is never built."""
     library = c.library
     if library is None:
         return pairs, 0
     ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
             for material in (library_material(d),) if material is not None]
-    if len(ours) <= RELATED_SHOWN:
-        return pairs, 0
     elements = set(c.formula.composition)
     close = library.closeness
-    ours.sort(key=lambda pair: (*close(pair[1], elements), pair[0]))
+    materials = sorted({m for _, m in ours}, key=lambda m: close(m, elements))
+    if len(materials) <= RELATED_SHOWN:
+        return pairs, 0
+    place = {m: k for k, m in enumerate(materials[:RELATED_SHOWN])}
     mine = {i for i, _ in ours}
-    kept = [p for i, p in enumerate(pairs) if i not in mine] + [pairs[i] for i, _ in ours[:RELATED_SHOWN]]
+    cut = {i for i, m in ours if m not in place}
+    kept = [p for i, p in enumerate(pairs) if i not in mine]  # the others in place, then the listed, closest first
+    kept += [pairs[i] for i, m in sorted(((i, m) for i, m in ours if m in place), key=lambda x: (place[x[1]], x[0]))]
     observations = library.observations
     listed = {f for _, d in kept for f in d.premises if f in observations}
-    behind = {f for i, _ in ours[RELATED_SHOWN:] for f in pairs[i][1].premises if f in observations} - listed
+    behind = {f for i in cut for f in pairs[i][1].premises if f in observations} - listed
     return kept, len(behind)
 
 
@@ -219,11 +230,14 @@ def library_material(d: engine.Derivation) -> str | None:
 
 
 def more_item(level: str | None, more: int) -> dict[str, Any]:
-    """The one item that counts the library findings on related materials not listed."""
-    what = "related materials" if level else "materials of the other kind (not counted)"
+    """The one item that counts the library findings not listed: on related materials, on materials of the other
+    kind, or disagreeing with a report as those listed do."""
+    findings = f"{more} more finding{'s' if more != 1 else ''} in your library"
+    what = {RELATED: f"{findings} on related materials", CONFLICTING: f"{findings} that disagree likewise",
+            None: f"{findings} on materials of the other kind (not counted)"}[level]
     return {"level": level, "source": "library", "more": more,
-            "text": f"{more} more finding{'s' if more != 1 else ''} in your library on {what}, none sharing more of "
-                    "the candidate's elements than those listed; hem consult --all-findings lists them"}
+            "text": f"{what}, none on a material sharing more of the candidate's elements than those listed; "
+                    "hem consult --all-findings lists them"}
 
 
 def ungraded() -> dict[str, Any]:

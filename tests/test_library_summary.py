@@ -5,8 +5,9 @@ and on HEM anodes in general (Section 3.1: the role of an element "depends on th
 scale of rules/85-evidence.toml). With a literature library of hundreds of findings, every material sharing a
 cation with the candidate is a related report. An answer lists the RELATED_SHOWN = 5 library findings on related
 materials whose material shares the most elements with the candidate (then by DOI) and counts the rest in one
-item; every report on the very material, every contradiction and conflict, and the paper's own reports are never
-cut. `--all-findings` lists everything.
+item, and of the library findings that conflict with one of the paper's reports, those on the 5 closest
+materials; every report on the very material, every contradiction and the paper's own reports are never cut.
+`--all-findings` lists everything.
 
 The library is built in each test's own folder from the Joule-heated rock-salt HEO's findings of
 examples/findings.csv (doi:10.26599/nr.2025.94907784), copied onto generated oxides (tests/conftest.py
@@ -99,7 +100,8 @@ def test_evidence_detail_keeps_the_five_closest_and_counts_the_rest(answers, row
     # the mechanism's own grade (evidence(conversion, reported_related)) is cut the same way
     conversion = answers["consult-summary"]["mechanisms"]["conversion"]["evidence_detail"]
     assert len(library_items(conversion, "reported_related")) == RELATED_SHOWN
-    assert sum(i.get("more", 0) for i in conversion) == len(related_rows(rows)) - RELATED_SHOWN
+    assert sum(i.get("more", 0) for i in conversion if i["level"] == "reported_related") == \
+        len(related_rows(rows)) - RELATED_SHOWN
 
 
 def test_all_findings_lists_every_one(answers, rows):
@@ -118,21 +120,46 @@ def test_all_findings_lists_every_one(answers, rows):
     assert len(agreeing) == len(related_rows(rows))
 
 
-def test_reports_here_conflicts_and_the_papers_are_never_cut(answers):
+def test_reports_here_contradictions_and_the_papers_are_never_cut(answers):
     """Every item of reported_here (refs 46 and 48 on this very material, and the library's own-composition
-    finding), contradicted_here and conflicting (Zn converting in ref 46's (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O but a
-    stabilizer in the library's oxides), and every report of the paper's own, is the same with or without
-    --all-findings."""
+    finding) and contradicted_here, and every item that rests on the paper's reports alone, is the same with or
+    without --all-findings."""
     def kept(answer: dict) -> list[str]:
         grades = [m for m in answer["mechanisms"].values()]
         grades += [g for roles in answer["role_evidence"].values() for g in roles.values()]
         return sorted(json.dumps(i, sort_keys=True) for g in grades for i in g["evidence_detail"]
-                      if i["level"] in ("reported_here", "contradicted_here", "conflicting")
+                      if i["level"] in ("reported_here", "contradicted_here")
                       or ("more" not in i and not any(r.get("source") == "library" for r in i.get("reports", []))))
 
     summary, full = kept(answers["consult-summary"]), kept(answers["consult-all"])
     assert summary == full
-    assert any('"conflicting"' in i for i in summary) and any('"source": "paper"' in i for i in summary)
+    assert any('"reported_here"' in i for i in summary) and any('"source": "paper"' in i for i in summary)
+
+
+def structural_materials(detail: list[dict]) -> list[str]:
+    """The library materials of the conflicting items listed, in order, each once."""
+    return list(dict.fromkeys(m for i in library_items(detail, "conflicting") for m in i["materials"]
+                              if "doi:10.5555/structural." in m))
+
+
+def test_conflicts_with_the_library_show_the_five_closest_materials_and_count_the_rest(answers, rows):
+    """Zn's conversion role in (MgCoNiCuZn)O conflicts: ref 46 sees Zn converting in (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O
+    (Section 2.2, Fig. 3l-m), each of the library's Zn stabilizer findings does not. Of those library materials
+    the 5 closest (they share only Zn, so by DOI) are listed with every conflict each has, and one item counts the
+    findings of the rest; --all-findings lists them all. The level stays conflicting either way."""
+    structural = [f"{r['formula']} (doi:{r['doi']})"
+                  for r in sorted((r for r in rows if r["role"] == "stabilizer"), key=lambda r: r["doi"])]
+    summary = answers["consult-summary"]["role_evidence"]["Zn"]["conversion"]
+    full = answers["consult-all"]["role_evidence"]["Zn"]["conversion"]
+    assert structural_materials(summary["evidence_detail"]) == structural[:RELATED_SHOWN]
+    assert sorted(structural_materials(full["evidence_detail"])) == sorted(structural)
+    listed = sorted(json.dumps(i, sort_keys=True) for i in library_items(summary["evidence_detail"], "conflicting"))
+    assert listed == sorted(json.dumps(i, sort_keys=True) for i in library_items(full["evidence_detail"], "conflicting")
+                            if any(m in structural[:RELATED_SHOWN] for m in i["materials"]))  # each listed one whole
+    assert len(listed) == 2 * RELATED_SHOWN  # against ref 46's report and ref 48's
+    (more,) = [i for i in summary["evidence_detail"] if i.get("more") and i["level"] == "conflicting"]
+    assert more["more"] == len(structural) - RELATED_SHOWN and "disagree likewise" in more["text"]
+    assert summary["evidence"] == full["evidence"]
 
 
 def test_said_lists_own_and_disagreeing_findings_in_full(answers, rows):
