@@ -169,8 +169,6 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     return answer
 
 
-
-
 def _orderings(c: Consultation) -> list[dict[str, Any]]:
     """Each ordering among the candidate's own elements, highest first."""
     out = []

@@ -76,8 +76,8 @@ def explain(candidate: Candidate, about: str | None = None, ion: str = "Li",
     """Why a consultation concluded what it did (`hem explain`): the rules, the graph's facts with their
     references, your input. `about`: a mechanism, an element of the candidate, a property or 'all'.
     `all_findings`: every library finding on related materials, not the closest 5 and a count."""
-    return consult(candidate, ion, structure, library, all_findings).explanation(about=about, full=full,
-                                                                                  all_findings=all_findings)
+    c = _internal(candidate, ion, structure, candidates.library_of(library))
+    return Explanation.of(c, about, full, all_findings)  # the derivations alone: no JSON answer is built
 
 
 def compare(*candidates_: Candidate, ion: str = "Li", structure: Structure | Mapping[str, Any] | None = None,
@@ -149,8 +149,6 @@ def query(sparql: str, *, candidate: Candidate | None = None, ion: str = "Li", t
         raise InputTypeError(f"the query must be a str, not {type(sparql).__name__}",
                              "e.g. query('SELECT ?e WHERE { ?e hem:memberOf hemkg:plane-C }')")
     formula = None if candidate is None else candidates.formula_of(candidate)
-    if formula is not None:
-        _internal(formula, ion, None, None)  # a bad formula gets its own error
     store, graphs = sp.dataset(formula, candidates.ion_of(ion))
     answer = sp.run(sparql, store, lambda form: "json" if form in ("select", "ask") else "nt", timeout, max_rows,
                     graphs)

@@ -151,16 +151,12 @@ class Consultation:
         """Why the consultation concluded what it did (`hem explain`): about a mechanism, an element of the
         formula, a property or 'all'; `full` gives every intermediate conclusion with its rule; `all_findings`
         every library finding on related materials."""
-        from hemkg.answers import explain as ex
-
         if self.internal is None:
             from hemkg.errors import InputError
 
             raise InputError("this consultation was built from a JSON answer alone, without the derivations",
                              "consult the candidate again with hemkg.consult")
-        tree = ex.explain(self.internal, about, full=full, all_findings=all_findings)
-        return Explanation(formula=self.formula, ion=self.ion, about=tree.get("about", about or ""), full=full,
-                           text=ex.render(tree), tree=tree)
+        return Explanation.of(self.internal, about, full, all_findings)
 
     def __repr__(self) -> str:
         statuses = ", ".join(f"{name}={m.status}" for name, m in self.mechanisms.items())
@@ -185,6 +181,15 @@ class Explanation(_Printed):
     full: bool
     text: str
     tree: Mapping[str, Any] = field(compare=False)
+
+    @classmethod
+    def of(cls, c: Internal, about: str | None, full: bool = False, all_findings: bool = False) -> Explanation:
+        """The explanation of a consultation's derivations (answers/explain.py), as hem explain gives it."""
+        from hemkg.answers import explain as ex
+
+        tree = ex.explain(c, about, full=full, all_findings=all_findings)
+        return cls(formula=c.formula.text, ion=c.ion, about=tree.get("about", about or ""), full=full,
+                   text=ex.render(tree), tree=tree)
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(dict(self.tree))
@@ -219,7 +224,7 @@ class Comparison(_Printed):
     def text(self) -> str:
         from hemkg.answers import report
 
-        return report.render_comparison(self.to_dict())
+        return report.render_comparison([dict(c.answer) for c in self.consultations])  # read only: no deep copy
 
     def __repr__(self) -> str:
         text = f"<Comparison of {', '.join(c.formula for c in self.consultations)}>"
