@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from hemkg import __version__
-from hemkg.errors import HemkgError
+from hemkg.errors import HemkgError, one_line
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Structure
@@ -189,7 +189,7 @@ def describe(term: str, as_json: bool, library_dir: str | None = None, no_librar
         fail(f"TERM is {len(term)} characters long; the longest name in the graph is far shorter",
              "give one element, mechanism, material or reference number")
     try:
-        library = _described_library(library_dir, no_library)
+        library = _library(library_dir, no_library, every=True)
         answer = d.describe(term) if library is None else d.describe(term, library)
     except UnknownTerm as err:
         answer = d.mentions(term)  # a word of the paper's text, not a term (graphite)?
@@ -354,23 +354,15 @@ def _structure(**values: Any) -> Structure:
         fail(f"{options.get(field, field)} {rest}")  # name the option the user typed
 
 
-def _described_library(library_dir: str | None, no_library: bool):
-    """Every finding of the library for hem describe (cathode ones too), or None (--no-library, or none there)."""
+def _library(library_dir: str | None, no_library: bool, every: bool = False):
+    """The library's findings for a consultation (`every`: all of them, cathode ones too, for hem describe), or
+    None (--no-library, or no library holding findings). A damaged or locked library is the user's to fix:
+    LibraryError, one line, exit 2."""
     if not _use_library(library_dir, no_library):
         return None
     from hemkg.consultation import literature
 
-    return literature.read(library_dir)
-
-
-def _library(library_dir: str | None, no_library: bool):
-    """The library's findings for a consultation, or None (--no-library, or no library holding findings).
-    A damaged or locked library is the user's to fix: LibraryError, one line, exit 2."""
-    if not _use_library(library_dir, no_library):
-        return None
-    from hemkg.consultation import literature
-
-    return literature.load(library_dir)
+    return literature.read(library_dir) if every else literature.load(library_dir)
 
 
 def _consult_or_fail(formula: str, ion: str, structure, library=None):
@@ -440,9 +432,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
     for item in candidates:
         if item.error:
             failures += 1
-            one_line = "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c
-                               for c in item.error)
-            click.echo(f"error: {name} line {item.line}: {one_line}", err=True)
+            click.echo(f"error: {name} line {item.line}: {one_line(item.error)}", err=True)
             if as_json:
                 click.echo(_json_line({"line": item.line, "input": item.text, "error": item.error}))
             continue
@@ -958,8 +948,7 @@ def _print_screen(summary, total: int, objectives, rank_by: str, writer, written
 
 def _figure(name: str, value: float) -> str:
     """An objective's value as the table prints it: capacity in mAh/g to one decimal, counts as integers."""
-    return _mah(value) if (name.startswith("capacity") and not float(value).is_integer()) or name == "capacity" \
-        else f"{value:g}"
+    return _mah(value) if name == "capacity" else f"{value:g}"  # the other objectives are counts
 
 
 @main.group(cls=Group)

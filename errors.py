@@ -60,7 +60,7 @@ class FormulaError(InputError):
         self.args = (str(self),)
 
     def __str__(self) -> str:
-        return self.headline() + (_one_line(f": {self.hint}") if self.hint else "")
+        return self.headline() + (one_line(f": {self.hint}") if self.hint else "")
 
     def headline(self) -> str:
         out = self.message
@@ -69,10 +69,10 @@ class FormulaError(InputError):
             if self.position + 12 < len(self.text):
                 context += "..."
             out += f" at position {self.position} " + (f"('{context}')" if context else "(end of text)")
-        return _one_line(out)
+        return one_line(out)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """One line whatever the user typed: line breaks and other control whitespace escaped."""
     return "".join(c.encode("unicode_escape").decode() if c.isspace() and c != " " else c for c in text)
 
