@@ -515,7 +515,8 @@ def _render_tree(root: dict[str, Any], lines: list[str], width: int, label: str 
             where = {"kg": ", ".join(["the paper", *([src["location"]] if src.get("location") else [])]),
                      "input": "your input",
                      "convention": "project convention, not the paper",
-                     "estimate": "an estimate beyond the paper"}[src["kind"]]
+                     "estimate": "an estimate beyond the paper",
+                     literature.KIND: "your library"}[src["kind"]]
             text += f"  ({where}){_refs(src['citations'])}"
         elif n.get("shown_above"):
             text += "  (see above)"

@@ -146,6 +146,16 @@ def test_explain_shows_the_finding_with_its_doi(runner) -> None:
     assert f"From your library: in Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:{JOULE_HEO}), Zn was not seen in conversion" in text
 
 
+def test_full_explanation_names_a_library_premise_as_your_library(runner) -> None:
+    """hem explain --full walks the whole tree, down to the library's finding on Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O
+    (doi:10.26599/nr.2025.94907784) that makes Zn a stabilizer there: that leaf says it comes from your library,
+    as the short form does (it used to stop the command with a KeyError)."""
+    add(runner, EXAMPLES)
+    result = run(runner, "explain", CANDIDATE, "--about", "Zn", "--full")
+    assert result.exit_code == 0, result.stderr
+    assert "(your library)" in result.stdout and JOULE_HEO in " ".join(result.stdout.split())
+
+
 def test_damaged_library_is_an_error(runner, library_dir: Path) -> None:
     """A library whose library.json cannot be read is a one-line error with exit 2, never a traceback; the
     --no-library consultation still answers from the paper."""
