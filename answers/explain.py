@@ -381,9 +381,8 @@ class _Grades:
         def keyed(grades: dict[tuple[str, ...], dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
             return {tuple(k.replace("_", "-") for k in key): grade for key, grade in grades.items()}
 
-        memo: grading.Memo = {}
-        self.by = {"status": keyed(grading.graded(c, "evidence", memo, all_findings)),
-                   "role": keyed(grading.graded(c, "role_evidence", memo, all_findings))}
+        self.by = {"status": keyed(grading.graded(c, "evidence", all_findings)),
+                   "role": keyed(grading.graded(c, "role_evidence", all_findings))}
         self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c, all_findings).items()}
         self.short = {lv.id: lv.short for lv in grading.evidence_scale()}
 

@@ -68,8 +68,7 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     `all_findings` (hem consult --all-findings)."""
     r = c.result
     mechanisms = {}
-    memo: evidence.Memo = {}
-    graded = evidence.graded(c, "evidence", memo, all_findings)
+    graded = evidence.graded(c, "evidence", all_findings)
     elsewhere = evidence.elsewhere(c, all_findings)
     elements_of: dict[str, list[str]] = {}
     for m, element in r.words("mechanism_element"):
@@ -88,7 +87,7 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
     role_evidence: dict[str, dict[str, Any]] = {}
-    role_grades = evidence.graded(c, "role_evidence", memo, all_findings)
+    role_grades = evidence.graded(c, "role_evidence", all_findings)
     for symbol, role in r.words("role"):
         roles[symbol].append(json_key(role))
         role_evidence.setdefault(symbol, {})[json_key(role)] = role_grades.get((symbol, role)) or evidence.ungraded()

@@ -78,18 +78,18 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-Memo = dict[tuple[str, tuple[engine.Fact, ...], tuple], dict[str, Any]]  # items by rule, premises and bindings
+Items = dict[tuple[str, tuple[engine.Fact, ...], tuple], dict[str, Any]]  # items by rule, premises and bindings
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
 # rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
 # consultation is not built again. A consultation with a library keeps its items with the library
 # (LibraryFindings.items), whose findings and names are fixed for one revision. Callers copy an item; nobody
 # changes it.
-_PAPER_ITEMS: Memo = {}
+_PAPER_ITEMS: Items = {}
 PAPER_ITEMS_LIMIT = 50_000  # about 2,500 distinct candidates' worth; then the cache starts afresh
 
 
-def _item(c: Consultation, level: str | None, derivation: engine.Derivation, memo: Memo) -> dict[str, Any]:
+def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> dict[str, Any]:
     """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched.
 
     A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
@@ -166,7 +166,7 @@ CONFLICTING = "conflicting"    # related materials, and library findings that di
 Pairs = list[tuple[Any, engine.Derivation]]  # (level, derivation), in the rules' order
 
 
-def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = False
+def graded(c: Consultation, predicate: str, all_findings: bool = False
            ) -> dict[tuple[str, ...], dict[str, Any]]:
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
     role for role_evidence(X, ROLE, LEVEL)): the strongest level and the conclusions behind it, strongest first.
@@ -187,7 +187,7 @@ def graded(c: Consultation, predicate: str, memo: Memo, all_findings: bool = Fal
             for level in (CONFLICTING, RELATED):
                 shown, more = summarised(c, shown, level)
                 counted += [(level, more)] if more else []
-        detail: list[dict[str, Any]] = [_item(c, level, d, memo) for level, d in shown]
+        detail: list[dict[str, Any]] = [_item(c, level, d) for level, d in shown]
         detail += [more_item(level, more) for level, more in counted]
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
@@ -255,7 +255,7 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
     out = {}
     for m, pairs in found.items():
         shown, more = (pairs, 0) if all_findings else summarised(c, pairs, None)
-        out[m] = [{**_item(c, None, d, {}), "counts": False} for _, d in shown]
+        out[m] = [{**_item(c, None, d), "counts": False} for _, d in shown]
         if more:
             out[m].append({**more_item(None, more), "counts": False})
     return out

@@ -92,7 +92,7 @@ class LibraryFindings:
     compositions: dict[str, dict[str, float]]  # lib-KEY -> normalised composition (anode contributions)
     ions: dict[str, frozenset[str]] = field(default_factory=dict)  # lib-KEY -> its findings' carrier ions
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
-    # evidence items built for consultations with this library (consultation/evidence.py _built), by derivation
+    # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
