@@ -217,9 +217,7 @@ def _alloying(c: Consultation, comp: dict[str, float], per_electron: float) -> t
 
 def _reported(c: Consultation) -> list[dict[str, Any]]:
     """The specific capacities the paper reports for materials of the same composition (or the same elements)."""
-    from hemkg.consultation.facts import matching_reported
-
-    same = set(matching_reported(c.formula.composition))
+    same = {str(args[0]) for args in c.result.words("matches_reported")}  # the run's own: found once per candidate
     elements = set(c.formula.composition)
     found = []
     for material, values in sorted(reported_capacities().items()):

@@ -106,6 +106,7 @@ from hemkg.consultation.oxidation import anion_need, screen_state
 from hemkg.consultation.rules import paper_rules
 from hemkg.engine import Fact, Source
 from hemkg.engine.language import is_variable
+from hemkg.errors import LibraryError
 from hemkg.graph.materials import alloy_phases, element_data
 from hemkg.graph.vocab import vocab
 
@@ -294,7 +295,8 @@ def _library(key: str) -> LibraryFindings:
         path, revision = key.split("\n")
         found = literature.load(path)
         if found is None or found.revision != revision:
-            raise RuntimeError(f"the library at {path} changed during the screen (revision {revision})")
+            raise LibraryError(f"the library at {path} changed during the screen (it was at revision {revision})",
+                               "run the screen again once nothing is adding to the library")
         _LIBRARIES[key] = found
     return _LIBRARIES[key]
 

@@ -130,3 +130,16 @@ def test_cli_screen_evidence_filters_on_the_library(runner, own_library: Path) -
     without = json.loads(run(runner, *args, "--no-library").stdout)
     assert (with_library["screened"], with_library["kept"], without["kept"]) == (1, 1, 0)
     assert with_library["top"][0]["evidence_intercalation"] == "reported_related"
+
+
+def test_a_library_changed_during_a_screen_is_the_users_error(monkeypatch, tmp_path):
+    """A worker that finds the library at another revision than the screen started from (something added findings
+    meanwhile) stops with a LibraryError, one line and a hint, not a bug report."""
+    from hemkg.consultation import literature
+    from hemkg.errors import LibraryError
+    from hemkg.screening import vectorised
+
+    monkeypatch.setattr(literature, "load", lambda path: None)
+    with pytest.raises(LibraryError) as caught:
+        vectorised._library(f"{tmp_path}\nrevision-1")
+    assert "changed during the screen" in str(caught.value) and caught.value.hint
