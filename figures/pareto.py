@@ -250,6 +250,6 @@ def screened_rows(space: Any, filters: Any, objectives: Sequence[str], executor:
         for point, n in zip(map(tuple, unique.tolist()), counts.tolist(), strict=True):
             kept[point]["count"] += n
 
-    summary = sc.screen(space, filters, objectives[0], tuple(objectives), 1, executor, sink, stop=stop,
-                        sink_formulas=False)  # only each new point's example is formatted (rows_of)
+    sink.needs_formulas = False  # type: ignore[attr-defined]  # only each new point's example (rows_of)
+    summary = sc.screen(space, filters, objectives[0], tuple(objectives), 1, executor, sink, stop=stop)
     return list(kept.values()), summary

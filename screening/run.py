@@ -381,11 +381,12 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
            top: int = 20, executor: Executor | None = None,
            sink: Callable[[dict[str, np.ndarray], Batch], None] | None = None,
            progress: Callable[[int], None] | None = None, batch_size: int = BATCH,
-           stop: Callable[[], bool] | None = None, sink_formulas: bool = True) -> Summary:
+           stop: Callable[[], bool] | None = None) -> Summary:
     """Screen the space; `sink` receives each batch's kept columns, `progress` each batch's size.
 
-    The workers format every kept row's formula for `sink` (a writer needs them all); a sink that reads only a
-    few rows (rows_of formats those) passes sink_formulas=False, which saves most of a screen's time.
+    The workers format every kept row's formula for `sink` (a writer needs them all), unless the sink says it
+    reads only a few rows (`sink.needs_formulas` False: rows_of and columns_of format those), which saves most of
+    a screen's time.
 
     Returns the screened and kept counts and the ranked top rows (or the Pareto front).
     Ctrl-C, or `stop()` turning true (checked after each batch: see StopRequest),
@@ -404,7 +405,7 @@ def screen(space: Space, filters: Filters | None = None, rank_by: str = "capacit
     front: dict[tuple[float, ...], dict[str, Any]] = {}  # Pareto point -> count and example rows
     window = 2 * (getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
     try:
-        formatted = sink is not None and sink_formulas
+        formatted = sink is not None and getattr(sink, "needs_formulas", True)
         for batch, result in _bounded_map(executor, space.batches(batch_size), window, formatted):
             keep = filters.mask(result)
             summary.screened += len(keep)
@@ -795,6 +796,7 @@ class Collector:
 
     def __init__(self, rank_by: str = "capacity", pareto: tuple[str, ...] = (), top: int | None = 20) -> None:
         self.rank_by, self.pareto, self.top = rank_by, pareto, top
+        self.needs_formulas = top is None  # a batch's top or front: columns_of formats those rows alone
         self.columns: dict[str, list] = {}
         self.universe: tuple[str, ...] = ()
 

@@ -1087,7 +1087,7 @@ def test_cli_reports_and_keeps_unbalanced_candidates(runner):
 
 
 def test_a_sink_that_formats_its_own_rows_gets_the_same_rows_without_the_workers_formatting():
-    """sink_formulas=False (hem plot pareto's sink reads a few rows per batch): the batches reach the sink without
+    """sink.needs_formulas False (hem plot pareto's sink reads a few rows per batch): the batches reach it without
     the formula column the workers would format for every row, and rows_of gives the same rows, formulas and
     all, as with it (Table 1's compositions, bracketed as the paper writes them)."""
     seen: list[bool] = []
@@ -1097,7 +1097,8 @@ def test_a_sink_that_formats_its_own_rows_gets_the_same_rows_without_the_workers
         seen.append("formula" in kept)
         kept_rows.extend(sc.rows_of(kept, batch.ion, batch.universe))
 
-    sc.screen(SMALL, sink=sink, batch_size=BATCH, sink_formulas=False)
+    sink.needs_formulas = False  # type: ignore[attr-defined]
+    sc.screen(SMALL, sink=sink, batch_size=BATCH)
     _, formatted_rows = collect(SMALL, batch_size=BATCH)
     assert seen and not any(seen)
     assert kept_rows == formatted_rows
