@@ -163,7 +163,7 @@ def about(library: LibraryFindings | None, iri: str) -> list[dict[str, Any]]:
     ions = {i.name: i.symbol for i in v.ions}
     mechanism_of_role = {json_key(m): m for m in v.mechanism_names}
     composition = _material_composition(name)
-    judged = verdicts(library) if library.compositions else {}
+    judged: dict[str, dict[str, Any]] | None = None  # the verdicts consult every library material: only on need
     out = []
     for f in sorted(library.findings.values(), key=lambda f: (f.doi, f.formula, _number(f))):
         via = None
@@ -180,6 +180,8 @@ def about(library: LibraryFindings | None, iri: str) -> list[dict[str, Any]]:
         if via is None:
             continue
         record = {**finding_record(f), "anode": f.anode, "via": via}
+        if judged is None:
+            judged = verdicts(library) if library.compositions else {}
         entry = judged.get(f.id)
         if entry is not None:
             record["verdict"] = entry["verdict"]
