@@ -32,7 +32,8 @@ from hemkg.consultation.evidence import strongest
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import rule_by_id
 from hemkg.engine import Fact, Source
-from hemkg.graph.store import HEMKG, select
+from hemkg.graph import statements as knowledge
+from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, spoken_list, vocab
 
 AGREE, DISAGREE, NOT_PREDICTED = "agree", "disagree", "not_predicted"
@@ -41,12 +42,9 @@ STRUCTURAL = literature.STRUCTURAL_WORDS
 STABILIZER = "stabilizer"  # the rules' role of an inactive stabilizer: role(?c, stabilizer)
 
 
-@functools.cache
 def paper_citation() -> str:
     """'Energy Environ. Sci. 2025, 18, 10286', read from the graph (kg/paper.ttl)."""
-    row = select("SELECT ?j ?y ?v ?p WHERE { hemkg:paper hem:journal ?j ; dcterms:issued ?y ; bibo:volume ?v ; "
-                 "bibo:pages ?p }")[0]
-    return f"{row['j']} {row['y']}, {row['v']}, {row['p']}"
+    return knowledge.paper()["short"]
 
 
 def cite_paper(references: list[int]) -> str:

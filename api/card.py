@@ -52,6 +52,8 @@ def _words() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, 
 def consultation_card(c: Consultation) -> str:
     """The consultation as an HTML card: mechanisms with status and evidence, roles, effects with references,
     the theoretical capacity by mechanism, and the warnings."""
+    from hemkg.graph.statements import paper
+
     mechanisms, statuses, levels, roles, properties = _words()
     parts = [f"<div style='{STYLE}'>", f"<h3 style='margin: 4px 0'>{_e(c.formula)} with {_e(c.ion)}<sup>+</sup></h3>"]
     if c.extrapolated:
@@ -86,7 +88,7 @@ def consultation_card(c: Consultation) -> str:
         parts.append("</ul>")
     parts.append(f"<p style='color: #666; margin: 6px 0 2px'>{len(c.recommendations)} recommendations, "
                  f"{len(c.notes)} notes: <code>.explanation()</code> says why, <code>.to_dict()</code> gives "
-                 "everything. Reference numbers are those of Huang et al., Energy Environ. Sci. 2025, 18, 10286.</p>")
+                 f"everything. Reference numbers are those of {_e(paper()['label'])}.</p>")
     parts.append("</div>")
     return "".join(parts)
 

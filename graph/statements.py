@@ -187,6 +187,17 @@ def references() -> dict[int, dict[str, Any]]:
     return found
 
 
+@disk_cached
+def paper() -> dict[str, str]:
+    """The perspective itself (kg/paper.ttl): its DOI, full citation, label ('Huang et al., ...') and the short
+    form answers cite it by ('Energy Environ. Sci. 2025, 18, 10286')."""
+    row = select("SELECT ?label ?citation ?doi ?j ?y ?v ?p WHERE { hemkg:paper skos:prefLabel ?label ; "
+                 "dcterms:bibliographicCitation ?citation ; bibo:doi ?doi ; hem:journal ?j ; dcterms:issued ?y ; "
+                 "bibo:volume ?v ; bibo:pages ?p }")[0]
+    return {"doi": row["doi"], "citation": row["citation"], "label": row["label"],
+            "short": f"{row['j']} {row['y']}, {row['v']}, {row['p']}"}
+
+
 # ---------------------------------------------------------------- term lookup
 
 

@@ -770,12 +770,10 @@ def run_metadata(parameters: dict[str, Any]) -> dict[str, Any]:
     """What a screen's output file says of itself: the options it ran with, the columns' units, the hemkg
     version and the paper its rules come from (DOI and citation, read from the graph)."""
     from hemkg import __version__
-    from hemkg.graph.store import select
+    from hemkg.graph.statements import paper
 
-    paper = select("SELECT ?doi ?citation WHERE { hemkg:paper bibo:doi ?doi ; "
-                   "dcterms:bibliographicCitation ?citation }")
     return {"hemkg_version": __version__,
-            "paper": {"doi": paper[0]["doi"], "citation": paper[0]["citation"]} if paper else None,
+            "paper": {"doi": paper()["doi"], "citation": paper()["citation"]},
             "parameters": {k: (list(v) if isinstance(v, tuple) else v if v is None or isinstance(v, (bool, int, float))
                                else str(v)) for k, v in parameters.items() if k != "output"},
             "units": UNITS}

@@ -355,8 +355,9 @@ def void_statistics(server: SparqlServer) -> dict[str, int]:
 def service_description(server: SparqlServer) -> str:
     """The endpoint's SPARQL 1.1 Service Description, in Turtle, with VoID statistics of its default dataset."""
     from hemkg import __version__
+    from hemkg.graph.statements import paper as the_paper
 
-    stats = void_statistics(server)
+    stats, paper = void_statistics(server), the_paper()
     formats = "".join(f",\n        <http://www.w3.org/ns/formats/{f}>" for f in (
         "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD",
         "RDF_XML"))
@@ -371,8 +372,7 @@ def service_description(server: SparqlServer) -> str:
     sd:feature sd:UnionDefaultGraph ;
     sd:resultFormat <http://www.w3.org/ns/formats/SPARQL_Results_JSON>{formats} ;
     dcterms:description "Read-only SPARQL endpoint of hemkg {__version__}: the design guidelines of \
-high-entropy-material battery anodes from Huang et al., Energy Environ. Sci. 2025, 18, 10286 \
-(doi:10.1039/d5ee05507e), with their entailments." ;
+high-entropy-material battery anodes from {paper['label']} (doi:{paper['doi']}), with their entailments." ;
     sd:defaultDataset [
         a sd:Dataset, void:Dataset ;
         sd:defaultGraph [ a sd:Graph, void:Dataset ;
