@@ -28,10 +28,10 @@ from hemkg.answers.report import cite
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
 from hemkg.consultation.consultation import Consultation, consult
-from hemkg.consultation.evidence import strongest
+from hemkg.consultation.evidence import NO_SOURCE, strongest
 from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 from hemkg.consultation.rules import rule_by_id
-from hemkg.engine import Fact, Source
+from hemkg.engine import Fact
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, spoken_list, vocab
@@ -131,13 +131,12 @@ def _grading_rules(c: Consultation, among: set[str]) -> set[str]:
     r = c.result
 
     def from_library(p: Fact) -> bool:
-        return any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, _NONE).kind == literature.KIND
+        return any(literature.is_library_name(a) for a in p[1]) or r.sources.get(p, NO_SOURCE).kind == literature.KIND
 
     return {d.rule.id for ds in r.derivations.values() for d in ds
             if d.rule.id in among and any(from_library(p) for p in d.premises)}
 
 
-_NONE = Source("")
 
 
 def _by_material(findings: list[LibraryFinding]) -> dict[tuple[str, str], list[LibraryFinding]]:

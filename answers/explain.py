@@ -220,7 +220,7 @@ def node(c: Consultation, fact: Fact, seen: set[Fact] | None = None) -> dict[str
 class _Leaves:
     """The base facts under each derived fact (its derivation tree's leaves), in the order a reader meets them."""
 
-    def __init__(self, c: Consultation, all_findings: bool = False) -> None:
+    def __init__(self, c: Consultation) -> None:
         self.c = c
         self.memo: dict[Fact, tuple[Fact, ...]] = {}
         self.open: set[Fact] = set()  # on the current path: a recursive rule's facts can rest on each other
@@ -384,7 +384,7 @@ class _Grades:
         self.by = {"status": keyed(grading.graded(c, "evidence", all_findings)),
                    "role": keyed(grading.graded(c, "role_evidence", all_findings))}
         self.other = {k.replace("_", "-"): items for k, items in grading.elsewhere(c, all_findings).items()}
-        self.short = {lv.id: lv.short for lv in grading.evidence_scale()}
+        self.short = grading.short_words()
 
     def of(self, fact: Fact) -> dict[str, Any] | None:
         """The grade beside a status or a role: the strongest level (`evidence`, with its `short` words) and every
@@ -712,7 +712,7 @@ def _render_evidence(records: list[dict[str, Any]], lines: list[str], width: int
                 weaker[i["level"]] = weaker.get(i["level"], 0) + 1
     if weaker:
         n = sum(weaker.values())
-        short = {lv.id: lv.short for lv in grading.evidence_scale()}
+        short = grading.short_words()
         told = "; ".join(f"{short[level]} ({k})" for level, k in sorted(weaker.items(), key=lambda kv: rank[kv[0]]))
         lines.extend(_wrap(f"{n} further item{'s at weaker levels' if n > 1 else ' at a weaker level'}: {told}; "
                            f"--full lists {'them' if n > 1 else 'it'}.", "  ", width))

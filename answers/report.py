@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from hemkg.consultation.consultation import effect_properties
-from hemkg.consultation.evidence import evidence_scale
+from hemkg.consultation.evidence import evidence_scale, short_words
 from hemkg.consultation.oxidation import sentence
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
@@ -81,7 +81,7 @@ def more_words(items: list[dict[str, Any]]) -> str:
 def evidence_words(level: str, detail: list[dict[str, Any]], hem: bool = True) -> str:
     """The evidence level in words, with the reports or the place in the paper behind it (`hem`: whether the
     candidate is a HEM, which says what kind the uncounted reports of the other kind are)."""
-    short = {lv.id: lv.short for lv in evidence_scale()}[level]
+    short = short_words()[level]
     counted = [i for i in detail if i["level"] == level and i.get("counts") is not False]
     reports = _reports(counted) + more_words(counted)
     if level == "conflicting":

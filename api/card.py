@@ -38,13 +38,13 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 def _words() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, str], dict[str, str]]:
     """JSON spelling -> words: mechanisms, statuses, evidence levels, roles, properties."""
     from hemkg.answers.report import property_names
-    from hemkg.consultation.evidence import evidence_scale
+    from hemkg.consultation.evidence import short_words
     from hemkg.graph.vocab import vocab
 
     v = vocab()
     mechanisms = {m.json_key: m.label for m in v.mechanisms}
     statuses = {t.json_key: t.label for t in v.statuses}
-    levels = {lv.id: lv.short for lv in evidence_scale()}
+    levels = short_words()
     roles = {**mechanisms, **{t.json_key: t.label for t in v.roles}}
     return mechanisms, statuses, levels, roles, property_names()
 

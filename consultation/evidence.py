@@ -57,6 +57,12 @@ def evidence_scale() -> tuple[Level, ...]:
 
 
 @functools.cache
+def short_words() -> dict[str, str]:
+    """Level id -> the words answers print beside a status or role."""
+    return {lv.id: lv.short for lv in evidence_scale()}
+
+
+@functools.cache
 def rank() -> dict[str, int]:
     """Level id -> its place on the scale (0 is the strongest)."""
     return {lv.id: i for i, lv in enumerate(evidence_scale())}

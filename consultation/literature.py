@@ -424,7 +424,6 @@ def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -
     }
 
 
-_NONE = Source("")
 
 
 @functools.cache

@@ -87,12 +87,12 @@ def _elements() -> dict[str, int]:
 
 def _role_lines(answer: dict[str, Any]) -> list[tuple[str, str]]:
     """(symbol, 'conversion: reported for this very material; alloying: ...') for each element of the answer."""
-    from hemkg.consultation.evidence import evidence_scale
+    from hemkg.consultation.evidence import short_words
     from hemkg.graph.vocab import vocab
 
     v = vocab()
     words = {m.json_key: m.label for m in v.mechanisms} | {r.json_key: r.label for r in v.roles}
-    short = {lv.id: lv.short for lv in evidence_scale()}
+    short = short_words()
     lines = []
     order = {name: i for i, name in enumerate(words)}  # mechanisms in the order of Section 2, then other roles
     for symbol, roles in answer["roles"].items():
