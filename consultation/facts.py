@@ -140,10 +140,9 @@ def composition_facts(material: str, composition: dict[str, float], ions: Iterab
 
 @disk_cached
 def shared_knowledge() -> tuple[dict[Fact, Source], engine.evaluation._Index]:
-    """The knowledge graph's facts, indexed once, with the rules compiled over them (kept on disk)."""
-    shared = engine.share(knowledge_facts())
-    shared[1].program(paper_rules())
-    return shared
+    """The knowledge graph's facts, indexed once, with the rules compiled over them and those that read the graph
+    alone run once (kept on disk)."""
+    return engine.share(knowledge_facts(), paper_rules())
 
 
 @disk_cached
@@ -157,8 +156,7 @@ def anion_knowledge() -> tuple[tuple[engine.Rule, ...], tuple[dict[Fact, Source]
     """
     rules = engine.rules_for({"anion"}, paper_rules())
     premises = {a.predicate for r in rules for a in r.when}
-    shared = engine.share({f: s for f, s in knowledge_facts().items() if f[0] in premises})
-    shared[1].program(rules)
+    shared = engine.share({f: s for f, s in knowledge_facts().items() if f[0] in premises}, rules)
     return rules, shared, frozenset(premises - set(shared[1].by_predicate))
 
 

@@ -97,13 +97,12 @@ class LibraryFindings:
 
     @functools.cached_property
     def shared(self) -> tuple[dict[Fact, Source], Any]:
-        """The knowledge graph's facts and the library's, indexed once, the paper's rules compiled over them."""
+        """The knowledge graph's facts and the library's, indexed once, the paper's rules compiled over them and those
+        that read these facts alone run once (which findings disagree on an element, whatever the candidate)."""
         from hemkg.consultation.facts import knowledge_facts
         from hemkg.consultation.rules import paper_rules
 
-        shared = engine.share({**knowledge_facts(), **self.facts})
-        shared[1].program(paper_rules())
-        return shared
+        return engine.share({**knowledge_facts(), **self.facts}, paper_rules())
 
     def matching(self, composition: dict[str, float]) -> list[str]:
         """The contributions with the candidate's composition (the same elements, atom fractions within 0.01,

@@ -7,12 +7,12 @@ those before it:
 
 - language.py: the rule language (atoms, rules, built-ins) and loading the rule files;
 - derivations.py: what a run records (Source, Derivation, Result);
-- planning.py: the order rules run in (strata for negation, components in dependency order);
+- planning.py: the order rules run in (rules over shared facts alone, strata for negation, components);
 - codegen.py: rules turned into generated Python functions, compiled once and cached on disk;
 - evaluation.py: the index of shared facts and run(), the fixpoint.
 """
 
-from hemkg.engine.derivations import Derivation, Result, Source
+from hemkg.engine.derivations import Derivation, Derivations, Result, Source
 from hemkg.engine.evaluation import rules_for, run, share
 from hemkg.engine.language import (
     BUILTINS,
@@ -31,6 +31,6 @@ from hemkg.engine.planning import Component, components, stratify
 
 __all__ = [
     "BUILTINS",
-    "Atom", "Component", "Derivation", "Fact", "Result", "Rule", "RuleFileError", "Source", "Value", "components",
+    "Atom", "Component", "Derivation", "Derivations", "Fact", "Result", "Rule", "RuleFileError", "Source", "Value", "components",
     "conventions", "fact_text", "load_rules", "parse_atom", "rules_for", "run", "share", "show_value", "stratify",
 ]

@@ -68,13 +68,49 @@ class Layered(Mapping[Fact, Source]):
         return len(self.own) + sum(1 for fact in self.shared if fact not in self.own)
 
 
+class Derivations(Mapping[Fact, list[Derivation]]):
+    """A run's derivations over those share() recorded once for the shared facts it read.
+
+    Looking a fact up (`get`, `[]`, `in`) sees both, a fact derived in both layers with the shared derivations
+    first; iterating (and len) gives the run's own facts only: what this run derived, from which a shared fact's
+    derivations are reached through the premises, without walking every shared derivation in each answer."""
+
+    __slots__ = ("own", "shared")
+
+    def __init__(self, own: dict[Fact, list[Derivation]], shared: Mapping[Fact, list[Derivation]]) -> None:
+        self.own, self.shared = own, shared
+
+    def __getitem__(self, fact: Fact) -> list[Derivation]:
+        found = self.get(fact)
+        if found is None:
+            raise KeyError(fact)
+        return found
+
+    def get(self, fact: Fact, default: list[Derivation] | None = None  # type: ignore[override]
+            ) -> list[Derivation] | None:
+        mine = self.own.get(fact)
+        theirs = self.shared.get(fact) if self.shared else None
+        if theirs is None:
+            return default if mine is None else mine
+        return theirs if mine is None else theirs + mine
+
+    def __contains__(self, fact: object) -> bool:
+        return fact in self.own or fact in self.shared
+
+    def __iter__(self) -> Iterator[Fact]:
+        return iter(self.own)
+
+    def __len__(self) -> int:
+        return len(self.own)
+
+
 @dataclass
 class Result:
     """Facts after the fixpoint, with how each was obtained. Read it; do not add to it."""
 
     facts: set[Fact]
     sources: Mapping[Fact, Source]  # of the facts not derived
-    derivations: dict[Fact, list[Derivation]] = field(default_factory=dict)
+    derivations: Derivations = field(default_factory=lambda: Derivations({}, {}))
     # the facts' arguments by predicate, in disjoint parts (shared, the run's own), for query()
     by_predicate: tuple[ByPredicate, ...] = field(default=(), repr=False, compare=False)
     # each predicate's arguments, sorted, once asked for: an answer asks for the same predicates many times

@@ -3,7 +3,12 @@
 Facts shared by many runs (the knowledge graph's) are indexed once (share()):
 an index keeps the facts by predicate, hash tables built on demand for the
 argument positions a look-up gives, and the programs compiled over it
-(codegen.py), their join orders chosen for these facts. A run's own facts sit
+(codegen.py), their join orders chosen for these facts. Given the rules,
+share() also runs once the rules that read shared facts alone
+(planning.shared_only: which reports disagree on an element, whatever the
+candidate), keeping their conclusions in the index and their derivations
+beside it; a run reads those as it reads the shared facts, and its Result
+reaches their derivations through Derivations. A run's own facts sit
 in tables of its own; a look-up goes straight to the one that can hold its
 predicate, and merges the two only for a predicate in both, so a run never
 changes the shared index.
@@ -25,8 +30,9 @@ from operator import itemgetter
 from typing import Any
 
 from hemkg.engine.codegen import Pattern, Table, _Program, compile_program, key_getter
-from hemkg.engine.derivations import ByPredicate, Layered, Result, Source
+from hemkg.engine.derivations import ByPredicate, Derivation, Derivations, Layered, Result, Source
 from hemkg.engine.language import Fact, Rule, Value, load_rules
+from hemkg.engine.planning import shared_only
 
 PASS_LIMIT = 50
 RUN_FACTS_GUESS = 4  # facts per predicate a run adds (the candidate's elements, statuses, roles, ...)
@@ -68,18 +74,44 @@ class _Index:
         self.tables: dict[Pattern, Table] = {}
         self.programs: dict[tuple[tuple[Rule, ...], frozenset[str]], _Program] = {}
         self._last: tuple[tuple[Rule, ...] | None, frozenset[str] | None, _Program | None] = (None, None, None)
+        # what share() derived once from these facts alone: the rules, the facts and their derivations
+        self.derived_by: frozenset[Rule] = frozenset()
+        self.derived: frozenset[Fact] = frozenset()
+        self.derivations: dict[Fact, list[Derivation]] = {}
+        self.read_by_derived: frozenset[str] = frozenset()  # the predicates those rules read
         for fact in facts:
             self.by_predicate.setdefault(fact[0], []).append(fact[1])
 
+    def derive(self, facts: dict[Fact, Source], rules: tuple[Rule, ...]) -> None:
+        """Run once the rules that read these facts alone (planning.shared_only), keeping what they derive."""
+        once = shared_only(rules, frozenset(self.by_predicate))
+        if not once:
+            return
+        result = run({}, once, shared=(facts, self))
+        self.derived = frozenset(result.facts.difference(facts))
+        self.derivations = dict(result.derivations.own)
+        for pred, args in sorted(self.derived, key=str):  # sorted: the same index, and pickle, in every process
+            self.by_predicate.setdefault(pred, []).append(args)
+        self.derived_by = frozenset(once)
+        self.read_by_derived = frozenset(a.predicate for r in once for a in r.when)
+        self.tables.clear()  # built for the facts before; the programs' join orders too
+        self.programs.clear()
+        self._last = (None, None, None)
+
     def program(self, rules: tuple[Rule, ...], added: frozenset[str] = frozenset()) -> _Program:
-        """`rules` compiled over these facts, for runs that add facts of the shared predicates `added`."""
+        """`rules` compiled over these facts, for runs that add facts of the shared predicates `added`; the rules
+        share() ran once are left out (their conclusions are among these facts)."""
         last_rules, last_added, last = self._last
         if rules is last_rules and added == last_added and last is not None:  # the usual case, cheaper than hashing
             return last
         program = self.programs.get((rules, added))
         if program is None:
+            if added & self.read_by_derived:
+                raise RuntimeError(f"a run adds facts of {', '.join(sorted(added & self.read_by_derived))}, which "
+                                   "rules share() ran once over the shared facts read: share those facts instead")
             program = self.programs[(rules, added)] = compile_program(
-                rules, added, frozenset(self.by_predicate), self.estimate, self.table)
+                tuple(r for r in rules if r not in self.derived_by), added, frozenset(self.by_predicate),
+                self.estimate, self.table)
         self._last = (rules, added, program)
         return program
 
@@ -105,9 +137,15 @@ class _Index:
         return found
 
 
-def share(facts: dict[Fact, Source]) -> tuple[dict[Fact, Source], _Index]:
-    """Index a set of facts once, for `run(..., shared=...)`."""
-    return facts, _Index(facts)
+def share(facts: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> tuple[dict[Fact, Source], _Index]:
+    """Index a set of facts once, for `run(..., shared=...)`; with `rules`, run once those of them that read
+    these facts alone, and compile the rest over them."""
+    index = _Index(facts)
+    if rules is not None:
+        rules = tuple(rules)
+        index.derive(facts, rules)
+        index.program(rules)
+    return facts, index
 
 
 def rules_for(predicates: Iterable[str], rules: tuple[Rule, ...] | None = None) -> tuple[Rule, ...]:
@@ -141,10 +179,12 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     for fact in own_base:
         own.add(fact)
     facts = set(shared_facts)
+    facts.update(shared_index.derived)
     facts.update(base)
-    result = Result(facts, Layered(base, shared_facts), by_predicate=(shared_index.by_predicate, own.by_predicate))
+    derivations: dict[Fact, list[Derivation]] = {}
+    result = Result(facts, Layered(base, shared_facts), Derivations(derivations, shared_index.derivations),
+                    by_predicate=(shared_index.by_predicate, own.by_predicate))
     tables = (program.shared_tables, own.tables, own.by_predicate, own.lookup)
-    derivations, facts = result.derivations, result.facts
     for component in program.components:
         if component.solve is not None:  # rules that run once, indexing what they add themselves
             component.solve(*tables, derivations, facts)

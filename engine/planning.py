@@ -1,5 +1,8 @@
-"""The order rules run in: strata for negation, and components in dependency order within each.
+"""The order rules run in: rules over shared facts alone first, strata for negation, and components in
+dependency order within each.
 
+shared_only() picks the rules that read nothing a run adds: evaluation.share()
+runs them once over the shared facts, and runs read their conclusions. Then
 stratify() puts a rule no earlier than the rules deriving its premises, and
 strictly after every rule deriving a predicate it negates, so that a negation
 is checked only once what it asks about is complete. components() then orders
@@ -13,8 +16,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hemkg.engine.language import Atom, Rule, is_variable
+from hemkg.engine.language import BUILTINS, Atom, Rule, is_variable
 from hemkg.errors import RuleFileError
+
+
+def shared_only(rules: Iterable[Rule], shared: frozenset[str]) -> tuple[Rule, ...]:
+    """The rules whose every premise (negated ones too) is a fact of the `shared` predicates or a conclusion of
+    such rules, and never a conclusion of another rule: they conclude the same facts in every run over those
+    facts (for runs that add no facts of what they read, which run() checks)."""
+    rules = tuple(rules)
+    kept = {r.id for r in rules}
+    while True:
+        theirs = {h.predicate for r in rules if r.id in kept for h in r.then}
+        others = {h.predicate for r in rules if r.id not in kept for h in r.then}
+        dropped = {r.id for r in rules if r.id in kept and any(
+            a.predicate not in BUILTINS and (a.predicate in others or a.predicate not in shared | theirs)
+            for a in r.when)}
+        if not dropped:
+            return tuple(r for r in rules if r.id in kept)
+        kept -= dropped
 
 
 def stratify(rules: Iterable[Rule]) -> list[list[Rule]]:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,9 +96,11 @@ def reference_run(base: dict[Fact, Source], rules: tuple[engine.Rule, ...]) -> t
     return facts, derivations
 
 
-def recorded(result: engine.Result) -> set[tuple]:
+def recorded(result: engine.Result, shared_too: bool = False) -> set[tuple]:
+    """The run's derivations as tuples; with `shared_too`, those share() recorded once for the shared facts too."""
     out = set()
-    for fact, found in result.derivations.items():
+    layers = [result.derivations.own, result.derivations.shared] if shared_too else [result.derivations.own]
+    for fact, found in (item for layer in layers for item in layer.items()):
         assert len(found) == len(set(found)), f"{fact} has a derivation recorded twice"
         out |= {(d.rule.id, d.conclusion, d.premises, d.bindings, d.absent) for d in found}
     return out
@@ -221,6 +224,33 @@ def test_engine_agrees_with_the_reference_on_random_graphs(base, shared_share):
     result = engine.run(dict(items[shared_share * len(items) // 5:]), GRAPH_RULES, shared=shared)
     assert result.facts == facts
     assert recorded(result) == derivations
+
+
+@settings(max_examples=300, derandomize=True, deadline=None, database=None)
+@given(graphs())
+def test_rules_over_shared_facts_alone_run_once_and_agree_with_the_reference(base):
+    """share(facts, rules) runs once the rules that read only the shared facts (here edges, nodes and weights:
+    paths, cycles, sinks, triangles; not what depends on a run's roots), and every run over it holds the
+    reference's facts and derivations: its own, and those recorded once in the index. (A predicate the shared
+    facts lack may still come with a run, so an edge and a weight are always shared here.)"""
+    base = {**base, ("edge", ("n4", "n5")): Source("input", "test"), ("weight", ("n5", 6.0)): Source("input", "test")}
+    facts, derivations = reference_run(base, GRAPH_RULES)
+    shared = engine.share({f: s for f, s in base.items() if f[0] != "root"}, GRAPH_RULES)
+    once = {r.id for r in shared[1].derived_by}
+    assert once == {"path-edge", "path-join", "loop", "sink", "has-out", "heavy", "odd-weight", "triangle", "arity"}
+    result = engine.run({f: s for f, s in base.items() if f[0] == "root"}, GRAPH_RULES, shared=shared)
+    assert result.facts == facts
+    assert recorded(result, shared_too=True) == derivations
+    assert not {d.rule.id for ds in result.derivations.own.values() for d in ds} & once  # not run again
+    for fact in shared[1].derived:  # a shared fact's derivations are reached by looking it up
+        assert result.derivations[fact] == shared[1].derivations[fact] and fact in result.derivations
+
+
+def test_a_run_may_not_add_what_the_rules_run_once_read():
+    """Rules run once over the shared edges would be wrong for a run that adds an edge: refused, not ignored."""
+    shared = engine.share({("edge", ("n0", "n1")): Source("input", "test")}, GRAPH_RULES)
+    with pytest.raises(RuntimeError, match="edge"):
+        engine.run({("edge", ("n1", "n2")): Source("input", "test")}, GRAPH_RULES, shared=shared)
 
 
 def test_a_run_leaves_the_shared_facts_as_they_were():
