@@ -138,13 +138,27 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
                               + f" itself outranks the plane that would give {a[0]} {_label(a[1])}"),
         "reported_here": lambda: f"the candidate is {_label(a[0])}, reported with the same carrier ion",
         "structural_here": lambda: f"in {_label(a[1])} itself, {a[0]} is structural, not converting",
-        "shown_other_kind": lambda: (f"{a[0]} took part in {_label(a[1])} in {_label(a[2])}, a material of the "
-                                       f"other kind (HEM or not)"),
-        "shares_cation": lambda: f"{_label(a[0])} has a cation of the candidate",
+        "shown_other_kind": lambda: (f"{a[0]} took part in {_label(a[1])} in materials of the other kind "
+                                       "(HEM or not)"),
+        # the reports gathered once for every candidate (rules/85-evidence.toml)
+        "disputed": lambda: f"reports disagree on whether {a[0]} takes part in {_label(a[1])}",
+        "shown": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials with {a[3]}",
+        "shown_in_kind": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials",
+        "host_shown": lambda: f"{_label(a[0])} was shown in reported {_kind(a[1])} materials with {a[2]} and {a[3]}",
+        "structural": lambda: f"{a[0]} was structural, not converting, in reported {_kind(a[1])} materials with {a[2]}",
+        "shown_here": lambda: f"a report on this very material shows {a[0]} in {_label(a[1])}",
+        "host_shown_here": lambda: f"a report on this very material shows {_label(a[0])} in it",
+        "shown_with_cation": lambda: (f"{_label(a[0])} was shown in related materials with the candidate's "
+                                      f"cation {a[1]}"),
         "material_element": lambda: f"{_label(a[0])} contains {a[1]}",
         "material_anion": lambda: f"the anion of {_label(a[0])} is {a[1]}",
         "material_ion": lambda: f"{_label(a[0])} was tested with {a[1]}+",
     }
+
+
+def _kind(kind: str) -> str:
+    """'HEM' or 'non-HEM': a material's kind by the paper's definition, as material_kind(MAT, K) gives it."""
+    return {"hem": "HEM", "non-hem": "non-HEM"}.get(kind, kind)
 
 
 def _observed_subject(subject: str, material: str) -> str:

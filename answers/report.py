@@ -52,17 +52,24 @@ def reports_by_material(items: list[dict[str, Any]], side: int = 0) -> dict[str,
     """Material -> its words in _reports(), in the order the items name them."""
     refs: dict[str, list[str]] = {}
     nuances: dict[str, dict[str, list[str]]] = {}
+
+    def add(material: str, report: dict[str, Any], element: str) -> None:
+        shown = cite(report["references"]) or (f"({report['location']})" if report["location"] else "")
+        cited = refs.setdefault(material, [])
+        if shown and shown not in cited:
+            cited.append(shown)
+        if report.get("reversibility"):
+            nuances.setdefault(material, {}).setdefault(report["reversibility"], []).append(element)
+
     for item in items:
         materials, reports = item.get("materials", []), item.get("reports", [])
-        if side < len(materials):
-            report = reports[side] if side < len(reports) else {"references": item["references"], "location": ""}
-            shown = cite(report["references"]) or (f"({report['location']})" if report["location"] else "")
-            refs.setdefault(materials[side], [])
-            if shown and shown not in refs[materials[side]]:
-                refs[materials[side]].append(shown)
-            if report.get("reversibility"):
-                nuances.setdefault(materials[side], {}).setdefault(report["reversibility"], []).append(
-                    item.get("element", ""))
+        if reports and "material" in reports[0]:  # reports gathered for every candidate: each names its material
+            for report in reports:
+                if report.get("side", 0) == side:
+                    add(report["material"], report, item.get("element", ""))
+        elif side < len(materials):
+            add(materials[side], reports[side] if side < len(reports) else
+                {"references": item["references"], "location": ""}, item.get("element", ""))
     out = {}
     for material, cited in refs.items():
         said = "; ".join(f"{', '.join(sorted(set(xs)))} {what}" for what, xs in nuances.get(material, {}).items())

@@ -84,7 +84,9 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-Items = dict[tuple[str, tuple[engine.Fact, ...], tuple], dict[str, Any]]  # items by rule, premises and bindings
+# items (with the library findings each leaves out) by rule, premises, bindings and, for an item over gathered
+# reports of which only the closest are listed, the candidate's elements
+Items = dict[tuple[str, tuple[engine.Fact, ...], tuple, frozenset[str] | None], tuple[dict[str, Any], int]]
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
 # rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
@@ -95,20 +97,105 @@ _PAPER_ITEMS: Items = {}
 PAPER_ITEMS_LIMIT = 50_000  # about 2,500 distinct candidates' worth; then the cache starts afresh
 
 
-def _item(c: Consultation, level: str | None, derivation: engine.Derivation) -> dict[str, Any]:
-    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched.
+def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all_findings: bool = False
+          ) -> tuple[dict[str, Any], int]:
+    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched; and how many
+    library findings it leaves out.
 
     A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
-    gives both the same item, built once: per process for the paper's, per library (of one revision) with one."""
+    gives both the same item, built once: per process for the paper's, per library (of one revision) with one.
+    A rule that reads reports gathered once for every candidate (shared(), rules/85-evidence.toml: disputes, the
+    materials showing an element's mechanism) lists the reports behind them: every one of the paper's, and of a
+    library's those on the RELATED_SHOWN materials sharing most elements with the candidate (unless
+    `all_findings`), the rest counted."""
     items = c.library.items if c.library else _PAPER_ITEMS
-    key = (derivation.rule.id, derivation.premises, derivation.bindings)
+    members = gathered(c, derivation)
+    elements = frozenset(c.formula.composition) if members and c.library and not all_findings else None
+    key = (derivation.rule.id, derivation.premises, derivation.bindings, elements)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
             items.clear()
-        sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-        found = items[key] = _from(c if c.library else None, derivation, sources)
-    return {"level": level, **found}
+        if members:
+            found = items[key] = _gathered_item(c, derivation, members, elements)
+        else:
+            sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
+            found = items[key] = (_from(c if c.library else None, derivation, sources), 0)
+    return {"level": level, **found[0]}, found[1]
+
+
+def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Derivation]:
+    """The derivations of a derivation's premises that the engine derived once from the reports alone (the
+    reports a candidate's rule reads as one gathered fact: engine.share), or none."""
+    shared = c.result.derivations.shared
+    if not shared:
+        return []
+    return [m for p in derivation.premises for m in shared.get(p, ())]
+
+
+def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list[engine.Derivation],
+                   elements: frozenset[str] | None) -> tuple[dict[str, Any], int]:
+    """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with
+    `elements`, only the library's materials closest to them are listed."""
+    library = c.library
+    named = [tuple(str(v) for n, v in m.bindings if n in ("?mat", "?other")) for m in members]
+    kept_library: set[str] | None = None
+    if library is not None and elements is not None:
+        ours = sorted({x for names in named for x in names if is_library_name(x)},
+                      key=lambda x: library.closeness(x, set(elements)))
+        kept_library = set(ours[:RELATED_SHOWN])
+    shown: list[engine.Derivation] = []
+    cut: list[engine.Derivation] = []
+    materials: dict[str, None] = {}  # in the members' order, each once
+    for m, names in zip(members, named, strict=True):
+        if kept_library is None or all(x in kept_library for x in names if is_library_name(x)):
+            shown.append(m)
+            materials.update(dict.fromkeys(names))
+        else:
+            cut.append(m)
+    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for m in shown for p in m.premises))
+    item = _from(c if library else None, derivation, sources)
+    if materials:
+        item["materials"] = [_material_label(x) for x in materials]
+    reports = _member_reports(c, shown)
+    if reports:
+        item["reports"] = reports
+    more = 0
+    if cut and library is not None:
+        listed = {p for m in shown for p in m.premises}
+        more = len({p for m in cut for p in m.premises if p in library.observations and p not in listed})
+    return item, more
+
+
+def _member_reports(c: Consultation, members: list[engine.Derivation]) -> list[dict[str, Any]]:
+    """The reports behind gathered members, each once, with the material it is on (`material`) and, for a dispute
+    (a member with ?mat and ?other), its side: 0 where the element took part, 1 where it did not."""
+    statements = knowledge.statements()
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in members:
+        pair = any(n == "?other" for n, _ in m.bindings)
+        for p in m.premises:
+            if p[0] != "observed":
+                continue
+            source = c.result.sources.get(p, NO_SOURCE)
+            finding = c.library.of_source(source) if c.library else None
+            if finding is not None:
+                report = library_report(finding)
+            elif source.kind == "kg" and source.detail in statements and statements[source.detail].observed_in:
+                report = dict(_report(source.detail))
+            else:
+                continue
+            report["material"] = _material_label(str(p[1][2]))
+            if pair:
+                report["side"] = 0 if p[1][3] == "observed" else 1
+            out.setdefault((report["material"], report["statement"]), report)
+    return list(out.values())
+
+
+def _material_label(name: str) -> str:
+    from hemkg.consultation.literature import label as library_label
+
+    return library_label(name) or knowledge.label(HEMKG + name)
 
 
 def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:
@@ -188,13 +275,19 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
     order = rank()
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
-        shown, counted = pairs, []
+        shown, counted = pairs, {}
         if not all_findings:
             for level in (CONFLICTING, RELATED):
                 shown, more = summarised(c, shown, level)
-                counted += [(level, more)] if more else []
-        detail: list[dict[str, Any]] = [_item(c, level, d) for level, d in shown]
-        detail += [more_item(level, more) for level, more in counted]
+                if more:
+                    counted[level] = more
+        detail: list[dict[str, Any]] = []
+        for level, d in shown:
+            item, more = _item(c, level, d, all_findings)
+            detail.append(item)
+            if more:
+                counted[level] = counted.get(level, 0) + more
+        detail += [more_item(level, more) for level, more in counted.items()]
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
     return out
@@ -258,10 +351,14 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
     for args in c.result.words("shown_other_kind"):
         for d in c.result.derivations.get(("shown_other_kind", args), []):
             found.setdefault(args[1], []).append((None, d))
-    out = {}
+    out: dict[str, list[dict[str, Any]]] = {}
     for m, pairs in found.items():
         shown, more = (pairs, 0) if all_findings else summarised(c, pairs, None)
-        out[m] = [{**_item(c, None, d), "counts": False} for _, d in shown]
+        out[m] = []
+        for _, d in shown:
+            item, cut = _item(c, None, d, all_findings)
+            out[m].append({**item, "counts": False})
+            more += cut
         if more:
             out[m].append({**more_item(None, more), "counts": False})
     return out

@@ -27,6 +27,7 @@ Without a library folder nothing here opens the store or imports pyoxigraph.
 from __future__ import annotations
 
 import functools
+import heapq
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ PREFIX = "lib-"  # the local name of a library contribution as a reported materi
 KIND = "library"  # Source.kind of a library fact
 OBSERVED, NOT_OBSERVED = "observed", "not-observed"
 # Findings on related materials an answer lists per subject (evidence_detail: per mechanism, per element and role;
-# "What your library says": agreeing ones per mechanism and role), the closest first; the rest are counted, and
+# "What your library says": per verdict, mechanism and role), the closest first; the rest are counted, and
 # `--all-findings` (all_findings=True) lists every one.
 RELATED_SHOWN = 5
 
@@ -93,7 +94,9 @@ class LibraryFindings:
     ions: dict[str, frozenset[str]] = field(default_factory=dict)  # lib-KEY -> its findings' carrier ions
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
-    items: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _behind: dict[Fact, tuple[tuple[Fact, LibraryFinding], ...]] = field(default_factory=dict, repr=False,
+                                                                         compare=False)
 
     @functools.cached_property
     def shared(self) -> tuple[dict[Fact, Source], Any]:
@@ -121,6 +124,26 @@ class LibraryFindings:
             found.setdefault(frozenset(comp), []).append(m)
         return found
 
+    @functools.cached_property
+    def masks(self) -> dict[str, int]:
+        """lib-KEY -> its elements as bits (mask()), for counting the elements it shares with a candidate."""
+        return {m: self.mask(comp) for m, comp in self.compositions.items()}
+
+    def mask(self, composition: dict[str, float] | frozenset[str]) -> int:
+        """Elements as bits, one per element symbol (in the symbols' sorted order, the same in every process)."""
+        bits = _element_bits()
+        return sum(1 << bits[x] for x in composition if x in bits)
+
+    def behind(self, gathered: Fact, shared: Any) -> tuple[tuple[Fact, LibraryFinding], ...]:
+        """The library's observations behind a fact gathered from the reports for every candidate (disputed(X, M),
+        shown(...): the premises of its derivations, recorded once by engine.share), each with its finding."""
+        found = self._behind.get(gathered)
+        if found is None:
+            observations = self.observations
+            found = self._behind[gathered] = tuple(dict.fromkeys(
+                (q, observations[q]) for d in shared.get(gathered, ()) for q in d.premises if q in observations))
+        return found
+
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
         return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")
                 for m in self.matching(composition)}
@@ -144,6 +167,13 @@ class LibraryFindings:
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
+
+
+@functools.cache
+def _element_bits() -> dict[str, int]:
+    from hemkg.graph.materials import element_data
+
+    return {x: i for i, x in enumerate(sorted(element_data()))}
 
 
 _LABELS: dict[str, str] = {}  # lib-KEY -> label, for every library loaded in this process (answers name them)
@@ -287,9 +317,10 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     the element in the mechanism, or the mechanism not accessible; seen where the status is not accessible, or
     by an element the planes do not put in it.
 
-    Every finding on the candidate's own composition and every disagreeing one is listed in full; of the agreeing
-    findings on related materials, the RELATED_SHOWN closest per mechanism and role (most elements shared with the
-    candidate, then by DOI), the rest counted in one entry per mechanism and role (`more`), unless `all_findings`.
+    Every finding on the candidate's own composition is listed in full; of the findings on related materials, the
+    RELATED_SHOWN closest per verdict, mechanism and role (most elements shared with the candidate, then by DOI),
+    the rest counted in one entry per verdict, mechanism and role (`more`), unless `all_findings` (hem evidence
+    conflicts lists every disagreeing one too).
     Only the listed entries are built."""
     library = c.library
     if library is None:
@@ -298,6 +329,13 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     used: dict[Fact, LibraryFinding] = {}
     readers, concluded = _observed_readers()
     observations = library.observations
+    shared = r.derivations.shared
+    expanded: set[Fact] = set()
+
+    def use(p: Fact) -> None:
+        if p not in used and p in observations and (materials is None or p[1][2] in materials):
+            used[p] = observations[p]
+
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
@@ -306,10 +344,15 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             if at is None:
                 continue
             premises = d.premises
-            for i in at:  # only the observed(...) premises: a fact's hash is not kept, and the others are many
+            for i in at:  # only the premises that are or gather observations: the others are many
                 p = premises[i]
-                if p not in used and p in observations and (materials is None or p[1][2] in materials):
-                    used[p] = observations[p]
+                if p[0] == "observed":
+                    use(p)
+                elif p not in expanded:  # reports gathered once for every candidate: their observations
+                    expanded.add(p)
+                    for q, finding in library.behind(p, shared):
+                        if q not in used and (materials is None or q[1][2] in materials):
+                            used[q] = finding
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
     def rules(predicate: str, *pattern: str) -> list[str]:
@@ -334,38 +377,43 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             agrees = not (accessible and (subject is None or bool(in_planes)))
         return mechanism, planes, in_planes, agrees
 
-    judged: list[_Judged] = []
-    for fact, finding in sorted(used.items(), key=lambda kv: (kv[1].doi, kv[1].id)):  # a finding: one fact
+    # weighed by what the verdict depends on; only the listed ones become entries
+    Weighed = tuple[Fact, LibraryFinding, tuple[str, dict[str, set[str]], list[str], bool]]
+    listed: list[Weighed] = []
+    groups: dict[tuple[bool, str, str], list[Weighed]] = {}
+    for fact, finding in used.items():
         subject, mechanism, material, state = map(str, fact[1])
-        judged.append(_Judged(fact, finding, subject, material, state, *judge(
-            subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)))
-    listed, counted = judged, {}
-    if not all_findings:  # agreeing findings on related materials: the closest RELATED_SHOWN per mechanism and role
-        elements = set(c.formula.composition)
-        groups: dict[tuple[str, str], list[_Judged]] = {}
-        for j in judged:
-            if j.agrees and j.material not in matched:
-                groups.setdefault((j.mechanism, j.finding.role or ""), []).append(j)
-        cut: set[int] = set()
-        close = functools.cache(lambda material: library.closeness(material, elements))
-        for group, members in groups.items():
-            if len(members) > RELATED_SHOWN:
-                members.sort(key=lambda j: (*close(j.material), j.finding.id))
-                cut.update(id(j) for j in members[RELATED_SHOWN:])
-                counted[group] = len(members) - RELATED_SHOWN
-        listed = [j for j in judged if id(j) not in cut]
+        verdict = judge(subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)
+        if all_findings or material in matched:
+            listed.append((fact, finding, verdict))
+        else:
+            groups.setdefault((verdict[3], verdict[0], finding.role or ""), []).append((fact, finding, verdict))
+    counted: dict[tuple[bool, str, str], int] = {}
+    wanted = library.mask(c.formula.composition)
+    masks = library.masks
+    for group, members in groups.items():  # findings on related materials: the RELATED_SHOWN closest of each
+        if len(members) > RELATED_SHOWN:
+            counted[group] = len(members) - RELATED_SHOWN
+            members = heapq.nsmallest(RELATED_SHOWN, members, key=lambda t: (
+                -(masks.get(t[1].material, 0) & wanted).bit_count(), t[1].doi, t[1].material, t[1].id))
+        listed += members
+    listed.sort(key=lambda t: (t[1].doi, t[1].id))
+    judged = [_Judged(fact, finding, str(fact[1][0]), str(fact[1][2]), str(fact[1][3]), *verdict)
+              for fact, finding, verdict in listed]
     outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
     bearing = functools.cache(functools.partial(_bears, c, rules))  # the same for every material but those
     out = [_entry(c, j, j.material in matched, bearing(j.subject == j.material, j.subject, j.mechanism,
                                                          j.material if j.material in outranked else None,
                                                          j.state, tuple(j.in_planes)))
-           for j in listed]
-    for (mechanism, role), more in sorted(counted.items()):
+           for j in judged]
+    for (agrees, mechanism, role), more in sorted(counted.items(), key=lambda kv: (not kv[0][0], kv[0][1:])):
         about = mechanism.replace("-", " ") + (f", {role.replace('_', ' ')}" if role else "")
-        out.append({"verdict": "agrees", "more": more, "mechanism": mechanism, **({"role": role} if role else {}),
+        word = "agrees" if agrees else "disagrees"
+        also = "" if agrees else " (and hem evidence conflicts)"
+        out.append({"verdict": word, "more": more, "mechanism": mechanism, **({"role": role} if role else {}),
                     "this_material": False,
-                    "text": f"and {more} more agreeing finding{'s' if more != 1 else ''} on related materials "
-                            f"({about}); hem consult --all-findings lists them"})
+                    "text": f"and {more} more {word[:-1]}ing finding{'s' if more != 1 else ''} on related "
+                            f"materials ({about}); hem consult --all-findings{also} lists them"})
     return out
 
 
@@ -427,16 +475,20 @@ def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -
 
 @functools.cache
 def _observed_readers() -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
-    """The rules with an observed(...) premise, the only derivations said() reads, by id with the places of those
-    premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py), and the
-    predicates they conclude."""
+    """The rules whose premises are observations, or facts gathered from them (disputed(X, M), shown(...): the
+    conclusions of rules that read observations), the only derivations said() reads, by id with the places of
+    those premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py),
+    and the predicates they conclude."""
+    from hemkg.consultation.facts import shared_knowledge
     from hemkg.consultation.rules import paper_rules
     from hemkg.engine.language import BUILTINS
 
+    gathering = {"observed"} | {h.predicate for r in shared_knowledge()[1].derived_by
+                                if any(a.predicate == "observed" for a in r.when) for h in r.then}
     readers = {}
     for rule in paper_rules():
         positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
-        at = tuple(i for i, a in enumerate(positives) if a.predicate == "observed")
+        at = tuple(i for i, a in enumerate(positives) if a.predicate in gathering)
         if at:
             readers[rule.id] = at
     concluded = frozenset(a.predicate for r in paper_rules() if r.id in readers for a in r.then)

@@ -31,6 +31,7 @@ from hemkg.engine.planning import Component, components, stratify
 
 __all__ = [
     "BUILTINS",
-    "Atom", "Component", "Derivation", "Derivations", "Fact", "Result", "Rule", "RuleFileError", "Source", "Value", "components",
-    "conventions", "fact_text", "load_rules", "parse_atom", "rules_for", "run", "share", "show_value", "stratify",
+    "Atom", "Component", "Derivation", "Derivations", "Fact", "Result", "Rule", "RuleFileError", "Source", "Value",
+    "components", "conventions", "fact_text", "load_rules", "parse_atom", "rules_for", "run", "share", "show_value",
+    "stratify",
 ]

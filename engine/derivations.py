@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import NamedTuple, TypeVar, cast, overload
 
 from hemkg.engine.language import Fact, Rule, Value
 
@@ -33,6 +33,7 @@ class Derivation(NamedTuple):  # a named tuple: a consultation makes hundreds, a
     absent: tuple[Fact, ...] = ()  # the negated premises, as checked: no fact matched each
 
 
+_T = TypeVar("_T")
 ByPredicate = dict[str, list[tuple[Value, ...]]]  # the arguments of facts, by predicate
 
 
@@ -86,8 +87,13 @@ class Derivations(Mapping[Fact, list[Derivation]]):
             raise KeyError(fact)
         return found
 
-    def get(self, fact: Fact, default: list[Derivation] | None = None  # type: ignore[override]
-            ) -> list[Derivation] | None:
+    @overload
+    def get(self, fact: Fact, /) -> list[Derivation] | None: ...
+
+    @overload
+    def get(self, fact: Fact, default: list[Derivation] | _T, /) -> list[Derivation] | _T: ...
+
+    def get(self, fact: Fact, default: object = None, /) -> object:
         mine = self.own.get(fact)
         theirs = self.shared.get(fact) if self.shared else None
         if theirs is None:

@@ -12,9 +12,10 @@ never from a second copy of the rules:
    of a reported material, and `candidate_kind(?k)` (an estimate: the HEM
    definition on the cation sublattice, consultation/estimates.py) gives
    `candidate_kind(hem)` and `candidate_kind(non-hem)`. The values come from
-   the graph's facts that the same rule joins them with. (A fact about the
-   candidate as a whole that any one element derives, `shares_cation(mat)`,
-   read so only by evidence rules, is no switch: see 2.) Running the engine on
+   the graph's facts that the same rule joins them with, the reports gathered
+   once for every candidate among them (`shown(...)`). (A fact about
+   the candidate as a whole that any one element derives, read so only by
+   evidence rules, is no switch: see 2.) Running the engine on
    each element alone
    gives that element's switch mask; a candidate's switch vector is the OR of
    its elements' masks, plus the bit of its kind, computed from its fractions
@@ -27,8 +28,8 @@ never from a second copy of the rules:
    name an element of the candidate (beyond the graph, the switches, the
    carrier ion and the statuses) is that element's item, one that names none is
    the vector's own item (reported_in_hems, not_shown_in_hems), and one resting
-   on `shares_cation(mat)` is an item of each element that derives that fact
-   (it holds where any of them is present). The results are memoised; the
+   on a fact about the candidate as a whole is an item of each element that
+   derives that fact (it holds where any of them is present). The results are memoised; the
    role evidence only when asked for (evaluate(with_role_evidence=True)).
 3. A batch is then table look-ups and array arithmetic: the charge-balanced
    anion amounts (each cation at the state consultation/oxidation.py's
@@ -160,9 +161,11 @@ def switches(library: str | None = None) -> tuple[Fact, ...]:
 
 @functools.cache
 def _knowledge_predicates(library: str | None = None) -> frozenset[str]:
-    """The predicates of the graph's facts (and the library's; no rule derives them)."""
-    derived = {a.predicate for r in paper_rules() for a in r.then}
-    return frozenset(p for p in _shared(library)[1].by_predicate if p not in derived)
+    """The predicates of the graph's facts (and the library's), and of the reports gathered from them once for
+    every candidate (engine.share: disputed, shown, ...): no rule of a run derives them."""
+    index = _shared(library)[1]
+    derived = {a.predicate for r in paper_rules() if r not in index.derived_by for a in r.then}
+    return frozenset(p for p in index.by_predicate if p not in derived)
 
 
 @functools.cache
@@ -200,7 +203,7 @@ def _existential_switches(rules: tuple[engine.Rule, ...], tainted: set[str], lib
     A premise is existential when none of its variables is in the rule's conclusions
     (`anion(?n)` in a rule concluding role_evidence(?x, ...)). Its instances are the
     values the graph's premises of the same rule allow. A rule whose every conclusion
-    is itself read only as a whole (shares_cation(?mat), has_anion()) is about the
+    is itself read only as a whole (has_anion()) is about the
     candidate, not an element, and may range over the elements freely; read so by an
     evidence rule, such a premise is no switch: the evidence it gives is an item of
     each element that derives it (_holders), so it multiplies no vectors.
@@ -337,7 +340,7 @@ class Compiled:
             raise RuntimeError(f"the rules read {', '.join(map(engine.fact_text, missing))} but no rule's premise "
                                "makes it a switch: the compiled screen cannot take the candidate's kind")
         self.kind_bits = {meets: sum(bits[f] for f in facts) for meets, facts in _kind_facts().items()}
-        # statuses, roles and effects read fewer switches than the evidence (not shares_cation, not the kind):
+        # statuses, roles and effects read fewer switches than the evidence (not the kind):
         # their tables are keyed by those alone, so that they are compiled for fewer vectors
         read = {a.predicate for r in engine.rules_for(OUTPUTS, paper_rules()) for a in r.when}
         self.status_mask = np.uint64(sum(bits[f] for f in switches(self.library) if f[0] in read))
@@ -667,15 +670,15 @@ def _holders(d: engine.Derivation, result: engine.Result, fixed: set[Fact],
              members: set[str], library: str | None = None) -> frozenset[str] | None:
     """Which of the candidate's elements a derivation's item belongs to: None, the vector's own (its premises are
     the graph's, switches, the carrier ion and statuses); one element, the one its premises name; or, for a premise
-    about the candidate as a whole that no switch covers (shares_cation(mat)), each element that derives it (the
+    about the candidate as a whole that no switch covers, each element that derives it (the
     item holds where any of them is present). A premise on a predicate the screen's inputs cannot derive (negated:
     `not reported_here(?mat)`) holds in every compiled run. Anything else raises: a join the screen cannot take."""
-    knowledge, reachable = _shared(library)[0], _reachable(library)
+    (knowledge, index), reachable = _shared(library), _reachable(library)
     named: set[str] = set()
     alternatives: set[frozenset[str]] = set()
     for fact in (*d.premises, *(f for f in d.absent if f[0] in reachable)):
-        if fact in knowledge or fact in fixed or fact[0] == "status":
-            continue
+        if fact in knowledge or fact in index.derived or fact in fixed or fact[0] == "status":
+            continue  # the graph's (the reports gathered once for every candidate too), switches, statuses
         here = {a for a in fact[1] if a in members}
         if len(here) == 1:
             named |= here

@@ -144,8 +144,12 @@ def rule_entries() -> dict[str, dict[str, Any]]:
 
 
 def fired(c: Consultation) -> set[str]:
-    """The ids of every rule that drew at least one conclusion."""
-    return {d.rule.id for ds in c.result.derivations.values() for d in ds}
+    """The ids of every rule that drew at least one conclusion: the consultation's own, and the rules run once over
+    the reports (engine.share) whose conclusions its rules read."""
+    own = {d.rule.id for ds in c.result.derivations.values() for d in ds}
+    shared = c.result.derivations.shared
+    read = {p for ds in c.result.derivations.values() for d in ds for p in d.premises if p in shared}
+    return own | {d.rule.id for p in read for d in shared[p]}
 
 
 def expand(curie: str) -> str:

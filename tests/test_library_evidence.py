@@ -183,3 +183,42 @@ def test_contribution_names_are_stable(tmp_path: Path) -> None:
     first = literature.from_contributions(batch.contributions, tmp_path, "a")
     second = literature.from_contributions(list(reversed(read(EXAMPLES).contributions)), tmp_path, "b")
     assert set(first.facts) == set(second.facts) and first.facts
+
+
+def test_a_related_material_beside_this_very_one_is_related_and_this_one_is_not(runner, library_dir) -> None:
+    """rules/85-evidence.toml: a report on the very material is evidence of its own, never "related". The Joule-heated
+    HEO (doi:10.26599/nr.2025.94907784) shows conversion in the host and finds Zn a stabilizer; consulting its own
+    composition with only examples/findings.csv, nothing is reported_related from it: no host report is related,
+    and Zn is structural in a related material only in ref 41's (LiFeZnNiCoMn)3O4 (Section 3.1). Its findings
+    copied onto a related rock-salt oxide sharing four cations (a DOI of its own) make that oxide related too:
+    beside the report on this very material, one by one."""
+    add(runner, EXAMPLES)
+    alone = consulted(runner)
+
+    def related(answer: dict) -> tuple[list[dict], list[dict]]:
+        host = [i for i in answer["mechanisms"]["conversion"]["evidence_detail"] if i["level"] == "reported_related"
+                and i["rule"].startswith("evidence-reported-related-host")]
+        zn = [i for i in answer["role_evidence"]["Zn"]["stabilizer"]["evidence_detail"]
+              if i["level"] == "reported_related" and i["rule"].startswith("stabilizer-reported-related")]
+        return host, zn
+
+    ref_41 = "(LiFeZnNiCoMn)3O4"
+    host, zn = related(alone)
+    assert host == [] and [i["materials"] for i in zn] == [[ref_41]]
+    with open(EXAMPLES, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["doi"] == JOULE_HEO and r["finding"] != "performance"
+                and r["element"] != "Cu"]  # the host conversion and the Zn stabilizer findings: the oxide has no Cu
+    other = "Fe0.2Co0.2Ni0.2Mg0.2Zn0.2O"
+    path = library_dir.parent / "related.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({**r, "doi": "10.5555/related.rock-salt", "formula": other, "title": ""} for r in rows)
+    add(runner, path)
+    host, zn = related(consulted(runner))
+    assert {i["rule"] for i in host} == {"evidence-reported-related-host-beside-here"}
+    assert {i["rule"] for i in zn} == {"stabilizer-reported-related-beside-here"}
+    assert sorted(m.split(" (doi:")[0] for i in zn for m in i["materials"]) == sorted([other, ref_41])
+    for item in host + [i for i in zn if i["materials"] != [ref_41]]:
+        assert [m.split(" (doi:")[0] for m in item["materials"]] == [other], item
+        assert all(r["doi"] == "10.5555/related.rock-salt" for r in item["reports"]), item

@@ -5,8 +5,9 @@ and on HEM anodes in general (Section 3.1: the role of an element "depends on th
 scale of rules/85-evidence.toml). With a literature library of hundreds of findings, every material sharing a
 cation with the candidate is a related report. An answer lists the RELATED_SHOWN = 5 library findings on related
 materials whose material shares the most elements with the candidate (then by DOI) and counts the rest in one
-item, and of the library findings that conflict with one of the paper's reports, those on the 5 closest
-materials; every report on the very material, every contradiction and the paper's own reports are never cut.
+item; of the library findings that conflict with one of the paper's reports, those on the 5 closest materials; and
+in "What your library says", the 5 closest agreeing and the 5 closest disagreeing findings on related materials.
+Every report on the very material, every contradiction and the paper's own reports are never cut.
 `--all-findings` lists everything.
 
 The library is built in each test's own folder from the Joule-heated rock-salt HEO's findings of
@@ -144,40 +145,49 @@ def structural_materials(detail: list[dict]) -> list[str]:
 
 def test_conflicts_with_the_library_show_the_five_closest_materials_and_count_the_rest(answers, rows):
     """Zn's conversion role in (MgCoNiCuZn)O conflicts: ref 46 sees Zn converting in (Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O
-    (Section 2.2, Fig. 3l-m), each of the library's Zn stabilizer findings does not. Of those library materials
-    the 5 closest (they share only Zn, so by DOI) are listed with every conflict each has, and one item counts the
-    findings of the rest; --all-findings lists them all. The level stays conflicting either way."""
+    (Section 2.2, Fig. 3l-m) and ref 48 in (MgCoNiCuZn)O, ref 41 does not in (LiFeZnNiCoMn)3O4 (Section 3.1), nor
+    does each of the library's Zn stabilizer findings. The reports that disagree on Zn are gathered once (rules/
+    85-evidence.toml, reports-disagree): one item lists every one of the paper's materials and, of the library's,
+    the 5 closest (they share only Zn, so by DOI), each with its report; one item counts the findings of the rest;
+    --all-findings lists them all. The level stays conflicting either way."""
     structural = [f"{r['formula']} (doi:{r['doi']})"
                   for r in sorted((r for r in rows if r["role"] == "stabilizer"), key=lambda r: r["doi"])]
+    papers = ["(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O", "(LiFeZnNiCoMn)3O4", "(MgCoNiCuZn)O"]  # refs 46, 41, 48
     summary = answers["consult-summary"]["role_evidence"]["Zn"]["conversion"]
     full = answers["consult-all"]["role_evidence"]["Zn"]["conversion"]
-    assert structural_materials(summary["evidence_detail"]) == structural[:RELATED_SHOWN]
-    assert sorted(structural_materials(full["evidence_detail"])) == sorted(structural)
-    listed = sorted(json.dumps(i, sort_keys=True) for i in library_items(summary["evidence_detail"], "conflicting"))
-    assert listed == sorted(json.dumps(i, sort_keys=True) for i in library_items(full["evidence_detail"], "conflicting")
-                            if any(m in structural[:RELATED_SHOWN] for m in i["materials"]))  # each listed one whole
-    assert len(listed) == 2 * RELATED_SHOWN  # against ref 46's report and ref 48's
+    (item,) = library_items(summary["evidence_detail"], "conflicting")
+    assert sorted(item["materials"]) == sorted(papers + structural[:RELATED_SHOWN])
+    assert {r["material"] for r in item["reports"]} == set(item["materials"]) and item["references"] == [41, 46, 48]
+    assert {r["material"] for r in item["reports"] if r["side"] == 1} == {papers[1], *structural[:RELATED_SHOWN]}
+    (every,) = library_items(full["evidence_detail"], "conflicting")
+    assert sorted(every["materials"]) == sorted(papers + structural)
     (more,) = [i for i in summary["evidence_detail"] if i.get("more") and i["level"] == "conflicting"]
     assert more["more"] == len(structural) - RELATED_SHOWN and "disagree likewise" in more["text"]
     assert summary["evidence"] == full["evidence"]
 
 
-def test_said_lists_own_and_disagreeing_findings_in_full(answers, rows):
-    """"What your library says": the finding on (MgCoNiCuZn)O itself and every Zn stabilizer finding (it
-    disagrees: Fig. 6a puts Zn on Plane A and B) in full; of the agreeing Cu conversion findings on related
-    oxides, the 5 closest, then one entry counting the rest; the text report says the same."""
+def test_said_lists_own_findings_in_full_and_the_closest_others(answers, rows):
+    """"What your library says": the finding on (MgCoNiCuZn)O itself in full; of the Zn stabilizer findings on
+    related oxides (they disagree: Fig. 6a puts Zn on Plane A and B) and of the agreeing Cu conversion findings,
+    the 5 closest of each, then one entry counting the rest; the text report says the same."""
     said = answers["consult-summary"]["library"]
     own = [e for e in said if e["this_material"]]
     assert [e["doi"] for e in own] == ["10.5555/related.own"]
-    disagreeing = [e for e in said if e["verdict"] == "disagrees"]
-    assert sorted(e["doi"] for e in disagreeing) == sorted(r["doi"] for r in rows if r["role"] == "stabilizer")
+    stabilizers = sorted(r["doi"] for r in rows if r["role"] == "stabilizer")  # sharing only Zn: by DOI
+    disagreeing = [e for e in said if e["verdict"] == "disagrees" and "more" not in e]
+    assert [e["doi"] for e in disagreeing] == stabilizers[:RELATED_SHOWN]
     agreeing = [e for e in said if e["verdict"] == "agrees" and not e["this_material"] and "more" not in e]
     assert [f"{e['material']} (doi:{e['doi']})" for e in agreeing] == sorted(
         closest(rows), key=lambda label: label.split("doi:")[1])  # listed in the section's order: by DOI
-    (more,) = [e for e in said if "more" in e]
-    assert more["more"] == len(related_rows(rows)) - RELATED_SHOWN and more["mechanism"] == "conversion"
-    text = answers["text-summary"]["text"]
-    assert f"and {more['more']} more agreeing findings on related materials" in " ".join(text.split())
+    more = {e["verdict"]: e for e in said if "more" in e}
+    assert more["agrees"]["more"] == len(related_rows(rows)) - RELATED_SHOWN
+    assert more["disagrees"]["more"] == len(stabilizers) - RELATED_SHOWN
+    assert {e["mechanism"] for e in more.values()} == {"conversion"}
+    text = " ".join(answers["text-summary"]["text"].split())
+    assert f"and {more['agrees']['more']} more agreeing findings on related materials" in text
+    assert f"and {more['disagrees']['more']} more disagreeing findings on related materials" in text
+    all_said = answers["consult-all"]["library"]
+    assert sorted(e["doi"] for e in all_said if e["verdict"] == "disagrees") == stabilizers
     assert "more agreeing" not in answers["text-all"]["text"]
 
 
