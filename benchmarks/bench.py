@@ -89,7 +89,8 @@ def part_cold(args) -> None:
         ("hem screen --ions Li --anions O -k 5 --no-progress",
          [hem, "screen", "--ions", "Li", "--anions", "O", "-k", "5", "--no-progress"]),
     ]
-    heading(f"1. Cold commands: median wall time of {args.cold_runs} runs (after one warm-up run each)")
+    heading(f"1. Cold commands: median wall time of {args.cold_runs} rounds, each command once a round (after one "
+            "warm-up run each); the ratio is the median of each round's")
     print("   target: a cold `hem consult` no slower than `python -c \"import rdflib\"`")
     runs = [(name, cmd, ENV) for name, cmd in commands]
     consult_cmd = commands[3][1]  # and two variants of it, right below it
@@ -97,18 +98,27 @@ def part_cold(args) -> None:
     if os.environ.get("PYTHONDONTWRITEBYTECODE") and "PYTHONDONTWRITEBYTECODE" not in ENV:
         variants.append(("  the same, as given: PYTHONDONTWRITEBYTECODE=1", consult_cmd, dict(os.environ)))
     runs[4:4] = variants
-    figures = {}
-    for name, cmd, env in runs:
+    figures = interleaved(runs, args.cold_runs, 'python -c "import rdflib"')
+    for name, (median, low, ratio) in figures.items():
+        print(f"   {name:<52} {ms(median)}  (min {low * 1000:7.1f})   {ratio:5.2f} x import rdflib")
+
+
+def interleaved(runs: list[tuple[str, list[str], dict]], rounds: int, baseline: str
+                ) -> dict[str, tuple[float, float, float]]:
+    """Each command's median and least wall time, and the median of its ratios to `baseline`'s, over `rounds`
+    rounds in which every command runs once in turn (after one warm-up each): a ratio taken within a round holds
+    when the machine's speed drifts between rounds."""
+    for _, cmd, env in runs:
         subprocess.run(cmd, capture_output=True, check=True, env=env)  # warm the file and bytecode caches
-        samples = []
-        for _ in range(args.cold_runs):
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in runs}
+    for _ in range(rounds):
+        for name, cmd, env in runs:
             t = time.perf_counter()
             subprocess.run(cmd, capture_output=True, check=True, env=env)
-            samples.append(time.perf_counter() - t)
-        figures[name] = (statistics.median(samples), min(samples))
-    baseline = figures['python -c "import rdflib"'][0]
-    for name, (median, low) in figures.items():
-        print(f"   {name:<52} {ms(median)}  (min {low * 1000:7.1f})   {median / baseline:5.2f} x import rdflib")
+            samples[name].append(time.perf_counter() - t)
+    base = samples[baseline]
+    return {name: (statistics.median(xs), min(xs), statistics.median(x / b for x, b in zip(xs, base, strict=True)))
+            for name, xs in samples.items()}
 
 
 # ====================================================================== profile of a cold hem consult
@@ -887,18 +897,9 @@ def part_library_use(args, tmp: str, library: str) -> None:
             ("  the same with 1,000 findings", [*hem, "consult", "(MgCoNiCuZn)O", "--json"], with_env),
             ("hem evidence conflicts --json, 1,000 findings", [*hem, "evidence", "conflicts", "--json"], with_env),
             ("hem evaluate --json, 1,000 findings", [*hem, "evaluate", "--json"], with_env)]
-    figures = {}
-    for name, cmd, env in cold:
-        subprocess.run(cmd, capture_output=True, check=True, env=env)  # warm-up (and the library's first read)
-        samples = []
-        for _ in range(runs):
-            t = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=True, env=env)
-            samples.append(time.perf_counter() - t)
-        figures[name] = statistics.median(samples)
-    baseline = figures['python -c "import rdflib"']
-    for name, median in figures.items():
-        print(f"   {name:<52} {ms(median)}   {median / baseline:5.2f} x import rdflib   (median of {runs})")
+    figures = interleaved(cold, runs, 'python -c "import rdflib"')  # the warm-up is also the library's first read
+    for name, (median, _, ratio) in figures.items():
+        print(f"   {name:<52} {ms(median)}   {ratio:5.2f} x import rdflib   (median of {runs} rounds)")
 
 
 def main() -> None:

@@ -124,10 +124,11 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
         raise InputError(f"no element data for {', '.join(missing)}: hemkg knows elements up to Lr (Z = 103)")
     structure = (structure or Structure()).validated()
     base, measured = input_facts(parsed, ion, structure)
-    shared = shared_knowledge()
-    if library is not None:
+    if library is not None:  # the library's index holds the graph's facts too: the graph's own is not read
         base.update(library.candidate_facts(parsed.composition))
         shared = library.shared
+    else:
+        shared = shared_knowledge()
     c = Consultation(parsed, ion, structure, engine.run(base, paper_rules(), shared=shared), library=library)
     c.estimates = {"entropy": measured, "theoretical_capacity": theoretical_capacity(c)}
     return c

@@ -208,9 +208,9 @@ def read(option: str | os.PathLike[str] | None = None, wait: float = 10.0) -> Li
     path = location(option)
     if absent(path):
         return None  # nothing to read: neither the store nor pyoxigraph is touched
-    from hemkg.library import store as lib
+    from hemkg.library.state import revision_at
 
-    revision = lib.revision_at(path)
+    revision = revision_at(path)
     if revision is None:
         return None
     key = (str(path.resolve()), revision)
@@ -327,7 +327,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         return []
     r = c.result
     used: dict[Fact, LibraryFinding] = {}
-    readers, concluded = _observed_readers()
+    readers, concluded = _observed_readers(library.shared[1].derived_by)
     observations = library.observations
     shared = r.derivations.shared
     expanded: set[Fact] = set()
@@ -474,16 +474,15 @@ def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -
 
 
 @functools.cache
-def _observed_readers() -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
+def _observed_readers(gathering_rules: frozenset[engine.Rule]) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
     """The rules whose premises are observations, or facts gathered from them (disputed(X, M), shown(...): the
     conclusions of rules that read observations), the only derivations said() reads, by id with the places of
     those premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py),
-    and the predicates they conclude."""
-    from hemkg.consultation.facts import shared_knowledge
+    and the predicates they conclude. `gathering_rules`: the rules engine.share ran once over the reports."""
     from hemkg.consultation.rules import paper_rules
     from hemkg.engine.language import BUILTINS
 
-    gathering = {"observed"} | {h.predicate for r in shared_knowledge()[1].derived_by
+    gathering = {"observed"} | {h.predicate for r in gathering_rules
                                 if any(a.predicate == "observed" for a in r.when) for h in r.then}
     readers = {}
     for rule in paper_rules():

@@ -24,6 +24,7 @@ pickles as its marshalled code, so a cached program needs no compiling.
 
 from __future__ import annotations
 
+import functools
 import marshal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -111,12 +112,17 @@ class _Plan:
     order: tuple[int, ...]  # the positive premises (by position among them) in the order they are matched
     first: Pattern | None  # the first premise's look-up (None: the rule has no positive premise)
     source: str  # the generated function `solve(S, O, B, lookup, start, seen, derivations, facts, new)`
-    solve: PlanFunction = field(compare=False, repr=False)
+    code: bytes = field(compare=False, repr=False)  # its compiled code, marshalled
 
-    def __reduce__(self) -> tuple[Callable[..., _Plan], tuple[Rule, tuple[int, ...], Pattern | None, str, bytes]]:
+    @functools.cached_property
+    def solve(self) -> PlanFunction:
+        """The generated function, made from its code when first asked for: a cached program is read at every
+        start, and a rule that runs once only runs inside its component's function, never through its plan."""
+        return _function(marshal.loads(self.code), {"RULE": self.rule})
+
+    def __reduce__(self) -> tuple[type[_Plan], tuple[Rule, tuple[int, ...], Pattern | None, str, bytes]]:
         # pickled with its compiled code, so a cached program needs no compiling
-        code = marshal.dumps(self.solve.__code__)
-        return _restore_plan, (self.rule, self.order, self.first, self.source, code)
+        return _Plan, (self.rule, self.order, self.first, self.source, self.code)
 
 
 def _code(source: str, filename: str) -> CodeType:
@@ -127,10 +133,6 @@ def _code(source: str, filename: str) -> CodeType:
 def _function(code: CodeType, rules: dict[str, Rule]) -> FunctionType:
     """A generated function, with the names it uses: the rules it records, under the names it gives them."""
     return FunctionType(code, {"_compare": _compare, "DERIVATION": Derivation, "NEW": tuple.__new__, **rules}, "solve")
-
-
-def _restore_plan(rule: Rule, order: tuple[int, ...], first: Pattern | None, source: str, code: bytes) -> _Plan:
-    return _Plan(rule, order, first, source, _function(marshal.loads(code), {"RULE": rule}))
 
 
 def _plan(rule: Rule, estimate: Estimate, slots: _Slots, first: int | None = None) -> _Plan:
@@ -153,8 +155,7 @@ def _plan(rule: Rule, estimate: Estimate, slots: _Slots, first: int | None = Non
         bound |= positives[i].variables
     source = _source(rule, positives, order, slots)
     first_pattern = _pattern(positives[order[0]], set())[0] if order else None
-    solve = _function(_code(source, f"<rule {rule.id}>"), {"RULE": rule})
-    return _Plan(rule, tuple(order), first_pattern, source, solve)
+    return _Plan(rule, tuple(order), first_pattern, source, marshal.dumps(_code(source, f"<rule {rule.id}>")))
 
 
 def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, within: str | None = None) -> str:

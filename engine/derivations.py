@@ -9,7 +9,7 @@ never reconstructed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar, cast, overload
 
@@ -73,8 +73,9 @@ class Derivations(Mapping[Fact, list[Derivation]]):
     """A run's derivations over those share() recorded once for the shared facts it read.
 
     Looking a fact up (`get`, `[]`, `in`) sees both, a fact derived in both layers with the shared derivations
-    first; iterating (and len) gives the run's own facts only: what this run derived, from which a shared fact's
-    derivations are reached through the premises, without walking every shared derivation in each answer."""
+    first; iterating (len, items, values) gives the run's own facts and the derivations it recorded: what this run
+    derived, from which a shared fact's derivations are reached through the premises, without walking every shared
+    derivation in each answer."""
 
     __slots__ = ("own", "shared")
 
@@ -108,6 +109,13 @@ class Derivations(Mapping[Fact, list[Derivation]]):
 
     def __len__(self) -> int:
         return len(self.own)
+
+    def items(self) -> ItemsView[Fact, list[Derivation]]:
+        """The run's own facts with the derivations it recorded (answers walk them; a dict's view, no copies)."""
+        return self.own.items()
+
+    def values(self) -> ValuesView[list[Derivation]]:
+        return self.own.values()
 
 
 @dataclass

@@ -144,7 +144,9 @@ def share(facts: dict[Fact, Source], rules: Iterable[Rule] | None = None) -> tup
     if rules is not None:
         rules = tuple(rules)
         index.derive(facts, rules)
-        index.program(rules)
+        program = index.program(rules)
+        kept = {id(t) for t in program.shared_tables}  # those the estimates alone asked for: built again if asked
+        index.tables = {pattern: t for pattern, t in index.tables.items() if id(t) in kept}
     return facts, index
 
 

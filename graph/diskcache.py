@@ -313,10 +313,27 @@ def _read(path: Path, function: Callable[[], object]) -> object:
     if not data.startswith(MAGIC) or not hmac.compare_digest(mac, _mac(key, path, payload)):
         return _MISSING  # not written here (or damaged): never unpickled
     try:
-        value = pickle.loads(payload)
+        with _collector_paused():
+            value = pickle.loads(payload)
     except Exception:  # a damaged entry, whatever pickle raises: recomputed and rewritten
         return _MISSING
     return value if checker(function)(value) else _MISSING
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an entry is unpickled: the tens of thousands of objects of a library's
+    index would set it off again and again, scanning what was just read (a cold `hem consult` with 1,000 findings
+    reads its entry in about 15 ms instead of 25); nothing read is garbage, so it misses nothing."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _write(path: Path, value: object) -> None:

@@ -23,144 +23,35 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
-import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from hemkg import __version__
 from hemkg.errors import LibraryDamaged, LibraryError, LibraryInUse
 from hemkg.library.findings import Contribution, Problem
 from hemkg.library.nanopub import Nanopub, nanopubs_in, publish, retract
 from hemkg.library.place import ENVIRONMENT, default_location, location  # noqa: F401 (the library's place)
+from hemkg.library.state import (  # noqa: F401 (revision_at: the library's revision, read here too)
+    DAMAGED_HINT,
+    STATE_FILE,
+    Checksum,
+    State,
+    quad_digest,
+    read_state,
+    revision_at,
+    revision_of,
+    write_state,
+)
 from hemkg.library.vocabulary import EXPORT_PREFIXES
 
 if TYPE_CHECKING:
     import pyoxigraph
 
-STATE_FILE = "library.json"
 STORE_FOLDER = "store"
 LOCK_FILE = "lock"
-FORMAT = "hemkg-library/1"
-DIGEST_BITS = 128
-
-
-def revision_at(path: Path) -> str | None:
-    """The revision of the library at `path` from its library.json alone (no store opened, pyoxigraph not
-    imported), or None where there is no library or it holds nothing: a missing or empty folder, or no quad
-    committed. A folder that is not a library, or a library.json that cannot be read, raises LibraryError."""
-    if not path.exists():
-        return None
-    if not path.is_dir():
-        raise LibraryError(f"the library location {path} is a file, not a folder",
-                           "give a folder with --library DIR or HEMKG_LIBRARY, or --no-library")
-    if not (path / STATE_FILE).exists():
-        if not any(path.iterdir()):
-            return None
-        raise LibraryError(f"{path} is not a hemkg library (it has no {STATE_FILE}) and is not empty",
-                           "give a library folder with --library DIR or HEMKG_LIBRARY, or --no-library")
-    state = _read_state(path)
-    if not state.committed.quads and state.pending is None:
-        return None
-    return _revision(state.committed) + (f"+{_revision(state.pending)}" if state.pending else "")
-
-
-def _revision(checksum: Checksum) -> str:
-    return f"{checksum.quads}-{checksum.digest:032x}"
-
-
-# --------------------------------------------------------------------------- checksum and state
-
-
-def _term_text(term: Any) -> str:
-    import pyoxigraph as ox
-
-    if isinstance(term, ox.NamedNode):
-        return "I" + term.value
-    if isinstance(term, ox.BlankNode):
-        return "B" + term.value
-    if isinstance(term, ox.Literal):
-        return "L" + term.value + "\x1e" + (term.language or term.datatype.value)
-    return "D"
-
-
-def quad_digest(quad: pyoxigraph.Quad) -> int:
-    text = "\x1f".join(_term_text(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name))
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[: DIGEST_BITS // 8], "big")
-
-
-@dataclass(frozen=True)
-class Checksum:
-    """The count of quads and the sum of their hashes: independent of order, cheap to extend."""
-
-    quads: int = 0
-    digest: int = 0
-
-    @classmethod
-    def of(cls, quads: Iterable[pyoxigraph.Quad]) -> Checksum:
-        count = total = 0
-        for q in quads:
-            count += 1
-            total += quad_digest(q)
-        return cls(count, total % (1 << DIGEST_BITS))
-
-    def plus(self, other: Checksum) -> Checksum:
-        return Checksum(self.quads + other.quads, (self.digest + other.digest) % (1 << DIGEST_BITS))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"quads": self.quads, "digest": f"{self.digest:032x}"}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Checksum:
-        return cls(int(data["quads"]), int(data["digest"], 16))
-
-
-@dataclass
-class State:
-    committed: Checksum = field(default_factory=Checksum)
-    pending: Checksum | None = None
-
-    def to_json(self) -> str:
-        return json.dumps({"format": FORMAT, "written_by": f"hemkg {__version__}",
-                           "committed": self.committed.to_json(),
-                           "pending": self.pending.to_json() if self.pending else None}, indent=2) + "\n"
-
-
-def _read_state(path: Path) -> State:
-    file = path / STATE_FILE
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT:
-            raise LibraryError(f"{file} is of format {data.get('format')!r}, not {FORMAT}",
-                               "use the hemkg version that wrote it, or another --library")
-        return State(Checksum.from_json(data["committed"]),
-                     Checksum.from_json(data["pending"]) if data.get("pending") else None)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise LibraryDamaged(f"the library at {path} is damaged: {STATE_FILE} cannot be read ({err})",
-                             _DAMAGED_HINT) from None
-
-
-def _write_state(path: Path, state: State) -> None:
-    """Replace library.json atomically and durably (write, fsync, rename, fsync the folder)."""
-    tmp = path / (STATE_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(state.to_json())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path / STATE_FILE)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-_DAMAGED_HINT = ("it was left exactly as it is: restore the folder from a backup, or move it aside and add your "
-                 "files (or a `hem evidence export`) to a new --library")
 
 
 # --------------------------------------------------------------------------- the lock
@@ -243,7 +134,7 @@ class Library:
                 return
             try:
                 path.mkdir(parents=True, exist_ok=True)
-                _write_state(path, State())
+                write_state(path, State())
             except OSError as err:
                 raise LibraryError(f"cannot create the library at {path}: {err.strerror or err}",
                                    "give a folder you can write to with --library DIR or HEMKG_LIBRARY") from None
@@ -251,7 +142,7 @@ class Library:
             raise LibraryError(f"{path} is not a hemkg library (it has no {STATE_FILE}) and is not empty",
                                "give a new or empty folder with --library DIR or HEMKG_LIBRARY")
         with locked(path, wait, command):
-            state = _read_state(path)
+            state = read_state(path)
             store = cls._checked_store(path, state, write)
             library = cls(path, store, state, writable=write)
             try:
@@ -271,18 +162,18 @@ class Library:
         if not folder.exists():
             if state.committed.quads:
                 raise LibraryDamaged(f"the library at {path} is damaged: its {STORE_FOLDER} folder is missing",
-                                     _DAMAGED_HINT)
+                                     DAMAGED_HINT)
             return ox.Store(str(folder)) if write else None
         try:
             reader = ox.Store.read_only(str(folder))
             found = Checksum.of(reader)
         except (OSError, RuntimeError, ValueError) as err:
             raise LibraryDamaged(f"the library at {path} is damaged: its store cannot be read "
-                                 f"({str(err).splitlines()[0][:200]})", _DAMAGED_HINT) from None
+                                 f"({str(err).splitlines()[0][:200]})", DAMAGED_HINT) from None
         if found != state.committed and found != state.pending:
             raise LibraryDamaged(f"the library at {path} is damaged: its store holds {found.quads} quads where "
                                  f"{STATE_FILE} records {state.committed.quads} (or their checksum differs)",
-                                 _DAMAGED_HINT)
+                                 DAMAGED_HINT)
         if not write:
             return reader
         del reader
@@ -293,16 +184,16 @@ class Library:
                 raise LibraryInUse(f"the library's store at {folder} is open in another process",
                                    "close the other program that uses it and try again") from None
             raise LibraryDamaged(f"the library at {path} is damaged: its store cannot be opened ({err})",
-                                 _DAMAGED_HINT) from None
+                                 DAMAGED_HINT) from None
         if state.pending is not None:  # a write was stopped (killed) before or after its commit: record which
-            _write_state(path, State(found))
+            write_state(path, State(found))
             state.committed, state.pending = found, None
         return store
 
     @property
     def revision(self) -> str:
         """Changes with every write and only then (the checksum of library.json): a key for caches of its findings."""
-        return _revision(self._state.committed)
+        return revision_of(self._state.committed)
 
     # ---- reading
 
@@ -428,10 +319,10 @@ class Library:
         as_stored = ox.Store()  # the quads as the store keeps them (it writes xsd:decimal '1310' as '1310.0')
         as_stored.extend(new)
         target = self._state.committed.plus(Checksum.of(as_stored))
-        _write_state(self.path, State(self._state.committed, target))
+        write_state(self.path, State(self._state.committed, target))
         store.extend(new)  # one transaction: every quad, or none
         store.flush()
-        _write_state(self.path, State(target))
+        write_state(self.path, State(target))
         self._state = State(target)
         self._nanopubs = None
         return len(new)

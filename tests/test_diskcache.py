@@ -248,3 +248,33 @@ def test_keyed_entries_follow_their_key(package, tmp_path):
     assert diskcache.keyed(findings, "library\nr2", "r2") == {"revision": "r2", "call": 2}
     assert len(list((tmp_path / "cache").rglob("tests.fake.findings.*.pickle"))) == 1
     assert diskcache.keyed(findings, "library\nr1", "r1") == {"revision": "r1", "call": 3}  # computed again
+
+
+def test_the_cycle_collector_is_paused_only_while_an_entry_is_read(package, tmp_path, monkeypatch):
+    """An entry is unpickled with Python's cycle collector off (a library's index is tens of thousands of objects),
+    and the collector is left as it was found: on after a read, still off for a caller that had turned it off,
+    on again after an entry that fails to unpickle."""
+    import gc
+
+    def derived() -> list:
+        return [{"fact": n} for n in range(100)]
+
+    derived.__module__ = "tests.fake"
+    diskcache.disk_cached(derived)()  # written
+    seen = []
+    real_loads = pickle.loads
+
+    def loads(data: bytes):
+        seen.append(gc.isenabled())
+        return real_loads(data)
+
+    monkeypatch.setattr(diskcache.pickle, "loads", loads)
+    assert diskcache.disk_cached(derived)() == derived() and seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        diskcache.disk_cached(derived)()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    monkeypatch.setattr(diskcache.pickle, "loads", lambda data: 1 / 0)
+    assert diskcache.disk_cached(derived)() == derived() and gc.isenabled()  # recomputed
