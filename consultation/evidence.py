@@ -104,8 +104,8 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
 
     A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
     gives both the same item, built once: per process for the paper's, per library (of one revision) with one.
-    A rule that reads reports gathered once for every candidate (shared(), rules/85-evidence.toml: disputes, the
-    materials showing an element's mechanism) lists the reports behind them: every one of the paper's, and of a
+    A rule that reads reports gathered once for every candidate (engine.share; rules/85-evidence.toml: disputes,
+    the materials showing an element's mechanism) lists the reports behind them: every one of the paper's, and of a
     library's those on the RELATED_SHOWN materials sharing most elements with the candidate (unless
     `all_findings`), the rest counted."""
     items = c.library.items if c.library else _PAPER_ITEMS
@@ -141,8 +141,9 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
     named = [tuple(str(v) for n, v in m.bindings if n in ("?mat", "?other")) for m in members]
     kept_library: set[str] | None = None
     if library is not None and elements is not None:
+        wanted = library.mask(elements)
         ours = sorted({x for names in named for x in names if is_library_name(x)},
-                      key=lambda x: library.closeness(x, set(elements)))
+                      key=lambda x: library.closeness(x, wanted))
         kept_library = set(ours[:RELATED_SHOWN])
     shown: list[engine.Derivation] = []
     cut: list[engine.Derivation] = []
@@ -304,9 +305,9 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int
         return pairs, 0
     ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
             for material in (library_material(d),) if material is not None]
-    elements = set(c.formula.composition)
+    wanted = library.mask(c.formula.composition)
     close = library.closeness
-    materials = sorted({m for _, m in ours}, key=lambda m: close(m, elements))
+    materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
     if len(materials) <= RELATED_SHOWN:
         return pairs, 0
     place = {m: k for k, m in enumerate(materials[:RELATED_SHOWN])}

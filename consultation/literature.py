@@ -124,13 +124,9 @@ class LibraryFindings:
             found.setdefault(frozenset(comp), []).append(m)
         return found
 
-    @functools.cached_property
-    def masks(self) -> dict[str, int]:
-        """lib-KEY -> its elements as bits (mask()), for counting the elements it shares with a candidate."""
-        return {m: self.mask(comp) for m, comp in self.compositions.items()}
-
-    def mask(self, composition: dict[str, float] | frozenset[str]) -> int:
-        """Elements as bits, one per element symbol (in the symbols' sorted order, the same in every process)."""
+    def mask(self, composition: dict[str, float] | frozenset[str] | set[str]) -> int:
+        """Elements as bits, one per element symbol (in the symbols' sorted order, the same in every process), for
+        closeness()."""
         bits = _element_bits()
         return sum(1 << bits[x] for x in composition if x in bits)
 
@@ -155,15 +151,16 @@ class LibraryFindings:
                 if fact[0] == "observed" and source.detail in self.findings}
 
     @functools.cached_property
-    def _elements(self) -> dict[str, tuple[frozenset[str], str]]:
-        """lib-KEY -> its elements and its paper's DOI (closeness() reads them)."""
+    def _closeness_data(self) -> dict[str, tuple[int, str]]:
+        """lib-KEY -> its elements as bits (mask()) and its paper's DOI (closeness() reads them)."""
         dois = {f.material: f.doi for f in self.findings.values()}
-        return {m: (frozenset(comp), dois.get(m, "")) for m, comp in self.compositions.items()}
+        return {m: (self.mask(comp), dois.get(m, "")) for m, comp in self.compositions.items()}
 
-    def closeness(self, material: str, elements: set[str]) -> tuple[int, str, str]:
-        """A sort key, closest first: the most elements shared with the candidate's, then the DOI (stable)."""
-        own, doi = self._elements.get(material, (frozenset(), ""))
-        return -len(own & elements), doi, material
+    def closeness(self, material: str, wanted: int) -> tuple[int, str, str]:
+        """A sort key, closest first: the most elements shared with the candidate's (`wanted`: their mask()), then
+        the DOI (stable)."""
+        own, doi = self._closeness_data.get(material, (0, ""))
+        return -(own & wanted).bit_count(), doi, material
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
@@ -390,12 +387,11 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             groups.setdefault((verdict[3], verdict[0], finding.role or ""), []).append((fact, finding, verdict))
     counted: dict[tuple[bool, str, str], int] = {}
     wanted = library.mask(c.formula.composition)
-    masks = library.masks
+    close = library.closeness
     for group, members in groups.items():  # findings on related materials: the RELATED_SHOWN closest of each
         if len(members) > RELATED_SHOWN:
             counted[group] = len(members) - RELATED_SHOWN
-            members = heapq.nsmallest(RELATED_SHOWN, members, key=lambda t: (
-                -(masks.get(t[1].material, 0) & wanted).bit_count(), t[1].doi, t[1].material, t[1].id))
+            members = heapq.nsmallest(RELATED_SHOWN, members, key=lambda t: (*close(t[1].material, wanted), t[1].id))
         listed += members
     listed.sort(key=lambda t: (t[1].doi, t[1].id))
     judged = [_Judged(fact, finding, str(fact[1][0]), str(fact[1][2]), str(fact[1][3]), *verdict)
