@@ -277,8 +277,9 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
         shown, counted = pairs, {}
-        if not all_findings:
-            for level in (CONFLICTING, RELATED):
+        if not all_findings and c.library is not None:
+            present = {lv for lv, _ in pairs}
+            for level in (lv for lv in (CONFLICTING, RELATED) if lv in present):
                 shown, more = summarised(c, shown, level)
                 if more:
                     counted[level] = more

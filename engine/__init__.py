@@ -12,7 +12,7 @@ those before it:
 - evaluation.py: the index of shared facts and run(), the fixpoint.
 """
 
-from hemkg.engine.derivations import Derivation, Derivations, Result, Source
+from hemkg.engine.derivations import Derivation, Derivations, Facts, Result, Source
 from hemkg.engine.evaluation import rules_for, run, share
 from hemkg.engine.language import (
     BUILTINS,
@@ -31,7 +31,7 @@ from hemkg.engine.planning import Component, components, stratify
 
 __all__ = [
     "BUILTINS",
-    "Atom", "Component", "Derivation", "Derivations", "Fact", "Result", "Rule", "RuleFileError", "Source", "Value",
-    "components", "conventions", "fact_text", "load_rules", "parse_atom", "rules_for", "run", "share", "show_value",
-    "stratify",
+    "Atom", "Component", "Derivation", "Derivations", "Fact", "Facts", "Result", "Rule", "RuleFileError", "Source",
+    "Value", "components", "conventions", "fact_text", "load_rules", "parse_atom", "rules_for", "run", "share",
+    "show_value", "stratify",
 ]

@@ -302,6 +302,9 @@ class _Program:
     from_premise: dict[str, tuple[_Plan, ...]]  # for the rules of recursive components
     shared_tables: tuple[Table, ...]  # by slot (empty for a predicate the shared facts lack)
     indexers: dict[str, tuple[tuple[int, int, KeyGetter], ...]]  # pred -> (slot, arity, key)
+    # whether a rule concludes a predicate the shared facts hold: only then must a run's check that a conclusion
+    # is new look among the shared facts too
+    concludes_shared: bool = True
 
 def compile_program(rules: tuple[Rule, ...], added: frozenset[str], shared: frozenset[str], estimate: Estimate,
                     table: Callable[[Pattern], Table]) -> _Program:
@@ -339,4 +342,4 @@ def compile_program(rules: tuple[Rule, ...], added: frozenset[str], shared: froz
     for slot, pattern in enumerate(slots.patterns):
         indexers.setdefault(pattern[0], []).append((slot, pattern[1], key_getter(pattern[2])))
     return _Program(tuple(merged), full, from_premise, tuple(table(p) for p in slots.patterns),
-                    {pred: tuple(v) for pred, v in indexers.items()})
+                    {pred: tuple(v) for pred, v in indexers.items()}, bool(derived & shared))

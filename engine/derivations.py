@@ -9,7 +9,7 @@ never reconstructed.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterator, Mapping, Set, ValuesView
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar, cast, overload
 
@@ -69,6 +69,26 @@ class Layered(Mapping[Fact, Source]):
         return len(self.own) + sum(1 for fact in self.shared if fact not in self.own)
 
 
+class Facts(Set[Fact]):
+    """A run's facts: its own (the base, then what its rules derive) beside the shared ones, which are not copied
+    (a set of thousands with a library). Read-only like any Result."""
+
+    __slots__ = ("own", "shared")
+
+    def __init__(self, own: set[Fact], shared: frozenset[Fact]) -> None:
+        self.own, self.shared = own, shared
+
+    def __contains__(self, fact: object) -> bool:
+        return fact in self.own or fact in self.shared
+
+    def __iter__(self) -> Iterator[Fact]:
+        yield from self.shared
+        yield from (f for f in self.own if f not in self.shared)
+
+    def __len__(self) -> int:
+        return len(self.shared) + sum(1 for f in self.own if f not in self.shared)
+
+
 class Derivations(Mapping[Fact, list[Derivation]]):
     """A run's derivations over those share() recorded once for the shared facts it read.
 
@@ -122,7 +142,7 @@ class Derivations(Mapping[Fact, list[Derivation]]):
 class Result:
     """Facts after the fixpoint, with how each was obtained. Read it; do not add to it."""
 
-    facts: set[Fact]
+    facts: Set[Fact]  # a set, or Facts: the run's own beside the shared ones
     sources: Mapping[Fact, Source]  # of the facts not derived
     derivations: Derivations = field(default_factory=lambda: Derivations({}, {}))
     # the facts' arguments by predicate, in disjoint parts (shared, the run's own), for query()

@@ -23,14 +23,14 @@ evaluator.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from hemkg.engine.codegen import Pattern, Table, _Program, compile_program, key_getter
-from hemkg.engine.derivations import ByPredicate, Derivation, Derivations, Layered, Result, Source
+from hemkg.engine.derivations import ByPredicate, Derivation, Derivations, Facts, Layered, Result, Source
 from hemkg.engine.language import Fact, Rule, Value, load_rules
 from hemkg.engine.planning import shared_only
 
@@ -79,8 +79,19 @@ class _Index:
         self.derived: frozenset[Fact] = frozenset()
         self.derivations: dict[Fact, list[Derivation]] = {}
         self.read_by_derived: frozenset[str] = frozenset()  # the predicates those rules read
+        self._facts: frozenset[Fact] | None = None
         for fact in facts:
             self.by_predicate.setdefault(fact[0], []).append(fact[1])
+
+    def facts(self, base: dict[Fact, Source]) -> frozenset[Fact]:
+        """These facts (`base`, as share() was given them) and those share() derived, as one set, made once per
+        process (not pickled: it is only the two together)."""
+        if self._facts is None:
+            self._facts = frozenset(base).union(self.derived)
+        return self._facts
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_facts": None}
 
     def derive(self, facts: dict[Fact, Source], rules: tuple[Rule, ...]) -> None:
         """Run once the rules that read these facts alone (planning.shared_only), keeping what they derive."""
@@ -88,11 +99,12 @@ class _Index:
         if not once:
             return
         result = run({}, once, shared=(facts, self))
-        self.derived = frozenset(result.facts.difference(facts))
+        self.derived = frozenset(f for f in result.facts if f not in facts)
         self.derivations = dict(result.derivations.own)
         for pred, args in sorted(self.derived, key=str):  # sorted: the same index, and pickle, in every process
             self.by_predicate.setdefault(pred, []).append(args)
         self.derived_by = frozenset(once)
+        self._facts = None
         self.read_by_derived = frozenset(a.predicate for r in once for a in r.when)
         self.tables.clear()  # built for the facts before; the programs' join orders too
         self.programs.clear()
@@ -180,11 +192,16 @@ def run(base: dict[Fact, Source], rules: Iterable[Rule] | None = None,
     own = _RunFacts(program, [{} for _ in program.shared_tables])
     for fact in own_base:
         own.add(fact)
-    facts = set(shared_facts)
-    facts.update(shared_index.derived)
-    facts.update(base)
+    everything = shared_index.facts(shared_facts)
+    if program.concludes_shared:  # a conclusion may be a shared fact: the check that it is new needs them all
+        facts = set(everything)
+        facts.update(base)
+        held: Set[Fact] = facts
+    else:  # the run's own facts, beside the shared ones (not copied: thousands with a library)
+        facts = set(base)
+        held = Facts(facts, everything)
     derivations: dict[Fact, list[Derivation]] = {}
-    result = Result(facts, Layered(base, shared_facts), Derivations(derivations, shared_index.derivations),
+    result = Result(held, Layered(base, shared_facts), Derivations(derivations, shared_index.derivations),
                     by_predicate=(shared_index.by_predicate, own.by_predicate))
     tables = (program.shared_tables, own.tables, own.by_predicate, own.lookup)
     for component in program.components:

@@ -246,6 +246,22 @@ def test_rules_over_shared_facts_alone_run_once_and_agree_with_the_reference(bas
         assert result.derivations[fact] == shared[1].derivations[fact] and fact in result.derivations
 
 
+def test_a_conclusion_that_is_a_shared_fact_is_not_new():
+    """A run's check that a conclusion is new looks among the shared facts too where a rule concludes a predicate
+    they hold (here edges made symmetric over shared edges): the shared edge is not added again, so no rule
+    reading edges meets it twice, and the run agrees with the reference."""
+    symmetric = (*GRAPH_RULES, rule("symmetric", ["edge(?x, ?y)", "root(?x)"], ["edge(?y, ?x)"]))
+    base = {("edge", ("n0", "n1")): Source("input", "t"), ("edge", ("n1", "n0")): Source("input", "t"),
+            ("edge", ("n1", "n2")): Source("input", "t"), ("node", ("n0",)): Source("input", "t")}
+    shared = engine.share(base)
+    run_base = {("root", ("n0",)): Source("input", "t"), ("root", ("n1",)): Source("input", "t")}
+    facts, derivations = reference_run({**base, **run_base}, symmetric)
+    result = engine.run(run_base, symmetric, shared=shared)
+    assert shared[1].program(symmetric).concludes_shared
+    assert result.facts == facts and recorded(result) == derivations
+    assert result.derivations[("edge", ("n0", "n1"))]  # derived, and a shared fact all the same
+
+
 def test_a_run_may_not_add_what_the_rules_run_once_read():
     """Rules run once over the shared edges would be wrong for a run that adds an edge: refused, not ignored."""
     shared = engine.share({("edge", ("n0", "n1")): Source("input", "test")}, GRAPH_RULES)
