@@ -9,7 +9,7 @@ never reconstructed.
 
 from __future__ import annotations
 
-from collections.abc import ItemsView, Iterator, Mapping, Set, ValuesView
+from collections.abc import Collection, ItemsView, Iterator, Mapping, Set, ValuesView
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar, cast, overload
 
@@ -41,22 +41,12 @@ def _text_key(args: tuple[Value, ...]) -> tuple[str, ...]:
     return tuple(map(str, args))
 
 
-class Layered(Mapping[Fact, Source]):
-    """A run's own sources over the shared ones: a read-only view like ChainMap, whose get() is two dict
-    look-ups (ChainMap's goes through __contains__ and a generator; answers call it thousands of times)."""
+class _TwoLayers:
+    """Membership, iteration and size of a run's own facts over the shared ones, each fact once."""
 
     __slots__ = ("own", "shared")
-
-    def __init__(self, own: Mapping[Fact, Source], shared: Mapping[Fact, Source]) -> None:
-        self.own, self.shared = own, shared
-
-    def __getitem__(self, fact: Fact) -> Source:
-        found = self.own.get(fact)
-        return self.shared[fact] if found is None else found
-
-    def get(self, fact: Fact, default: Source | None = None) -> Source | None:  # type: ignore[override]
-        found = self.own.get(fact)
-        return self.shared.get(fact, default) if found is None else found
+    own: Collection[Fact]
+    shared: Collection[Fact]
 
     def __contains__(self, fact: object) -> bool:
         return fact in self.own or fact in self.shared
@@ -69,24 +59,34 @@ class Layered(Mapping[Fact, Source]):
         return len(self.own) + sum(1 for fact in self.shared if fact not in self.own)
 
 
-class Facts(Set[Fact]):
+class Layered(_TwoLayers, Mapping[Fact, Source]):
+    """A run's own sources over the shared ones: a read-only view like ChainMap, whose get() is two dict
+    look-ups (ChainMap's goes through __contains__ and a generator; answers call it thousands of times)."""
+
+    __slots__ = ()
+    own: Mapping[Fact, Source]
+    shared: Mapping[Fact, Source]
+
+    def __init__(self, own: Mapping[Fact, Source], shared: Mapping[Fact, Source]) -> None:
+        self.own, self.shared = own, shared
+
+    def __getitem__(self, fact: Fact) -> Source:
+        found = self.own.get(fact)
+        return self.shared[fact] if found is None else found
+
+    def get(self, fact: Fact, default: Source | None = None) -> Source | None:  # type: ignore[override]
+        found = self.own.get(fact)
+        return self.shared.get(fact, default) if found is None else found
+
+
+class Facts(_TwoLayers, Set[Fact]):
     """A run's facts: its own (the base, then what its rules derive) beside the shared ones, which are not copied
     (a set of thousands with a library). Read-only like any Result."""
 
-    __slots__ = ("own", "shared")
+    __slots__ = ()
 
     def __init__(self, own: set[Fact], shared: frozenset[Fact]) -> None:
         self.own, self.shared = own, shared
-
-    def __contains__(self, fact: object) -> bool:
-        return fact in self.own or fact in self.shared
-
-    def __iter__(self) -> Iterator[Fact]:
-        yield from self.shared
-        yield from (f for f in self.own if f not in self.shared)
-
-    def __len__(self) -> int:
-        return len(self.shared) + sum(1 for f in self.own if f not in self.shared)
 
 
 class Derivations(Mapping[Fact, list[Derivation]]):
