@@ -108,14 +108,16 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     the materials showing an element's mechanism) lists the reports behind them: every one of the paper's, and of a
     library's those on the RELATED_SHOWN materials sharing most elements with the candidate (unless
     `all_findings`), the rest counted."""
-    items = c.library.items if c.library else _PAPER_ITEMS
-    members = gathered(c, derivation)
-    elements = frozenset(c.formula.composition) if members and c.library and not all_findings else None
+    library = c.library
+    items = library.items if library else _PAPER_ITEMS
+    cut_by_elements = library is not None and not all_findings and derivation.rule in library.gathering_readers
+    elements = frozenset(c.formula.composition) if cut_by_elements else None
     key = (derivation.rule.id, derivation.premises, derivation.bindings, elements)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
             items.clear()
+        members = gathered(c, derivation)
         if members:
             found = items[key] = _gathered_item(c, derivation, members, elements)
         else:

@@ -162,6 +162,25 @@ class LibraryFindings:
         own, doi = self._closeness_data.get(material, (0, ""))
         return -(own & wanted).bit_count(), doi, material
 
+    @functools.cached_property
+    def gathering_readers(self) -> frozenset[engine.Rule]:
+        """The paper's rules that read a fact engine.share gathered from the reports (disputed, shown, ...): their
+        evidence items list the library's closest materials, so they are kept per candidate's elements."""
+        from hemkg.consultation.rules import paper_rules
+
+        gathered = {f[0] for f in self.shared[1].derived}
+        return frozenset(r for r in paper_rules() if any(a.predicate in gathered for a in r.when))
+
+    @functools.cached_property
+    def weighing(self) -> dict[Fact, tuple[str | None, str, str, bool]]:
+        """Each observation by what said() weighs it on: the element (None for the host), the mechanism, whether it
+        was seen, and whether its finding calls the element structural (stabilizer, inactive)."""
+        out = {}
+        for fact, finding in self.observations.items():
+            subject, mechanism, material, state = map(str, fact[1])
+            out[fact] = (subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)
+        return out
+
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
 
@@ -360,7 +379,6 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         enables.setdefault(plane, set()).add(mechanism)
     planes_of = functools.cache(lambda subject: {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)})
 
-    @functools.cache  # by element (or the host), mechanism, state and whether the finding calls it structural
     def judge(subject: str | None, mechanism: str, state: str, structural: bool
               ) -> tuple[str, dict[str, set[str]], list[str], bool]:
         planes = planes_of(subject) if subject is not None else {}
@@ -378,10 +396,14 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     Weighed = tuple[Fact, LibraryFinding, tuple[str, dict[str, set[str]], list[str], bool]]
     listed: list[Weighed] = []
     groups: dict[tuple[bool, str, str], list[Weighed]] = {}
+    weighing = library.weighing
+    verdicts: dict[tuple[str | None, str, str, bool], Any] = {}  # by what a verdict depends on: judge()'s arguments
     for fact, finding in used.items():
-        subject, mechanism, material, state = map(str, fact[1])
-        verdict = judge(subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)
-        if all_findings or material in matched:
+        key = weighing[fact]
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = judge(*key)
+        if all_findings or finding.material in matched:
             listed.append((fact, finding, verdict))
         else:
             groups.setdefault((verdict[3], verdict[0], finding.role or ""), []).append((fact, finding, verdict))
