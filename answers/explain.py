@@ -144,6 +144,8 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "disputed": lambda: f"reports disagree on whether {a[0]} takes part in {_label(a[1])}",
         "shown": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials with {a[3]}",
         "shown_in_kind": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials",
+        "host_report": lambda: (f"{_label(a[1])} was shown in {_label(a[0])}, a reported {_kind(a[2])} material "
+                                f"with {a[3]}"),
         "host_shown": lambda: f"{_label(a[0])} was shown in reported {_kind(a[1])} materials with {a[2]} and {a[3]}",
         "structural": lambda: f"{a[0]} was structural, not converting, in reported {_kind(a[1])} materials with {a[2]}",
         "shown_here": lambda: f"a report on this very material shows {a[0]} in {_label(a[1])}",

@@ -156,7 +156,8 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
             materials.update(dict.fromkeys(names))
         else:
             cut.append(m)
-    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for m in shown for p in m.premises))
+    leaves = c.result.derivations.leaves
+    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for m in shown for p in leaves(m)))
     item = _from(c if library else None, derivation, sources)
     if materials:
         item["materials"] = [_material_label(x) for x in materials]
@@ -165,8 +166,8 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
         item["reports"] = reports
     more = 0
     if cut and library is not None:
-        listed = {p for m in shown for p in m.premises}
-        more = len({p for m in cut for p in m.premises if p in library.observations and p not in listed})
+        listed = {p for m in shown for p in leaves(m)}
+        more = len({p for m in cut for p in leaves(m) if p in library.observations and p not in listed})
     return item, more
 
 
@@ -177,7 +178,7 @@ def _member_reports(c: Consultation, members: list[engine.Derivation]) -> list[d
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for m in members:
         pair = any(n == "?other" for n, _ in m.bindings)
-        for p in m.premises:
+        for p in c.result.derivations.leaves(m):
             if p[0] != "observed":
                 continue
             source = c.result.sources.get(p, NO_SOURCE)

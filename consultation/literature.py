@@ -130,14 +130,15 @@ class LibraryFindings:
         bits = _element_bits()
         return sum(1 << bits[x] for x in composition if x in bits)
 
-    def behind(self, gathered: Fact, shared: Any) -> tuple[tuple[Fact, LibraryFinding], ...]:
+    def behind(self, gathered: Fact, derivations: engine.Derivations) -> tuple[tuple[Fact, LibraryFinding], ...]:
         """The library's observations behind a fact gathered from the reports for every candidate (disputed(X, M),
-        shown(...): the premises of its derivations, recorded once by engine.share), each with its finding."""
+        shown(...): what its derivations, recorded once by engine.share, rest on), each with its finding."""
         found = self._behind.get(gathered)
         if found is None:
             observations = self.observations
             found = self._behind[gathered] = tuple(dict.fromkeys(
-                (q, observations[q]) for d in shared.get(gathered, ()) for q in d.premises if q in observations))
+                (q, observations[q]) for d in derivations.shared.get(gathered, ()) for q in derivations.leaves(d)
+                if q in observations))
         return found
 
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
@@ -345,7 +346,6 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     used: dict[Fact, LibraryFinding] = {}
     readers, concluded = _observed_readers(library.shared[1].derived_by)
     observations = library.observations
-    shared = r.derivations.shared
     expanded: set[Fact] = set()
 
     def use(p: Fact) -> None:
@@ -366,7 +366,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
                     use(p)
                 elif p not in expanded:  # reports gathered once for every candidate: their observations
                     expanded.add(p)
-                    for q, finding in library.behind(p, shared):
+                    for q, finding in library.behind(p, r.derivations):
                         if q not in used and (materials is None or q[1][2] in materials):
                             used[q] = finding
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation

@@ -148,7 +148,13 @@ def fired(c: Consultation) -> set[str]:
     the reports (engine.share) whose conclusions its rules read."""
     own = {d.rule.id for ds in c.result.derivations.values() for d in ds}
     shared = c.result.derivations.shared
-    read = {p for ds in c.result.derivations.values() for d in ds for p in d.premises if p in shared}
+    todo = [p for ds in c.result.derivations.values() for d in ds for p in d.premises if p in shared]
+    read: set = set()
+    while todo:  # and what those rest on, down to the given facts
+        p = todo.pop()
+        if p not in read:
+            read.add(p)
+            todo += [q for d in shared[p] for q in d.premises if q in shared]
     return own | {d.rule.id for p in read for d in shared[p]}
 
 
