@@ -55,7 +55,14 @@ def triples(c: Consultation) -> Iterator[pyoxigraph.Triple]:
             ids[fact] = iri(f"{base}/fact/{len(ids) + 1}")
         return ids[fact]
 
-    used_facts = set(c.result.derivations) | {p for ds in c.result.derivations.values() for d in ds for p in d.premises}
+    derivations = c.result.derivations
+    used_facts = set(derivations)  # the run's conclusions, and every fact they rest on, down to the given ones
+    todo = [p for ds in derivations.values() for d in ds for p in d.premises]
+    while todo:
+        fact = todo.pop()
+        if fact not in used_facts:
+            used_facts.add(fact)
+            todo += [p for d in derivations.shared.get(fact, ()) for p in d.premises]  # gathered once: engine.share
     rules_used = {}
     for fact in sorted(used_facts, key=engine.fact_text):
         node = fact_node(fact)
@@ -66,7 +73,7 @@ def triples(c: Consultation) -> Iterator[pyoxigraph.Triple]:
         yield ox.Triple(node, iri(HEM + "factOrigin"), lit(source.kind if source else "rule"))
         if source and source.kind == "kg" and source.detail.startswith("http"):
             yield ox.Triple(node, iri(PROV + "wasDerivedFrom"), iri(source.detail))
-        for n, d in enumerate(c.result.derivations.get(fact, []), start=1):
+        for n, d in enumerate(derivations.get(fact, []), start=1):
             application = iri(f"{node.value}/derivation/{n}")
             rules_used[d.rule.id] = d.rule
             yield ox.Triple(application, iri(RDF_TYPE), iri(HEM + "RuleApplication"))
