@@ -158,7 +158,7 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
             cut.append(m)
     leaves = c.result.derivations.leaves
     sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for m in shown for p in leaves(m)))
-    item = _from(c if library else None, derivation, sources)
+    item = _from(c if library else None, derivation, sources, reports=False)
     if materials:
         item["materials"] = [_material_label(x) for x in materials]
     reports = _member_reports(c, shown)
@@ -202,8 +202,10 @@ def _material_label(name: str) -> str:
     return library_label(name) or knowledge.label(HEMKG + name)
 
 
-def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...]) -> dict[str, Any]:
-    from hemkg.consultation.literature import label as library_label
+def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...],
+          reports: bool = True) -> dict[str, Any]:
+    """An item's rule, sentence, references and location, with its element and materials from the bindings and,
+    unless not `reports`, the reports among `sources` (an item over gathered reports lists its own)."""
     from hemkg.consultation.rules import statement_text
 
     statements = knowledge.statements()
@@ -223,11 +225,10 @@ def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[
     }
     if "?x" in bindings:
         item["element"] = str(bindings["?x"])
-    materials = [library_label(str(bindings[v])) or knowledge.label(HEMKG + str(bindings[v]))
-                 for v in ("?mat", "?other") if v in bindings]
+    materials = [_material_label(str(bindings[v])) for v in ("?mat", "?other") if v in bindings]
     if materials:
         item["materials"] = materials
-    if reported or found:
+    if reports and (reported or found):
         item["reports"] = [dict(_report(iri)) for iri in reported] + [library_report(f) for f in found]
     return item
 

@@ -130,17 +130,19 @@ class Derivations(Mapping[Fact, list[Derivation]]):
     def __len__(self) -> int:
         return len(self.own)
 
-    def leaves(self, derivation: Derivation) -> Iterator[Fact]:
+    def leaves(self, derivation: Derivation, _expanded: set[Fact] | None = None) -> Iterator[Fact]:
         """The facts a derivation rests on: its premises, each one share() derived replaced by the premises of its
         derivations, and so on down to facts that were given (a host's report behind the hosts gathered by
-        element, rules/85-evidence.toml)."""
+        element, rules/85-evidence.toml). Each derived fact is expanded once, so recursive rules end too."""
+        expanded = set() if _expanded is None else _expanded
         for premise in derivation.premises:
             below = self.shared.get(premise) if self.shared else None
             if below is None:
                 yield premise
-            else:
+            elif premise not in expanded:
+                expanded.add(premise)
                 for d in below:
-                    yield from self.leaves(d)
+                    yield from self.leaves(d, expanded)
 
     def items(self) -> ItemsView[Fact, list[Derivation]]:
         """The run's own facts with the derivations it recorded (answers walk them; a dict's view, no copies)."""

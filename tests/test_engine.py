@@ -244,6 +244,8 @@ def test_rules_over_shared_facts_alone_run_once_and_agree_with_the_reference(bas
     assert not {d.rule.id for ds in result.derivations.own.values() for d in ds} & once  # not run again
     for fact in shared[1].derived:  # a shared fact's derivations are reached by looking it up
         assert result.derivations[fact] == shared[1].derivations[fact] and fact in result.derivations
+        for d in result.derivations[fact]:  # and down to the given facts, through cycles of paths too
+            assert set(result.derivations.leaves(d)) <= set(base)
 
 
 def test_a_conclusion_that_is_a_shared_fact_is_not_new():
