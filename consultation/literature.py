@@ -249,8 +249,9 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
         contributions = [n.contribution for n in library.current().values() if n.contribution is not None]
         revision = library.revision
     found = from_contributions(contributions, path, revision)
-    if found.facts:
-        found.shared  # noqa: B018 (compiled now, so that the disk cache keeps it)
+    if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
+        for made_once in ("shared", "observations", "weighing", "gathering_readers", "_closeness_data", "_by_elements"):
+            getattr(found, made_once)
     return found
 
 
