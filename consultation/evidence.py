@@ -269,10 +269,11 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
     """For each subject the rules graded with `predicate` (a mechanism for evidence(M, LEVEL); an element and
     role for role_evidence(X, ROLE, LEVEL)): the strongest level and the conclusions behind it, strongest first.
 
-    The strongest level is read from every conclusion. Of the library's reported_related items, and of its
-    findings in conflicting items (one per library material that disagrees with one of the paper's reports:
-    ref 46's Zn converting against each library stabilizer finding), only the RELATED_SHOWN closest are listed
-    (unless `all_findings`), the rest counted in one item per level (`summarised`)."""
+    The strongest level is read from every conclusion. Of the library's materials behind an item over gathered
+    reports (the disputes on an element: ref 46's Zn converting against each library stabilizer finding; the
+    materials showing its mechanism), and of the library's materials matched one by one beside a report on this
+    very material (`summarised`), only the RELATED_SHOWN closest are listed (unless `all_findings`), the rest
+    counted in one item per level."""
     found: dict[tuple[str, ...], Pairs] = {}
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):

@@ -19,9 +19,13 @@ facts. Each fact's Source is of kind "library" and names the finding
 (`Source.detail`), whose DOI, quote and evidence level `LibraryFindings.findings`
 holds.
 
-The knowledge graph's facts stay disk-cached as they are; the library's are a
-second shared layer, built once per process and library revision (`load`).
-Without a library folder nothing here opens the store or imports pyoxigraph.
+The knowledge graph's facts stay disk-cached as they are; the library's join
+them in an index of their own, built once per library revision and kept in the
+disk cache (`load`). Building it runs once the evidence rules that gather the
+reports (which disagree on an element, which materials show it), so that a
+consultation reads one gathered fact per element and mechanism, not every
+finding. Without a library folder nothing here opens the store or imports
+pyoxigraph.
 """
 
 from __future__ import annotations
