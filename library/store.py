@@ -34,17 +34,7 @@ from hemkg.errors import LibraryDamaged, LibraryError, LibraryInUse
 from hemkg.library.findings import Contribution, Problem
 from hemkg.library.nanopub import Nanopub, nanopubs_in, publish, retract
 from hemkg.library.place import ENVIRONMENT, default_location, location  # noqa: F401 (the library's place)
-from hemkg.library.state import (  # noqa: F401 (revision_at: the library's revision, read here too)
-    DAMAGED_HINT,
-    STATE_FILE,
-    Checksum,
-    State,
-    quad_digest,
-    read_state,
-    revision_at,
-    revision_of,
-    write_state,
-)
+from hemkg.library.state import DAMAGED_HINT, STATE_FILE, Checksum, State, read_state, revision_of, write_state
 from hemkg.library.vocabulary import EXPORT_PREFIXES
 
 if TYPE_CHECKING:
