@@ -56,13 +56,10 @@ def triples(c: Consultation) -> Iterator[pyoxigraph.Triple]:
         return ids[fact]
 
     derivations = c.result.derivations
-    used_facts = set(derivations)  # the run's conclusions, and every fact they rest on, down to the given ones
-    todo = [p for ds in derivations.values() for d in ds for p in d.premises]
-    while todo:
-        fact = todo.pop()
-        if fact not in used_facts:
-            used_facts.add(fact)
-            todo += [p for d in derivations.shared.get(fact, ()) for p in d.premises]  # gathered once: engine.share
+    # the run's conclusions, and every fact they rest on, down to the given ones (through the reports engine.share
+    # gathered once)
+    used_facts = set(derivations) | derivations.rested_on(p for ds in derivations.values() for d in ds
+                                                         for p in d.premises)
     rules_used = {}
     for fact in sorted(used_facts, key=engine.fact_text):
         node = fact_node(fact)

@@ -9,7 +9,7 @@ never reconstructed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, ItemsView, Iterator, Mapping, Set, ValuesView
+from collections.abc import Collection, ItemsView, Iterable, Iterator, Mapping, Set, ValuesView
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar, cast, overload
 
@@ -143,6 +143,17 @@ class Derivations(Mapping[Fact, list[Derivation]]):
                 expanded.add(premise)
                 for d in below:
                     yield from self.leaves(d, expanded)
+
+    def rested_on(self, facts: Iterable[Fact]) -> set[Fact]:
+        """`facts` and every fact they rest on through the derivations share() recorded, down to the given ones."""
+        found: set[Fact] = set()
+        todo = list(facts)
+        while todo:
+            fact = todo.pop()
+            if fact not in found:
+                found.add(fact)
+                todo += [p for d in self.shared.get(fact, ()) for p in d.premises]
+        return found
 
     def items(self) -> ItemsView[Fact, list[Derivation]]:
         """The run's own facts with the derivations it recorded (answers walk them; a dict's view, no copies)."""

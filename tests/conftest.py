@@ -146,16 +146,10 @@ def rule_entries() -> dict[str, dict[str, Any]]:
 def fired(c: Consultation) -> set[str]:
     """The ids of every rule that drew at least one conclusion: the consultation's own, and the rules run once over
     the reports (engine.share) whose conclusions its rules read."""
-    own = {d.rule.id for ds in c.result.derivations.values() for d in ds}
-    shared = c.result.derivations.shared
-    todo = [p for ds in c.result.derivations.values() for d in ds for p in d.premises if p in shared]
-    read: set = set()
-    while todo:  # and what those rest on, down to the given facts
-        p = todo.pop()
-        if p not in read:
-            read.add(p)
-            todo += [q for d in shared[p] for q in d.premises if q in shared]
-    return own | {d.rule.id for p in read for d in shared[p]}
+    derivations = c.result.derivations
+    own = {d.rule.id for ds in derivations.values() for d in ds}
+    read = derivations.rested_on(p for ds in derivations.values() for d in ds for p in d.premises)
+    return own | {d.rule.id for p in read for d in derivations.shared.get(p, ())}
 
 
 def expand(curie: str) -> str:
