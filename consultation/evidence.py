@@ -140,24 +140,24 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
     """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with
     `elements`, only the library's materials closest to them are listed."""
     library = c.library
-    named = [tuple(str(v) for n, v in m.bindings if n in ("?mat", "?other")) for m in members]
+    named = [materials_bound(m) for m in members]
     kept_library: set[str] | None = None
     if library is not None and elements is not None:
         wanted = library.mask(elements)
         ours = sorted({x for names in named for x in names if is_library_name(x)},
                       key=lambda x: library.closeness(x, wanted))
         kept_library = set(ours[:RELATED_SHOWN])
-    shown: list[engine.Derivation] = []
+    leaves = c.result.derivations.leaves
+    shown: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]] = []  # each with the facts it rests on
     cut: list[engine.Derivation] = []
     materials: dict[str, None] = {}  # in the members' order, each once
     for m, names in zip(members, named, strict=True):
         if kept_library is None or all(x in kept_library for x in names if is_library_name(x)):
-            shown.append(m)
+            shown.append((m, tuple(leaves(m))))
             materials.update(dict.fromkeys(names))
         else:
             cut.append(m)
-    leaves = c.result.derivations.leaves
-    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for m in shown for p in leaves(m)))
+    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for _, rests in shown for p in rests))
     item = _from(c if library else None, derivation, sources, reports=False)
     if materials:
         item["materials"] = [_material_label(x) for x in materials]
@@ -166,19 +166,21 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
         item["reports"] = reports
     more = 0
     if cut and library is not None:
-        listed = {p for m in shown for p in leaves(m)}
+        listed = {p for _, rests in shown for p in rests}
         more = len({p for m in cut for p in leaves(m) if p in library.observations and p not in listed})
     return item, more
 
 
-def _member_reports(c: Consultation, members: list[engine.Derivation]) -> list[dict[str, Any]]:
-    """The reports behind gathered members, each once, with the material it is on (`material`) and, for a dispute
-    (a member with ?mat and ?other), its side: 0 where the element took part, 1 where it did not."""
+def _member_reports(c: Consultation, members: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]]
+                    ) -> list[dict[str, Any]]:
+    """The reports behind gathered members (each with the facts it rests on), each once, with the material it is
+    on (`material`) and, for a dispute (a member with ?mat and ?other), its side: 0 where the element took part,
+    1 where it did not."""
     statements = knowledge.statements()
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for m in members:
-        pair = any(n == "?other" for n, _ in m.bindings)
-        for p in c.result.derivations.leaves(m):
+    for m, rests in members:
+        pair = len(materials_bound(m)) > 1
+        for p in rests:
             if p[0] != "observed":
                 continue
             source = c.result.sources.get(p, NO_SOURCE)
@@ -225,7 +227,7 @@ def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[
     }
     if "?x" in bindings:
         item["element"] = str(bindings["?x"])
-    materials = [_material_label(str(bindings[v])) for v in ("?mat", "?other") if v in bindings]
+    materials = [_material_label(m) for m in materials_bound(derivation)]
     if materials:
         item["materials"] = materials
     if reports and (reported or found):
@@ -327,12 +329,18 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int
     return kept, len(behind)
 
 
+MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence rules name reported materials
+
+
+def materials_bound(d: engine.Derivation) -> tuple[str, ...]:
+    """The reported materials a derivation's rule matched (as ?mat, then ?other), by their names."""
+    bindings = dict(d.bindings)
+    return tuple(str(bindings[v]) for v in MATERIAL_VARIABLES if v in bindings)
+
+
 def library_material(d: engine.Derivation) -> str | None:
     """The library contribution (lib-KEY) a derivation's rule matched as ?mat or ?other, or None."""
-    for name, value in d.bindings:
-        if name in ("?mat", "?other") and is_library_name(value):
-            return str(value)
-    return None
+    return next((m for m in materials_bound(d) if is_library_name(m)), None)
 
 
 def more_item(level: str | None, more: int) -> dict[str, Any]:
