@@ -168,12 +168,18 @@ class LibraryFindings:
         return -(own & wanted).bit_count(), doi, material
 
     @functools.cached_property
+    def gathered_predicates(self) -> frozenset[str]:
+        """The predicates of the facts engine.share gathered from the reports once (disputed, shown, host_report,
+        host_shown, ...): what a consultation's rules read of the reports on other materials."""
+        return frozenset(f[0] for f in self.shared[1].derived)
+
+    @functools.cached_property
     def gathering_readers(self) -> frozenset[engine.Rule]:
-        """The paper's rules that read a fact engine.share gathered from the reports (disputed, shown, ...): their
-        evidence items list the library's closest materials, so they are kept per candidate's elements."""
+        """The paper's rules that read a gathered fact: their evidence items list the library's closest materials,
+        so they are kept per candidate's elements."""
         from hemkg.consultation.rules import paper_rules
 
-        gathered = {f[0] for f in self.shared[1].derived}
+        gathered = self.gathered_predicates
         return frozenset(r for r in paper_rules() if any(a.predicate in gathered for a in r.when))
 
     @functools.cached_property
@@ -254,7 +260,8 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
         revision = library.revision
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
-        for made_once in ("shared", "observations", "weighing", "gathering_readers", "_closeness_data", "_by_elements"):
+        for made_once in ("shared", "observations", "weighing", "gathered_predicates", "gathering_readers",
+                          "_closeness_data", "_by_elements"):
             getattr(found, made_once)
     return found
 
@@ -349,7 +356,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         return []
     r = c.result
     used: dict[Fact, LibraryFinding] = {}
-    readers, concluded = _observed_readers(library.shared[1].derived_by)
+    readers, concluded = _observed_readers(library.gathered_predicates)
     observations = library.observations
     expanded: set[Fact] = set()
 
@@ -497,16 +504,15 @@ def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -
 
 
 @functools.cache
-def _observed_readers(gathering_rules: frozenset[engine.Rule]) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
-    """The rules whose premises are observations, or facts gathered from them (disputed(X, M), shown(...): the
-    conclusions of rules that read observations), the only derivations said() reads, by id with the places of
-    those premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py),
-    and the predicates they conclude. `gathering_rules`: the rules engine.share ran once over the reports."""
+def _observed_readers(gathered: frozenset[str]) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
+    """The rules whose premises are observations, or facts gathered from them (`gathered`: the predicates
+    LibraryFindings.gathered_predicates names), the only derivations said() reads, by id with the places of those
+    premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py), and the
+    predicates they conclude."""
     from hemkg.consultation.rules import paper_rules
     from hemkg.engine.language import BUILTINS
 
-    gathering = {"observed"} | {h.predicate for r in gathering_rules
-                                if any(a.predicate == "observed" for a in r.when) for h in r.then}
+    gathering = {"observed"} | gathered
     readers = {}
     for rule in paper_rules():
         positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]

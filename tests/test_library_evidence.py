@@ -91,6 +91,22 @@ def test_library_section_lists_the_disagreement(runner) -> None:
     assert f"disagrees: in Fe0.2Co0.2Ni0.2Cu0.2Zn0.2O (doi:{JOULE_HEO}), Zn was not" in " ".join(text.split())
 
 
+def test_a_host_finding_on_a_related_material_is_said_to_agree(runner) -> None:
+    """doi:10.26599/nr.2025.94907784 (abstract): the Joule-heated HEO "was applied to LIBs for the first time as a
+    conversion-type anode material", a finding on the host. For (FeCoNiMgZn)O, a related rock-salt HEM sharing four
+    of its cations (not the material itself), it is evidence of conversion in a related material, and "What your
+    library says" lists it as agreeing with the paper's conversion status (Plane A, Fig. 6a)."""
+    add(runner, EXAMPLES)
+    result = run(runner, "consult", "(FeCoNiMgZn)O", "--ion", "Li", "--json")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    host = [e for e in answer["library"] if e.get("doi") == JOULE_HEO and "element" not in e]
+    assert [(e["verdict"], e["mechanism"], e["this_material"]) for e in host] == [("agrees", "conversion", False)]
+    related = [r for i in answer["mechanisms"]["conversion"]["evidence_detail"] if i["level"] == "reported_related"
+               for r in i.get("reports", []) if r.get("doi") == JOULE_HEO]
+    assert related, answer["mechanisms"]["conversion"]["evidence_detail"]
+
+
 def test_no_library_gives_the_papers_answer(runner) -> None:
     """--no-library consults the paper alone: Zn converts and alloys (Fig. 6a, Plane A and B), with the paper's
     evidence only, exactly as with no library at all."""
