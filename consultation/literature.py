@@ -360,9 +360,9 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     observations = library.observations
     expanded: set[Fact] = set()
 
-    def use(p: Fact) -> None:
-        if p not in used and p in observations and (materials is None or p[1][2] in materials):
-            used[p] = observations[p]
+    def use(p: Fact, finding: LibraryFinding | None) -> None:
+        if finding is not None and p not in used and (materials is None or p[1][2] in materials):
+            used[p] = finding
 
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
@@ -375,12 +375,11 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             for i in at:  # only the premises that are or gather observations: the others are many
                 p = premises[i]
                 if p[0] == "observed":
-                    use(p)
+                    use(p, observations.get(p))
                 elif p not in expanded:  # reports gathered once for every candidate: their observations
                     expanded.add(p)
                     for q, finding in library.behind(p, r.derivations):
-                        if q not in used and (materials is None or q[1][2] in materials):
-                            used[q] = finding
+                        use(q, finding)
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
     def rules(predicate: str, *pattern: str) -> list[str]:
