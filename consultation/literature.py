@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import heapq
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,25 @@ class LibraryFinding:
         return f"{self.formula} (doi:{self.doi})"
 
 
+# What said() weighs an observation on (LibraryFindings.weighing: the element or None for the host, the
+# mechanism, the state, whether structural) and its finding's role (the CSV word, or "")
+Weighed = tuple[tuple[str | None, str, str, bool], str]
+# said()'s verdict on a weighing: the mechanism it bears on, the element's planes (and their mechanisms), the planes
+# that put the element in it, and whether the finding agrees with the paper
+Verdict = tuple[str, dict[str, set[str]], list[str], bool]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A library's observations numbered in the order said() lists them (by DOI, then finding id)."""
+
+    order: tuple[tuple[Fact, LibraryFinding], ...]
+    place: dict[Fact, int]  # observation -> its number
+    weighed: tuple[Weighed, ...]  # by number
+    masks: tuple[int, ...]  # by number: its material's elements as bits (LibraryFindings.mask)
+    of_material: dict[str, frozenset[int]]  # lib-KEY -> the numbers of its observations
+
+
 @dataclass
 class LibraryFindings:
     """The findings of one library revision, and the rule facts of its anode contributions."""
@@ -99,8 +119,7 @@ class LibraryFindings:
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
-    _behind: dict[Fact, tuple[tuple[Fact, LibraryFinding], ...]] = field(default_factory=dict, repr=False,
-                                                                         compare=False)
+    _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
 
     @functools.cached_property
     def shared(self) -> tuple[dict[Fact, Source], Any]:
@@ -134,15 +153,20 @@ class LibraryFindings:
         bits = _element_bits()
         return sum(1 << bits[x] for x in composition if x in bits)
 
-    def behind(self, gathered: Fact, derivations: engine.Derivations) -> tuple[tuple[Fact, LibraryFinding], ...]:
+    def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, frozenset[int]]:
         """The library's observations behind a fact gathered from the reports for every candidate (disputed(X, M),
-        shown(...): what its derivations, recorded once by engine.share, rest on), each with its finding."""
+        shown(...): what its derivations, recorded once by engine.share, rest on), as their places in `ranked`,
+        grouped by what said() weighs them on (`weighing`) and their finding's role."""
         found = self._behind.get(gathered)
         if found is None:
-            observations = self.observations
-            found = self._behind[gathered] = tuple(dict.fromkeys(
-                (q, observations[q]) for d in derivations.shared.get(gathered, ()) for q in derivations.leaves(d)
-                if q in observations))
+            place = self.ranked.place
+            groups: dict[Weighed, set[int]] = {}
+            for d in derivations.shared.get(gathered, ()):
+                for q in derivations.leaves(d):
+                    i = place.get(q)
+                    if i is not None:
+                        groups.setdefault(self.ranked.weighed[i], set()).add(i)
+            found = self._behind[gathered] = {k: frozenset(v) for k, v in groups.items()}
         return found
 
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
@@ -191,6 +215,20 @@ class LibraryFindings:
             subject, mechanism, material, state = map(str, fact[1])
             out[fact] = (subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)
         return out
+
+    @functools.cached_property
+    def ranked(self) -> Ranked:
+        """The observations in the order said() lists them (by DOI, then finding), each with what it is weighed on,
+        so that a consultation gathers, counts and picks the closest of them as numbers."""
+        order = sorted(self.observations.items(), key=lambda kv: (kv[1].doi, kv[1].id))
+        data = self._closeness_data
+        ranks_of: dict[str, set[int]] = {}
+        for i, (_, finding) in enumerate(order):
+            ranks_of.setdefault(finding.material, set()).add(i)
+        return Ranked(tuple(order), {fact: i for i, (fact, _) in enumerate(order)},
+                      tuple((self.weighing[fact], finding.role or "") for fact, finding in order),
+                      tuple(data.get(finding.material, (0, ""))[0] for _, finding in order),
+                      {m: frozenset(v) for m, v in ranks_of.items()})
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
@@ -261,7 +299,7 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
         for made_once in ("shared", "observations", "weighing", "gathered_predicates", "gathering_readers",
-                          "_closeness_data", "_by_elements"):
+                          "_closeness_data", "_by_elements", "ranked"):
             getattr(found, made_once)
     return found
 
@@ -355,15 +393,11 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     if library is None:
         return []
     r = c.result
-    used: dict[Fact, LibraryFinding] = {}
+    ranked = library.ranked
     readers, concluded = _observed_readers(library.gathered_predicates)
-    observations = library.observations
+    # the numbers (Ranked) of the observations the rules used, by what they are weighed on and their role
+    gathered: dict[Weighed, list[Iterable[int]]] = {}
     expanded: set[Fact] = set()
-
-    def use(p: Fact, finding: LibraryFinding | None) -> None:
-        if finding is not None and p not in used and (materials is None or p[1][2] in materials):
-            used[p] = finding
-
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
@@ -374,12 +408,16 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             premises = d.premises
             for i in at:  # only the premises that are or gather observations: the others are many
                 p = premises[i]
+                if p in expanded:
+                    continue
+                expanded.add(p)
                 if p[0] == "observed":
-                    use(p, observations.get(p))
-                elif p not in expanded:  # reports gathered once for every candidate: their observations
-                    expanded.add(p)
-                    for q, finding in library.behind(p, r.derivations):
-                        use(q, finding)
+                    n = ranked.place.get(p)  # None: one of the paper's reports
+                    if n is not None:
+                        gathered.setdefault(ranked.weighed[n], []).append((n,))
+                else:  # reports gathered once for every candidate: their observations
+                    for weighed, numbers in library.behind(p, r.derivations).items():
+                        gathered.setdefault(weighed, []).append(numbers)
     asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
 
     def rules(predicate: str, *pattern: str) -> list[str]:
@@ -390,8 +428,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         enables.setdefault(plane, set()).add(mechanism)
     planes_of = functools.cache(lambda subject: {p: enables.get(p, set()) for _, p in r.words("plane_cation", subject)})
 
-    def judge(subject: str | None, mechanism: str, state: str, structural: bool
-              ) -> tuple[str, dict[str, set[str]], list[str], bool]:
+    def judge(subject: str | None, mechanism: str, state: str, structural: bool) -> Verdict:
         planes = planes_of(subject) if subject is not None else {}
         if structural:  # a stabilizer takes part in none of the planes' mechanisms
             mechanism = next((m for p in sorted(planes) for m in sorted(planes[p])), mechanism)
@@ -403,32 +440,36 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             agrees = not (accessible and (subject is None or bool(in_planes)))
         return mechanism, planes, in_planes, agrees
 
-    # weighed by what the verdict depends on; only the listed ones become entries
-    Weighed = tuple[Fact, LibraryFinding, tuple[str, dict[str, set[str]], list[str], bool]]
-    listed: list[Weighed] = []
-    groups: dict[tuple[bool, str, str], list[Weighed]] = {}
-    weighing = library.weighing
-    verdicts: dict[tuple[str | None, str, str, bool], Any] = {}  # by what a verdict depends on: judge()'s arguments
-    for fact, finding in used.items():
-        key = weighing[fact]
-        verdict = verdicts.get(key)
+    # one verdict per weighing (judge()'s arguments); the findings grouped by verdict, mechanism and role
+    verdicts: dict[tuple[str | None, str, str, bool], Verdict] = {}
+    groups: dict[tuple[bool, str, str], set[int]] = {}
+    for (weighing, role), parts in gathered.items():
+        verdict = verdicts.get(weighing)
         if verdict is None:
-            verdict = verdicts[key] = judge(*key)
-        if all_findings or finding.material in matched:
-            listed.append((fact, finding, verdict))
-        else:
-            groups.setdefault((verdict[3], verdict[0], finding.role or ""), []).append((fact, finding, verdict))
+            verdict = verdicts[weighing] = judge(*weighing)
+        groups.setdefault((verdict[3], verdict[0], role), set()).update(*parts)
+    kept = None if materials is None else frozenset().union(*(ranked.of_material.get(m, ()) for m in materials))
+    here = frozenset().union(*(ranked.of_material.get(m, ()) for m in matched))
+    masks, wanted = ranked.masks, library.mask(c.formula.composition)
+    listed: list[int] = []
     counted: dict[tuple[bool, str, str], int] = {}
-    wanted = library.mask(c.formula.composition)
-    close = library.closeness
-    for group, members in groups.items():  # findings on related materials: the RELATED_SHOWN closest of each
-        if len(members) > RELATED_SHOWN:
-            counted[group] = len(members) - RELATED_SHOWN
-            members = heapq.nsmallest(RELATED_SHOWN, members, key=lambda t: (*close(t[1].material, wanted), t[1].id))
-        listed += members
-    listed.sort(key=lambda t: (t[1].doi, t[1].id))
-    judged = [_Judged(fact, finding, str(fact[1][0]), str(fact[1][2]), str(fact[1][3]), *verdict)
-              for fact, finding, verdict in listed]
+    for group, members in groups.items():
+        if kept is not None:
+            members &= kept
+        if all_findings:
+            listed += members
+            continue
+        listed += members & here  # findings on this very material: every one
+        related = members - here
+        if len(related) > RELATED_SHOWN:  # on related materials: the closest (the lowest number of those: by DOI)
+            counted[group] = len(related) - RELATED_SHOWN
+            listed += heapq.nsmallest(RELATED_SHOWN, related, key=lambda n: (-(masks[n] & wanted).bit_count(), n))
+        else:
+            listed += related
+    listed.sort()  # by DOI, then finding
+    judged = [_Judged(fact, finding, str(fact[1][0]), str(fact[1][2]), str(fact[1][3]),
+                      *verdicts[ranked.weighed[n][0]])
+              for n in listed for fact, finding in (ranked.order[n],)]
     outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
     bearing = functools.cache(functools.partial(_bears, c, rules))  # the same for every material but those
     out = [_entry(c, j, j.material in matched, bearing(j.subject == j.material, j.subject, j.mechanism,
