@@ -112,7 +112,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     items = library.items if library else _PAPER_ITEMS
     cut_by_elements = library is not None and not all_findings and derivation.rule in library.gathering_readers
     elements = frozenset(c.formula.composition) if cut_by_elements else None
-    key = (derivation.rule.id, derivation.premises, derivation.bindings, elements)
+    key = (derivation.rule.id, derivation.premises, derivation.bound, elements)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
@@ -334,8 +334,8 @@ MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence r
 
 def materials_bound(d: engine.Derivation) -> tuple[str, ...]:
     """The reported materials a derivation's rule matched (as ?mat, then ?other), by their names."""
-    bindings = dict(d.bindings)
-    return tuple(str(bindings[v]) for v in MATERIAL_VARIABLES if v in bindings)
+    names = d.rule.bound_names
+    return tuple(str(d.bound[names.index(v)]) for v in MATERIAL_VARIABLES if v in names)
 
 
 def library_material(d: engine.Derivation) -> str | None:

@@ -162,7 +162,7 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
     """Python source of `solve(S, O, B, lookup, start, seen, derivations, facts, new)`.
 
     For every binding it records a Derivation (rule, conclusion, premise facts in the rule's
-    order, bindings sorted by name, negated premises as checked) of each conclusion, and
+    order, the values bound, by the variables' names, negated premises as checked) of each conclusion, and
     adds conclusions not yet in `facts` to it and to `new`. `seen`, when given, holds the
     premise facts of bindings found already: several plans of one rule can meet the same
     binding when it uses more than one fact from `start`.
@@ -226,12 +226,12 @@ def _source(rule: Rule, positives: list[Atom], order: list[int], slots: _Slots, 
         lines += [indent + "if seen is not None:",
                   indent + "    if used in seen: continue",
                   indent + "    seen.add(used)"]
-    lines.append(indent + f"bindings = {_tuple([f'({v!r}, {names[v]})' for v in sorted(names)])}")
+    lines.append(indent + f"bound = {_tuple([names[v] for v in sorted(names)])}")
     lines.append(indent + f"absent = {_tuple([f'({a.predicate!r}, {args(a)})' for a in checks if a.negated])}")
     for head in rule.then:
         lines += [indent + f"arguments = {args(head)}",
                   indent + f"fact = ({head.predicate!r}, arguments)",
-                  indent + f"derivation = NEW(DERIVATION, ({within or 'RULE'}, fact, used, bindings, absent))",
+                  indent + f"derivation = NEW(DERIVATION, ({within or 'RULE'}, fact, used, bound, absent))",
                   indent + "recorded = derivations.get(fact)",
                   indent + "if recorded is None: derivations[fact] = [derivation]",
                   indent + "else: recorded.append(derivation)",

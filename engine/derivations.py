@@ -29,8 +29,14 @@ class Derivation(NamedTuple):  # a named tuple: a consultation makes hundreds, a
     rule: Rule
     conclusion: Fact
     premises: tuple[Fact, ...]
-    bindings: tuple[tuple[str, Value], ...]
+    bound: tuple[Value, ...]  # the values of the rule's variables, in the order of rule.bound_names
     absent: tuple[Fact, ...] = ()  # the negated premises, as checked: no fact matched each
+
+    @property
+    def bindings(self) -> tuple[tuple[str, Value], ...]:
+        """Each variable with its value, sorted by name (kept as values alone: a consultation records hundreds of
+        derivations, and a library's index thousands)."""
+        return tuple(zip(self.rule.bound_names, self.bound, strict=True))
 
 
 _T = TypeVar("_T")

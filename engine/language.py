@@ -23,6 +23,7 @@ names the file, the rule and the fix.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,12 @@ class Rule:
     @property
     def from_paper(self) -> bool:
         return self.basis == "paper"
+
+    @functools.cached_property
+    def bound_names(self) -> tuple[str, ...]:
+        """The variables its positive premises bind, sorted: the names of a Derivation's `bound` values."""
+        return tuple(sorted(set().union(*(a.variables for a in self.when
+                                           if not a.negated and a.predicate not in BUILTINS))))
 
     def __hash__(self) -> int:  # ids are unique: hashing only the id keeps compiled-program look-ups cheap
         return hash(self.id)
