@@ -23,13 +23,14 @@ SCHEMA_VERSION = "1.0"
 
 # The references behind a derivation, for every consultation of the process: the rule's and its premises'.
 # A premise's references are a function of the fact (a graph statement's, a reported material's; none for
-# the input, estimates, conventions and a library's findings), so they are looked up once per derivation.
-_REFERENCES: dict[tuple[str, tuple[engine.Fact, ...]], frozenset[int]] = {}
+# the input, estimates, conventions and a library's findings), so they are looked up once per derivation
+# (Derivation.key: its rule and values bound).
+_REFERENCES: dict[tuple[object, ...], frozenset[int]] = {}
 REFERENCES_LIMIT = 50_000
 
 
 def _references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
-    key = (d.rule.id, d.premises)
+    key = d.key
     found = _REFERENCES.get(key)
     if found is None:
         if len(_REFERENCES) >= REFERENCES_LIMIT:

@@ -84,9 +84,9 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-# items (with the library findings each leaves out) by rule, premises, bindings and, for an item over gathered
+# items (with the library findings each leaves out) by derivation (Derivation.key) and, for an item over gathered
 # reports of which only the closest are listed, the candidate's elements
-Items = dict[tuple[str, tuple[engine.Fact, ...], tuple, frozenset[str] | None], tuple[dict[str, Any], int]]
+Items = dict[tuple[tuple[object, ...], frozenset[str] | None], tuple[dict[str, Any], int]]
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
 # rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
@@ -112,7 +112,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     items = library.items if library else _PAPER_ITEMS
     cut_by_elements = library is not None and not all_findings and derivation.rule in library.gathering_readers
     elements = frozenset(c.formula.composition) if cut_by_elements else None
-    key = (derivation.rule.id, derivation.premises, derivation.bound, elements)
+    key = (derivation.key, elements)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
@@ -334,8 +334,15 @@ MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence r
 
 def materials_bound(d: engine.Derivation) -> tuple[str, ...]:
     """The reported materials a derivation's rule matched (as ?mat, then ?other), by their names."""
-    names = d.rule.bound_names
-    return tuple(str(d.bound[names.index(v)]) for v in MATERIAL_VARIABLES if v in names)
+    bound = d.bound
+    return tuple(str(bound[i]) for i in _material_places(d.rule))
+
+
+@functools.cache
+def _material_places(rule: engine.Rule) -> tuple[int, ...]:
+    """Where ?mat, then ?other, are among the values a derivation of the rule binds."""
+    names = rule.bound_names
+    return tuple(names.index(v) for v in MATERIAL_VARIABLES if v in names)
 
 
 def library_material(d: engine.Derivation) -> str | None:

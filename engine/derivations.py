@@ -38,6 +38,13 @@ class Derivation(NamedTuple):  # a named tuple: a consultation makes hundreds, a
         derivations, and a library's index thousands)."""
         return tuple(zip(self.rule.bound_names, self.bound, strict=True))
 
+    @property
+    def key(self) -> tuple[object, ...]:
+        """What makes the derivation what it is, to key caches of what answers make of it: the rule and the values
+        bound, which give the premises (with the premises too where a wildcard premise's value is not bound)."""
+        rule = self.rule
+        return (rule.id, self.bound) if rule.premises_follow_bound else (rule.id, self.bound, self.premises)
+
 
 _T = TypeVar("_T")
 ByPredicate = dict[str, list[tuple[Value, ...]]]  # the arguments of facts, by predicate

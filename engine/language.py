@@ -83,6 +83,11 @@ class Rule:
         return tuple(sorted(set().union(*(a.variables for a in self.when
                                            if not a.negated and a.predicate not in BUILTINS))))
 
+    @functools.cached_property
+    def premises_follow_bound(self) -> bool:
+        """Whether a derivation's premises follow from the values bound: no positive premise has a wildcard (_)."""
+        return not any("_" in a.args for a in self.when if not a.negated and a.predicate not in BUILTINS)
+
     def __hash__(self) -> int:  # ids are unique: hashing only the id keeps compiled-program look-ups cheap
         return hash(self.id)
 
