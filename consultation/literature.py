@@ -31,7 +31,6 @@ pyoxigraph.
 from __future__ import annotations
 
 import functools
-import heapq
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -95,6 +94,10 @@ Weighed = tuple[tuple[str | None, str, str, bool], str]
 Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 
 
+NUMBER_BITS = 32  # said() sorts (elements shared, number) as one int: -shared << NUMBER_BITS | number
+NUMBER_MASK = (1 << NUMBER_BITS) - 1
+
+
 @dataclass(frozen=True)
 class Ranked:
     """A library's observations numbered in the order said() lists them (by DOI, then finding id)."""
@@ -120,6 +123,8 @@ class LibraryFindings:
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
+    _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
 
     @functools.cached_property
     def shared(self) -> tuple[dict[Fact, Source], Any]:
@@ -229,6 +234,21 @@ class LibraryFindings:
                       tuple((self.weighing[fact], finding.role or "") for fact, finding in order),
                       tuple(data.get(finding.material, (0, ""))[0] for _, finding in order),
                       {m: frozenset(v) for m, v in ranks_of.items()})
+
+    def entry_parts(self, observation: Fact) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What said()'s entry for an observation says of its finding whatever the consultation: the finding, its
+        sentence, DOI, quote, evidence level and material; then its element (not for the host) and role."""
+        found = self._entry_parts.get(observation)
+        if found is None:
+            finding = self.observations[observation]
+            subject, _, material, _ = observation[1]
+            head = {"finding": finding.kind, "statement": finding.statement, "sentence": self.facts[observation].label,
+                    "doi": finding.doi, "quote": finding.quote, "evidence_level": finding.evidence_level,
+                    "material": finding.formula}
+            tail = {**({"element": subject} if subject != material else {}),
+                    **({"role": finding.role} if finding.role else {})}
+            found = self._entry_parts[observation] = (head, tail)
+        return found
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
@@ -463,7 +483,8 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         related = members - here
         if len(related) > RELATED_SHOWN:  # on related materials: the closest (the lowest number of those: by DOI)
             counted[group] = len(related) - RELATED_SHOWN
-            listed += heapq.nsmallest(RELATED_SHOWN, related, key=lambda n: (-(masks[n] & wanted).bit_count(), n))
+            closest = sorted([(-(masks[n] & wanted).bit_count() << NUMBER_BITS) | n for n in related])
+            listed += [k & NUMBER_MASK for k in closest[:RELATED_SHOWN]]
         else:
             listed += related
     listed.sort()  # by DOI, then finding
@@ -525,18 +546,13 @@ def _bears(c: Consultation, rules: Any, host: bool, subject: str, mechanism: str
 
 def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -> dict[str, Any]:
     """One finding of "What your library says" in full: the verdict, the finding and the rules it bears on."""
-    finding, subject, mechanism, material = j.finding, j.subject, j.mechanism, j.material
-    status = c.status(mechanism)
+    mechanism = j.mechanism
+    head, tail = c.library.entry_parts(j.fact) if c.library else ({}, {})
     return {
-        "verdict": "agrees" if j.agrees else "disagrees",
-        "finding": finding.kind, "statement": finding.statement, "sentence": c.result.sources[j.fact].label,
-        "doi": finding.doi, "quote": finding.quote, "evidence_level": finding.evidence_level,
-        "material": finding.formula, "this_material": this_material,
-        **({"element": subject} if subject != material else {}),
-        **({"role": finding.role} if finding.role else {}),
-        "mechanism": mechanism, "status": status.replace("-", "_"),
+        "verdict": "agrees" if j.agrees else "disagrees", **head, "this_material": this_material, **tail,
+        "mechanism": mechanism, "status": c.status(mechanism).replace("-", "_"),
         **({"planes": j.in_planes, "plane_mechanisms": sorted({m for p in j.in_planes for m in j.planes[p]})
-            if finding.role in STRUCTURAL_WORDS else [mechanism]} if j.in_planes else {}),
+            if j.finding.role in STRUCTURAL_WORDS else [mechanism]} if j.in_planes else {}),
         "rule": bears[0] if bears else None, "rules": list(bears),
     }
 
