@@ -110,7 +110,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     `all_findings`), the rest counted."""
     library = c.library
     items = library.items if library else _PAPER_ITEMS
-    cut_by_elements = library is not None and not all_findings and derivation.rule in library.gathering_readers
+    cut_by_elements = library is not None and not all_findings and derivation.rule.id in library.gathering_readers
     elements = frozenset(c.formula.composition) if cut_by_elements else None
     key = (derivation.key, elements)
     found = items.get(key)
@@ -334,15 +334,15 @@ MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence r
 
 def materials_bound(d: engine.Derivation) -> tuple[str, ...]:
     """The reported materials a derivation's rule matched (as ?mat, then ?other), by their names."""
+    places = _MATERIAL_PLACES.get(d.rule.id)
+    if places is None:
+        names = d.rule.bound_names
+        places = _MATERIAL_PLACES[d.rule.id] = tuple(names.index(v) for v in MATERIAL_VARIABLES if v in names)
     bound = d.bound
-    return tuple(str(bound[i]) for i in _material_places(d.rule))
+    return tuple(str(bound[i]) for i in places)
 
 
-@functools.cache
-def _material_places(rule: engine.Rule) -> tuple[int, ...]:
-    """Where ?mat, then ?other, are among the values a derivation of the rule binds."""
-    names = rule.bound_names
-    return tuple(names.index(v) for v in MATERIAL_VARIABLES if v in names)
+_MATERIAL_PLACES: dict[str, tuple[int, ...]] = {}  # rule id -> where ?mat, then ?other, are among its values bound
 
 
 def library_material(d: engine.Derivation) -> str | None:

@@ -203,13 +203,14 @@ class LibraryFindings:
         return frozenset(f[0] for f in self.shared[1].derived)
 
     @functools.cached_property
-    def gathering_readers(self) -> frozenset[engine.Rule]:
-        """The paper's rules that read a gathered fact: their evidence items list the library's closest materials,
-        so they are kept per candidate's elements."""
+    def gathering_readers(self) -> frozenset[str]:
+        """The ids of the paper's rules that read a gathered fact: their evidence items list the library's closest
+        materials, so they are kept per candidate's elements. (Ids: the rules a run recorded are the library's
+        program's, unpickled apart from paper_rules(), and equal rules compare field by field.)"""
         from hemkg.consultation.rules import paper_rules
 
         gathered = self.gathered_predicates
-        return frozenset(r for r in paper_rules() if any(a.predicate in gathered for a in r.when))
+        return frozenset(r.id for r in paper_rules() if any(a.predicate in gathered for a in r.when))
 
     @functools.cached_property
     def weighing(self) -> dict[Fact, tuple[str | None, str, str, bool]]:
