@@ -1,5 +1,5 @@
 """`python -m hemkg` runs the `hem` command."""
 
-from hemkg.cli import main
+from hemkg.cli import run
 
-main()
+run()

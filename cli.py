@@ -69,6 +69,15 @@ def json_flag_option(f):
     return click.option("--json", "as_json", is_flag=True, help="The same as --format json.")(wrapper)
 
 
+def run() -> None:
+    """The `hem` command as the process's own program (the console script, python -m hemkg): the disk cache may then
+    freeze what it reads out of the cycle collector's sight (graph/diskcache.py FREEZE_READ)."""
+    from hemkg.graph import diskcache
+
+    diskcache.FREEZE_READ = True
+    main()
+
+
 class Group(click.Group):
     """A click group whose errors are one line and exit 2: click's own usage errors, every
     hemkg.errors.HemkgError (the user's to fix), and any unexpected exception, which is a bug in

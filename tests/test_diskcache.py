@@ -278,3 +278,42 @@ def test_the_cycle_collector_is_paused_only_while_an_entry_is_read(package, tmp_
         gc.enable()
     monkeypatch.setattr(diskcache.pickle, "loads", lambda data: 1 / 0)
     assert diskcache.disk_cached(derived)() == derived() and gc.isenabled()  # recomputed
+
+
+def test_what_is_read_is_frozen_only_where_hemkg_owns_the_process(package, tmp_path, monkeypatch):
+    """With FREEZE_READ (set by cli.run, the `hem` program's entry), what an entry holds is frozen out of the cycle
+    collector's sight once read, so the first collection after a read does not scan it; inside another's process
+    (a notebook, a test: FREEZE_READ unset) the process's collector is left alone."""
+    import gc
+
+    def derived() -> list:
+        return [{"fact": n} for n in range(100)]
+
+    derived.__module__ = "tests.fake"
+    diskcache.disk_cached(derived)()  # written
+    before = gc.get_freeze_count()
+    assert diskcache.disk_cached(derived)() == derived() and gc.get_freeze_count() == before
+    monkeypatch.setattr(diskcache, "FREEZE_READ", True)
+    try:
+        value = diskcache.disk_cached(derived)()
+        assert value == derived() and gc.get_freeze_count() >= before + 1 and gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_the_hem_program_owns_its_process(monkeypatch):
+    """`hem` and `python -m hemkg` enter through cli.run, which sets FREEZE_READ before the command runs; the
+    click group itself (what CliRunner and notebooks call) does not."""
+    import tomllib
+
+    from hemkg import cli
+    from hemkg.graph.store import package_root
+
+    seen = []
+    monkeypatch.setattr(diskcache, "FREEZE_READ", False)
+    monkeypatch.setattr(cli, "main", lambda: seen.append(diskcache.FREEZE_READ))
+    cli.run()
+    assert seen == [True]
+    scripts = tomllib.loads((package_root() / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["hem"] == "hemkg.cli:run"
+    assert "run()" in (package_root() / "__main__.py").read_text()
