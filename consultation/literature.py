@@ -439,10 +439,6 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
                 else:  # reports gathered once for every candidate: their observations
                     for weighed, numbers in library.behind(p, r.derivations).items():
                         gathered.setdefault(weighed, []).append(numbers)
-    asked = functools.cache(functools.partial(_rules, c))  # each (predicate, pattern) asked once per consultation
-
-    def rules(predicate: str, *pattern: str) -> list[str]:
-        return list(asked(predicate, *pattern))  # a copy: the caller extends it
     matched = {str(m) for (m,) in r.query("reported_here")}
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):
@@ -489,15 +485,28 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         else:
             listed += related
     listed.sort()  # by DOI, then finding
-    judged = [_Judged(fact, finding, str(fact[1][0]), str(fact[1][2]), str(fact[1][3]),
-                      *verdicts[ranked.weighed[n][0]])
-              for n in listed for fact, finding in (ranked.order[n],)]
     outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
-    bearing = functools.cache(functools.partial(_bears, c, rules))  # the same for every material but those
-    out = [_entry(c, j, j.material in matched, bearing(j.subject == j.material, j.subject, j.mechanism,
-                                                         j.material if j.material in outranked else None,
-                                                         j.state, tuple(j.in_planes)))
-           for j in judged]
+    behind = _RuleIds(c)
+    bearing: dict[tuple[Any, ...], list[str]] = {}  # the same for every material but those outranked
+    entry_parts = library.entry_parts
+    out = []
+    for n in listed:
+        fact, finding = ranked.order[n]
+        subject, _, material, state = map(str, fact[1])
+        mechanism, planes, in_planes, agrees = verdicts[ranked.weighed[n][0]]
+        asked = (subject == material, subject, mechanism, material if material in outranked else None, state,
+                 tuple(in_planes))
+        bears = bearing.get(asked)
+        if bears is None:
+            bears = bearing[asked] = _bears(c, behind, *asked)
+        head, tail = entry_parts(fact)
+        out.append({
+            "verdict": "agrees" if agrees else "disagrees", **head, "this_material": material in matched, **tail,
+            "mechanism": mechanism, "status": c.status(mechanism).replace("-", "_"),
+            **({"planes": in_planes, "plane_mechanisms": sorted({m for p in in_planes for m in planes[p]})
+                if finding.role in STRUCTURAL_WORDS else [mechanism]} if in_planes else {}),
+            "rule": bears[0] if bears else None, "rules": list(bears),
+        })
     for (agrees, mechanism, role), more in sorted(counted.items(), key=lambda kv: (not kv[0][0], kv[0][1:])):
         about = mechanism.replace("-", " ") + (f", {role.replace('_', ' ')}" if role else "")
         word = "agrees" if agrees else "disagrees"
@@ -511,53 +520,32 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
 
 
 
-@dataclass
-class _Judged:
-    """A finding said() weighed: the observation, what it bears on, and whether it agrees with the paper."""
+class _RuleIds(dict[tuple[str, ...], list[str]]):
+    """The ids of the rules behind the facts of a predicate whose first arguments are given (status(M, _),
+    mechanism_element(M, X), plane_cation(X, _), overruled(X, M, MATERIAL)), sorted, each asked once per
+    consultation: _bears names them."""
 
-    fact: Fact
-    finding: LibraryFinding
-    subject: str
-    material: str
-    state: str
-    mechanism: str
-    planes: dict[str, set[str]]
-    in_planes: list[str]
-    agrees: bool
+    def __init__(self, c: Consultation) -> None:
+        super().__init__()
+        self.c = c
+
+    def __missing__(self, key: tuple[str, ...]) -> list[str]:
+        found = self[key] = sorted({d.rule.id for d in self.c.derivations(*key)})
+        return found
 
 
-def _bears(c: Consultation, rules: Any, host: bool, subject: str, mechanism: str, material: str | None, state: str,
-           in_planes: tuple[str, ...]) -> list[str]:
+def _bears(c: Consultation, behind: _RuleIds, host: bool, subject: str, mechanism: str, material: str | None,
+           state: str, in_planes: tuple[str, ...]) -> list[str]:
     """The rules a finding bears on: the mechanism's status, the planes' rules on its element, and those by which
     a report on `material` outranks a plane (None: a material with no such report)."""
+    status = behind["status", mechanism]
     accessible = c.status(mechanism) == "accessible"
-    if state == OBSERVED:
-        element_ok = host or bool(in_planes)
-        bears = rules("status", mechanism) if not (accessible and not element_ok) else []
-    else:
-        bears = []
+    bears = list(status) if state == OBSERVED and not (accessible and not (host or in_planes)) else []
     if not host and in_planes:
-        bears += rules("mechanism_element", mechanism, subject) or rules("plane_cation", subject)
+        bears += behind["mechanism_element", mechanism, subject] or behind["plane_cation", subject]
         if material is not None:
-            bears += [d.rule.id for d in c.derivations("overruled", subject, mechanism, material)]
-    if not bears:
-        bears = rules("status", mechanism)
-    return list(dict.fromkeys(bears))
-
-
-def _entry(c: Consultation, j: _Judged, this_material: bool, bears: list[str]) -> dict[str, Any]:
-    """One finding of "What your library says" in full: the verdict, the finding and the rules it bears on."""
-    mechanism = j.mechanism
-    head, tail = c.library.entry_parts(j.fact) if c.library else ({}, {})
-    return {
-        "verdict": "agrees" if j.agrees else "disagrees", **head, "this_material": this_material, **tail,
-        "mechanism": mechanism, "status": c.status(mechanism).replace("-", "_"),
-        **({"planes": j.in_planes, "plane_mechanisms": sorted({m for p in j.in_planes for m in j.planes[p]})
-            if j.finding.role in STRUCTURAL_WORDS else [mechanism]} if j.in_planes else {}),
-        "rule": bears[0] if bears else None, "rules": list(bears),
-    }
-
-
+            bears += behind["overruled", subject, mechanism, material]
+    return list(dict.fromkeys(bears or status))
 
 
 @functools.cache
@@ -580,7 +568,3 @@ def _observed_readers(gathered: frozenset[str]) -> tuple[dict[str, tuple[int, ..
     return readers, concluded
 
 STRUCTURAL_WORDS = frozenset(("stabilizer", "inactive"))  # the CSV words of hem:stabilizerRole, hem:inactiveRole
-
-
-def _rules(c: Consultation, predicate: str, *pattern: str) -> list[str]:
-    return sorted({d.rule.id for d in c.derivations(predicate, *pattern)})
