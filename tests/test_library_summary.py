@@ -237,3 +237,25 @@ def test_api_all_findings(answers, own_library: Path, rows):
     assert summary == answers["consult-summary"] and full == answers["consult-all"]
     tree = hemkg.explain("(MgCoNiCuZn)O", ion="Li", all_findings=True).tree
     assert tree == answers["explain-all"]
+
+
+def test_said_of_some_materials_lists_theirs_alone(own_library: Path, rows):
+    """literature.said(c, materials) (hem evidence conflicts and hem evaluate ask for one contribution's own
+    findings) lists the findings of those materials and no other, each as said(c, all_findings=True) gives it:
+    here one Zn stabilizer finding on a related oxide and the Cu conversion finding on (MgCoNiCuZn)O itself."""
+    from click.testing import CliRunner
+
+    from hemkg.consultation import literature
+    from hemkg.consultation.consultation import consult
+
+    own_library.parent.mkdir(parents=True, exist_ok=True)
+    write_findings(own_library.parent / "related.csv", rows)
+    assert run(CliRunner(), "evidence", "add", str(own_library.parent / "related.csv")).exit_code == 0
+    library = literature.load(own_library)
+    c = consult("(MgCoNiCuZn)O", "Li", library=library)
+    every = literature.said(c, all_findings=True)
+    stabilizer = sorted(r["doi"] for r in rows if r["role"] == "stabilizer")[-1]  # the farthest by DOI
+    wanted = {f.material for f in library.findings.values() if f.doi in (stabilizer, "10.5555/related.own")}
+    some = literature.said(c, frozenset(wanted), all_findings=True)
+    assert sorted(e["doi"] for e in some) == sorted([stabilizer, "10.5555/related.own"])
+    assert all(e in every for e in some)
