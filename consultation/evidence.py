@@ -309,8 +309,8 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int
     stabilizer finding that disagrees with ref 46 and with ref 48 shows both). Decided from the bindings alone:
     a cut item is never built."""
     library = c.library
-    if library is None:
-        return pairs, 0
+    if library is None or sum(lv == level for lv, _ in pairs) <= RELATED_SHOWN:
+        return pairs, 0  # each pair names one library material at most: none to cut
     ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
             for material in (library_material(d),) if material is not None]
     wanted = library.mask(c.formula.composition)

@@ -102,21 +102,22 @@ def has_placeholders(rule: Rule) -> bool:
 
 def statement_text(derivation: Derivation) -> str:
     """The rule's statement with each placeholder {?x} filled from the derivation's bindings."""
-    statement = derivation.rule.statement
+    rule = derivation.rule
+    statement = rule.statement
     if "{" not in statement:
         return statement
-    if any(literature.is_library_name(v) for _, v in derivation.bindings):
-        return _filled(statement, derivation.bindings)  # a library's names can change with the library
-    return _filled_from_the_graph(statement, derivation.bindings)
+    if any(literature.is_library_name(v) for v in derivation.bound):
+        return _filled(statement, rule.bound_names, derivation.bound)  # a library's names can change with it
+    return _filled_from_the_graph(statement, rule.bound_names, derivation.bound)
 
 
 @functools.lru_cache(maxsize=8192)
-def _filled_from_the_graph(statement: str, bindings: tuple[tuple[str, engine.Value], ...]) -> str:
-    return _filled(statement, bindings)
+def _filled_from_the_graph(statement: str, names: tuple[str, ...], values: tuple[engine.Value, ...]) -> str:
+    return _filled(statement, names, values)
 
 
-def _filled(statement: str, pairs: tuple[tuple[str, engine.Value], ...]) -> str:
-    bindings = dict(pairs)
+def _filled(statement: str, names: tuple[str, ...], values: tuple[engine.Value, ...]) -> str:
+    bindings = dict(zip(names, values, strict=True))
 
     def shown(match: re.Match[str]) -> str:
         value = engine.show_value(bindings[match.group(1)])
