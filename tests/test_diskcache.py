@@ -307,13 +307,13 @@ def test_the_hem_program_owns_its_process(monkeypatch):
     import tomllib
 
     from hemkg import cli
-    from hemkg.graph.store import package_root
 
     seen = []
     monkeypatch.setattr(diskcache, "FREEZE_READ", False)
     monkeypatch.setattr(cli, "main", lambda: seen.append(diskcache.FREEZE_READ))
     cli.run()
     assert seen == [True]
-    scripts = tomllib.loads((package_root() / "pyproject.toml").read_text())["project"]["scripts"]
+    root = Path(__file__).resolve().parent.parent  # the source tree: pyproject.toml is not installed
+    scripts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     assert scripts["hem"] == "hemkg.cli:run"
-    assert "run()" in (package_root() / "__main__.py").read_text()
+    assert "run()" in (root / "__main__.py").read_text(encoding="utf-8")
