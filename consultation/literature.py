@@ -419,26 +419,26 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     # the numbers (Ranked) of the observations the rules used, by what they are weighed on and their role
     gathered: dict[Weighed, list[Iterable[int]]] = {}
     expanded: set[Fact] = set()
-    own = r.derivations.own
-    for predicate in concluded:  # those of rules with an observation, or a fact gathered from them, as a premise
-        for args in r.own(predicate):
-            for d in own.get((predicate, args), ()):
-                at = readers.get(d.rule.id)
-                if at is None:
+    for (predicate, _), derivations in r.derivations.items():
+        if predicate not in concluded:
+            continue  # no rule with an observation among its premises concludes it
+        for d in derivations:
+            at = readers.get(d.rule.id)
+            if at is None:
+                continue
+            premises = d.premises
+            for i in at:  # only the premises that are or gather observations: the others are many
+                p = premises[i]
+                if p in expanded:
                     continue
-                premises = d.premises
-                for i in at:  # only the premises that are or gather observations: the others are many
-                    p = premises[i]
-                    if p in expanded:
-                        continue
-                    expanded.add(p)
-                    if p[0] == "observed":
-                        n = ranked.place.get(p)  # None: one of the paper's reports
-                        if n is not None:
-                            gathered.setdefault(ranked.weighed[n], []).append((n,))
-                    else:  # reports gathered once for every candidate: their observations
-                        for weighed, numbers in library.behind(p, r.derivations).items():
-                            gathered.setdefault(weighed, []).append(numbers)
+                expanded.add(p)
+                if p[0] == "observed":
+                    n = ranked.place.get(p)  # None: one of the paper's reports
+                    if n is not None:
+                        gathered.setdefault(ranked.weighed[n], []).append((n,))
+                else:  # reports gathered once for every candidate: their observations
+                    for weighed, numbers in library.behind(p, r.derivations).items():
+                        gathered.setdefault(weighed, []).append(numbers)
     matched = {str(m) for (m,) in r.query("reported_here")}
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):

@@ -227,11 +227,3 @@ class Result:
 
     def holds(self, predicate: str, *args: Value) -> bool:
         return (predicate, tuple(args)) in self.facts
-
-    def own(self, predicate: str) -> list[tuple[Value, ...]]:
-        """The arguments of the facts of `predicate` this run holds beside the shared ones (its base and what its
-        rules derived; run() without shared facts shares its base), in no order: what a reader of the run's own
-        derivations of a few predicates walks."""
-        if len(self.by_predicate) > 1:  # (shared, own)
-            return self.by_predicate[-1].get(predicate, [])
-        return self._rows(predicate)  # no shared facts: every fact is the run's own

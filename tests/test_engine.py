@@ -280,18 +280,6 @@ def test_a_run_leaves_the_shared_facts_as_they_were():
     assert second.query("reached") == [("n0",), ("n1",)]
 
 
-def test_own_gives_a_runs_own_facts_of_a_predicate():
-    """Result.own(predicate): the facts a run holds beside the shared ones, its base and what it derived (run()
-    without shared facts shares its base: then what it derived)."""
-    shared = engine.share({("root", ("n0",)): Source("input", "test"), ("edge", ("n0", "n1")): Source("input", "test")})
-    result = engine.run({("edge", ("n1", "n2")): Source("input", "test")}, GRAPH_RULES, shared=shared)
-    assert sorted(result.own("edge")) == [("n1", "n2")] and sorted(result.query("edge")) == [("n0", "n1"), ("n1", "n2")]
-    assert sorted(result.own("reached")) == sorted(result.query("reached")) == [("n0",), ("n1",), ("n2",)]
-    assert result.own("root") == []
-    alone = engine.run({("root", ("n0",)): Source("input", "test")}, GRAPH_RULES)
-    assert alone.own("root") == [] and alone.own("reached") == [("n0",)]
-
-
 def test_each_plan_is_a_readable_function_of_its_rule():
     """The generated code names the rule's predicates and keeps the written premise order in what it records."""
     program = engine.share({})[1].program(GRAPH_RULES)
