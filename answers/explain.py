@@ -144,10 +144,16 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
         "disputed": lambda: f"reports disagree on whether {a[0]} takes part in {_label(a[1])}",
         "shown": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials with {a[3]}",
         "shown_in_kind": lambda: f"{a[0]} took part in {_label(a[1])} in reported {_kind(a[2])} materials",
+        "shown_in_material": lambda: (f"{a[0]} took part in {_label(a[1])} in {_label(a[4])}, a reported {_kind(a[2])} "
+                                      f"material with {a[3]}"),
         "host_report": lambda: (f"{_label(a[1])} was shown in {_label(a[0])}, a reported {_kind(a[2])} material "
                                 f"with {a[3]}"),
         "host_shown": lambda: f"{_label(a[0])} was shown in reported {_kind(a[1])} materials with {a[2]} and {a[3]}",
+        "host_shown_in_material": lambda: (f"{_label(a[0])} was shown in {_label(a[4])}, a reported {_kind(a[1])} "
+                                           f"material with {a[2]} and {a[3]}"),
         "structural": lambda: f"{a[0]} was structural, not converting, in reported {_kind(a[1])} materials with {a[2]}",
+        "structural_in_material": lambda: (f"{a[0]} was structural, not converting, in {_label(a[3])}, a reported "
+                                           f"{_kind(a[1])} material with {a[2]}"),
         "shown_here": lambda: f"a report on this very material shows {a[0]} in {_label(a[1])}",
         "host_shown_here": lambda: f"a report on this very material shows {_label(a[0])} in it",
         "shown_with_cation": lambda: (f"{_label(a[0])} was shown in related materials with the candidate's "

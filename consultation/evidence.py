@@ -84,9 +84,13 @@ def strongest(levels: list[str]) -> str:
     return min(levels, key=rank().__getitem__) if levels else evidence_scale()[-1].id
 
 
-# items (with the library findings each leaves out) by derivation (Derivation.key) and, for an item over gathered
-# reports of which only the closest are listed, the candidate's elements
-Items = dict[tuple[tuple[object, ...], frozenset[str] | None], tuple[dict[str, Any], int]]
+# An item, with the library's observations it lists and those it leaves out (counted, each once, in its level's
+# `more` item)
+Item = tuple[dict[str, Any], frozenset[engine.Fact], frozenset[engine.Fact]]
+# items by derivation (Derivation.key) and, for an item over gathered reports of which only the closest are listed,
+# the candidate's elements
+Items = dict[tuple[tuple[object, ...], frozenset[str] | None], Item]
+NONE: frozenset[engine.Fact] = frozenset()
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
 # rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
@@ -98,9 +102,9 @@ PAPER_ITEMS_LIMIT = 50_000  # about 2,500 distinct candidates' worth; then the c
 
 
 def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all_findings: bool = False
-          ) -> tuple[dict[str, Any], int]:
-    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched; and how many
-    library findings it leaves out.
+          ) -> Item:
+    """One item of evidence_detail: the level, the rule's sentence, and the sources the rule matched; with the
+    library's observations it lists and those it leaves out.
 
     A rule that grades a mechanism and an element's role at once (evidence(M, L) and role_evidence(X, M, L))
     gives both the same item, built once: per process for the paper's, per library (of one revision) with one.
@@ -122,8 +126,9 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
             found = items[key] = _gathered_item(c, derivation, members, elements)
         else:
             sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-            found = items[key] = (_from(c if c.library else None, derivation, sources), 0)
-    return {"level": level, **found[0]}, found[1]
+            listed = frozenset(p for p in derivation.premises if p in library.observations) if library else NONE
+            found = items[key] = (_from(c if c.library else None, derivation, sources), listed, NONE)
+    return {"level": level, **found[0]}, found[1], found[2]
 
 
 def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Derivation]:
@@ -136,7 +141,7 @@ def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Deri
 
 
 def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list[engine.Derivation],
-                   elements: frozenset[str] | None) -> tuple[dict[str, Any], int]:
+                   elements: frozenset[str] | None) -> Item:
     """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with
     `elements`, only the library's materials closest to them are listed."""
     library = c.library
@@ -164,11 +169,11 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
     reports = _member_reports(c, shown)
     if reports:
         item["reports"] = reports
-    more = 0
-    if cut and library is not None:
-        listed = {p for _, rests in shown for p in rests}
-        more = len({p for m in cut for p in leaves(m) if p in library.observations and p not in listed})
-    return item, more
+    if library is None:
+        return item, NONE, NONE
+    observations = library.observations
+    listed = frozenset(p for _, rests in shown for p in rests if p in observations)
+    return item, listed, frozenset(p for m in cut for p in leaves(m) if p in observations) - listed
 
 
 def _member_reports(c: Consultation, members: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]]
@@ -283,50 +288,57 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
     order = rank()
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
-        shown, counted = pairs, {}
+        shown = pairs
+        # by level: the library's observations left out, and those listed (united only where some are left out)
+        left: dict[str, list[frozenset[engine.Fact]]] = {}
+        listed: dict[str, list[frozenset[engine.Fact]]] = {}
         if not all_findings and c.library is not None:
             present = {lv for lv, _ in pairs}
             for level in (lv for lv in (CONFLICTING, RELATED) if lv in present):
-                shown, more = summarised(c, shown, level)
-                if more:
-                    counted[level] = more
+                shown, cut = summarised(c, shown, level)
+                if cut:
+                    left.setdefault(level, []).append(cut)
         detail: list[dict[str, Any]] = []
         for level, d in shown:
-            item, more = _item(c, level, d, all_findings)
+            item, has, cut = _item(c, level, d, all_findings)
             detail.append(item)
+            if has:
+                listed.setdefault(level, []).append(has)
+            if cut:
+                left.setdefault(level, []).append(cut)
+        for level, cuts in left.items():
+            more = len(NONE.union(*cuts).difference(*listed.get(level, ())))
             if more:
-                counted[level] = counted.get(level, 0) + more
-        detail += [more_item(level, more) for level, more in counted.items()]
+                detail.append(more_item(level, more))
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
     return out
 
 
-def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, int]:
-    """The pairs to list and how many library findings the rest rest on: every pair but those of `level` on a
+def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, frozenset[engine.Fact]]:
+    """The pairs to list and the library's observations the rest rest on: every pair but those of `level` on a
     library material (the ?mat or ?other of the rule), of which those on the RELATED_SHOWN materials that share
     the most elements with the candidate (then by DOI): every pair of a listed material is listed (a library
     stabilizer finding that disagrees with ref 46 and with ref 48 shows both). Decided from the bindings alone:
     a cut item is never built."""
     library = c.library
-    if library is None or sum(lv == level for lv, _ in pairs) <= RELATED_SHOWN:
-        return pairs, 0  # each pair names one library material at most: none to cut
+    if library is None or [lv for lv, _ in pairs].count(level) <= RELATED_SHOWN:
+        return pairs, NONE  # each pair names one library material at most: none to cut
     ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
             for material in (library_material(d),) if material is not None]
     wanted = library.mask(c.formula.composition)
     close = library.closeness
     materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
     if len(materials) <= RELATED_SHOWN:
-        return pairs, 0
+        return pairs, NONE
     place = {m: k for k, m in enumerate(materials[:RELATED_SHOWN])}
     mine = {i for i, _ in ours}
     cut = {i for i, m in ours if m not in place}
     kept = [p for i, p in enumerate(pairs) if i not in mine]  # the others in place, then the listed, closest first
     kept += [pairs[i] for i, m in sorted(((i, m) for i, m in ours if m in place), key=lambda x: (place[x[1]], x[0]))]
-    observations = library.observations
-    listed = {f for _, d in kept for f in d.premises if f in observations}
-    behind = {f for i in cut for f in pairs[i][1].premises if f in observations} - listed
-    return kept, len(behind)
+    derivations = c.result.derivations
+    listed = frozenset().union(*(library.rests_on(d, derivations) for _, d in kept))
+    return kept, frozenset().union(*(library.rests_on(pairs[i][1], derivations) for i in cut)) - listed
 
 
 MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence rules name reported materials
@@ -375,12 +387,15 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
             found.setdefault(args[1], []).append((None, d))
     out: dict[str, list[dict[str, Any]]] = {}
     for m, pairs in found.items():
-        shown, more = (pairs, 0) if all_findings else summarised(c, pairs, None)
+        shown, cut = (pairs, NONE) if all_findings else summarised(c, pairs, None)
+        left, listed = [cut], []
         out[m] = []
         for _, d in shown:
-            item, cut = _item(c, None, d, all_findings)
+            item, has, item_cut = _item(c, None, d, all_findings)
             out[m].append({**item, "counts": False})
-            more += cut
+            left.append(item_cut)
+            listed.append(has)
+        more = len(NONE.union(*left).difference(*listed))
         if more:
             out[m].append({**more_item(None, more), "counts": False})
     return out

@@ -122,6 +122,7 @@ class LibraryFindings:
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
                                                                            compare=False)
@@ -158,21 +159,41 @@ class LibraryFindings:
         bits = _element_bits()
         return sum(1 << bits[x] for x in composition if x in bits)
 
-    def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, frozenset[int]]:
+    def under(self, gathered: Fact, derivations: engine.Derivations) -> frozenset[Fact]:
         """The library's observations behind a fact gathered from the reports for every candidate (disputed(X, M),
-        shown(...): what its derivations, recorded once by engine.share, rest on), as their places in `ranked`,
-        grouped by what said() weighs them on (`weighing`) and their finding's role."""
+        shown(...), shown_in_material(...): what its derivations, recorded once by engine.share, rest on), found once
+        per library revision; none for any other fact."""
+        found = self._under.get(gathered)
+        if found is None:
+            below = derivations.shared.get(gathered)
+            if not below:
+                return frozenset()
+            observations = self.observations
+            found = self._under[gathered] = frozenset(q for d in below for q in derivations.leaves(d)
+                                                       if q in observations)
+        return found
+
+    def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, frozenset[int]]:
+        """The observations under() a gathered fact, as their places in `ranked`, grouped by what said() weighs them
+        on (`weighing`) and their finding's role."""
         found = self._behind.get(gathered)
         if found is None:
-            place = self.ranked.place
+            place, weighed = self.ranked.place, self.ranked.weighed
             groups: dict[Weighed, set[int]] = {}
-            for d in derivations.shared.get(gathered, ()):
-                for q in derivations.leaves(d):
-                    i = place.get(q)
-                    if i is not None:
-                        groups.setdefault(self.ranked.weighed[i], set()).add(i)
+            for q in self.under(gathered, derivations):
+                i = place[q]
+                groups.setdefault(weighed[i], set()).add(i)
             found = self._behind[gathered] = {k: frozenset(v) for k, v in groups.items()}
         return found
+
+    def rests_on(self, d: engine.Derivation, derivations: engine.Derivations) -> frozenset[Fact]:
+        """The library's observations a derivation rests on: its premises that are one, and those under() the
+        premises gathered from them."""
+        observations = self.observations
+        found = frozenset(p for p in d.premises if p in observations)
+        shared = derivations.shared
+        gathered = [self.under(p, derivations) for p in d.premises if p in shared]
+        return found.union(*gathered) if gathered else found
 
     def candidate_facts(self, composition: dict[str, float]) -> dict[Fact, Source]:
         return {("matches_reported", (m,)): Source(KIND, m, (), f"the composition of {self.labels[m]}")

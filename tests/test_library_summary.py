@@ -259,3 +259,66 @@ def test_said_of_some_materials_lists_theirs_alone(own_library: Path, rows):
     some = literature.said(c, frozenset(wanted), all_findings=True)
     assert sorted(e["doi"] for e in some) == sorted([stabilizer, "10.5555/related.own"])
     assert all(e in every for e in some)
+
+
+def _library_reports(items: list[dict], level: str | None) -> set[tuple[str, str]]:
+    """The library findings (DOI, statement) the listed items of `level` show."""
+    return {(r["doi"], r["statement"]) for i in items if i.get("level") == level and "more" not in i
+            for r in i.get("reports", []) if r.get("source") == "library"}
+
+
+def _left_out_mismatches(summary: dict, full: dict) -> list[str]:
+    """Where a count item's `more` is not the number of library findings --all-findings lists beyond the summary's,
+    per evidence_detail and level."""
+    grades = [(m, summary["mechanisms"][m]["evidence_detail"], full["mechanisms"][m]["evidence_detail"])
+              for m in summary["mechanisms"]]
+    grades += [(f"{x} {role}", summary["role_evidence"][x][role]["evidence_detail"],
+                full["role_evidence"][x][role]["evidence_detail"])
+               for x in summary["role_evidence"] for role in summary["role_evidence"][x]]
+    out = []
+    for where, cut, every in grades:
+        for level in ("reported_related", "conflicting", None):
+            more = sum(i["more"] for i in cut if i.get("level") == level and "more" in i)
+            missing = len(_library_reports(every, level) - _library_reports(cut, level))
+            if more != missing:
+                out.append(f"{where} {level}: {more} counted, {missing} left out")
+    return out
+
+
+def test_each_count_is_of_distinct_findings_left_out(answers):
+    """A count item says how many library findings the summary leaves out: the findings --all-findings lists beyond
+    the summary's, each once, however many items they stand behind."""
+    assert _left_out_mismatches(answers["consult-summary"], answers["consult-all"]) == []
+
+
+def test_a_host_finding_behind_several_cations_is_counted_once(own_library: Path):
+    """The Joule-heated HEO's conversion in the host (doi:10.26599/nr.2025.94907784, no single element named),
+    copied onto 12 related oxides with three of (MgCoNiCuZn)O's cations each: the host items come one per cation
+    the candidate shares (rules/85-evidence.toml evidence-reported-related-host), each listing the closest, so
+    that a finding cut from one item may stand behind another; the count is of the distinct findings left out
+    (it counted one per item before)."""
+    import csv
+
+    from click.testing import CliRunner
+
+    import hemkg
+
+    with open(Path(__file__).resolve().parent.parent / "examples" / "findings.csv", newline="",
+              encoding="utf-8") as f:
+        host = next(r for r in csv.DictReader(f) if r["finding"] == "mechanism_observed" and not r["element"])
+    rows = []
+    for k in range(12):
+        three = [CANDIDATE[(k + j) % 5] for j in range(3)]
+        fillers = [FILLERS[(k + j) % len(FILLERS)] for j in range(2)]
+        rows.append({**host, "doi": f"10.5555/host.{k:03d}", "formula": f"({''.join(three + fillers)})O",
+                     "title": ""})
+    own_library.parent.mkdir(parents=True, exist_ok=True)
+    write_findings(own_library.parent / "host.csv", rows)
+    assert run(CliRunner(), "evidence", "add", str(own_library.parent / "host.csv")).exit_code == 0
+    summary = hemkg.consult("(MgCoNiCuZn)O", "Li").to_dict()
+    full = hemkg.consult("(MgCoNiCuZn)O", "Li", all_findings=True).to_dict()
+    conversion = summary["mechanisms"]["conversion"]["evidence_detail"]
+    assert len({i["rule"] for i in conversion if i.get("rule") == "evidence-reported-related-host"}) == 1
+    assert sum(1 for i in conversion if i.get("rule") == "evidence-reported-related-host") > 1  # one per cation
+    assert len(_library_reports(full["mechanisms"]["conversion"]["evidence_detail"], "reported_related")) == 12
+    assert _left_out_mismatches(summary, full) == []
