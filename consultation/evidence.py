@@ -23,7 +23,7 @@ from hemkg.graph.store import HEMKG, package_files
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
-    from hemkg.consultation.literature import LibraryFinding
+    from hemkg.consultation.literature import LibraryFinding, LibraryFindings
 
 NO_SOURCE = engine.Source("")
 QUOTE_CHARS = 200  # a quote in evidence_detail is cut to this many characters (the full one: `hem describe`)
@@ -316,7 +316,7 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
 
 
 def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, frozenset[engine.Fact]]:
-    """The pairs to list and the library's observations the rest rest on: every pair but those of `level` on a
+    """The pairs to list and the library's observations the others rest on: every pair but those of `level` on a
     library material (the ?mat or ?other of the rule), of which those on the RELATED_SHOWN materials that share
     the most elements with the candidate (then by DOI): every pair of a listed material is listed (a library
     stabilizer finding that disagrees with ref 46 and with ref 48 shows both). Decided from the bindings alone:
@@ -324,8 +324,8 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, fro
     library = c.library
     if library is None or [lv for lv, _ in pairs].count(level) <= RELATED_SHOWN:
         return pairs, NONE  # each pair names one library material at most: none to cut
-    ours = [(i, material) for i, (lv, d) in enumerate(pairs) if lv == level
-            for material in (library_material(d),) if material is not None]
+    seen = {i: _on_library(library, d, c.result.derivations) for i, (lv, d) in enumerate(pairs) if lv == level}
+    ours = [(i, material) for i, (material, _) in seen.items() if material is not None]
     wanted = library.mask(c.formula.composition)
     close = library.closeness
     materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
@@ -336,9 +336,20 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, fro
     cut = {i for i, m in ours if m not in place}
     kept = [p for i, p in enumerate(pairs) if i not in mine]  # the others in place, then the listed, closest first
     kept += [pairs[i] for i, m in sorted(((i, m) for i, m in ours if m in place), key=lambda x: (place[x[1]], x[0]))]
-    derivations = c.result.derivations
-    listed = frozenset().union(*(library.rests_on(d, derivations) for _, d in kept))
-    return kept, frozenset().union(*(library.rests_on(pairs[i][1], derivations) for i in cut)) - listed
+    return kept, NONE.union(*(seen[i][1] for i in cut))  # those a listed item shows too: graded() subtracts them
+
+
+def _on_library(library: LibraryFindings, d: engine.Derivation, derivations: engine.Derivations
+                ) -> tuple[str | None, frozenset[engine.Fact]]:
+    """The library contribution a derivation's rule matched as ?mat or ?other (or None), and the library's
+    observations the derivation rests on: the same for every derivation of the rule and values bound (its key),
+    so kept per library revision."""
+    found = library.on_library.get(d.key)
+    if found is None:
+        if len(library.on_library) >= PAPER_ITEMS_LIMIT:
+            library.on_library.clear()
+        found = library.on_library[d.key] = (library_material(d), library.rests_on(d, derivations))
+    return found
 
 
 MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence rules name reported materials

@@ -94,7 +94,10 @@ Weighed = tuple[tuple[str | None, str, str, bool], str]
 Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 
 
-NUMBER_BITS = 32  # said() sorts (elements shared, number) as one int: -shared << NUMBER_BITS | number
+# said() sorts (elements shared, number) as one int, (ELEMENTS - shared) << NUMBER_BITS | number, never negative
+# (bitwise operations on negative ints are slow)
+NUMBER_BITS = 32
+ELEMENTS = 128  # more than there are
 NUMBER_MASK = (1 << NUMBER_BITS) - 1
 
 
@@ -122,6 +125,10 @@ class LibraryFindings:
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # by derivation (Derivation.key): the library material it matched and the observations it rests on
+    # (consultation/evidence.py _on_library)
+    on_library: dict[Any, tuple[str | None, frozenset[Fact]]] = field(default_factory=dict, repr=False,
+                                                                      compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
@@ -154,10 +161,15 @@ class LibraryFindings:
         return found
 
     def mask(self, composition: dict[str, float] | frozenset[str] | set[str]) -> int:
-        """Elements as bits, one per element symbol (in the symbols' sorted order, the same in every process), for
-        closeness()."""
-        bits = _element_bits()
+        """Elements as bits, one per element of the library's materials (in the symbols' sorted order), for
+        closeness(): an element no material of the library has shares nothing with them. Few bits keep the
+        numbers small, and said() works them out for every finding it weighs."""
+        bits = self._element_bits
         return sum(1 << bits[x] for x in composition if x in bits)
+
+    @functools.cached_property
+    def _element_bits(self) -> dict[str, int]:
+        return {x: i for i, x in enumerate(sorted({x for comp in self.compositions.values() for x in comp}))}
 
     def under(self, gathered: Fact, derivations: engine.Derivations) -> frozenset[Fact]:
         """The library's observations behind a fact gathered from the reports for every candidate (disputed(X, M),
@@ -276,13 +288,6 @@ class LibraryFindings:
         return self.findings.get(source.detail) if source.kind == KIND else None
 
 
-@functools.cache
-def _element_bits() -> dict[str, int]:
-    from hemkg.graph.materials import element_data
-
-    return {x: i for i, x in enumerate(sorted(element_data()))}
-
-
 _LABELS: dict[str, str] = {}  # lib-KEY -> label, for every library loaded in this process (answers name them)
 
 
@@ -341,7 +346,7 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
         for made_once in ("shared", "observations", "weighing", "gathered_predicates", "gathering_readers",
-                          "_closeness_data", "_by_elements", "ranked"):
+                          "_closeness_data", "_by_elements", "ranked", "_element_bits"):
             getattr(found, made_once)
     return found
 
@@ -501,7 +506,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         related = members - here
         if len(related) > RELATED_SHOWN:  # on related materials: the closest (the lowest number of those: by DOI)
             counted[group] = len(related) - RELATED_SHOWN
-            closest = sorted([(-(masks[n] & wanted).bit_count() << NUMBER_BITS) | n for n in related])
+            closest = sorted([((ELEMENTS - (masks[n] & wanted).bit_count()) << NUMBER_BITS) | n for n in related])
             listed += [k & NUMBER_MASK for k in closest[:RELATED_SHOWN]]
         else:
             listed += related

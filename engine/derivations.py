@@ -211,6 +211,8 @@ class Result:
             want = pattern[0]
             return [args for args in rows if args and args[0] == want]
         n = len(pattern)
+        if None not in pattern:  # every value given: the first n arguments compared at once
+            return [args for args in rows if args[:n] == pattern]
         return [args for args in rows if len(args) >= n
                 and all(want is None or want == got for want, got in zip(pattern, args, strict=False))]
 
