@@ -90,7 +90,7 @@ Item = tuple[dict[str, Any], frozenset[engine.Fact], frozenset[engine.Fact]]
 # items by derivation (Derivation.key) and, for an item over gathered reports of which only the closest are listed,
 # the candidate's elements
 Items = dict[tuple[tuple[object, ...], frozenset[str] | None], Item]
-NONE: frozenset[engine.Fact] = frozenset()
+NO_FACTS: frozenset[engine.Fact] = frozenset()
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
 # rule, premises and bindings (a premise's source is a function of the fact), so the same item in the next
@@ -126,8 +126,8 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
             found = items[key] = _gathered_item(c, derivation, members, elements)
         else:
             sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-            listed = frozenset(p for p in derivation.premises if p in library.observations) if library else NONE
-            found = items[key] = (_from(c if c.library else None, derivation, sources), listed, NONE)
+            listed = frozenset(p for p in derivation.premises if p in library.observations) if library else NO_FACTS
+            found = items[key] = (_from(c if c.library else None, derivation, sources), listed, NO_FACTS)
     return {"level": level, **found[0]}, found[1], found[2]
 
 
@@ -170,7 +170,7 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
     if reports:
         item["reports"] = reports
     if library is None:
-        return item, NONE, NONE
+        return item, NO_FACTS, NO_FACTS
     observations = library.observations
     listed = frozenset(p for _, rests in shown for p in rests if p in observations)
     return item, listed, frozenset(p for m in cut for p in leaves(m) if p in observations) - listed
@@ -307,7 +307,7 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
             if cut:
                 left.setdefault(level, []).append(cut)
         for level, cuts in left.items():
-            more = len(NONE.union(*cuts).difference(*listed.get(level, ())))
+            more = len(NO_FACTS.union(*cuts).difference(*listed.get(level, ())))
             if more:
                 detail.append(more_item(level, more))
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
@@ -323,20 +323,20 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, fro
     a cut item is never built."""
     library = c.library
     if library is None or [lv for lv, _ in pairs].count(level) <= RELATED_SHOWN:
-        return pairs, NONE  # each pair names one library material at most: none to cut
+        return pairs, NO_FACTS  # each pair names one library material at most: none to cut
     seen = {i: _on_library(library, d, c.result.derivations) for i, (lv, d) in enumerate(pairs) if lv == level}
     ours = [(i, material) for i, (material, _) in seen.items() if material is not None]
     wanted = library.mask(c.formula.composition)
     close = library.closeness
     materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
     if len(materials) <= RELATED_SHOWN:
-        return pairs, NONE
+        return pairs, NO_FACTS
     place = {m: k for k, m in enumerate(materials[:RELATED_SHOWN])}
     mine = {i for i, _ in ours}
     cut = {i for i, m in ours if m not in place}
     kept = [p for i, p in enumerate(pairs) if i not in mine]  # the others in place, then the listed, closest first
     kept += [pairs[i] for i, m in sorted(((i, m) for i, m in ours if m in place), key=lambda x: (place[x[1]], x[0]))]
-    return kept, NONE.union(*(seen[i][1] for i in cut))  # those a listed item shows too: graded() subtracts them
+    return kept, NO_FACTS.union(*(seen[i][1] for i in cut))  # those a listed item shows too: graded() subtracts them
 
 
 def _on_library(library: LibraryFindings, d: engine.Derivation, derivations: engine.Derivations
@@ -398,7 +398,7 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
             found.setdefault(args[1], []).append((None, d))
     out: dict[str, list[dict[str, Any]]] = {}
     for m, pairs in found.items():
-        shown, cut = (pairs, NONE) if all_findings else summarised(c, pairs, None)
+        shown, cut = (pairs, NO_FACTS) if all_findings else summarised(c, pairs, None)
         left, listed = [cut], []
         out[m] = []
         for _, d in shown:
@@ -406,7 +406,7 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
             out[m].append({**item, "counts": False})
             left.append(item_cut)
             listed.append(has)
-        more = len(NONE.union(*left).difference(*listed))
+        more = len(NO_FACTS.union(*left).difference(*listed))
         if more:
             out[m].append({**more_item(None, more), "counts": False})
     return out
