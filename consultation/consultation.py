@@ -84,6 +84,11 @@ class Consultation:
     library: LibraryFindings | None = None  # the library whose findings the rules graded beside the paper's
 
     @functools.cached_property
+    def elements(self) -> frozenset[str]:
+        """The candidate's elements (evidence items over gathered reports are kept per element set)."""
+        return frozenset(self.formula.composition)
+
+    @functools.cached_property
     def _statuses(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for mechanism, status in self.result.words("status"):

@@ -115,7 +115,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     library = c.library
     items = library.items if library else _PAPER_ITEMS
     cut_by_elements = library is not None and not all_findings and derivation.rule.id in library.gathering_readers
-    elements = frozenset(c.formula.composition) if cut_by_elements else None
+    elements = c.elements if cut_by_elements else None
     key = (derivation.key, elements)
     found = items.get(key)
     if found is None:
