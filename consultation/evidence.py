@@ -126,7 +126,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
             found = items[key] = _gathered_item(c, derivation, members, elements)
         else:
             sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-            listed = frozenset(p for p in derivation.premises if p in library.observations) if library else NO_FACTS
+            listed = library.rests_on(derivation, c.result.derivations) if library else NO_FACTS
             found = items[key] = (_from(c if c.library else None, derivation, sources), listed, NO_FACTS)
     return {"level": level, **found[0]}, found[1], found[2]
 
@@ -171,9 +171,9 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list
         item["reports"] = reports
     if library is None:
         return item, NO_FACTS, NO_FACTS
-    observations = library.observations
-    listed = frozenset(p for _, rests in shown for p in rests if p in observations)
-    return item, listed, frozenset(p for m in cut for p in leaves(m) if p in observations) - listed
+    derivations = c.result.derivations
+    listed = NO_FACTS.union(*(library.rests_on(m, derivations) for m, _ in shown))
+    return item, listed, NO_FACTS.union(*(library.rests_on(m, derivations) for m in cut)) - listed
 
 
 def _member_reports(c: Consultation, members: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]]
@@ -307,12 +307,17 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
             if cut:
                 left.setdefault(level, []).append(cut)
         for level, cuts in left.items():
-            more = len(NO_FACTS.union(*cuts).difference(*listed.get(level, ())))
+            more = _left_out(cuts, listed.get(level, []))
             if more:
                 detail.append(more_item(level, more))
         out[key] = {"evidence": strongest([level for level, _ in pairs]),
                     "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
     return out
+
+
+def _left_out(cut: list[frozenset[engine.Fact]], listed: list[frozenset[engine.Fact]]) -> int:
+    """How many library observations the items of a level leave out and none of them lists: each counted once."""
+    return len(NO_FACTS.union(*cut).difference(*listed))
 
 
 def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, frozenset[engine.Fact]]:
@@ -406,7 +411,7 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
             out[m].append({**item, "counts": False})
             left.append(item_cut)
             listed.append(has)
-        more = len(NO_FACTS.union(*left).difference(*listed))
+        more = _left_out(left, listed)
         if more:
             out[m].append({**more_item(None, more), "counts": False})
     return out
