@@ -86,8 +86,8 @@ class LibraryFinding:
         return f"{self.formula} (doi:{self.doi})"
 
 
-# What said() weighs an observation on (LibraryFindings.weighing: the element or None for the host, the
-# mechanism, the state, whether structural) and its finding's role (the CSV word, or "")
+# What said() weighs an observation on (_weighing: the element or None for the host, the mechanism, the state,
+# whether structural) and its finding's role (the CSV word, or "")
 Weighed = tuple[tuple[str | None, str, str, bool], str]
 # said()'s verdict on a weighing: the mechanism it bears on, the element's planes (and their mechanisms), the planes
 # that put the element in it, and whether the finding agrees with the paper
@@ -187,7 +187,7 @@ class LibraryFindings:
 
     def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, frozenset[int]]:
         """The observations under() a gathered fact, as their places in `ranked`, grouped by what said() weighs them
-        on (`weighing`) and their finding's role."""
+        on and their finding's role."""
         found = self._behind.get(gathered)
         if found is None:
             place, weighed = self.ranked.place, self.ranked.weighed
@@ -246,16 +246,6 @@ class LibraryFindings:
         return frozenset(r.id for r in paper_rules() if any(a.predicate in gathered for a in r.when))
 
     @functools.cached_property
-    def weighing(self) -> dict[Fact, tuple[str | None, str, str, bool]]:
-        """Each observation by what said() weighs it on: the element (None for the host), the mechanism, whether it
-        was seen, and whether its finding calls the element structural (stabilizer, inactive)."""
-        out = {}
-        for fact, finding in self.observations.items():
-            subject, mechanism, material, state = map(str, fact[1])
-            out[fact] = (subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS)
-        return out
-
-    @functools.cached_property
     def ranked(self) -> Ranked:
         """The observations in the order said() lists them (by DOI, then finding), each with what it is weighed on,
         so that a consultation gathers, counts and picks the closest of them as numbers."""
@@ -265,7 +255,7 @@ class LibraryFindings:
         for i, (_, finding) in enumerate(order):
             ranks_of.setdefault(finding.material, set()).add(i)
         return Ranked(tuple(order), {fact: i for i, (fact, _) in enumerate(order)},
-                      tuple((self.weighing[fact], finding.role or "") for fact, finding in order),
+                      tuple((_weighing(fact, finding), finding.role or "") for fact, finding in order),
                       tuple(data.get(finding.material, (0, ""))[0] for _, finding in order),
                       {m: frozenset(v) for m, v in ranks_of.items()})
 
@@ -286,6 +276,13 @@ class LibraryFindings:
 
     def of_source(self, source: Source) -> LibraryFinding | None:
         return self.findings.get(source.detail) if source.kind == KIND else None
+
+
+def _weighing(fact: Fact, finding: LibraryFinding) -> tuple[str | None, str, str, bool]:
+    """What said() weighs an observation on: the element (None for the host), the mechanism, whether it was seen,
+    and whether its finding calls the element structural (stabilizer, inactive)."""
+    subject, mechanism, material, state = map(str, fact[1])
+    return subject if subject != material else None, mechanism, state, finding.role in STRUCTURAL_WORDS
 
 
 _LABELS: dict[str, str] = {}  # lib-KEY -> label, for every library loaded in this process (answers name them)
@@ -345,7 +342,7 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
         revision = library.revision
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
-        for made_once in ("shared", "observations", "weighing", "gathered_predicates", "gathering_readers",
+        for made_once in ("shared", "observations", "gathered_predicates", "gathering_readers",
                           "_closeness_data", "_by_elements", "ranked", "_element_bits"):
             getattr(found, made_once)
     return found
