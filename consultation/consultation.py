@@ -89,6 +89,11 @@ class Consultation:
         return frozenset(self.formula.composition)
 
     @functools.cached_property
+    def library_mask(self) -> int:
+        """The candidate's elements as the library's closeness bits (LibraryFindings.mask; 0 without a library)."""
+        return self.library.mask(self.formula.composition) if self.library is not None else 0
+
+    @functools.cached_property
     def _statuses(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for mechanism, status in self.result.words("status"):

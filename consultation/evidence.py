@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hemkg import engine
-from hemkg.consultation.literature import RELATED_SHOWN, is_library_name
+from hemkg.consultation.literature import ELEMENTS, NUMBER_BITS, NUMBER_MASK, RELATED_SHOWN, is_library_name
 from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
@@ -88,7 +88,7 @@ def strongest(levels: list[str]) -> str:
 # `more` item)
 Item = tuple[dict[str, Any], frozenset[engine.Fact], frozenset[engine.Fact]]
 # items by derivation (Derivation.key) and, for an item over gathered reports of which only the closest are listed,
-# the candidate's elements
+# the library materials listed (_closest)
 Items = dict[tuple[tuple[object, ...], frozenset[str] | None], Item]
 NO_FACTS: frozenset[engine.Fact] = frozenset()
 
@@ -114,16 +114,17 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     `all_findings`), the rest counted."""
     library = c.library
     items = library.items if library else _PAPER_ITEMS
-    cut_by_elements = library is not None and not all_findings and derivation.rule.id in library.gathering_readers
-    elements = c.elements if cut_by_elements else None
-    key = (derivation.key, elements)
+    kept = None
+    if library is not None and not all_findings and derivation.rule.id in library.gathering_readers:
+        kept = _closest(c, derivation)
+    key = (derivation.key, kept)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
             items.clear()
         members = gathered(c, derivation)
         if members:
-            found = items[key] = _gathered_item(c, derivation, members, elements)
+            found = items[key] = _gathered_item(c, derivation, members, kept)
         else:
             sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
             listed = library.rests_on(derivation, c.result.derivations) if library else NO_FACTS
@@ -140,67 +141,107 @@ def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Deri
     return [m for p in derivation.premises for m in shared.get(p, ())]
 
 
-def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list[engine.Derivation],
-                   elements: frozenset[str] | None) -> Item:
-    """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with
-    `elements`, only the library's materials closest to them are listed."""
+def _closest(c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
+    """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN closest to the candidate's
+    elements (LibraryFindings.closeness), or None where there are no more than that: every one is listed. The
+    item over those reports is the same for every candidate with the same closest materials."""
     library = c.library
-    named = [materials_bound(m) for m in members]
-    kept_library: set[str] | None = None
-    if library is not None and elements is not None:
-        wanted = library.mask(elements)
-        ours = sorted({x for names in named for x in names if is_library_name(x)},
-                      key=lambda x: library.closeness(x, wanted))
-        kept_library = set(ours[:RELATED_SHOWN])
-    leaves = c.result.derivations.leaves
-    shown: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]] = []  # each with the facts it rests on
-    cut: list[engine.Derivation] = []
-    materials: dict[str, None] = {}  # in the members' order, each once
-    for m, names in zip(members, named, strict=True):
-        if kept_library is None or all(x in kept_library for x in names if is_library_name(x)):
-            shown.append((m, tuple(leaves(m))))
-            materials.update(dict.fromkeys(names))
+    assert library is not None
+    ours = library.member_materials.get(derivation.key)
+    if ours is None:
+        if len(library.member_materials) >= PAPER_ITEMS_LIMIT:
+            library.member_materials.clear()
+        names = dict.fromkeys(x for m in gathered(c, derivation) for x in materials_bound(m) if is_library_name(x))
+        ours = library.member_materials[derivation.key] = tuple(
+            (library.material_mask(x), x) for x in sorted(names, key=lambda x: library.closeness(x, 0)))
+    if len(ours) <= RELATED_SHOWN:
+        return None
+    wanted = c.library_mask  # closest first as closeness() orders them, as ints: (elements not shared, place)
+    keys = sorted([((ELEMENTS - (own & wanted).bit_count()) << NUMBER_BITS) | i for i, (own, _) in enumerate(ours)])
+    return frozenset(ours[k & NUMBER_MASK][1] for k in keys[:RELATED_SHOWN])
+
+
+class _Member(NamedTuple):
+    """What an item over gathered reports takes from one of their derivations, whatever the candidate."""
+
+    names: tuple[str, ...]  # the reported materials it matched (materials_bound)
+    library_names: tuple[str, ...]  # those of them that are library contributions
+    sources: tuple[engine.Source, ...]  # of the facts it rests on
+    reports: tuple[tuple[tuple[str, str], dict[str, Any]], ...]  # its reports, each with (material, statement)
+    observations: frozenset[engine.Fact]  # the library's observations it rests on (LibraryFindings.rests_on)
+
+
+def _member(c: Consultation, m: engine.Derivation) -> _Member:
+    """A gathered derivation as _Member, made once per library revision (engine.share recorded it once)."""
+    library = c.library
+    found = library.members.get(m.key) if library else None
+    if found is None:
+        names = materials_bound(m)
+        rests = tuple(c.result.derivations.leaves(m))
+        sources = c.result.sources
+        found = _Member(names, tuple(x for x in names if is_library_name(x)),
+                        tuple(sources.get(p, NO_SOURCE) for p in rests), _member_reports(c, len(names) > 1, rests),
+                        library.rests_on(m, c.result.derivations) if library else NO_FACTS)
+        if library:
+            if len(library.members) >= PAPER_ITEMS_LIMIT:
+                library.members.clear()
+            library.members[m.key] = found
+    return found
+
+
+def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list[engine.Derivation],
+                   kept: frozenset[str] | None) -> Item:
+    """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with `kept`,
+    only the members whose library materials are among them are listed."""
+    library = c.library
+    shown: list[_Member] = []
+    cut: list[_Member] = []
+    for m in members:
+        member = _member(c, m)
+        if kept is None or all(x in kept for x in member.library_names):
+            shown.append(member)
         else:
-            cut.append(m)
-    sources = tuple(dict.fromkeys(c.result.sources.get(p, NO_SOURCE) for _, rests in shown for p in rests))
+            cut.append(member)
+    sources = tuple(dict.fromkeys(s for member in shown for s in member.sources))
     item = _from(c if library else None, derivation, sources, reports=False)
+    materials = dict.fromkeys(x for member in shown for x in member.names)  # in the members' order, each once
     if materials:
         item["materials"] = [_material_label(x) for x in materials]
-    reports = _member_reports(c, shown)
+    reports: dict[tuple[str, str], dict[str, Any]] = {}
+    for member in shown:
+        for at, report in member.reports:
+            reports.setdefault(at, report)
     if reports:
-        item["reports"] = reports
+        item["reports"] = list(reports.values())
     if library is None:
         return item, NO_FACTS, NO_FACTS
-    derivations = c.result.derivations
-    listed = NO_FACTS.union(*(library.rests_on(m, derivations) for m, _ in shown))
-    return item, listed, NO_FACTS.union(*(library.rests_on(m, derivations) for m in cut)) - listed
+    listed = NO_FACTS.union(*(member.observations for member in shown))
+    return item, listed, NO_FACTS.union(*(member.observations for member in cut)) - listed
 
 
-def _member_reports(c: Consultation, members: list[tuple[engine.Derivation, tuple[engine.Fact, ...]]]
-                    ) -> list[dict[str, Any]]:
-    """The reports behind gathered members (each with the facts it rests on), each once, with the material it is
-    on (`material`) and, for a dispute (a member with ?mat and ?other), its side: 0 where the element took part,
-    1 where it did not."""
+def _member_reports(c: Consultation, pair: bool, rests: tuple[engine.Fact, ...]
+                    ) -> tuple[tuple[tuple[str, str], dict[str, Any]], ...]:
+    """The reports among the facts a gathered derivation rests on, each once, with the material it is on
+    (`material`) and, for a dispute (`pair`: a member with ?mat and ?other), its side: 0 where the element took
+    part, 1 where it did not; each with its material and statement, by which an item lists it once."""
     statements = knowledge.statements()
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for m, rests in members:
-        pair = len(materials_bound(m)) > 1
-        for p in rests:
-            if p[0] != "observed":
-                continue
-            source = c.result.sources.get(p, NO_SOURCE)
-            finding = c.library.of_source(source) if c.library else None
-            if finding is not None:
-                report = library_report(finding)
-            elif source.kind == "kg" and source.detail in statements and statements[source.detail].observed_in:
-                report = dict(_report(source.detail))
-            else:
-                continue
-            report["material"] = _material_label(str(p[1][2]))
-            if pair:
-                report["side"] = 0 if p[1][3] == "observed" else 1
-            out.setdefault((report["material"], report["statement"]), report)
-    return list(out.values())
+    for p in rests:
+        if p[0] != "observed":
+            continue
+        source = c.result.sources.get(p, NO_SOURCE)
+        finding = c.library.of_source(source) if c.library else None
+        if finding is not None:
+            report = library_report(finding)
+        elif source.kind == "kg" and source.detail in statements and statements[source.detail].observed_in:
+            report = dict(_report(source.detail))
+        else:
+            continue
+        report["material"] = _material_label(str(p[1][2]))
+        if pair:
+            report["side"] = 0 if p[1][3] == "observed" else 1
+        out.setdefault((report["material"], report["statement"]), report)
+    return tuple(out.items())
 
 
 def _material_label(name: str) -> str:
@@ -331,7 +372,7 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, fro
         return pairs, NO_FACTS  # each pair names one library material at most: none to cut
     seen = {i: _on_library(library, d, c.result.derivations) for i, (lv, d) in enumerate(pairs) if lv == level}
     ours = [(i, material) for i, (material, _) in seen.items() if material is not None]
-    wanted = library.mask(c.formula.composition)
+    wanted = c.library_mask
     close = library.closeness
     materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
     if len(materials) <= RELATED_SHOWN:

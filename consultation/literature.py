@@ -129,6 +129,11 @@ class LibraryFindings:
     # (consultation/evidence.py _on_library)
     on_library: dict[Any, tuple[str | None, frozenset[Fact]]] = field(default_factory=dict, repr=False,
                                                                       compare=False)
+    # by derivation (Derivation.key): its library materials among its gathered reports', with their closeness bits
+    # and in the order of closeness() between equals (evidence.py _closest), and
+    # what an item over gathered reports takes from each of their derivations (evidence.py _member)
+    member_materials: dict[Any, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False, compare=False)
+    members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
@@ -222,6 +227,10 @@ class LibraryFindings:
         """lib-KEY -> its elements as bits (mask()) and its paper's DOI (closeness() reads them)."""
         dois = {f.material: f.doi for f in self.findings.values()}
         return {m: (self.mask(comp), dois.get(m, "")) for m, comp in self.compositions.items()}
+
+    def material_mask(self, material: str) -> int:
+        """A library material's elements as bits (mask())."""
+        return self._closeness_data.get(material, (0, ""))[0]
 
     def closeness(self, material: str, wanted: int) -> tuple[int, str, str]:
         """A sort key, closest first: the most elements shared with the candidate's (`wanted`: their mask()), then
@@ -490,7 +499,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         groups.setdefault((verdict[3], verdict[0], role), set()).update(*parts)
     kept = None if materials is None else frozenset().union(*(ranked.of_material.get(m, ()) for m in materials))
     here = frozenset().union(*(ranked.of_material.get(m, ()) for m in matched))
-    masks, wanted = ranked.masks, library.mask(c.formula.composition)
+    masks, wanted = ranked.masks, c.library_mask
     listed: list[int] = []
     counted: dict[tuple[bool, str, str], int] = {}
     for group, members in groups.items():
