@@ -116,13 +116,13 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     items = library.items if library else _PAPER_ITEMS
     kept = None
     if library is not None and not all_findings and derivation.rule.id in library.gathering_readers:
-        kept = _closest(c, derivation)
+        kept = _kept(library, c, derivation)
     key = (derivation.key, kept)
     found = items.get(key)
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
             items.clear()
-        members = gathered(c, derivation)
+        members = _members(c, derivation)[0]
         if members:
             found = items[key] = _gathered_item(c, derivation, members, kept)
         else:
@@ -141,19 +141,22 @@ def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Deri
     return [m for p in derivation.premises for m in shared.get(p, ())]
 
 
-def _closest(c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
-    """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN closest to the candidate's
-    elements (LibraryFindings.closeness), or None where there are no more than that: every one is listed. The
-    item over those reports is the same for every candidate with the same closest materials."""
-    library = c.library
-    assert library is not None
-    ours = library.member_materials.get(derivation.key)
-    if ours is None:
-        if len(library.member_materials) >= PAPER_ITEMS_LIMIT:
-            library.member_materials.clear()
-        names = dict.fromkeys(x for m in gathered(c, derivation) for x in materials_bound(m) if is_library_name(x))
-        ours = library.member_materials[derivation.key] = tuple(
-            (library.material_mask(x), x) for x in sorted(names, key=lambda x: library.closeness(x, 0)))
+def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
+    """_closest() of a derivation's gathered reports, once per library revision for the candidate's elements among
+    the library's (LibraryFindings.mask): the same for each candidate that differs only in others."""
+    at = (derivation.key, c.library_mask)
+    if at in library.closest:
+        return library.closest[at]
+    if len(library.closest) >= PAPER_ITEMS_LIMIT:
+        library.closest.clear()
+    found = library.closest[at] = _closest(c, _members(c, derivation)[1])
+    return found
+
+
+def _closest(c: Consultation, ours: tuple[tuple[int, str], ...]) -> frozenset[str] | None:
+    """Of the library's materials behind a rule's gathered reports (`ours`: see _members), the RELATED_SHOWN closest
+    to the candidate's elements (LibraryFindings.closeness), or None where there are no more than that: every one is
+    listed. The item over those reports is the same for every candidate with the same closest materials."""
     if len(ours) <= RELATED_SHOWN:
         return None
     wanted = c.library_mask  # closest first as closeness() orders them, as ints: (elements not shared, place)
@@ -189,15 +192,36 @@ def _member(c: Consultation, m: engine.Derivation) -> _Member:
     return found
 
 
-def _gathered_item(c: Consultation, derivation: engine.Derivation, members: list[engine.Derivation],
+Members = tuple[tuple[_Member, ...], tuple[tuple[int, str], ...]]
+
+
+def _members(c: Consultation, derivation: engine.Derivation) -> Members:
+    """What an item over gathered reports takes from each derivation gathered() behind a derivation's premises,
+    and the library materials among theirs, each with its elements as bits (LibraryFindings.material_mask), in
+    closeness()'s order between equals; once per library revision and derivation (by its key)."""
+    library = c.library
+    found = library.gathered_members.get(derivation.key) if library else None
+    if found is None:
+        members = tuple(_member(c, m) for m in gathered(c, derivation))
+        ours: tuple[tuple[int, str], ...] = ()
+        if library:
+            names = dict.fromkeys(x for member in members for x in member.library_names)
+            ours = tuple((library.material_mask(x), x) for x in sorted(names, key=lambda x: library.closeness(x, 0)))
+            if len(library.gathered_members) >= PAPER_ITEMS_LIMIT:
+                library.gathered_members.clear()
+            library.gathered_members[derivation.key] = members, ours
+        found = members, ours
+    return found
+
+
+def _gathered_item(c: Consultation, derivation: engine.Derivation, members: tuple[_Member, ...],
                    kept: frozenset[str] | None) -> Item:
     """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with `kept`,
     only the members whose library materials are among them are listed."""
     library = c.library
     shown: list[_Member] = []
     cut: list[_Member] = []
-    for m in members:
-        member = _member(c, m)
+    for member in members:
         if kept is None or all(x in kept for x in member.library_names):
             shown.append(member)
         else:

@@ -129,10 +129,11 @@ class LibraryFindings:
     # (consultation/evidence.py _on_library)
     on_library: dict[Any, tuple[str | None, frozenset[Fact]]] = field(default_factory=dict, repr=False,
                                                                       compare=False)
-    # by derivation (Derivation.key): its library materials among its gathered reports', with their closeness bits
-    # and in the order of closeness() between equals (evidence.py _closest), and
-    # what an item over gathered reports takes from each of their derivations (evidence.py _member)
-    member_materials: dict[Any, tuple[tuple[int, str], ...]] = field(default_factory=dict, repr=False, compare=False)
+    # by derivation (Derivation.key): what an item over gathered reports takes from each derivation gathered behind
+    # it, with the library materials among theirs (evidence.py _members), and from one of those (_member)
+    gathered_members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # by derivation (Derivation.key) and candidate's elements (mask()): the library materials an item lists (_kept)
+    closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
     members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
