@@ -94,8 +94,8 @@ Weighed = tuple[tuple[str | None, str, str, bool], str]
 Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 
 
-# said() sorts (elements shared, number) as one int, (ELEMENTS - shared) << NUMBER_BITS | number, never negative
-# (bitwise operations on negative ints are slow)
+# evidence.py _closest sorts (elements shared, place) as one int, (ELEMENTS - shared) << NUMBER_BITS | place, never
+# negative (bitwise operations on negative ints are slow)
 NUMBER_BITS = 32
 ELEMENTS = 128  # more than there are
 NUMBER_MASK = (1 << NUMBER_BITS) - 1
@@ -103,13 +103,51 @@ NUMBER_MASK = (1 << NUMBER_BITS) - 1
 
 @dataclass(frozen=True)
 class Ranked:
-    """A library's observations numbered in the order said() lists them (by DOI, then finding id)."""
+    """A library's observations numbered in the order said() lists them (by DOI, then finding id). A set of them is
+    an int with the bit of each number set (`bits`), which a consultation unites, intersects and counts in C."""
 
     order: tuple[tuple[Fact, LibraryFinding], ...]
     place: dict[Fact, int]  # observation -> its number
     weighed: tuple[Weighed, ...]  # by number
-    masks: tuple[int, ...]  # by number: its material's elements as bits (LibraryFindings.mask)
-    of_material: dict[str, frozenset[int]]  # lib-KEY -> the numbers of its observations
+    of_material: dict[str, int]  # lib-KEY -> its observations (bits)
+    with_element: tuple[int, ...]  # by element bit (LibraryFindings.mask): the observations on materials with it
+
+
+def bits(numbers: Iterable[int]) -> int:
+    """A set of observation numbers as an int (Ranked)."""
+    return sum(1 << n for n in set(numbers))
+
+
+def union(sets: Iterable[int]) -> int:
+    found = 0
+    for members in sets:
+        found |= members
+    return found
+
+
+def numbers(members: int, limit: int | None = None) -> list[int]:
+    """The observation numbers of a set (Ranked), lowest first, at most `limit` of them."""
+    out: list[int] = []
+    while members and (limit is None or len(out) < limit):
+        out.append((members ^ (members - 1)).bit_length() - 1)  # the lowest bit set (no negative ints: slow)
+        members &= members - 1
+    return out
+
+
+def closest_first(ranked: Ranked, wanted: int) -> list[int]:
+    """The observations by the elements their material shares with the candidate's (`wanted`: mask()), most
+    first (each a set, Ranked): within one, the lowest numbers come first (by DOI)."""
+    at_least = [(1 << len(ranked.order)) - 1]  # at_least[k]: sharing k elements or more
+    bit = 0
+    while wanted >> bit:
+        if wanted >> bit & 1:
+            having = ranked.with_element[bit]
+            at_least.append(0)
+            for k in range(len(at_least) - 1, 0, -1):
+                at_least[k] |= at_least[k - 1] & having
+        bit += 1
+    at_least.append(0)
+    return [at_least[k] ^ (at_least[k] & at_least[k + 1]) for k in range(len(at_least) - 2, -1, -1)]
 
 
 @dataclass
@@ -136,7 +174,7 @@ class LibraryFindings:
     closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
     members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
-    _behind: dict[Fact, dict[Weighed, frozenset[int]]] = field(default_factory=dict, repr=False, compare=False)
+    _behind: dict[Fact, dict[Weighed, int]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
                                                                            compare=False)
 
@@ -191,17 +229,17 @@ class LibraryFindings:
                                                        if q in observations)
         return found
 
-    def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, frozenset[int]]:
-        """The observations under() a gathered fact, as their places in `ranked`, grouped by what said() weighs them
-        on and their finding's role."""
+    def behind(self, gathered: Fact, derivations: engine.Derivations) -> dict[Weighed, int]:
+        """The observations under() a gathered fact, as a set of their numbers in `ranked`, grouped by what said()
+        weighs them on and their finding's role."""
         found = self._behind.get(gathered)
         if found is None:
             place, weighed = self.ranked.place, self.ranked.weighed
-            groups: dict[Weighed, set[int]] = {}
+            groups: dict[Weighed, int] = {}
             for q in self.under(gathered, derivations):
                 i = place[q]
-                groups.setdefault(weighed[i], set()).add(i)
-            found = self._behind[gathered] = {k: frozenset(v) for k, v in groups.items()}
+                groups[weighed[i]] = groups.get(weighed[i], 0) | 1 << i
+            found = self._behind[gathered] = groups
         return found
 
     def rests_on(self, d: engine.Derivation, derivations: engine.Derivations) -> frozenset[Fact]:
@@ -260,14 +298,15 @@ class LibraryFindings:
         """The observations in the order said() lists them (by DOI, then finding), each with what it is weighed on,
         so that a consultation gathers, counts and picks the closest of them as numbers."""
         order = sorted(self.observations.items(), key=lambda kv: (kv[1].doi, kv[1].id))
-        data = self._closeness_data
-        ranks_of: dict[str, set[int]] = {}
+        ranks_of: dict[str, list[int]] = {}
         for i, (_, finding) in enumerate(order):
-            ranks_of.setdefault(finding.material, set()).add(i)
+            ranks_of.setdefault(finding.material, []).append(i)
+        masks = [self.material_mask(finding.material) for _, finding in order]
         return Ranked(tuple(order), {fact: i for i, (fact, _) in enumerate(order)},
                       tuple((_weighing(fact, finding), finding.role or "") for fact, finding in order),
-                      tuple(data.get(finding.material, (0, ""))[0] for _, finding in order),
-                      {m: frozenset(v) for m, v in ranks_of.items()})
+                      {m: bits(v) for m, v in ranks_of.items()},
+                      tuple(bits(i for i, mask in enumerate(masks) if mask >> b & 1)
+                            for b in range(len(self._element_bits))))
 
     def entry_parts(self, observation: Fact) -> tuple[dict[str, Any], dict[str, Any]]:
         """What said()'s entry for an observation says of its finding whatever the consultation: the finding, its
@@ -449,8 +488,8 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     r = c.result
     ranked = library.ranked
     readers, concluded = _observed_readers(library.gathered_predicates)
-    # the numbers (Ranked) of the observations the rules used, by what they are weighed on and their role
-    gathered: dict[Weighed, list[Iterable[int]]] = {}
+    # the observations the rules used (Ranked: sets of their numbers), by what they are weighed on and their role
+    gathered: dict[Weighed, int] = {}
     expanded: set[Fact] = set()
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
@@ -468,10 +507,10 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
                 if p[0] == "observed":
                     n = ranked.place.get(p)  # None: one of the paper's reports
                     if n is not None:
-                        gathered.setdefault(ranked.weighed[n], []).append((n,))
+                        gathered[ranked.weighed[n]] = gathered.get(ranked.weighed[n], 0) | 1 << n
                 else:  # reports gathered once for every candidate: their observations
-                    for weighed, numbers in library.behind(p, r.derivations).items():
-                        gathered.setdefault(weighed, []).append(numbers)
+                    for weighed, members in library.behind(p, r.derivations).items():
+                        gathered[weighed] = gathered.get(weighed, 0) | members
     matched = {str(m) for (m,) in r.query("reported_here")}
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):
@@ -492,31 +531,40 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
 
     # one verdict per weighing (judge()'s arguments); the findings grouped by verdict, mechanism and role
     verdicts: dict[tuple[str | None, str, str, bool], Verdict] = {}
-    groups: dict[tuple[bool, str, str], set[int]] = {}
-    for (weighing, role), parts in gathered.items():
+    groups: dict[tuple[bool, str, str], int] = {}
+    for (weighing, role), members in gathered.items():
         verdict = verdicts.get(weighing)
         if verdict is None:
             verdict = verdicts[weighing] = judge(*weighing)
-        groups.setdefault((verdict[3], verdict[0], role), set()).update(*parts)
-    kept = None if materials is None else frozenset().union(*(ranked.of_material.get(m, ()) for m in materials))
-    here = frozenset().union(*(ranked.of_material.get(m, ()) for m in matched))
-    masks, wanted = ranked.masks, c.library_mask
+        group = (verdict[3], verdict[0], role)
+        groups[group] = groups.get(group, 0) | members
+    of_material = ranked.of_material
+    kept = None if materials is None else union(of_material.get(m, 0) for m in materials)
+    here = union(of_material.get(m, 0) for m in matched)
+    levels: list[int] | None = None  # closest_first(), worked out where a group has more than RELATED_SHOWN
     listed: list[int] = []
     counted: dict[tuple[bool, str, str], int] = {}
     for group, members in groups.items():
         if kept is not None:
             members &= kept
         if all_findings:
-            listed += members
+            listed += numbers(members)
             continue
-        listed += members & here  # findings on this very material: every one
-        related = members - here
-        if len(related) > RELATED_SHOWN:  # on related materials: the closest (the lowest number of those: by DOI)
-            counted[group] = len(related) - RELATED_SHOWN
-            closest = sorted([((ELEMENTS - (masks[n] & wanted).bit_count()) << NUMBER_BITS) | n for n in related])
-            listed += [k & NUMBER_MASK for k in closest[:RELATED_SHOWN]]
+        listed += numbers(members & here)  # findings on this very material: every one
+        related = members ^ (members & here)
+        more = related.bit_count() - RELATED_SHOWN
+        if more > 0:  # on related materials: the closest (the lowest numbers of those: by DOI)
+            counted[group] = more
+            if levels is None:
+                levels = closest_first(ranked, c.library_mask)
+            picked: list[int] = []
+            for level in levels:
+                picked += numbers(related & level, RELATED_SHOWN - len(picked))
+                if len(picked) == RELATED_SHOWN:
+                    break
+            listed += picked
         else:
-            listed += related
+            listed += numbers(related)
     listed.sort()  # by DOI, then finding
     outranked = {str(args[2]) for args in r.query("overruled")}  # materials whose report outranks a plane
     behind = _RuleIds(c)

@@ -322,3 +322,26 @@ def test_a_host_finding_behind_several_cations_is_counted_once(own_library: Path
     assert sum(1 for i in conversion if i.get("rule") == "evidence-reported-related-host") > 1  # one per cation
     assert len(_library_reports(full["mechanisms"]["conversion"]["evidence_detail"], "reported_related")) == 12
     assert _left_out_mismatches(summary, full) == []
+
+
+def test_closest_first_orders_by_shared_elements_then_by_doi(rows, tmp_path):
+    """said() picks the closest findings from sets of observation numbers held as ints (literature.closest_first):
+    the order is that of sorting the observations by the elements their material shares with the candidate, most
+    first, then by number (DOI, then finding), for (MgCoNiCuZn)O and for candidates sharing less with the library."""
+    from hemkg.consultation import literature
+    from hemkg.consultation.findings import read
+
+    contributions = read(write_findings(tmp_path / "related.csv", rows)).contributions
+    library = literature.from_contributions(contributions, tmp_path, "test")
+    ranked = library.ranked
+    assert len(ranked.order) > 2 * RELATED_SHOWN
+    for elements in (CANDIDATE, ("Fe", "Mn", "Zn"), ("Mg",), ("Li",)):
+        wanted = library.mask(set(elements))
+
+        def shared(n: int, wanted: int = wanted) -> int:
+            material = ranked.order[n][1].material
+            return bin(library.mask(library.compositions[material]) & wanted).count("1")
+
+        order = [n for level in literature.closest_first(ranked, wanted) for n in literature.numbers(level)]
+        assert order == sorted(range(len(ranked.order)), key=lambda n: (-shared(n), n)), elements
+        assert literature.numbers(literature.union(ranked.of_material.values()), 3) == [0, 1, 2]
