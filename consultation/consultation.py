@@ -84,11 +84,6 @@ class Consultation:
     library: LibraryFindings | None = None  # the library whose findings the rules graded beside the paper's
 
     @functools.cached_property
-    def elements(self) -> frozenset[str]:
-        """The candidate's elements (evidence items over gathered reports are kept per element set)."""
-        return frozenset(self.formula.composition)
-
-    @functools.cached_property
     def library_mask(self) -> int:
         """The candidate's elements as the library's closeness bits (LibraryFindings.mask; 0 without a library)."""
         return self.library.mask(self.formula.composition) if self.library is not None else 0

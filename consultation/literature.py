@@ -119,6 +119,7 @@ def bits(numbers: Iterable[int]) -> int:
 
 
 def union(sets: Iterable[int]) -> int:
+    """The union of sets of observation numbers (Ranked)."""
     found = 0
     for members in sets:
         found |= members
@@ -170,9 +171,9 @@ class LibraryFindings:
     # by derivation (Derivation.key): what an item over gathered reports takes from each derivation gathered behind
     # it, with the library materials among theirs (evidence.py _members), and from one of those (_member)
     gathered_members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     # by derivation (Derivation.key) and candidate's elements (mask()): the library materials an item lists (_kept)
     closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
-    members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, int]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
