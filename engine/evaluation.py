@@ -129,13 +129,16 @@ class _Index:
 
     def estimate(self, pattern: Pattern, constants: tuple[Value | None, ...]) -> float:
         """How many facts a look-up by `pattern` gives: exact when every key value is a
-        constant, else the average; a predicate these facts lack is guessed small."""
+        constant, else the size of the list a key drawn from the facts themselves finds (the mean
+        weighted by size: a join's keys come from facts, so they find the long lists more often
+        than an average over keys says); a predicate these facts lack is guessed small."""
         if pattern[0] not in self.by_predicate:
             return RUN_FACTS_GUESS * 0.25 ** len(pattern[2])
         table = self.table(pattern)
         if None not in constants:
             return len(table.get(constants[0] if len(constants) == 1 else constants, ()))
-        return sum(map(len, table.values())) / max(1, len(table))
+        sizes = [len(facts) for facts in table.values()]
+        return sum(n * n for n in sizes) / max(1, sum(sizes))
 
     def table(self, pattern: Pattern) -> Table:
         found = self.tables.get(pattern)
