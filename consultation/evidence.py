@@ -122,9 +122,9 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     if found is None:
         if len(items) >= PAPER_ITEMS_LIMIT:
             items.clear()
-        members = _members(c, derivation)[0]
-        if members:
-            found = items[key] = _gathered_item(c, derivation, members, kept)
+        behind = _members(c, derivation)
+        if behind.members:
+            found = items[key] = _gathered_item(c, derivation, behind, kept)
         else:
             sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
             listed = library.rests_on(derivation, c.result.derivations) if library else NO_FACTS
@@ -149,7 +149,7 @@ def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivati
         return library.closest[at]
     if len(library.closest) >= PAPER_ITEMS_LIMIT:
         library.closest.clear()
-    found = library.closest[at] = _closest(c, _members(c, derivation)[1])
+    found = library.closest[at] = _closest(c, _members(c, derivation).ours)
     return found
 
 
@@ -192,40 +192,52 @@ def _member(c: Consultation, m: engine.Derivation) -> _Member:
     return found
 
 
-Members = tuple[tuple[_Member, ...], tuple[tuple[int, str], ...]]
+class _Gathered(NamedTuple):
+    """The derivations gathered() behind a derivation's premises, as an item over them reads them."""
+
+    members: tuple[_Member, ...]
+    # the library materials they name, each with its elements as bits (LibraryFindings.material_mask), in
+    # closeness()'s order between equals
+    ours: tuple[tuple[int, str], ...]
+    unnamed: tuple[int, ...]  # the places of the members that name no library material: always listed
+    naming: dict[str, tuple[int, ...]]  # library material -> the places of the members naming it
+    observations: frozenset[engine.Fact]  # the library's observations all of them rest on
 
 
-def _members(c: Consultation, derivation: engine.Derivation) -> Members:
-    """What an item over gathered reports takes from each derivation gathered() behind a derivation's premises,
-    and the library materials among theirs, each with its elements as bits (LibraryFindings.material_mask), in
-    closeness()'s order between equals; once per library revision and derivation (by its key)."""
+def _members(c: Consultation, derivation: engine.Derivation) -> _Gathered:
+    """_Gathered, once per library revision and derivation (by its key)."""
     library = c.library
     found = library.gathered_members.get(derivation.key) if library else None
     if found is None:
         members = tuple(_member(c, m) for m in gathered(c, derivation))
-        ours: tuple[tuple[int, str], ...] = ()
+        naming: dict[str, list[int]] = {}
+        for i, member in enumerate(members):
+            for x in member.library_names:
+                naming.setdefault(x, []).append(i)
+        ours = tuple((library.material_mask(x), x) for x in sorted(naming, key=lambda x: library.closeness(x, 0))) \
+            if library else ()
+        found = _Gathered(members, ours, tuple(i for i, member in enumerate(members) if not member.library_names),
+                          {x: tuple(places) for x, places in naming.items()},
+                          NO_FACTS.union(*(member.observations for member in members)))
         if library:
-            names = dict.fromkeys(x for member in members for x in member.library_names)
-            ours = tuple((library.material_mask(x), x) for x in sorted(names, key=lambda x: library.closeness(x, 0)))
             if len(library.gathered_members) >= PAPER_ITEMS_LIMIT:
                 library.gathered_members.clear()
-            library.gathered_members[derivation.key] = members, ours
-        found = members, ours
+            library.gathered_members[derivation.key] = found
     return found
 
 
-def _gathered_item(c: Consultation, derivation: engine.Derivation, members: tuple[_Member, ...],
+def _gathered_item(c: Consultation, derivation: engine.Derivation, behind: _Gathered,
                    kept: frozenset[str] | None) -> Item:
     """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with `kept`,
-    only the members whose library materials are among them are listed."""
+    only the members whose library materials are all among them are listed."""
     library = c.library
-    shown: list[_Member] = []
-    cut: list[_Member] = []
-    for member in members:
-        if kept is None or all(x in kept for x in member.library_names):
-            shown.append(member)
-        else:
-            cut.append(member)
+    if kept is None:
+        shown = behind.members
+    else:
+        members, places = behind.members, set(behind.unnamed)
+        for x in kept:
+            places.update(i for i in behind.naming.get(x, ()) if all(y in kept for y in members[i].library_names))
+        shown = tuple(behind.members[i] for i in sorted(places))  # in the members' order
     sources = tuple(dict.fromkeys(s for member in shown for s in member.sources))
     item = _from(c if library else None, derivation, sources, reports=False)
     materials = dict.fromkeys(x for member in shown for x in member.names)  # in the members' order, each once
@@ -240,7 +252,7 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, members: tupl
     if library is None:
         return item, NO_FACTS, NO_FACTS
     listed = NO_FACTS.union(*(member.observations for member in shown))
-    return item, listed, NO_FACTS.union(*(member.observations for member in cut)) - listed
+    return item, listed, behind.observations - listed  # those the members left out rest on, listed by none shown
 
 
 def _member_reports(c: Consultation, pair: bool, rests: tuple[engine.Fact, ...]
@@ -284,7 +296,9 @@ def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[
     bindings = dict(derivation.bindings)
     reported = [s.detail for s in sources if s.kind == "kg" and s.detail in statements
                 and statements[s.detail].observed_in]
-    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] if c and c.library else []
+    # the library's findings among the sources: listed as reports, and otherwise only whether there are any matters
+    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] \
+        if c and c.library and (reports or not reported) else []
     # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`;
     # a library finding names its paper by DOI (in `reports`), not by a reference number of the paper
     cited = {n for iri in reported for n in statements[iri].references} if reported or found else \
