@@ -287,8 +287,8 @@ class LibraryFindings:
     @functools.cached_property
     def gathering_readers(self) -> frozenset[str]:
         """The ids of the paper's rules that read a gathered fact: their evidence items list the library's closest
-        materials, so they are kept per candidate's elements. (Ids: the rules a run recorded are the library's
-        program's, unpickled apart from paper_rules(), and equal rules compare field by field.)"""
+        materials, so they are kept per materials listed (evidence.py _kept). (Ids: the rules a run recorded are the
+        library's program's, unpickled apart from paper_rules(), and equal rules compare field by field.)"""
         from hemkg.consultation.rules import paper_rules
 
         gathered = self.gathered_predicates
