@@ -345,3 +345,25 @@ def test_closest_first_orders_by_shared_elements_then_by_doi(rows, tmp_path):
         order = [n for level in literature.closest_first(ranked, wanted) for n in literature.numbers(level)]
         assert order == sorted(range(len(ranked.order)), key=lambda n: (-shared(n), n)), elements
         assert literature.numbers(literature.union(ranked.of_material.values()), 3) == [0, 1, 2]
+
+
+def test_answers_do_not_depend_on_what_the_process_consulted_before(rows, tmp_path):
+    """An evidence item over gathered reports is kept per library revision under the materials it lists
+    (consultation/evidence.py _kept, _members), and shared by every candidate that lists the same: an answer is the
+    same after other candidates' consultations as from the library read afresh. (MgCoNiCuZn)O (ref 48, Section
+    3.1) beside two oxides that share Cu, or Mg and Co, with the related materials, whose closest materials differ."""
+    from hemkg.answers.summary import summarise
+    from hemkg.consultation import literature
+    from hemkg.consultation.consultation import consult
+    from hemkg.consultation.findings import read
+
+    contributions = read(write_findings(tmp_path / "related.csv", rows)).contributions
+    candidates = ["(MgCoNiCuZn)O", "(CuZnTiAlV)O", "(MgCoFeMnCr)O"]
+    warmed = literature.from_contributions(contributions, tmp_path, "test")
+    for formula in candidates:
+        summarise(consult(formula, "Li", library=warmed))
+    for formula in reversed(candidates):
+        for all_findings in (False, True):
+            fresh = literature.from_contributions(contributions, tmp_path, "test")
+            assert summarise(consult(formula, "Li", library=warmed), all_findings) == \
+                summarise(consult(formula, "Li", library=fresh), all_findings), (formula, all_findings)
