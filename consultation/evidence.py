@@ -11,11 +11,12 @@ decides a level.
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hemkg import engine
-from hemkg.consultation.literature import ELEMENTS, NUMBER_BITS, NUMBER_MASK, RELATED_SHOWN, is_library_name
+from hemkg.consultation.literature import RELATED_SHOWN, is_library_name
 from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
@@ -149,19 +150,17 @@ def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivati
         return library.closest[at]
     if len(library.closest) >= PAPER_ITEMS_LIMIT:
         library.closest.clear()
-    found = library.closest[at] = _closest(c, _members(c, derivation).ours)
+    found = library.closest[at] = _closest(library, c, _members(c, derivation).naming)
     return found
 
 
-def _closest(c: Consultation, ours: tuple[tuple[int, str], ...]) -> frozenset[str] | None:
-    """Of the library's materials behind a rule's gathered reports (`ours`: see _members), the RELATED_SHOWN closest
-    to the candidate's elements (LibraryFindings.closeness), or None where there are no more than that: every one is
-    listed. The item over those reports is the same for every candidate with the same closest materials."""
-    if len(ours) <= RELATED_SHOWN:
+def _closest(library: LibraryFindings, c: Consultation, materials: Collection[str]) -> frozenset[str] | None:
+    """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN nearest the candidate's
+    elements (LibraryFindings.nearest), or None where there are no more than that: every one is listed. The item
+    over those reports is the same for every candidate with the same closest materials."""
+    if len(materials) <= RELATED_SHOWN:
         return None
-    wanted = c.library_mask  # closest first as closeness() orders them, as ints: (elements not shared, place)
-    keys = sorted([((ELEMENTS - (own & wanted).bit_count()) << NUMBER_BITS) | i for i, (own, _) in enumerate(ours)])
-    return frozenset(ours[k & NUMBER_MASK][1] for k in keys[:RELATED_SHOWN])
+    return frozenset(library.nearest(materials, c.library_mask, RELATED_SHOWN))
 
 
 class _Member(NamedTuple):
@@ -196,9 +195,6 @@ class _Gathered(NamedTuple):
     """The derivations gathered() behind a derivation's premises, as an item over them reads them."""
 
     members: tuple[_Member, ...]
-    # the library materials they name, each with its elements as bits (LibraryFindings.material_mask), in
-    # closeness()'s order between equals
-    ours: tuple[tuple[int, str], ...]
     unnamed: tuple[int, ...]  # the places of the members that name no library material: always listed
     naming: dict[str, tuple[int, ...]]  # library material -> the places of the members naming it
     observations: frozenset[engine.Fact]  # the library's observations all of them rest on
@@ -214,10 +210,8 @@ def _members(c: Consultation, derivation: engine.Derivation) -> _Gathered:
         for i, member in enumerate(members):
             for x in member.library_names:
                 naming.setdefault(x, []).append(i)
-        ours = tuple((library.material_mask(x), x) for x in sorted(naming, key=lambda x: library.closeness(x, 0))) \
-            if library else ()
-        found = _Gathered(members, ours, tuple(i for i, member in enumerate(members) if not member.library_names),
-                          {x: tuple(places) for x, places in naming.items()},
+        unnamed = tuple(i for i, member in enumerate(members) if not member.library_names)
+        found = _Gathered(members, unnamed, {x: tuple(places) for x, places in naming.items()},
                           NO_FACTS.union(*(member.observations for member in members)))
         if library:
             if len(library.gathered_members) >= PAPER_ITEMS_LIMIT:
@@ -410,12 +404,10 @@ def summarised(c: Consultation, pairs: Pairs, level: object) -> tuple[Pairs, fro
         return pairs, NO_FACTS  # each pair names one library material at most: none to cut
     seen = {i: _on_library(library, d, c.result.derivations) for i, (lv, d) in enumerate(pairs) if lv == level}
     ours = [(i, material) for i, (material, _) in seen.items() if material is not None]
-    wanted = c.library_mask
-    close = library.closeness
-    materials = sorted({m for _, m in ours}, key=lambda m: close(m, wanted))
+    materials = {m for _, m in ours}
     if len(materials) <= RELATED_SHOWN:
         return pairs, NO_FACTS
-    place = {m: k for k, m in enumerate(materials[:RELATED_SHOWN])}
+    place = {m: k for k, m in enumerate(library.nearest(materials, c.library_mask, RELATED_SHOWN))}
     mine = {i for i, _ in ours}
     cut = {i for i, m in ours if m not in place}
     kept = [p for i, p in enumerate(pairs) if i not in mine]  # the others in place, then the listed, closest first

@@ -94,8 +94,8 @@ Weighed = tuple[tuple[str | None, str, str, bool], str]
 Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 
 
-# evidence.py _closest sorts (elements shared, place) as one int, (ELEMENTS - shared) << NUMBER_BITS | place, never
-# negative (bitwise operations on negative ints are slow)
+# nearest() sorts (elements shared, place) as one int, (ELEMENTS - shared) << NUMBER_BITS | place, never negative
+# (bitwise operations on negative ints are slow)
 NUMBER_BITS = 32
 ELEMENTS = 128  # more than there are
 NUMBER_MASK = (1 << NUMBER_BITS) - 1
@@ -207,7 +207,7 @@ class LibraryFindings:
 
     def mask(self, composition: dict[str, float] | frozenset[str] | set[str]) -> int:
         """Elements as bits, one per element of the library's materials (in the symbols' sorted order), for
-        closeness(): an element no material of the library has shares nothing with them. Few bits keep the
+        nearest(): an element no material of the library has shares nothing with them. Few bits keep the
         numbers small, and said() works them out for every finding it weighs."""
         bits = self._element_bits
         return sum(1 << bits[x] for x in composition if x in bits)
@@ -263,20 +263,26 @@ class LibraryFindings:
                 if fact[0] == "observed" and source.detail in self.findings}
 
     @functools.cached_property
-    def _closeness_data(self) -> dict[str, tuple[int, str]]:
-        """lib-KEY -> its elements as bits (mask()) and its paper's DOI (closeness() reads them)."""
+    def _by_place(self) -> tuple[str, ...]:
+        """The lib-KEYs of the materials with findings, by DOI, then name: the order of nearest() between equals."""
         dois = {f.material: f.doi for f in self.findings.values()}
-        return {m: (self.mask(comp), dois.get(m, "")) for m, comp in self.compositions.items()}
+        return tuple(sorted(dois, key=lambda m: (dois[m], m)))
+
+    @functools.cached_property
+    def _closeness_data(self) -> dict[str, tuple[int, int]]:
+        """lib-KEY -> its elements as bits (mask(); none without a composition) and its place in _by_place."""
+        return {m: (self.mask(self.compositions.get(m, {})), place) for place, m in enumerate(self._by_place)}
 
     def material_mask(self, material: str) -> int:
         """A library material's elements as bits (mask())."""
-        return self._closeness_data.get(material, (0, ""))[0]
+        return self._closeness_data.get(material, (0, 0))[0]
 
-    def closeness(self, material: str, wanted: int) -> tuple[int, str, str]:
-        """A sort key, closest first: the most elements shared with the candidate's (`wanted`: their mask()), then
-        the DOI (stable)."""
-        own, doi = self._closeness_data.get(material, (0, ""))
-        return -(own & wanted).bit_count(), doi, material
+    def nearest(self, materials: Iterable[str], wanted: int, count: int) -> list[str]:
+        """Of library materials, the `count` that share the most elements with the candidate's (`wanted`: their
+        mask()), closest first, then by DOI."""
+        data, by_place = self._closeness_data, self._by_place
+        keys = sorted([((ELEMENTS - (data[m][0] & wanted).bit_count()) << NUMBER_BITS) | data[m][1] for m in materials])
+        return [by_place[k & NUMBER_MASK] for k in keys[:count]]
 
     @functools.cached_property
     def gathered_predicates(self) -> frozenset[str]:
@@ -392,7 +398,7 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
         revision = library.revision
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
-        for made_once in ("shared", "observations", "gathered_predicates", "gathering_readers",
+        for made_once in ("shared", "observations", "gathered_predicates", "gathering_readers", "_by_place",
                           "_closeness_data", "_by_elements", "ranked", "_element_bits"):
             getattr(found, made_once)
     return found
