@@ -640,16 +640,13 @@ def _bears(c: Consultation, behind: _RuleIds, host: bool, subject: str, mechanis
 def _observed_readers(gathered: frozenset[str]) -> tuple[dict[str, tuple[int, ...]], frozenset[str]]:
     """The rules whose premises are observations, or facts gathered from them (`gathered`: the predicates
     LibraryFindings.gathered_predicates names), the only derivations said() reads, by id with the places of those
-    premises in a derivation's premises (the rule's positive premises in its order, engine/codegen.py), and the
-    predicates they conclude."""
+    premises in a derivation's premises (Rule.positives), and the predicates they conclude."""
     from hemkg.consultation.rules import paper_rules
-    from hemkg.engine.language import BUILTINS
 
     gathering = {"observed"} | gathered
     readers = {}
     for rule in paper_rules():
-        positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
-        at = tuple(i for i, a in enumerate(positives) if a.predicate in gathering)
+        at = tuple(i for i, a in enumerate(rule.positives) if a.predicate in gathering)
         if at:
             readers[rule.id] = at
     concluded = frozenset(a.predicate for r in paper_rules() if r.id in readers for a in r.then)

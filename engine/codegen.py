@@ -139,7 +139,7 @@ def _plan(rule: Rule, estimate: Estimate, slots: _Slots, first: int | None = Non
     """Order the positive premises greedily, the look-up expected to give fewest facts first,
     and generate the function that matches them. With `first`, that premise comes first:
     it will range over the facts a pass added (`start`)."""
-    positives = [a for a in rule.when if not a.negated and a.predicate not in BUILTINS]
+    positives = list(rule.positives)
     bound: set[str] = set()
     order: list[int] = []
     todo = list(range(len(positives)))
@@ -275,7 +275,7 @@ def _sequence(plans: tuple[_Plan, ...], slots: _Slots) -> _Component:
     """One function running rules that run once, in order: each rule's body in `for _ in (0,):`."""
     lines = ["def solve(S, O, B, lookup, derivations, facts):"]
     for n, plan in enumerate(plans):
-        positives = [a for a in plan.rule.when if not a.negated and a.predicate not in BUILTINS]
+        positives = list(plan.rule.positives)
         lines.append(f"    for _ in (0,):  # rule {plan.rule.id}")
         lines.append(_source(plan.rule, positives, list(plan.order), slots, within=f"RULE_{n}"))
     source = "\n".join(lines) + "\n"

@@ -78,15 +78,20 @@ class Rule:
         return self.basis == "paper"
 
     @functools.cached_property
+    def positives(self) -> tuple[Atom, ...]:
+        """Its positive premises that match facts (not the built-in comparisons), in the rule's order: a
+        Derivation's premises."""
+        return tuple(a for a in self.when if not a.negated and a.predicate not in BUILTINS)
+
+    @functools.cached_property
     def bound_names(self) -> tuple[str, ...]:
         """The variables its positive premises bind, sorted: the names of a Derivation's `bound` values."""
-        return tuple(sorted(set().union(*(a.variables for a in self.when
-                                           if not a.negated and a.predicate not in BUILTINS))))
+        return tuple(sorted(set().union(*(a.variables for a in self.positives))))
 
     @functools.cached_property
     def premises_follow_bound(self) -> bool:
         """Whether a derivation's premises follow from the values bound: no positive premise has a wildcard (_)."""
-        return not any("_" in a.args for a in self.when if not a.negated and a.predicate not in BUILTINS)
+        return not any("_" in a.args for a in self.positives)
 
     def __hash__(self) -> int:  # ids are unique: hashing only the id keeps compiled-program look-ups cheap
         return hash(self.id)
