@@ -352,20 +352,24 @@ def example_library():
     return library, time.perf_counter() - t
 
 
-def new_candidates(consult, summarise, count: int = 1000) -> None:
-    """Consultations + JSON on a stream of candidates none of which was consulted before in this process (five
-    of the 26 cations and an anion, drawn with a fixed seed): what the paper's 7 repeated candidates cannot show,
-    as a process caches what repeats (charge balance by composition, evidence items by derivation)."""
-    import itertools
+def new_stream(count: int, seed: int = 11) -> list[tuple[str, str]]:
+    """`count` candidates (formula, ion), each of five of the 26 listed cations and a listed anion, drawn with a
+    fixed seed: a stream none of which a process consulted before."""
     import random
 
     from hemkg.graph.vocab import vocab
 
-    pick = random.Random(11)
+    pick = random.Random(seed)
     cations = sorted(vocab().group("listed-cations").members)
     anions = sorted(vocab().group("listed-anions").members)
     combos = pick.sample(list(itertools.combinations(cations, 5)), count)
-    stream = [(f"({''.join(c)}){pick.choice(anions)}", pick.choice(vocab().ion_symbols)) for c in combos]
+    return [(f"({''.join(c)}){pick.choice(anions)}", pick.choice(vocab().ion_symbols)) for c in combos]
+
+
+def new_candidates(consult, summarise, count: int = 1000) -> None:
+    """Consultations + JSON on a stream of new candidates (new_stream): what the paper's 7 repeated candidates
+    cannot show, as a process caches what repeats (charge balance by composition, evidence items by derivation)."""
+    stream = new_stream(count)
     t = time.perf_counter()
     for formula, ion in stream:
         summarise(consult(formula, ion))
@@ -873,21 +877,18 @@ for _ in range(int(sys.argv[3])):
 print(loaded, len(library.findings) if library else 0, *rounds)
 """
 
-# the same on a stream of new candidates (as new_candidates draws them): per-candidate work the 7 repeated candidates
+# the same on a stream of new candidates (new_stream): per-candidate work the 7 repeated candidates
 # hide where a process keeps what repeats
 LIBRARY_STREAM_SCRIPT = r"""
-import itertools, random, sys, time
+import sys, time
+sys.path.insert(0, sys.argv[3])
+from bench import new_stream
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
 from hemkg.consultation.consultation import consult
-from hemkg.graph.vocab import vocab
 library = literature.load() if sys.argv[1] == "with" else None
 summarise(consult("(MgCoNiCuZn)O", "Li", library=library))
-pick = random.Random(11)
-cations = sorted(vocab().group("listed-cations").members)
-anions = sorted(vocab().group("listed-anions").members)
-combos = pick.sample(list(itertools.combinations(cations, 5)), int(sys.argv[2]))
-stream = [(f"({''.join(c)}){pick.choice(anions)}", pick.choice(vocab().ion_symbols)) for c in combos]
+stream = new_stream(int(sys.argv[2]))
 t = time.perf_counter()
 for f, i in stream:
     summarise(consult(f, i, library=library))
@@ -928,7 +929,8 @@ def part_library_use(args, tmp: str, library: str) -> None:
     streamed: dict[str, list[float]] = {label: [] for label, _, _ in kinds}
     for k in range(4):
         for label, env, which in kinds if k % 2 == 0 else kinds[::-1]:
-            done = subprocess.run([sys.executable, "-c", LIBRARY_STREAM_SCRIPT, which, str(count)], env=env,
+            done = subprocess.run([sys.executable, "-c", LIBRARY_STREAM_SCRIPT, which, str(count),
+                                   str(Path(__file__).resolve().parent)], env=env,
                                   capture_output=True, text=True, check=True)
             streamed[label].append(float(done.stdout))
     for label, seconds in streamed.items():

@@ -35,20 +35,18 @@ STREAM = (60, 200)  # new candidates, after WARM_UP others: the difference is 14
 WARM_UP = 300
 
 CHILD = r"""
-import gc, itertools, random, sys
+import gc, sys
+sys.path.insert(0, sys.argv[6])
+from bench import new_stream
 from hemkg.answers.summary import summarise
 from hemkg.consultation import literature
 from hemkg.consultation.consultation import consult
-from hemkg.graph.vocab import vocab
-workload, library_path, n, warm_up = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
+workload, library_path, n, warm_up, longest = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5]), int(sys.argv[7])
 library = literature.load(library_path) if library_path != "-" else None
 repeated = [tuple(x.split("|")) for x in sys.argv[4].split(",")]
-pick = random.Random(1)
-cations = sorted(vocab().group("listed-cations").members)
-anions = sorted(vocab().group("listed-anions").members)
-combos = pick.sample(list(itertools.combinations(cations, 5)), warm_up + n)
-stream = [(f"({''.join(c)}){pick.choice(anions)}", pick.choice(vocab().ion_symbols)) for c in combos]
-warm, counted = (repeated, repeated * n) if workload == "repeated" else (stream[:warm_up], stream[warm_up:])
+stream = new_stream(warm_up + longest, seed=1)  # the same draw in every process, however many it counts
+warm, counted = (repeated, repeated * n) if workload == "repeated" else \
+    (stream[:warm_up], stream[warm_up:warm_up + n])
 for f, i in warm:
     summarise(consult(f, i, library=library))
 gc.disable()
@@ -62,7 +60,8 @@ def count(workload: str, library: str, n: int, seed: int) -> int:
     from bench import CANDIDATES
 
     env = {**os.environ, "PYTHONHASHSEED": str(seed)}
-    args = [workload, library, str(n), ",".join(f"{f}|{i}" for f, i in CANDIDATES), str(WARM_UP)]
+    args = [workload, library, str(n), ",".join(f"{f}|{i}" for f, i in CANDIDATES), str(WARM_UP), str(HERE),
+            str(STREAM[1])]
     done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
                            CHILD, *args], env=env, capture_output=True, text=True)
     collected = [line for line in done.stderr.splitlines() if "Collected" in line]
@@ -109,7 +108,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         library = args.library or build_library(Path(tmp))
         for path in ("-", library):  # warm the disk cache of each, so that no counted process builds it
-            subprocess.run([sys.executable, "-c", CHILD, "repeated", path, "0", "(MgCoNiCuZn)O|Li", "0"], check=True)
+            subprocess.run([sys.executable, "-c", CHILD, "repeated", path, "0", "(MgCoNiCuZn)O|Li", "0", str(HERE),
+                            "0"], check=True)
         print("instructions a consultation + JSON answer (callgrind; cycle collector off; mean over "
               f"PYTHONHASHSEED 1-{args.seeds})")
         for workload in ("repeated", "stream"):
