@@ -58,6 +58,17 @@ class ParsedFormula:
 
 def parse_formula(text: str) -> ParsedFormula:
     """Parse a composition such as '(Mg0.2Co0.2Ni0.2Cu0.2Zn0.2)O' or 'FeS/C'; raise FormulaError if it cannot."""
+    parsed = _parsed(text)
+    return ParsedFormula(parsed.text, parsed.active, dict(parsed.composition), parsed.framework, parsed.warnings,
+                         parsed.notes)  # a composition of the caller's own: the cached one is never handed out
+
+
+PARSED_KEPT = 4096  # formulas a process keeps parsed: checking one costs as much as a tenth of a consultation
+
+
+@functools.lru_cache(maxsize=PARSED_KEPT)
+def _parsed(text: str) -> ParsedFormula:
+    """parse_formula's work, kept per text typed (a formula refused is checked again, and raises again)."""
     text = text.strip()
 
     def error(message: str, position: int | None = None, hint: str = "") -> FormulaError:

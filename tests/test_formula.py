@@ -250,7 +250,30 @@ def test_enormous_amount(text, position):
     assert err.position == position and "1000" in err.message
 
 
-def test_non_finite_amount(monkeypatch):
+@pytest.fixture
+def unparsed():
+    """No formula kept parsed (parse_formula keeps each text's result): a test that fakes the parser sees it used."""
+    from hemkg.consultation import formula
+
+    formula._parsed.cache_clear()
+    yield
+    formula._parsed.cache_clear()
+
+
+def test_a_kept_parse_hands_each_caller_its_own_composition():
+    """parse_formula keeps what it parsed per text; a caller changing its composition changes no one else's
+    ((MgCoNiCuZn)O, Section 3.1's rock-salt HEO), and a refused text is refused again."""
+    first = parse_formula("(MgCoNiCuZn)O")
+    first.composition["Mg"] = 9.0
+    del first.composition["O"]
+    again = parse_formula("(MgCoNiCuZn)O")
+    assert_composition(again, EXAMPLES["(MgCoNiCuZn)O"])
+    assert again.composition is not first.composition
+    for _ in range(2):
+        assert raises("Xx2O").position == 0
+
+
+def test_non_finite_amount(monkeypatch, unparsed):
     """A non-finite amount from the parser is an error (the text cannot spell one, so fake the parser)."""
     import chemparse
 
@@ -260,7 +283,7 @@ def test_non_finite_amount(monkeypatch):
     assert "not a finite number" in err.message and err.position == 0
 
 
-def test_parser_disagreeing_with_the_checked_text(monkeypatch):
+def test_parser_disagreeing_with_the_checked_text(monkeypatch, unparsed):
     """Should chemparse ever read other symbols than the checked text holds, that is an error, not a composition."""
     import chemparse
 
