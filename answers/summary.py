@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from hemkg import engine
 from hemkg.consultation import evidence, literature
@@ -40,27 +40,43 @@ def _references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
     return found
 
 
-def _citations(r: engine.Result, derivations: list[engine.Derivation]) -> list[int]:
-    """The references of the rules and of the graph facts they matched (a reported material's, say)."""
-    return sorted(frozenset().union(*(_references(r, d) for d in derivations)))
+class _Said(NamedTuple):
+    """What the answer says of a list of derivations: their rules' statements (placeholders filled, each once), the
+    rules' ids, the references of the rules and of the graph facts they matched (a reported material's, say), and
+    the bases of the rules from outside the paper."""
+
+    text: str
+    rules: tuple[str, ...]
+    citations: tuple[int, ...]
+    outside: tuple[str, ...]
 
 
-def _rule_ids(derivations: list[engine.Derivation]) -> list[str]:
-    return sorted({d.rule.id for d in derivations})
+# _Said by the derivations' keys, for every consultation of the process: like _REFERENCES, a function of the rules
+# and values bound. An answer asks for about 40; a new candidate shares most of them with earlier ones.
+_SAID: dict[tuple[object, ...], _Said] = {}
 
 
-def _finding(r: engine.Result, derivations: list[engine.Derivation], text: str, **extra: Any) -> dict[str, Any]:
+def _said(r: engine.Result, derivations: list[engine.Derivation]) -> _Said:
+    key = tuple(d.key for d in derivations)
+    found = _SAID.get(key)
+    if found is None:
+        if len(_SAID) >= REFERENCES_LIMIT:
+            _SAID.clear()
+        found = _SAID[key] = _Said(
+            " ".join(dict.fromkeys(statement_text(d) for d in derivations)),
+            tuple(sorted({d.rule.id for d in derivations})),
+            tuple(sorted(frozenset().union(*(_references(r, d) for d in derivations)))),
+            tuple(sorted({d.rule.basis for d in derivations if not d.rule.from_paper})))
+    return found
+
+
+def _finding(r: engine.Result, derivations: list[engine.Derivation], **extra: Any) -> dict[str, Any]:
     """A note, caution or warning: its text, the rules and citations behind it, and any outside basis."""
-    record = {"text": text, "rules": _rule_ids(derivations), "citations": _citations(r, derivations), **extra}
-    outside = sorted({d.rule.basis for d in derivations if not d.rule.from_paper})
-    if outside:
-        record["outside_paper"] = outside
+    said = _said(r, derivations)
+    record = {"text": said.text, "rules": list(said.rules), "citations": list(said.citations), **extra}
+    if said.outside:
+        record["outside_paper"] = list(said.outside)
     return record
-
-
-def _statement_of(derivations: list[engine.Derivation]) -> str:
-    """The rules' statements, placeholders filled, each once."""
-    return " ".join(dict.fromkeys(statement_text(d) for d in derivations))
 
 
 def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
@@ -77,13 +93,13 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     for m in vocab().mechanism_names:
         status = c.status(m)
         grade = graded.get((m,)) or evidence.ungraded()
-        behind = c.derivations("status", m)
+        behind = _said(r, c.derivations("status", m))
         mechanisms[json_key(m)] = {
             "status": json_key(status),
             "evidence": grade["evidence"],
             "elements": elements_of.get(m, []),
-            "rules": _rule_ids(behind),
-            "citations": _citations(r, behind),
+            "rules": list(behind.rules),
+            "citations": list(behind.citations),
             "evidence_detail": grade["evidence_detail"] + elsewhere.get(m, []),
         }
     roles: dict[str, list[str]] = {s: [] for s in c.formula.composition}
@@ -113,14 +129,14 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
             key = args if any(has_placeholders(d.rule) for d in derivations) else args[:1]
             by_key.setdefault(key, []).extend(derivations)
             about.setdefault(key, []).extend(str(a) for a in args[1:])
-        return [_finding(r, derivations, _statement_of(derivations), topic=str(key[0]),
+        return [_finding(r, derivations, topic=str(key[0]),
                          **({"about": sorted(set(about[key]))} if about[key] else {}))
                 for key, derivations in by_key.items()]
 
     notes = topic_findings("note")
     for mechanism, ion in r.query("weaker"):
         derivations = r.derivations[("weaker", (mechanism, ion))]
-        notes.append(_finding(r, derivations, _statement_of(derivations), topic=f"{mechanism}-weaker-with-{ion}"))
+        notes.append(_finding(r, derivations, topic=f"{mechanism}-weaker-with-{ion}"))
     notes += _orderings(c)
     cautions = topic_findings("caution")
     oxidation_states, balance_warnings = oxidation_answer(c.formula)
@@ -129,10 +145,9 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
     recommendations = []
     for (factor,) in r.words("recommend"):
-        derivations = r.derivations[("recommend", (factor,))]
-        recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor),
-                                "text": _statement_of(derivations),
-                                "rules": _rule_ids(derivations), "citations": _citations(r, derivations)})
+        said = _said(r, r.derivations[("recommend", (factor,))])
+        recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor), "text": said.text,
+                                "rules": list(said.rules), "citations": list(said.citations)})
     techniques: dict[str, dict[str, list[str]]] = {}
     for predicate, role in (("confirm_with", "confirms"), ("complement_with", "complements")):
         for mechanism, technique in r.words(predicate):
@@ -141,8 +156,9 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     techniques = {m.json_key: {role: sorted(names) for role, names in techniques[m.json_key].items()}
                   for m in vocab().mechanisms if m.json_key in techniques}  # in the paper's order (Section 2)
     scope_derivations = c.derivations("scope", "extrapolated")
-    scope = {"extrapolated": bool(scope_derivations), "text": _statement_of(scope_derivations),
-             "rules": _rule_ids(scope_derivations), "citations": _citations(r, scope_derivations)}
+    said = _said(r, scope_derivations)
+    scope = {"extrapolated": bool(scope_derivations), "text": said.text, "rules": list(said.rules),
+             "citations": list(said.citations)}
     answer = {
         "schema_version": SCHEMA_VERSION,
         "formula": c.formula.text,
@@ -182,6 +198,7 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
         chain = sorted(above, key=lambda x: -len(above[x]))
         derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
         heading = headings.get(ordering) or ordering
+        said = _said(c.result, derivations)
         out.append({"topic": f"ordering:{ordering}", "text": f"{heading}: {' > '.join(chain)}.",
-                    "rules": _rule_ids(derivations), "citations": _citations(c.result, derivations)})
+                    "rules": list(said.rules), "citations": list(said.citations)})
     return out
