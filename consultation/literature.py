@@ -99,7 +99,7 @@ Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 NUMBER_BITS = 32
 ELEMENTS = 128  # more than there are
 NUMBER_MASK = (1 << NUMBER_BITS) - 1
-KEPT_LIMIT = 50_000  # entries a library revision keeps in each cache of said()'s, then that cache starts afresh
+LEVELS_KEPT = 10_000  # candidates' element sets a library revision keeps closest_first() for, then starts afresh
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,7 @@ class LibraryFindings:
     closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, int]] = field(default_factory=dict, repr=False, compare=False)
-    # by derivation (Derivation.key) of a rule said() reads: the observations its premises are or gather, grouped
-    # (_observed_in); and by candidate's elements (mask()): the observations by elements shared (closest_first)
-    observed_in: dict[Any, tuple[tuple[Weighed, int], ...]] = field(default_factory=dict, repr=False, compare=False)
+    # by candidate's elements (mask()): the observations by elements shared (closest_first)
     levels: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
                                                                            compare=False)
@@ -502,7 +500,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     readers, concluded = _observed_readers(library.gathered_predicates)
     # the observations the rules used (Ranked: sets of their numbers), by what they are weighed on and their role
     gathered: dict[Weighed, int] = {}
-    observed_in = library.observed_in
+    expanded: set[Fact] = set()
     for (predicate, _), derivations in r.derivations.items():
         if predicate not in concluded:
             continue  # no rule with an observation among its premises concludes it
@@ -510,14 +508,19 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             at = readers.get(d.rule.id)
             if at is None:
                 continue
-            key = d.key
-            parts = observed_in.get(key)
-            if parts is None:
-                if len(observed_in) >= KEPT_LIMIT:
-                    observed_in.clear()
-                parts = observed_in[key] = _observed_in(library, d, at, r.derivations)
-            for weighed, members in parts:  # sets of numbers: a premise two derivations share is united twice
-                gathered[weighed] = gathered.get(weighed, 0) | members
+            premises = d.premises
+            for i in at:  # only the premises that are or gather observations: the others are many
+                p = premises[i]
+                if p in expanded:
+                    continue
+                expanded.add(p)
+                if p[0] == "observed":
+                    n = ranked.place.get(p)  # None: one of the paper's reports
+                    if n is not None:
+                        gathered[ranked.weighed[n]] = gathered.get(ranked.weighed[n], 0) | 1 << n
+                else:  # reports gathered once for every candidate: their observations
+                    for weighed, members in library.behind(p, r.derivations).items():
+                        gathered[weighed] = gathered.get(weighed, 0) | members
     matched = {str(m) for (m,) in r.query("reported_here")}
     enables: dict[str, set[str]] = {}
     for plane, mechanism in r.words("plane_enables"):
@@ -565,7 +568,7 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
             if levels is None:
                 levels = library.levels.get(c.library_mask)
                 if levels is None:
-                    if len(library.levels) >= KEPT_LIMIT:
+                    if len(library.levels) >= LEVELS_KEPT:
                         library.levels.clear()
                     levels = library.levels[c.library_mask] = closest_first(ranked, c.library_mask)
             picked: list[int] = []
@@ -610,25 +613,6 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
     return out
 
 
-
-
-def _observed_in(library: LibraryFindings, d: engine.Derivation, at: tuple[int, ...],
-                 derivations: engine.Derivations) -> tuple[tuple[Weighed, int], ...]:
-    """The library's observations among a derivation's premises at `at` (_observed_readers), or gathered in them
-    (LibraryFindings.behind), as sets of their numbers by what said() weighs them on and their role: the same for
-    each derivation with its key, kept per library revision (LibraryFindings.observed_in)."""
-    ranked = library.ranked
-    found: dict[Weighed, int] = {}
-    for i in at:  # only the premises that are or gather observations: the others are many
-        p = d.premises[i]
-        if p[0] == "observed":
-            n = ranked.place.get(p)  # None: one of the paper's reports
-            if n is not None:
-                found[ranked.weighed[n]] = found.get(ranked.weighed[n], 0) | 1 << n
-        else:  # reports gathered once for every candidate: their observations
-            for weighed, members in library.behind(p, derivations).items():
-                found[weighed] = found.get(weighed, 0) | members
-    return tuple(found.items())
 
 
 class _RuleIds(dict[tuple[str, ...], list[str]]):
