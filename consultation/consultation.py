@@ -139,9 +139,28 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
     return c
 
 
+# input_facts by formula (text, composition, framework), ion and structure, for every consultation of the process
+_INPUTS: dict[tuple[Any, ...], tuple[dict[Fact, Source], dict[str, Any]]] = {}
+INPUTS_KEPT = 4096
+
+
 def input_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> tuple[dict[Fact, Source], dict[str, Any]]:
     """Everything the rules see of one candidate besides the knowledge graph: its formula, ion and structure,
-    the estimates a rule judges (the entropy, returned too) and the charge balance's oxidation states."""
+    the estimates a rule judges (the entropy, returned too) and the charge balance's oxidation states.
+
+    Worked out once per process for the same candidate (about 0.4 million instructions, a tenth of a
+    consultation); each caller gets facts of its own, to add to, and the entropy, which nobody changes."""
+    key = (parsed.text, tuple(parsed.composition.items()), parsed.framework, ion, structure)
+    found = _INPUTS.get(key)
+    if found is None:
+        if len(_INPUTS) >= INPUTS_KEPT:
+            _INPUTS.clear()
+        found = _INPUTS[key] = _input_facts(parsed, ion, structure)
+    return dict(found[0]), found[1]
+
+
+def _input_facts(parsed: ParsedFormula, ion: str, structure: Structure
+                 ) -> tuple[dict[Fact, Source], dict[str, Any]]:
     base = candidate_facts(parsed, ion, structure)
     measured = entropy(parsed.composition, candidate_anions(base))  # an estimate a rule judges: a fact for the run
     base.update(estimate_facts(measured))

@@ -748,3 +748,22 @@ def test_single_cation_entropy_is_plus_zero(formula):
     """An ideal mixing entropy is never negative: one cation gives 0.0, not -0.0."""
     value = summarise(consult(formula, "Li"))["entropy"]["cation_site_R"]
     assert value == 0.0 and math.copysign(1.0, value) == 1.0
+
+
+def test_a_candidates_input_facts_are_its_own_however_often_it_is_consulted():
+    """input_facts works out a candidate's facts once per process: for (MgCoNiCuZn)O (ref 48, Section 3.1) each
+    caller gets facts of its own to add to, another ion its own ion fact, and a formula read otherwise (the same
+    text, another composition) its own elements."""
+    import dataclasses
+
+    from hemkg.consultation.consultation import input_facts
+
+    parsed = parse_formula("(MgCoNiCuZn)O")
+    first, _ = input_facts(parsed, "Li", Structure())
+    first[("element", ("Xe",))] = Source("input", "formula")
+    again, _ = input_facts(parsed, "Li", Structure())
+    assert ("element", ("Xe",)) not in again and ("ion", ("Li",)) in again
+    assert ("ion", ("Na",)) in input_facts(parsed, "Na", Structure())[0]
+    other = dataclasses.replace(parsed, composition={"Mg": 0.5, "Co": 0.5, "O": 1.0})
+    facts, _ = input_facts(other, "Li", Structure())
+    assert {args[0] for predicate, args in facts if predicate == "element"} == {"Mg", "Co", "O"}
