@@ -233,11 +233,33 @@ def _reported(c: Consultation) -> list[dict[str, Any]]:
     return found
 
 
+# theoretical_capacity's records by what they are worked out from, for every consultation of the process
+_CAPACITIES: dict[tuple[Any, ...], dict[str, Any]] = {}
+CAPACITIES_KEPT = 4096
+
+
 def theoretical_capacity(c: Consultation) -> dict[str, Any]:
     """The theoretical capacity of the reactions element selection makes accessible, by mechanism, in mAh/g.
 
-    Unrounded (the screen compares with it); `rounded()` gives the JSON answer's figures.
+    Unrounded (the screen compares with it); `rounded()` gives the JSON answer's figures. Worked out once per
+    process for the same formula, ion and conclusions it reads (the statuses, the mechanisms' elements, the
+    reported materials matched): nobody changes the record.
     """
+    r = c.result
+    key = (c.formula.text, c.formula.active, tuple(c.formula.composition.items()), c.ion,
+           tuple(c.status(m) for m in vocab().mechanism_names), tuple(r.words("mechanism_element")),
+           tuple(r.words("matches_reported")))
+    record = _CAPACITIES.get(key)
+    if record is None:
+        if len(_CAPACITIES) >= CAPACITIES_KEPT:
+            _CAPACITIES.clear()
+        record = _CAPACITIES[key] = _capacity(c)
+    if any(v["exceeds_theoretical"] for v in record["reported"]):  # with the note it may be (the run's own)
+        record = {**record, "beyond_theoretical": _beyond_theoretical(c)}
+    return record
+
+
+def _capacity(c: Consultation) -> dict[str, Any]:
     data = element_data()
     comp = c.formula.composition
     mass = sum(amount * data[s]["mass"] for s, amount in comp.items())
@@ -273,8 +295,6 @@ def theoretical_capacity(c: Consultation) -> dict[str, Any]:
             *phase_sources])),
         "basis": CAPACITY_BASIS,
     }
-    if any(v["exceeds_theoretical"] for v in reported):
-        record["beyond_theoretical"] = _beyond_theoretical(c)
     return record
 
 

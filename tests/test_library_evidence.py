@@ -238,3 +238,19 @@ def test_a_related_material_beside_this_very_one_is_related_and_this_one_is_not(
     for item in host + [i for i in zn if i["materials"] != [ref_41]]:
         assert [m.split(" (doi:")[0] for m in item["materials"]] == [other], item
         assert all(r["doi"] == "10.5555/related.rock-salt" for r in item["reports"]), item
+
+
+def test_the_capacity_follows_the_library_in_one_process(runner, library_dir: Path) -> None:
+    """With doi:10.26599/nr.2025.94907784's Zn stabilizer finding, (FeCoNiCuZn)O's alloying is no longer accessible
+    (the report outranks Fig. 6a's Plane B), so its theoretical capacity counts no alloying (Section 2.4's capacity,
+    eqn 2): consulted in one process before and after, without and with the library, each answer has its own."""
+    add(runner, EXAMPLES)
+    library = literature.load(library_dir)
+    plain, informed = (consult(CANDIDATE, "Li", library=lib) for lib in (None, library))
+    for _ in range(2):  # and again, in the other order
+        capacity = plain.estimates["theoretical_capacity"]
+        assert plain.status("alloying") == "accessible" and capacity["alloying"] > 0
+        assert informed.status("alloying") == "not-accessible"
+        assert informed.estimates["theoretical_capacity"]["alloying"] == 0.0
+        assert informed.estimates["theoretical_capacity"]["total"] < capacity["total"]
+        informed, plain = (consult(CANDIDATE, "Li", library=lib) for lib in (library, None))
