@@ -344,11 +344,15 @@ def oxigraph_server(tmp_path_factory):
     process = subprocess.Popen([binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 60  # a loaded machine (a parallel benchmark, CI) can take seconds to start it
+    while True:
         try:
-            urllib.request.urlopen(base + "/", timeout=0.2)
+            urllib.request.urlopen(base + "/", timeout=0.5)
             break
         except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the oxigraph server did not answer at {base} (exit code {process.poll()})")
             time.sleep(0.1)
     yield base
     process.terminate()
