@@ -14,6 +14,7 @@ from hemkg.engine import Source
 from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, vocab
+from hemkg.system import collector
 
 NO_SOURCE = Source("")
 # The version of the JSON answer's shape (answers/consult.schema.json describes it): raised on a change a reader
@@ -79,6 +80,7 @@ def _finding(r: engine.Result, derivations: list[engine.Derivation], **extra: An
     return record
 
 
+@collector.paused
 def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     """The consultation as the JSON object the CLI prints. With a library, its findings on related materials are
     summarised (the closest listed, the rest counted: consultation/evidence.py, literature.py said()) unless

@@ -25,6 +25,7 @@ from hemkg.engine import Fact, Source
 from hemkg.errors import InputError
 from hemkg.graph.materials import element_data
 from hemkg.graph.vocab import Term, spoken_list, vocab
+from hemkg.system import collector
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def effect_properties() -> tuple[Term, ...]:
     return tuple(p for p in vocab().properties if p.name in named)
 
 
+@collector.paused
 def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure | None = None,
             library: LibraryFindings | None = None) -> Consultation:
     """Apply the rules to one candidate. Raises formula.FormulaError or ValueError on bad input.

@@ -1,4 +1,5 @@
 """What hemkg asks of the operating system.
 
-Files written safely (-o), and child processes that die with their parent.
+Files written safely (-o), child processes that die with their parent, and the cycle collector paused for a
+consultation.
 """

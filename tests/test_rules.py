@@ -767,3 +767,29 @@ def test_a_candidates_input_facts_are_its_own_however_often_it_is_consulted():
     other = dataclasses.replace(parsed, composition={"Mg": 0.5, "Co": 0.5, "O": 1.0})
     facts, _ = input_facts(other, "Li", Structure())
     assert {args[0] for predicate, args in facts if predicate == "element"} == {"Mg", "Co", "O"}
+
+
+def test_a_consultation_leaves_the_cycle_collector_as_it_found_it():
+    """consult() and summarise() run with Python's cycle collector paused (system/collector.py): after consulting
+    (MgCoNiCuZn)O (ref 48, Section 3.1), and after a formula refused, it is on again if it was on, and still off
+    if the caller had turned it off; during the consultation it is off."""
+    import gc
+
+    from hemkg.errors import FormulaError
+    from hemkg.system import collector
+
+    seen = []
+    watched = collector.paused(lambda: seen.append(gc.isenabled()))
+    was = gc.isenabled()
+    try:
+        for caller_wants in (True, False):
+            (gc.enable if caller_wants else gc.disable)()
+            summarise(consult("(MgCoNiCuZn)O", "Li"))
+            watched()
+            assert gc.isenabled() is caller_wants
+            with pytest.raises(FormulaError):
+                consult("(MgCoNiCuZn", "Li")
+            assert gc.isenabled() is caller_wants
+        assert seen == [False, False]
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -1,0 +1,35 @@
+"""Python's cycle collector paused for work that makes many short-lived containers and leaves none in cycles.
+
+A consultation makes thousands of lists, dicts and tuples and frees them by reference counting. The collector,
+set off every 700 allocations, scans those alive at that moment and moves the survivors on to older generations,
+whose full collections also scan all that the process keeps: with a library's index of 1,000 findings, about
+55,000 objects, 20 ms each. Paused, it is set off again by the first allocation after the work, over what then
+survives. Counted with valgrind, that is 0.4 million instructions of 5.5 a consultation with such a library.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function`, run with the cycle collector off and then on again if it was on. A call made while it is off
+    (by an outer call, another thread's, or the caller's own gc.disable()) leaves it as it is."""
+
+    @functools.wraps(function)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
