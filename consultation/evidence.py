@@ -11,7 +11,7 @@ decides a level.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -358,34 +358,58 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
     for args in c.result.words(predicate):
         for d in c.result.derivations.get((predicate, args), []):
             found.setdefault(args[:-1], []).append((args[-1], d))
-    order = rank()
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
-        shown = pairs
-        # by level: the library's observations left out, and those listed (united only where some are left out)
-        left: dict[str, list[frozenset[engine.Fact]]] = {}
-        listed: dict[str, list[frozenset[engine.Fact]]] = {}
-        if not all_findings and c.library is not None:
-            present = {lv for lv, _ in pairs}
-            for level in (lv for lv in (CONFLICTING, RELATED) if lv in present):
-                shown, cut = summarised(c, shown, level)
-                if cut:
-                    left.setdefault(level, []).append(cut)
-        detail: list[dict[str, Any]] = []
-        for level, d in shown:
-            item, has, cut = _item(c, level, d, all_findings)
-            detail.append(item)
-            if has:
-                listed.setdefault(level, []).append(has)
+        grade = _kept_detail(c, pairs, all_findings, _grade)
+        out[key] = {"evidence": grade["evidence"], "evidence_detail": [dict(i) for i in grade["evidence_detail"]]}
+    return out
+
+
+_PAPER_DETAILS: dict[Any, Any] = {}  # _kept_detail's without a library, for every consultation of the process
+
+
+def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callable[[Consultation, Pairs, bool], Any]
+                 ) -> Any:
+    """What `make` makes of the pairs (a grade, a list of items), once per process and library revision for the
+    same pairs (levels and Derivation.key: like _item's, a function of them) and candidate's elements among the
+    library's (the closest listed: LibraryFindings.mask). Callers copy the items; nobody changes them."""
+    kept = c.library.details if c.library is not None else _PAPER_DETAILS
+    at = (make, all_findings, c.library_mask, tuple((level, d.key) for level, d in pairs))
+    found = kept.get(at)
+    if found is None:
+        if len(kept) >= PAPER_ITEMS_LIMIT:
+            kept.clear()
+        found = kept[at] = make(c, pairs, all_findings)
+    return found
+
+
+def _grade(c: Consultation, pairs: Pairs, all_findings: bool) -> dict[str, Any]:
+    """graded()'s grade of one subject: the strongest level of the pairs, and their items, strongest first."""
+    shown = pairs
+    # by level: the library's observations left out, and those listed (united only where some are left out)
+    left: dict[str, list[frozenset[engine.Fact]]] = {}
+    listed: dict[str, list[frozenset[engine.Fact]]] = {}
+    if not all_findings and c.library is not None:
+        present = {lv for lv, _ in pairs}
+        for level in (lv for lv in (CONFLICTING, RELATED) if lv in present):
+            shown, cut = summarised(c, shown, level)
             if cut:
                 left.setdefault(level, []).append(cut)
-        for level, cuts in left.items():
-            more = _left_out(cuts, listed.get(level, []))
-            if more:
-                detail.append(more_item(level, more))
-        out[key] = {"evidence": strongest([level for level, _ in pairs]),
-                    "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
-    return out
+    detail: list[dict[str, Any]] = []
+    for level, d in shown:
+        item, has, cut = _item(c, level, d, all_findings)
+        detail.append(item)
+        if has:
+            listed.setdefault(level, []).append(has)
+        if cut:
+            left.setdefault(level, []).append(cut)
+    for level, cuts in left.items():
+        more = _left_out(cuts, listed.get(level, []))
+        if more:
+            detail.append(more_item(level, more))
+    order = rank()
+    return {"evidence": strongest([level for level, _ in pairs]),
+            "evidence_detail": sorted(detail, key=lambda i: order[i["level"]])}  # stable: the count last
 
 
 def _left_out(cut: list[frozenset[engine.Fact]], listed: list[frozenset[engine.Fact]]) -> int:
@@ -472,17 +496,20 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
     for args in c.result.words("shown_other_kind"):
         for d in c.result.derivations.get(("shown_other_kind", args), []):
             found.setdefault(args[1], []).append((None, d))
-    out: dict[str, list[dict[str, Any]]] = {}
-    for m, pairs in found.items():
-        shown, cut = (pairs, NO_FACTS) if all_findings else summarised(c, pairs, None)
-        left, listed = [cut], []
-        out[m] = []
-        for _, d in shown:
-            item, has, item_cut = _item(c, None, d, all_findings)
-            out[m].append({**item, "counts": False})
-            left.append(item_cut)
-            listed.append(has)
-        more = _left_out(left, listed)
-        if more:
-            out[m].append({**more_item(None, more), "counts": False})
+    return {m: [dict(i) for i in _kept_detail(c, pairs, all_findings, _elsewhere)] for m, pairs in found.items()}
+
+
+def _elsewhere(c: Consultation, pairs: Pairs, all_findings: bool) -> list[dict[str, Any]]:
+    """elsewhere()'s items of one mechanism."""
+    shown, cut = (pairs, NO_FACTS) if all_findings else summarised(c, pairs, None)
+    left, listed = [cut], []
+    out = []
+    for _, d in shown:
+        item, has, item_cut = _item(c, None, d, all_findings)
+        out.append({**item, "counts": False})
+        left.append(item_cut)
+        listed.append(has)
+    more = _left_out(left, listed)
+    if more:
+        out.append({**more_item(None, more), "counts": False})
     return out

@@ -165,6 +165,8 @@ class LibraryFindings:
     labels: dict[str, str] = field(default_factory=dict)  # lib-KEY -> its formula and DOI
     # evidence items built for consultations with this library (consultation/evidence.py _item), by derivation
     items: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the grades and lists of evidence_detail made of those items (evidence.py _kept_detail), by what they list
+    details: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     # by derivation (Derivation.key): the library material it matched and the observations it rests on
     # (consultation/evidence.py _on_library)
     on_library: dict[Any, tuple[str | None, frozenset[Fact]]] = field(default_factory=dict, repr=False,

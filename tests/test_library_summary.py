@@ -349,16 +349,18 @@ def test_closest_first_orders_by_shared_elements_then_by_doi(rows, tmp_path):
 
 def test_answers_do_not_depend_on_what_the_process_consulted_before(rows, tmp_path):
     """An evidence item over gathered reports is kept per library revision under the materials it lists
-    (consultation/evidence.py _kept, _members), and shared by every candidate that lists the same: an answer is the
-    same after other candidates' consultations as from the library read afresh. (MgCoNiCuZn)O (ref 48, Section
-    3.1) beside two oxides that share Cu, or Mg and Co, with the related materials, whose closest materials differ."""
+    (consultation/evidence.py _kept, _members), and a grade under its conclusions and the candidate's elements
+    (_kept_detail), each shared by every candidate that lists the same: an answer is the same after other
+    candidates' consultations as from the library read afresh. (MgCoNiCuZn)O (ref 48, Section 3.1) beside two
+    oxides that share Cu, or Mg and Co, with the related materials, whose closest materials differ, and one whose
+    Zn conversion is graded from the same conclusions as (CuZnTiAlV)O's, with other closest materials."""
     from hemkg.answers.summary import summarise
     from hemkg.consultation import literature
     from hemkg.consultation.consultation import consult
     from hemkg.consultation.findings import read
 
     contributions = read(write_findings(tmp_path / "related.csv", rows)).contributions
-    candidates = ["(MgCoNiCuZn)O", "(CuZnTiAlV)O", "(MgCoFeMnCr)O"]
+    candidates = ["(MgCoNiCuZn)O", "(CuZnTiAlV)O", "(MgCoFeMnCr)O", "(MnNbMoZnGa)O"]
     warmed = literature.from_contributions(contributions, tmp_path, "test")
     for formula in candidates:
         summarise(consult(formula, "Li", library=warmed))
