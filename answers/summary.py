@@ -41,8 +41,8 @@ def _references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
     return found
 
 
-class _Said(NamedTuple):
-    """What the answer says of a list of derivations: their rules' statements (placeholders filled, each once), the
+class _Stated(NamedTuple):
+    """What the answer states of a list of derivations: their rules' statements (placeholders filled, each once), the
     rules' ids, the references of the rules and of the graph facts they matched (a reported material's, say), and
     the bases of the rules from outside the paper."""
 
@@ -52,18 +52,18 @@ class _Said(NamedTuple):
     outside: tuple[str, ...]
 
 
-# _Said by the derivations' keys, for every consultation of the process: like _REFERENCES, a function of the rules
+# _Stated by the derivations' keys, for every consultation of the process: like _REFERENCES, a function of the rules
 # and values bound. An answer asks for about 40; a new candidate shares most of them with earlier ones.
-_SAID: dict[tuple[object, ...], _Said] = {}
+_STATED: dict[tuple[object, ...], _Stated] = {}
 
 
-def _said(r: engine.Result, derivations: list[engine.Derivation]) -> _Said:
+def _stated(r: engine.Result, derivations: list[engine.Derivation]) -> _Stated:
     key = tuple(d.key for d in derivations)
-    found = _SAID.get(key)
+    found = _STATED.get(key)
     if found is None:
-        if len(_SAID) >= REFERENCES_LIMIT:
-            _SAID.clear()
-        found = _SAID[key] = _Said(
+        if len(_STATED) >= REFERENCES_LIMIT:
+            _STATED.clear()
+        found = _STATED[key] = _Stated(
             " ".join(dict.fromkeys(statement_text(d) for d in derivations)),
             tuple(sorted({d.rule.id for d in derivations})),
             tuple(sorted(frozenset().union(*(_references(r, d) for d in derivations)))),
@@ -73,10 +73,10 @@ def _said(r: engine.Result, derivations: list[engine.Derivation]) -> _Said:
 
 def _finding(r: engine.Result, derivations: list[engine.Derivation], **extra: Any) -> dict[str, Any]:
     """A note, caution or warning: its text, the rules and citations behind it, and any outside basis."""
-    said = _said(r, derivations)
-    record = {"text": said.text, "rules": list(said.rules), "citations": list(said.citations), **extra}
-    if said.outside:
-        record["outside_paper"] = list(said.outside)
+    stated = _stated(r, derivations)
+    record = {"text": stated.text, "rules": list(stated.rules), "citations": list(stated.citations), **extra}
+    if stated.outside:
+        record["outside_paper"] = list(stated.outside)
     return record
 
 
@@ -95,7 +95,7 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     for m in vocab().mechanism_names:
         status = c.status(m)
         grade = graded.get((m,)) or evidence.ungraded()
-        behind = _said(r, c.derivations("status", m))
+        behind = _stated(r, c.derivations("status", m))
         mechanisms[json_key(m)] = {
             "status": json_key(status),
             "evidence": grade["evidence"],
@@ -147,9 +147,9 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     notes += [{"text": n, "topic": "formula", "rules": [], "citations": []} for n in c.formula.notes]
     recommendations = []
     for (factor,) in r.words("recommend"):
-        said = _said(r, r.derivations[("recommend", (factor,))])
-        recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor), "text": said.text,
-                                "rules": list(said.rules), "citations": list(said.citations)})
+        stated = _stated(r, r.derivations[("recommend", (factor,))])
+        recommendations.append({"factor": factor, "label": knowledge.label(HEMKG + factor), "text": stated.text,
+                                "rules": list(stated.rules), "citations": list(stated.citations)})
     techniques: dict[str, dict[str, list[str]]] = {}
     for predicate, role in (("confirm_with", "confirms"), ("complement_with", "complements")):
         for mechanism, technique in r.words(predicate):
@@ -158,9 +158,9 @@ def summarise(c: Consultation, all_findings: bool = False) -> dict[str, Any]:
     techniques = {m.json_key: {role: sorted(names) for role, names in techniques[m.json_key].items()}
                   for m in vocab().mechanisms if m.json_key in techniques}  # in the paper's order (Section 2)
     scope_derivations = c.derivations("scope", "extrapolated")
-    said = _said(r, scope_derivations)
-    scope = {"extrapolated": bool(scope_derivations), "text": said.text, "rules": list(said.rules),
-             "citations": list(said.citations)}
+    stated = _stated(r, scope_derivations)
+    scope = {"extrapolated": bool(scope_derivations), "text": stated.text, "rules": list(stated.rules),
+             "citations": list(stated.citations)}
     answer = {
         "schema_version": SCHEMA_VERSION,
         "formula": c.formula.text,
@@ -200,7 +200,7 @@ def _orderings(c: Consultation) -> list[dict[str, Any]]:
         chain = sorted(above, key=lambda x: -len(above[x]))
         derivations = [d for args in pairs for d in c.result.derivations[("ordered", args)]]
         heading = headings.get(ordering) or ordering
-        said = _said(c.result, derivations)
+        stated = _stated(c.result, derivations)
         out.append({"topic": f"ordering:{ordering}", "text": f"{heading}: {' > '.join(chain)}.",
-                    "rules": list(said.rules), "citations": list(said.citations)})
+                    "rules": list(stated.rules), "citations": list(stated.citations)})
     return out

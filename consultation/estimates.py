@@ -254,7 +254,7 @@ def theoretical_capacity(c: Consultation) -> dict[str, Any]:
         if len(_CAPACITIES) >= CAPACITIES_KEPT:
             _CAPACITIES.clear()
         record = _CAPACITIES[key] = _capacity(c)
-    if any(v["exceeds_theoretical"] for v in record["reported"]):  # with the note it may be (the run's own)
+    if any(v["exceeds_theoretical"] for v in record["reported"]):  # the paper's remark, and whether this run noted it
         record = {**record, "beyond_theoretical": _beyond_theoretical(c)}
     return record
 
