@@ -26,7 +26,7 @@ from hemkg.answers import report
 from hemkg.consultation import evidence as grading
 from hemkg.consultation import literature
 from hemkg.consultation.consultation import Consultation, effect_properties
-from hemkg.consultation.estimates import rounded
+from hemkg.consultation.estimates import KINDS, rounded
 from hemkg.consultation.rules import statement_text
 from hemkg.engine import Derivation, Fact
 from hemkg.errors import InputError
@@ -166,7 +166,7 @@ def _sentences(a: list[str]) -> dict[str, Callable[[], str]]:
 
 def _kind(kind: str) -> str:
     """'HEM' or 'non-HEM': a material's kind by the paper's definition, as material_kind(MAT, K) gives it."""
-    return {"hem": "HEM", "non-hem": "non-HEM"}.get(kind, kind)
+    return KINDS.get(kind, kind)
 
 
 def _observed_subject(subject: str, material: str) -> str:

@@ -72,18 +72,29 @@ def entropy(composition: dict[str, float], anion_symbols: frozenset[str]) -> dic
     return result
 
 
+# The kind word of a candidate (candidate_kind(K)) and of a reported material (material_kind(MAT, K)) by the paper's
+# HEM definition on the cation sublattice, which the evidence rules compare, with the words answers print for it
+KINDS = {"hem": "HEM", "non-hem": "non-HEM"}
+HEM_KIND, OTHER_KIND = KINDS
+
+
+def kind(entropy_: dict[str, Any]) -> str:
+    """The kind word (KINDS) of what entropy() measured."""
+    return HEM_KIND if entropy_["meets_hem_definition"] else OTHER_KIND
+
+
 def estimate_facts(entropy_: dict[str, Any]) -> dict[Fact, Source]:
-    """The estimate as rule facts: candidate_kind(hem|non-hem) by the paper's HEM definition on the cation
-    sublattice, and hem_definition_unmet(why) where it misses the definition."""
+    """The estimate as rule facts: candidate_kind(K) by the paper's HEM definition on the cation sublattice, and
+    hem_definition_unmet(why) where it misses the definition."""
     if entropy_["meets_hem_definition"]:
         meets = ("on the cation sublattice the candidate meets the element count and composition range of the "
                  "paper's HEM definition; an estimate beyond the paper")
-        return {("candidate_kind", ("hem",)): Source("estimate", "entropy", label=meets)}
+        return {("candidate_kind", (kind(entropy_),)): Source("estimate", "entropy", label=meets)}
     why = entropy_["why_not_hem"]
     label = (f"on the cation sublattice the candidate does not meet the paper's HEM definition ({why}); "
              "an estimate beyond the paper")
     return {("hem_definition_unmet", (why,)): Source("estimate", "entropy", label=label),
-            ("candidate_kind", ("non-hem",)): Source("estimate", "entropy", label=label)}
+            ("candidate_kind", (kind(entropy_),)): Source("estimate", "entropy", label=label)}
 
 
 # ------------------------------------------------------------------ theoretical capacity by mechanism

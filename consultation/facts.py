@@ -120,7 +120,7 @@ def composition_facts(material: str, composition: dict[str, float], ions: Iterab
     """A reported material as the evidence rules compare it with a candidate: material_ion, material_element,
     material_anion (unless `anions` is false) and material_kind, its kind by the paper's HEM definition judged on
     its composition as a candidate's is. `source.label` names the material (the kind's sentence starts with it)."""
-    from hemkg.consultation.estimates import entropy
+    from hemkg.consultation.estimates import entropy, kind
 
     anion_symbols = vocab().anion_formers
     facts: dict[Fact, Source] = {}
@@ -131,10 +131,9 @@ def composition_facts(material: str, composition: dict[str, float], ions: Iterab
         if symbol in anion_symbols and anions:
             facts[("material_anion", (material, symbol))] = source
     measured = entropy(composition, anion_symbols & frozenset(composition))
-    kind = "hem" if measured["meets_hem_definition"] else "non-hem"
-    facts[("material_kind", (material, kind))] = source._replace(
-        label=f"{source.label} {'meets' if kind == 'hem' else 'does not meet'} the paper's HEM definition on its "
-              "cation sublattice (an estimate beyond the paper)")
+    facts[("material_kind", (material, kind(measured)))] = source._replace(
+        label=f"{source.label} {'meets' if measured['meets_hem_definition'] else 'does not meet'} the paper's HEM "
+              "definition on its cation sublattice (an estimate beyond the paper)")
     return facts
 
 

@@ -793,3 +793,15 @@ def test_a_consultation_leaves_the_cycle_collector_as_it_found_it():
         assert seen == [False, False]
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_candidates_and_reported_materials_get_their_kind_words_from_one_place():
+    """candidate_kind(K) and material_kind(MAT, K), which the evidence rules compare (rules/85-evidence.toml), take
+    their words from estimates.KINDS: (MgCoNiCuZn)O (ref 48, Section 3.1) is a HEM, FeS is not, and every reported
+    material of the graph has one of those words."""
+    from hemkg.consultation.estimates import KINDS
+
+    assert consult("(MgCoNiCuZn)O", "Li").result.words("candidate_kind") == [("hem",)]
+    assert consult("FeS", "Li").result.words("candidate_kind") == [("non-hem",)]
+    kinds = {args[1] for predicate, args in knowledge_facts() if predicate == "material_kind"}
+    assert kinds == set(KINDS)
