@@ -4,7 +4,8 @@ functions that return typed results (hemkg.api.results) or tables (pandas, pyarr
 Every heavy import happens inside a call, so `import hemkg` stays light. Bad
 input raises a hemkg.errors.HemkgError with a message and a hint, as the CLI
 prints them: InputError (a ValueError) for a value, InputTypeError (a
-TypeError) for a value of the wrong type, FormulaError for a formula.
+TypeError) for a value of the wrong type, FormulaError for a formula; a table
+without pandas installed raises ExtraNotInstalled (an ImportError).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hemkg.api import candidates
 from hemkg.api.results import Comparison, Consultation, Description, Explanation
-from hemkg.errors import InputError, InputTypeError
+from hemkg.errors import ExtraNotInstalled, InputError, InputTypeError
 
 if TYPE_CHECKING:
     import pandas
@@ -174,8 +175,8 @@ def _pandas():
     try:
         import pandas
     except ImportError:
-        raise InputError("a table needs pandas, which is not installed",
-                         "pip install 'hemkg[pandas]' (or ask for as_arrow=True with pyarrow)") from None
+        raise ExtraNotInstalled("a table needs pandas, which is not installed",
+                                "pip install 'hemkg[pandas]' (or ask for as_arrow=True with pyarrow)") from None
     return pandas
 
 

@@ -413,9 +413,13 @@ def test_screen_pareto_gives_the_fronts_examples():
 
 
 def test_screen_without_pandas_says_how_to_get_it(monkeypatch):
-    """pandas is an optional extra: without it, a one-line error and the pip command, before any work."""
+    """pandas is an optional extra: without it, a one-line error and the pip command, before any work, as the
+    ExtraNotInstalled a missing matplotlib gives (an ImportError, not an InputError: nothing the caller gave is
+    wrong)."""
+    from hemkg.errors import ExtraNotInstalled
+
     monkeypatch.setitem(sys.modules, "pandas", None)
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(ExtraNotInstalled) as caught:
         hemkg.screen(**SMALL)
     assert "pandas" in str(caught.value) and "hemkg[pandas]" in caught.value.hint
     assert hemkg.screen(**SMALL, as_arrow=True).num_rows == 10  # Arrow needs no pandas
