@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from hemkg.system import collector
+
 T = TypeVar("T")
 DATA_FOLDERS = ("ontology", "kg", "rules")  # every file below these is knowledge the cache derives from
 UNHASHED_FOLDERS = frozenset({"tests", "benchmarks", "examples", "__pycache__"})  # not part of the installed code
@@ -330,21 +332,18 @@ FREEZE_READ = False
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while an entry is unpickled: the tens of thousands of objects of a library's
-    index would set it off again and again, scanning what was just read (a cold `hem consult` with 1,000 findings
-    reads its entry in about 15 ms instead of 25); nothing read is garbage, so it misses nothing. With FREEZE_READ,
-    what was read is frozen before the collector is on again."""
+    """Python's cycle collector off while an entry is unpickled (system/collector.py): the tens of thousands of
+    objects of a library's index would set it off again and again, scanning what was just read (a cold
+    `hem consult` with 1,000 findings reads its entry in about 15 ms instead of 25); nothing read is garbage, so it
+    misses nothing. With FREEZE_READ, what was read is frozen before the collector is on again."""
     import gc
 
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if FREEZE_READ:
-            gc.freeze()
-        if was:
-            gc.enable()
+    with collector.pause():
+        try:
+            yield
+        finally:
+            if FREEZE_READ:
+                gc.freeze()
 
 
 def _write(path: Path, value: object) -> None:
