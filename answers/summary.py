@@ -15,6 +15,7 @@ from hemkg.graph import statements as knowledge
 from hemkg.graph.store import HEMKG
 from hemkg.graph.vocab import json_key, vocab
 from hemkg.system import collector
+from hemkg.system.kept import kept_or_made
 
 NO_SOURCE = Source("")
 # The version of the JSON answer's shape (answers/consult.schema.json describes it): raised on a change a reader
@@ -31,14 +32,11 @@ REFERENCES_LIMIT = 50_000
 
 
 def _references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
-    key = d.key
-    found = _REFERENCES.get(key)
-    if found is None:
-        if len(_REFERENCES) >= REFERENCES_LIMIT:
-            _REFERENCES.clear()
-        found = _REFERENCES[key] = frozenset(d.rule.references).union(
-            *(r.sources.get(p, NO_SOURCE).references for p in d.premises))
-    return found
+    return kept_or_made(_REFERENCES, d.key, REFERENCES_LIMIT, _made_references, r, d)
+
+
+def _made_references(r: engine.Result, d: engine.Derivation) -> frozenset[int]:
+    return frozenset(d.rule.references).union(*(r.sources.get(p, NO_SOURCE).references for p in d.premises))
 
 
 class _Stated(NamedTuple):
@@ -58,17 +56,14 @@ _STATED: dict[tuple[object, ...], _Stated] = {}
 
 
 def _stated(r: engine.Result, derivations: list[engine.Derivation]) -> _Stated:
-    key = tuple(d.key for d in derivations)
-    found = _STATED.get(key)
-    if found is None:
-        if len(_STATED) >= REFERENCES_LIMIT:
-            _STATED.clear()
-        found = _STATED[key] = _Stated(
-            " ".join(dict.fromkeys(statement_text(d) for d in derivations)),
-            tuple(sorted({d.rule.id for d in derivations})),
-            tuple(sorted(frozenset().union(*(_references(r, d) for d in derivations)))),
-            tuple(sorted({d.rule.basis for d in derivations if not d.rule.from_paper})))
-    return found
+    return kept_or_made(_STATED, tuple(d.key for d in derivations), REFERENCES_LIMIT, _made_stated, r, derivations)
+
+
+def _made_stated(r: engine.Result, derivations: list[engine.Derivation]) -> _Stated:
+    return _Stated(" ".join(dict.fromkeys(statement_text(d) for d in derivations)),
+                   tuple(sorted({d.rule.id for d in derivations})),
+                   tuple(sorted(frozenset().union(*(_references(r, d) for d in derivations)))),
+                   tuple(sorted({d.rule.basis for d in derivations if not d.rule.from_paper})))
 
 
 def _finding(r: engine.Result, derivations: list[engine.Derivation], **extra: Any) -> dict[str, Any]:

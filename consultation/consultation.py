@@ -26,6 +26,7 @@ from hemkg.errors import InputError
 from hemkg.graph.materials import element_data
 from hemkg.graph.vocab import Term, spoken_list, vocab
 from hemkg.system import collector
+from hemkg.system.kept import kept_or_made
 
 
 @dataclass(frozen=True)
@@ -153,12 +154,8 @@ def input_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> tuple[
     Worked out once per process for the same candidate (about 0.4 million instructions, a tenth of a
     consultation); each caller gets facts of its own, to add to, and the entropy, which nobody changes."""
     key = (parsed.text, tuple(parsed.composition.items()), parsed.framework, ion, structure)
-    found = _INPUTS.get(key)
-    if found is None:
-        if len(_INPUTS) >= INPUTS_KEPT:
-            _INPUTS.clear()
-        found = _INPUTS[key] = _input_facts(parsed, ion, structure)
-    return dict(found[0]), found[1]
+    base, measured = kept_or_made(_INPUTS, key, INPUTS_KEPT, _input_facts, parsed, ion, structure)
+    return dict(base), measured
 
 
 def _input_facts(parsed: ParsedFormula, ion: str, structure: Structure

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import alloy_phases, element_data, reported_capacities, reported_materials
 from hemkg.graph.vocab import json_key, number_word, vocab
+from hemkg.system.kept import kept_or_made
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
@@ -260,11 +261,7 @@ def theoretical_capacity(c: Consultation) -> dict[str, Any]:
     key = (c.formula.text, c.formula.active, tuple(c.formula.composition.items()), c.ion,
            tuple(c.status(m) for m in vocab().mechanism_names), tuple(r.words("mechanism_element")),
            tuple(r.words("matches_reported")))
-    record = _CAPACITIES.get(key)
-    if record is None:
-        if len(_CAPACITIES) >= CAPACITIES_KEPT:
-            _CAPACITIES.clear()
-        record = _CAPACITIES[key] = _capacity(c)
+    record = kept_or_made(_CAPACITIES, key, CAPACITIES_KEPT, _capacity, c)
     if any(v["exceeds_theoretical"] for v in record["reported"]):  # the paper's remark, and whether this run noted it
         record = {**record, "beyond_theoretical": _beyond_theoretical(c)}
     return record

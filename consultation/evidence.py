@@ -11,7 +11,7 @@ decides a level.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -21,6 +21,7 @@ from hemkg.errors import RuleFileError
 from hemkg.graph import statements as knowledge
 from hemkg.graph.diskcache import disk_cached
 from hemkg.graph.store import HEMKG, package_files
+from hemkg.system.kept import kept_or_made
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
@@ -115,22 +116,20 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     `all_findings`), the rest counted."""
     library = c.library
     items = library.items if library else _PAPER_ITEMS
-    kept = None
+    closest = None
     if library is not None and not all_findings and derivation.rule.id in library.gathering_readers:
-        kept = _kept(library, c, derivation)
-    key = (derivation.key, kept)
-    found = items.get(key)
-    if found is None:
-        if len(items) >= PAPER_ITEMS_LIMIT:
-            items.clear()
-        behind = _members(c, derivation)
-        if behind.members:
-            found = items[key] = _gathered_item(c, derivation, behind, kept)
-        else:
-            sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
-            listed = library.rests_on(derivation, c.result.derivations) if library else NO_FACTS
-            found = items[key] = (_from(c if c.library else None, derivation, sources), listed, NO_FACTS)
+        closest = _kept(library, c, derivation)
+    found = kept_or_made(items, (derivation.key, closest), PAPER_ITEMS_LIMIT, _made_item, c, derivation, closest)
     return {"level": level, **found[0]}, found[1], found[2]
+
+
+def _made_item(c: Consultation, derivation: engine.Derivation, closest: frozenset[str] | None) -> Item:
+    behind = _members(c, derivation)
+    if behind.members:
+        return _gathered_item(c, derivation, behind, closest)
+    sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
+    listed = c.library.rests_on(derivation, c.result.derivations) if c.library else NO_FACTS
+    return _from(c if c.library else None, derivation, sources), listed, NO_FACTS
 
 
 def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Derivation]:
@@ -145,19 +144,15 @@ def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Deri
 def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
     """_closest() of a derivation's gathered reports, once per library revision for the candidate's elements among
     the library's (LibraryFindings.mask): the same for each candidate that differs only in others."""
-    at = (derivation.key, c.library_mask)
-    if at in library.closest:
-        return library.closest[at]
-    if len(library.closest) >= PAPER_ITEMS_LIMIT:
-        library.closest.clear()
-    found = library.closest[at] = _closest(library, c, _members(c, derivation).naming)
-    return found
+    return kept_or_made(library.closest, (derivation.key, c.library_mask), PAPER_ITEMS_LIMIT, _closest,
+                        library, c, derivation)
 
 
-def _closest(library: LibraryFindings, c: Consultation, materials: Collection[str]) -> frozenset[str] | None:
+def _closest(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
     """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN nearest the candidate's
     elements (LibraryFindings.nearest), or None where there are no more than that: every one is listed. The item
     over those reports is the same for every candidate with the same closest materials."""
+    materials = _members(c, derivation).naming
     if len(materials) <= RELATED_SHOWN:
         return None
     return frozenset(library.nearest(materials, c.library_mask, RELATED_SHOWN))
@@ -373,14 +368,9 @@ def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callab
     """What `make` makes of the pairs (a grade, a list of items), once per process and library revision for the
     same pairs (levels and Derivation.key: like _item's, a function of them) and candidate's elements among the
     library's (the closest listed: LibraryFindings.mask). Callers copy the items; nobody changes them."""
-    kept = c.library.details if c.library is not None else _PAPER_DETAILS
+    details = c.library.details if c.library is not None else _PAPER_DETAILS
     at = (make, all_findings, c.library_mask, tuple((level, d.key) for level, d in pairs))
-    found = kept.get(at)
-    if found is None:
-        if len(kept) >= PAPER_ITEMS_LIMIT:
-            kept.clear()
-        found = kept[at] = make(c, pairs, all_findings)
-    return found
+    return kept_or_made(details, at, PAPER_ITEMS_LIMIT, make, c, pairs, all_findings)
 
 
 def _grade(c: Consultation, pairs: Pairs, all_findings: bool) -> dict[str, Any]:
@@ -444,12 +434,12 @@ def _on_library(library: LibraryFindings, d: engine.Derivation, derivations: eng
     """The library contribution a derivation's rule matched as ?mat or ?other (or None), and the library's
     observations the derivation rests on: the same for every derivation of the rule and values bound (its key),
     so kept per library revision."""
-    found = library.on_library.get(d.key)
-    if found is None:
-        if len(library.on_library) >= PAPER_ITEMS_LIMIT:
-            library.on_library.clear()
-        found = library.on_library[d.key] = (library_material(d), library.rests_on(d, derivations))
-    return found
+    return kept_or_made(library.on_library, d.key, PAPER_ITEMS_LIMIT, _made_on_library, library, d, derivations)
+
+
+def _made_on_library(library: LibraryFindings, d: engine.Derivation, derivations: engine.Derivations
+                     ) -> tuple[str | None, frozenset[engine.Fact]]:
+    return library_material(d), library.rests_on(d, derivations)
 
 
 MATERIAL_VARIABLES = ("?mat", "?other")  # the variables by which the evidence rules name reported materials

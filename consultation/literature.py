@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from hemkg import engine
 from hemkg.engine import Fact, Source
 from hemkg.graph.store import HEM, HEMKG, local
+from hemkg.system.kept import kept_or_made
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
@@ -568,11 +569,8 @@ def said(c: Consultation, materials: frozenset[str] | None = None, all_findings:
         if more > 0:  # on related materials: the closest (the lowest numbers of those: by DOI)
             counted[group] = more
             if levels is None:
-                levels = library.levels.get(c.library_mask)
-                if levels is None:
-                    if len(library.levels) >= LEVELS_KEPT:
-                        library.levels.clear()
-                    levels = library.levels[c.library_mask] = closest_first(ranked, c.library_mask)
+                levels = kept_or_made(library.levels, c.library_mask, LEVELS_KEPT, closest_first, ranked,
+                                      c.library_mask)
             picked: list[int] = []
             for level in levels:
                 picked += numbers(related & level, RELATED_SHOWN - len(picked))

@@ -805,3 +805,21 @@ def test_candidates_and_reported_materials_get_their_kind_words_from_one_place()
     assert consult("FeS", "Li").result.words("candidate_kind") == [("non-hem",)]
     kinds = {args[1] for predicate, args in knowledge_facts() if predicate == "material_kind"}
     assert kinds == set(KINDS)
+
+
+def test_a_kept_cache_makes_each_value_once_and_starts_afresh_when_full():
+    """system/kept.py kept_or_made, behind the caches of a consultation's parts (the input facts of (MgCoNiCuZn)O,
+    ref 48, and every evidence item): a value is made once, also when it is None (no closest materials to pick),
+    and a cache holding its limit is emptied before it keeps another."""
+    from hemkg.system.kept import kept_or_made
+
+    made = []
+
+    def make(key):
+        made.append(key)
+        return None if key == "none" else key.upper()
+
+    cache: dict[str, str | None] = {}
+    assert [kept_or_made(cache, k, 2, make, k) for k in ("none", "none", "zn", "zn")] == [None, None, "ZN", "ZN"]
+    assert made == ["none", "zn"]
+    assert kept_or_made(cache, "mg", 2, make, "mg") == "MG" and cache == {"mg": "MG"}
