@@ -152,10 +152,10 @@ def _closest(library: LibraryFindings, c: Consultation, derivation: engine.Deriv
     """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN nearest the candidate's
     elements (LibraryFindings.nearest), or None where there are no more than that: every one is listed. The item
     over those reports is the same for every candidate with the same closest materials."""
-    materials = _members(c, derivation).naming
-    if len(materials) <= RELATED_SHOWN:
+    behind = _members(c, derivation)
+    if len(behind.naming) <= RELATED_SHOWN:
         return None
-    return frozenset(library.nearest(materials, c.library_mask, RELATED_SHOWN))
+    return frozenset(library.nearest(behind.naming_bits, c.library_mask, RELATED_SHOWN))
 
 
 class _Member(NamedTuple):
@@ -192,6 +192,7 @@ class _Gathered(NamedTuple):
     members: tuple[_Member, ...]
     unnamed: tuple[int, ...]  # the places of the members that name no library material: always listed
     naming: dict[str, tuple[int, ...]]  # library material -> the places of the members naming it
+    naming_bits: int  # those library materials as LibraryFindings.material_bits
     observations: frozenset[engine.Fact]  # the library's observations all of them rest on
 
 
@@ -207,6 +208,7 @@ def _members(c: Consultation, derivation: engine.Derivation) -> _Gathered:
                 naming.setdefault(x, []).append(i)
         unnamed = tuple(i for i, member in enumerate(members) if not member.library_names)
         found = _Gathered(members, unnamed, {x: tuple(places) for x, places in naming.items()},
+                          library.material_bits(naming) if library else 0,
                           NO_FACTS.union(*(member.observations for member in members)))
         if library:
             if len(library.gathered_members) >= PAPER_ITEMS_LIMIT:

@@ -95,11 +95,6 @@ Weighed = tuple[tuple[str | None, str, str, bool], str]
 Verdict = tuple[str, dict[str, set[str]], list[str], bool]
 
 
-# nearest() sorts (elements shared, place) as one int, (ELEMENTS - shared) << NUMBER_BITS | place, never negative
-# (bitwise operations on negative ints are slow)
-NUMBER_BITS = 32
-ELEMENTS = 128  # more than there are
-NUMBER_MASK = (1 << NUMBER_BITS) - 1
 LEVELS_KEPT = 10_000  # candidates' element sets a library revision keeps closest_first() for, then starts afresh
 
 
@@ -140,11 +135,17 @@ def numbers(members: int, limit: int | None = None) -> list[int]:
 def closest_first(ranked: Ranked, wanted: int) -> list[int]:
     """The observations by the elements their material shares with the candidate's (`wanted`: mask()), most
     first (each a set, Ranked): within one, the lowest numbers come first (by DOI)."""
-    at_least = [(1 << len(ranked.order)) - 1]  # at_least[k]: sharing k elements or more
+    return by_shared((1 << len(ranked.order)) - 1, ranked.with_element, wanted)
+
+
+def by_shared(every: int, with_element: tuple[int, ...], wanted: int) -> list[int]:
+    """A set (an int, one bit per member) split by how many of the elements `wanted` (mask()) each member has, most
+    first; `with_element[b]`: the members with the element of bit b."""
+    at_least = [every]  # at_least[k]: sharing k elements or more
     bit = 0
     while wanted >> bit:
         if wanted >> bit & 1:
-            having = ranked.with_element[bit]
+            having = with_element[bit]
             at_least.append(0)
             for k in range(len(at_least) - 1, 0, -1):
                 at_least[k] |= at_least[k - 1] & having
@@ -180,8 +181,10 @@ class LibraryFindings:
     closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, int]] = field(default_factory=dict, repr=False, compare=False)
-    # by candidate's elements (mask()): the observations by elements shared (closest_first)
+    # by candidate's elements (mask()): the observations by elements shared (closest_first), and the materials
+    # (material_bits: by_shared)
     levels: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    material_levels: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
     _entry_parts: dict[Fact, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict, repr=False,
                                                                            compare=False)
 
@@ -283,12 +286,34 @@ class LibraryFindings:
         """A library material's elements as bits (mask())."""
         return self._closeness_data.get(material, (0, 0))[0]
 
-    def nearest(self, materials: Iterable[str], wanted: int, count: int) -> list[str]:
-        """Of library materials, the `count` that share the most elements with the candidate's (`wanted`: their
-        mask()), closest first, then by DOI."""
-        data, by_place = self._closeness_data, self._by_place
-        keys = sorted([((ELEMENTS - (data[m][0] & wanted).bit_count()) << NUMBER_BITS) | data[m][1] for m in materials])
-        return [by_place[k & NUMBER_MASK] for k in keys[:count]]
+    def material_bits(self, materials: Iterable[str]) -> int:
+        """Library materials as a set held as an int, one bit per place in _by_place (nearest())."""
+        data = self._closeness_data
+        return bits(data[m][1] for m in materials)
+
+    def nearest(self, materials: Iterable[str] | int, wanted: int, count: int) -> list[str]:
+        """Of library materials (names, or material_bits()), the `count` that share the most elements with the
+        candidate's (`wanted`: their mask()), closest first, then by DOI."""
+        members = materials if isinstance(materials, int) else self.material_bits(materials)
+        picked: list[int] = []
+        for level in kept_or_made(self.material_levels, wanted, LEVELS_KEPT, by_shared, self._every_material,
+                                  self._materials_with_element, wanted):
+            picked += numbers(level & members, count - len(picked))
+            if len(picked) == count:
+                break
+        by_place = self._by_place
+        return [by_place[n] for n in picked]
+
+    @functools.cached_property
+    def _every_material(self) -> int:
+        return (1 << len(self._by_place)) - 1
+
+    @functools.cached_property
+    def _materials_with_element(self) -> tuple[int, ...]:
+        """By element bit (mask()): the materials with the element, as material_bits()."""
+        data = self._closeness_data
+        return tuple(bits(place for mask, place in data.values() if mask >> b & 1)
+                     for b in range(len(self._element_bits)))
 
     @functools.cached_property
     def gathered_predicates(self) -> frozenset[str]:
@@ -405,7 +430,8 @@ def _read_store(path: Path, wait: float) -> LibraryFindings:
     found = from_contributions(contributions, path, revision)
     if found.facts:  # made now, so that the disk cache keeps them: a start reads them rather than making them
         for made_once in ("shared", "observations", "gathered_predicates", "gathering_readers", "_by_place",
-                          "_closeness_data", "_by_elements", "ranked", "_element_bits"):
+                          "_closeness_data", "_by_elements", "ranked", "_element_bits", "_every_material",
+                          "_materials_with_element"):
             getattr(found, made_once)
     return found
 
