@@ -114,13 +114,19 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     the materials showing an element's mechanism) lists the reports behind them: every one of the paper's, and of a
     library's those on the RELATED_SHOWN materials sharing most elements with the candidate (unless
     `all_findings`), the rest counted."""
-    library = c.library
-    items = library.items if library else _PAPER_ITEMS
-    closest = None
-    if library is not None and not all_findings and derivation.rule.id in library.gathering_readers:
-        closest = _kept(library, c, derivation)
+    items = c.library.items if c.library else _PAPER_ITEMS
+    closest = _listed_closest(c, derivation, all_findings)
     found = kept_or_made(items, (derivation.key, closest), PAPER_ITEMS_LIMIT, _made_item, c, derivation, closest)
     return {"level": level, **found[0]}, found[1], found[2]
+
+
+def _listed_closest(c: Consultation, derivation: engine.Derivation, all_findings: bool) -> frozenset[str] | None:
+    """The library materials the item of a rule over gathered reports lists (_kept), or None where it lists every
+    one (no library, `all_findings`, or a rule that reads no gathered reports)."""
+    library = c.library
+    if library is None or all_findings or derivation.rule.id not in library.gathering_readers:
+        return None
+    return _kept(library, c, derivation)
 
 
 def _made_item(c: Consultation, derivation: engine.Derivation, closest: frozenset[str] | None) -> Item:
@@ -357,7 +363,7 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
             found.setdefault(args[:-1], []).append((args[-1], d))
     out: dict[tuple[str, ...], dict[str, Any]] = {}
     for key, pairs in found.items():
-        grade = _kept_detail(c, pairs, all_findings, _grade)
+        grade = _kept_detail(c, pairs, all_findings, _grade, (CONFLICTING, RELATED))
         out[key] = {"evidence": grade["evidence"], "evidence_detail": [dict(i) for i in grade["evidence_detail"]]}
     return out
 
@@ -365,13 +371,19 @@ def graded(c: Consultation, predicate: str, all_findings: bool = False
 _PAPER_DETAILS: dict[Any, Any] = {}  # _kept_detail's without a library, for every consultation of the process
 
 
-def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callable[[Consultation, Pairs, bool], Any]
-                 ) -> Any:
-    """What `make` makes of the pairs (a grade, a list of items), once per process and library revision for the
-    same pairs (levels and Derivation.key: like _item's, a function of them) and candidate's elements among the
-    library's (the closest listed: LibraryFindings.mask). Callers copy the items; nobody changes them."""
+def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callable[[Consultation, Pairs, bool], Any],
+                 cut_levels: tuple[str | None, ...]) -> Any:
+    """What `make` makes of the pairs (a grade, a list of items), once per process and library revision for what
+    it is made of: the pairs (levels and Derivation.key: like _item's, a function of them), the library materials
+    each of their items lists (_listed_closest) and, where summarised() may cut the pairs of a level in
+    `cut_levels`, the candidate's elements among the library's (LibraryFindings.mask). Most grades list no library
+    material picked for the candidate, so a new candidate shares them with others. Callers copy the items; nobody
+    changes them."""
     details = c.library.details if c.library is not None else _PAPER_DETAILS
-    at = (make, all_findings, c.library_mask, tuple((level, d.key) for level, d in pairs))
+    cuts = c.library is not None and not all_findings and any(
+        sum(1 for level, _ in pairs if level == cut) > RELATED_SHOWN for cut in cut_levels)
+    at = (make, all_findings, c.library_mask if cuts else None, tuple((level, d.key) for level, d in pairs),
+          tuple(_listed_closest(c, d, all_findings) for _, d in pairs))
     return kept_or_made(details, at, PAPER_ITEMS_LIMIT, make, c, pairs, all_findings)
 
 
@@ -488,7 +500,8 @@ def elsewhere(c: Consultation, all_findings: bool = False) -> dict[str, list[dic
     for args in c.result.words("shown_other_kind"):
         for d in c.result.derivations.get(("shown_other_kind", args), []):
             found.setdefault(args[1], []).append((None, d))
-    return {m: [dict(i) for i in _kept_detail(c, pairs, all_findings, _elsewhere)] for m, pairs in found.items()}
+    return {m: [dict(i) for i in _kept_detail(c, pairs, all_findings, _elsewhere, (None,))]
+            for m, pairs in found.items()}
 
 
 def _elsewhere(c: Consultation, pairs: Pairs, all_findings: bool) -> list[dict[str, Any]]:

@@ -349,7 +349,7 @@ def test_closest_first_orders_by_shared_elements_then_by_doi(rows, tmp_path):
 
 def test_answers_do_not_depend_on_what_the_process_consulted_before(rows, tmp_path):
     """An evidence item over gathered reports is kept per library revision under the materials it lists
-    (consultation/evidence.py _kept, _members), and a grade under its conclusions and the candidate's elements
+    (consultation/evidence.py _kept, _members), and a grade under its conclusions and the materials its items list
     (_kept_detail), each shared by every candidate that lists the same: an answer is the same after other
     candidates' consultations as from the library read afresh. (MgCoNiCuZn)O (ref 48, Section 3.1) beside two
     oxides that share Cu, or Mg and Co, with the related materials, whose closest materials differ, and one whose
@@ -369,3 +369,31 @@ def test_answers_do_not_depend_on_what_the_process_consulted_before(rows, tmp_pa
             fresh = literature.from_contributions(contributions, tmp_path, "test")
             assert summarise(consult(formula, "Li", library=warmed), all_findings) == \
                 summarise(consult(formula, "Li", library=fresh), all_findings), (formula, all_findings)
+
+
+def test_a_kept_grade_that_cuts_related_materials_follows_the_candidates_elements(rows, tmp_path):
+    """A grade whose related-material pairs summarised() cuts to the RELATED_SHOWN closest is kept under the
+    candidate's elements too (consultation/evidence.py _kept_detail): the same conclusions graded for a candidate
+    with other elements list other closest materials. (MgCoNiCuZn)O (ref 48, Section 3.1) matches the library's
+    own contribution, so each related oxide showing Cu conversion is a pair of its own (rules/85-evidence.toml
+    evidence-reported-related-beside-here); its conclusions are then graded as if the candidate were (CuFeMnCrTi)O,
+    whose closest related oxides are others, first with a library that kept (MgCoNiCuZn)O's grades, then afresh."""
+    from dataclasses import replace
+
+    from hemkg.consultation import evidence, literature
+    from hemkg.consultation.consultation import consult
+    from hemkg.consultation.findings import read
+    from hemkg.consultation.formula import parse_formula
+
+    contributions = read(write_findings(tmp_path / "related.csv", rows)).contributions
+    warmed = literature.from_contributions(contributions, tmp_path, "test")
+    own = consult("(MgCoNiCuZn)O", "Li", library=warmed)
+    kept = evidence.graded(own, "role_evidence")
+    cut = [i for i in kept["Cu", "conversion"]["evidence_detail"] if i.get("more")]
+    assert cut, "the related oxides' pairs are cut: the case this test is about"
+    other = parse_formula("(CuFeMnCrTi)O")
+    as_other = replace(own, formula=other)
+    fresh = literature.from_contributions(contributions, tmp_path, "test")
+    afresh = evidence.graded(replace(own, formula=other, library=fresh), "role_evidence")["Cu", "conversion"]
+    assert afresh != kept["Cu", "conversion"], "the other elements pick other closest materials"
+    assert evidence.graded(as_other, "role_evidence")["Cu", "conversion"] == afresh
