@@ -135,7 +135,7 @@ def _made_item(c: Consultation, derivation: engine.Derivation, closest: frozense
         return _gathered_item(c, derivation, behind, closest)
     sources = tuple(c.result.sources.get(p, NO_SOURCE) for p in derivation.premises)
     listed = c.library.rests_on(derivation, c.result.derivations) if c.library else NO_FACTS
-    return _from(c if c.library else None, derivation, sources), listed, NO_FACTS
+    return _from(c.library, derivation, sources), listed, NO_FACTS
 
 
 def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Derivation]:
@@ -168,8 +168,9 @@ class _Member(NamedTuple):
     """What an item over gathered reports takes from one of their derivations, whatever the candidate."""
 
     names: tuple[str, ...]  # the reported materials it matched (materials_bound)
+    labels: tuple[str, ...]  # theirs, as answers name them
     library_names: tuple[str, ...]  # those of them that are library contributions
-    sources: tuple[engine.Source, ...]  # of the facts it rests on
+    cites: _Cites  # what the sources of the facts it rests on say an item cites
     reports: tuple[tuple[tuple[str, str], dict[str, Any]], ...]  # its reports, each with (material, statement)
     observations: frozenset[engine.Fact]  # the library's observations it rests on (LibraryFindings.rests_on)
 
@@ -182,8 +183,9 @@ def _member(c: Consultation, m: engine.Derivation) -> _Member:
         names = materials_bound(m)
         rests = tuple(c.result.derivations.leaves(m))
         sources = c.result.sources
-        found = _Member(names, tuple(x for x in names if is_library_name(x)),
-                        tuple(sources.get(p, NO_SOURCE) for p in rests), _member_reports(c, len(names) > 1, rests),
+        found = _Member(names, tuple(_material_label(x) for x in names), tuple(x for x in names if is_library_name(x)),
+                        _cites(library, tuple(dict.fromkeys(sources.get(p, NO_SOURCE) for p in rests))),
+                        _member_reports(c, len(names) > 1, rests),
                         library.rests_on(m, c.result.derivations) if library else NO_FACTS)
         if library:
             if len(library.members) >= PAPER_ITEMS_LIMIT:
@@ -235,11 +237,13 @@ def _gathered_item(c: Consultation, derivation: engine.Derivation, behind: _Gath
         for x in kept:
             places.update(i for i in behind.naming.get(x, ()) if all(y in kept for y in members[i].library_names))
         shown = tuple(behind.members[i] for i in sorted(places))  # in the members' order
-    sources = tuple(dict.fromkeys(s for member in shown for s in member.sources))
-    item = _from(c if library else None, derivation, sources, reports=False)
-    materials = dict.fromkeys(x for member in shown for x in member.names)  # in the members' order, each once
+    item = _head(derivation, _united([member.cites for member in shown]).references(derivation.rule))
+    materials: dict[str, str] = {}  # in the members' order, each once
+    for member in shown:
+        for x, label in zip(member.names, member.labels, strict=True):
+            materials.setdefault(x, label)
     if materials:
-        item["materials"] = [_material_label(x) for x in materials]
+        item["materials"] = list(materials.values())
     reports: dict[tuple[str, str], dict[str, Any]] = {}
     for member in shown:
         for at, report in member.reports:
@@ -283,27 +287,59 @@ def _material_label(name: str) -> str:
     return library_label(name) or knowledge.label(HEMKG + name)
 
 
-def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...],
-          reports: bool = True) -> dict[str, Any]:
-    """An item's rule, sentence, references and location, with its element and materials from the bindings and,
-    unless not `reports`, the reports among `sources` (an item over gathered reports lists its own)."""
+class _Cites(NamedTuple):
+    """What an item's sources say it cites: a report's own references say where it was seen (the rule's, Section
+    3.1's examples, are in `rule`); a library finding names its paper by DOI (in `reports`), not by a reference
+    number of the paper; an item with neither cites its rule's references and its sources'."""
+
+    reported: tuple[str, ...]  # the paper's reports among the sources (statement IRIs), each once
+    report_references: frozenset[int]
+    found: tuple[LibraryFinding, ...]  # the library's findings among them
+    source_references: frozenset[int]
+
+    def references(self, rule: engine.Rule) -> list[int]:
+        if self.reported or self.found:
+            return sorted(self.report_references)
+        return sorted(self.source_references.union(rule.references))
+
+
+def _cites(library: LibraryFindings | None, sources: tuple[engine.Source, ...]) -> _Cites:
+    statements = knowledge.statements()
+    reported = tuple(dict.fromkeys(s.detail for s in sources if s.kind == "kg" and s.detail in statements
+                                   and statements[s.detail].observed_in))
+    found = tuple(f for f in (library.of_source(s) for s in sources) if f is not None) if library else ()
+    return _Cites(reported, frozenset(n for iri in reported for n in statements[iri].references), found,
+                  frozenset(n for s in sources for n in s.references))
+
+
+def _united(cites: list[_Cites]) -> _Cites:
+    """The _Cites of several members' sources together (an item over gathered reports)."""
+    if len(cites) == 1:
+        return cites[0]
+    return _Cites(tuple(dict.fromkeys(iri for c in cites for iri in c.reported)),
+                  frozenset().union(*(c.report_references for c in cites)), tuple(f for c in cites for f in c.found),
+                  frozenset().union(*(c.source_references for c in cites)))
+
+
+def _from(library: LibraryFindings | None, derivation: engine.Derivation, sources: tuple[engine.Source, ...]
+          ) -> dict[str, Any]:
+    """An item's _head, with the reports among `sources` (the paper's and the library's findings)."""
+    cites = _cites(library, sources)
+    item = _head(derivation, cites.references(derivation.rule))
+    if cites.reported or cites.found:
+        item["reports"] = [dict(_report(iri)) for iri in cites.reported] + [library_report(f) for f in cites.found]
+    return item
+
+
+def _head(derivation: engine.Derivation, references: list[int]) -> dict[str, Any]:
+    """An item's rule, sentence, references and location, with its element and materials from the bindings."""
     from hemkg.consultation.rules import statement_text
 
-    statements = knowledge.statements()
     bindings = dict(derivation.bindings)
-    reported = [s.detail for s in sources if s.kind == "kg" and s.detail in statements
-                and statements[s.detail].observed_in]
-    # the library's findings among the sources: listed as reports, and otherwise only whether there are any matters
-    found = [f for f in (c.library.of_source(s) for s in sources) if f is not None] \
-        if c and c.library and (reports or not reported) else []
-    # a report's own references say where it was seen; the rule's (Section 3.1's examples) are in `rule`;
-    # a library finding names its paper by DOI (in `reports`), not by a reference number of the paper
-    cited = {n for iri in reported for n in statements[iri].references} if reported or found else \
-        set(derivation.rule.references) | {n for s in sources for n in s.references}
     item: dict[str, Any] = {
         "rule": derivation.rule.id,
         "text": statement_text(derivation),
-        "references": sorted(cited),
+        "references": references,
         "location": derivation.rule.location,
     }
     if "?x" in bindings:
@@ -311,8 +347,6 @@ def _from(c: Consultation | None, derivation: engine.Derivation, sources: tuple[
     materials = [_material_label(m) for m in materials_bound(derivation)]
     if materials:
         item["materials"] = materials
-    if reports and (reported or found):
-        item["reports"] = [dict(_report(iri)) for iri in reported] + [library_report(f) for f in found]
     return item
 
 

@@ -254,3 +254,23 @@ def test_the_capacity_follows_the_library_in_one_process(runner, library_dir: Pa
         assert informed.estimates["theoretical_capacity"]["alloying"] == 0.0
         assert informed.estimates["theoretical_capacity"]["total"] < capacity["total"]
         informed, plain = (consult(CANDIDATE, "Li", library=lib) for lib in (library, None))
+
+
+def test_an_item_resting_on_library_findings_alone_cites_no_reference_of_the_paper(runner) -> None:
+    """A library finding names its paper by DOI, not by a reference number of the perspective
+    (consultation/evidence.py _Cites): an evidence item whose reports are all the library's cites no reference,
+    neither the rule's nor those of the knowledge-graph facts it rests on. The Joule-heated HEO
+    (doi:10.26599/nr.2025.94907784) on its own composition (reported here, contradicted here) and, gathered with
+    other materials' reports, on (MgCoNiCuZn)O's (ref 48, Section 3.1) related host."""
+    add(runner, EXAMPLES)
+    rules_seen = set()
+    for candidate in (CANDIDATE, "(MgCoNiCuZn)O"):
+        done = run(runner, "consult", candidate, "--ion", "Li", "--json")
+        assert done.exit_code == 0, done.stderr
+        for mechanism in json.loads(done.stdout)["mechanisms"].values():
+            for item in mechanism["evidence_detail"]:
+                reports = item.get("reports", [])
+                if reports and all(r["source"] == "library" for r in reports):
+                    assert item["references"] == [], (candidate, item["rule"])
+                    rules_seen.add(item["rule"])
+    assert {"evidence-reported-here", "evidence-contradicted-here", "evidence-reported-related-host"} <= rules_seen
