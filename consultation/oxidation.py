@@ -184,10 +184,10 @@ def _balance(items: tuple[tuple[str, float], ...]) -> Balance:
     if len(formers) == len(symbols):  # no metal: the most electronegative element is the anion
         anion = max(symbols, key=lambda s: data["elements"].get(s, {}).get("chi") or 0.0)
         cations = [s for s in symbols if s != anion]
-        readings = [_reading((), {anion: amounts[anion]}, monatomic)]
+        readings: tuple[Reading, ...] = (_reading((), {anion: amounts[anion]}, monatomic),)
     else:
         cations = [s for s in symbols if s not in monatomic]
-        readings = _readings({s: amounts[s] for s in formers}, data["polyatomic"], monatomic)
+        readings = _readings(tuple((s, amounts[s]) for s in formers))
     whole = []  # each reading in whole atoms: (reading, atoms per formula unit, cation atoms, charge they need)
     for reading in readings:
         if reading.need > 0:
@@ -201,7 +201,8 @@ def _balance(items: tuple[tuple[str, float], ...]) -> Balance:
         for reading, scale, atoms, target in whole:
             count, best = _assignments(options, atoms, target)
             if count:
-                found = [_assignment(parts, cations, options, scale, reading, monatomic) for _, parts in best]
+                common = [{x for x, less, _ in opts if not less} for opts in options]
+                found = [_assignment(parts, cations, common, scale, reading, monatomic) for _, parts in best]
                 return Balance("ionic", found[0], count - 1, tuple(found[1:]))
     return Balance("none", None, reason=_why_not(cations, amounts, readings[0], formers, data))
 
@@ -227,11 +228,15 @@ def _fraction(amount: float) -> Fraction:
     return Fraction(amount).limit_denominator(MAX_DENOMINATOR)
 
 
-def _readings(anions: dict[str, Fraction], polyatomic: list[dict[str, Any]],
-              monatomic: dict[str, dict[str, Any]]) -> list[Reading]:
-    """Ways to read the anion formers, in the order they are tried: all monatomic, then with each set of
-    polyatomic anions that fit; but if charged units of two or more elements (with any neutral ones) take
-    every anion-forming atom, only such readings: MPS3 is a thiophosphate, not a phosphide-sulfide."""
+@functools.lru_cache(maxsize=1024)
+def _readings(amounts: tuple[tuple[str, Fraction], ...]) -> tuple[Reading, ...]:
+    """Ways to read the anion formers (symbol, amount), in the order they are tried: all monatomic, then with each
+    set of polyatomic anions that fit; but if charged units of two or more elements (with any neutral ones) take
+    every anion-forming atom, only such readings: MPS3 is a thiophosphate, not a phosphide-sulfide. Kept per
+    anion amounts: most candidates of a screen or a list share theirs (O, S2, P3)."""
+    data = oxidation_data()
+    polyatomic, monatomic = data["polyatomic"], data["monatomic"]
+    anions = dict(amounts)
     fitting = [u for u in polyatomic if all(s in anions for s, _ in u["components"])]
     out = [_reading((), dict(anions), monatomic)]
     for size in range(1, len(fitting) + 1):
@@ -248,7 +253,7 @@ def _readings(anions: dict[str, Fraction], polyatomic: list[dict[str, Any]],
                 out.append(_reading(tuple(used), left, monatomic))
     whole = [r for r in out if not any(r.left.values())
              and any(u["charge"] and len(u["components"]) > 1 for u, _ in r.units)]
-    return whole or out
+    return tuple(whole or out)
 
 
 @functools.cache
@@ -305,11 +310,11 @@ def _table(options: list[list[tuple[int, Key, Parts]]], low: int, high: int) -> 
         least, most = reach[i + 1]
         grown: dict[int, tuple[int, Ranked]] = {}
         for total, (ways, best) in table.items():
-            for charge, key, parts in opts:
+            for charge, (less, splits, prior), parts in opts:
                 t = total + charge
                 if t + least > high or t + most < low:
                     continue
-                merged = [(_add(k, key), p + parts) for k, p in best]
+                merged = [((a + less, b + splits, c + prior), p + parts) for (a, b, c), p in best]
                 if t in grown:
                     old_ways, old_best = grown[t]
                     grown[t] = (old_ways + ways, sorted(old_best + merged)[:keep])
@@ -319,9 +324,9 @@ def _table(options: list[list[tuple[int, Key, Parts]]], low: int, high: int) -> 
     return table
 
 
-def _assignment(parts: Parts, cations: list[str], options, scale: int, reading: Reading,
+def _assignment(parts: Parts, cations: list[str], common: list[set[int]], scale: int, reading: Reading,
                 monatomic: dict[str, dict[str, Any]]) -> Assignment:
-    common = [{x for x, less, _ in opts if not less} for opts in options]
+    """The assignment of `parts`; `common[i]`: the common states of cation i."""
     sites = [Site(cations[i], x, n / scale, x in common[i]) for i, x, n in sorted(parts) if n]
     sites += [Site(s, monatomic[s]["charge"], float(amount), True) for s, amount in reading.left.items() if amount]
     units = tuple(Unit(u["formula"], u["charge"], float(c), u["label"]) for u, c in reading.units)
@@ -483,6 +488,5 @@ def screen_state(symbol: str) -> tuple[int, bool, int] | None:
 def anion_need(anions: Mapping[str, float]) -> float:
     """The positive charge the cations must give for these anion amounts, read as charge_balance reads them
     first (a polyatomic unit where one takes every atom: PS3 2-, else monatomic anions)."""
-    data = oxidation_data()
-    reading = _readings({s: _fraction(a) for s, a in anions.items()}, data["polyatomic"], data["monatomic"])[0]
+    reading = _readings(tuple((s, _fraction(a)) for s, a in anions.items()))[0]
     return float(reading.need)
