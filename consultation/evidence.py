@@ -408,15 +408,25 @@ _PAPER_DETAILS: dict[Any, Any] = {}  # _kept_detail's without a library, for eve
 def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callable[[Consultation, Pairs, bool], Any],
                  cut_levels: tuple[str | None, ...]) -> Any:
     """What `make` makes of the pairs (a grade, a list of items), once per process and library revision for what
-    it is made of: the pairs (levels and Derivation.key: like _item's, a function of them), the library materials
-    each of their items lists (_listed_closest) and, where summarised() may cut the pairs of a level in
-    `cut_levels`, the candidate's elements among the library's (LibraryFindings.mask). Most grades list no library
-    material picked for the candidate, so a new candidate shares them with others. Callers copy the items; nobody
-    changes them."""
+    it is made of (_shared_detail). Found first under the pairs and the candidate's elements, so that a candidate
+    consulted again finds its own without working out what its items list. Callers copy the items; nobody changes
+    them."""
     details = c.library.details if c.library is not None else _PAPER_DETAILS
+    pairs_key = tuple((level, d.key) for level, d in pairs)
+    return kept_or_made(details, (make, all_findings, c.library_mask, pairs_key), PAPER_ITEMS_LIMIT, _shared_detail,
+                        details, c, pairs, all_findings, make, cut_levels, pairs_key)
+
+
+def _shared_detail(details: dict[Any, Any], c: Consultation, pairs: Pairs, all_findings: bool,
+                   make: Callable[[Consultation, Pairs, bool], Any], cut_levels: tuple[str | None, ...],
+                   pairs_key: tuple[Any, ...]) -> Any:
+    """_kept_detail's, kept under what it is made of: the pairs (levels and Derivation.key: like _item's, a function
+    of them), the library materials each of their items lists (_listed_closest) and, where summarised() may cut
+    the pairs of a level in `cut_levels`, the candidate's elements among the library's (LibraryFindings.mask).
+    Most grades list no library material picked for the candidate, so a new candidate shares them with others."""
     cuts = c.library is not None and not all_findings and any(
         sum(1 for level, _ in pairs if level == cut) > RELATED_SHOWN for cut in cut_levels)
-    at = (make, all_findings, c.library_mask if cuts else None, tuple((level, d.key) for level, d in pairs),
+    at = (make, all_findings, c.library_mask if cuts else None, pairs_key,
           tuple(_listed_closest(c, d, all_findings) for _, d in pairs))
     return kept_or_made(details, at, PAPER_ITEMS_LIMIT, make, c, pairs, all_findings)
 
