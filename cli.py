@@ -70,11 +70,11 @@ def json_flag_option(f):
 
 
 def run() -> None:
-    """The `hem` command as the process's own program (the console script, python -m hemkg): the disk cache may then
-    freeze what it reads out of the cycle collector's sight (graph/diskcache.py FREEZE_READ)."""
-    from hemkg.graph import diskcache
+    """The `hem` command as the process's own program (the console script, python -m hemkg): hemkg may then freeze
+    what it keeps out of the cycle collector's sight (system/collector.py OWN_PROCESS)."""
+    from hemkg.system import collector
 
-    diskcache.FREEZE_READ = True
+    collector.OWN_PROCESS = True
     main()
 
 
@@ -440,6 +440,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
     from hemkg.answers import report
     from hemkg.answers.summary import summarise
     from hemkg.consultation import batch
+    from hemkg.system import collector
 
     candidates = batch.read_candidates(path, ion, default_structure, library)
     name = "stdin" if str(path) == "-" else path.name
@@ -457,6 +458,7 @@ def _consult_batch(path: Path, ion: str, as_json: bool, default_structure, libra
         else:
             click.echo(f"--- line {item.line}")
             echo_text(report.render_consultation(summarise(item.consultation, all_findings), width=_width()))
+        collector.settle()
     return 1 if failures else 0
 
 

@@ -322,27 +322,22 @@ def _read(path: Path, function: Callable[[], object]) -> object:
     return value if checker(function)(value) else _MISSING
 
 
-# Whether what an entry holds is moved out of the cycle collector's sight once read (gc.freeze): only where hemkg
-# runs as the process's own program (cli.run sets it), never inside another's (a notebook, a test), whose objects
-# a freeze would take with it. Read entries live as long as the process, so nothing is missed; without the freeze
-# the first collection after a read scans every object just read (~3 ms for a library's index of 1,000 findings),
-# and every full one after that again.
-FREEZE_READ = False
-
-
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while an entry is unpickled (system/collector.py): the tens of thousands of
     objects of a library's index would set it off again and again, scanning what was just read (a cold
     `hem consult` with 1,000 findings reads its entry in about 15 ms instead of 25); nothing read is garbage, so it
-    misses nothing. With FREEZE_READ, what was read is frozen before the collector is on again."""
+    misses nothing. Where hemkg owns the process (collector.OWN_PROCESS), what was read is frozen before the collector
+    is on again: read entries live as long as the process, and without the freeze the first collection after a read
+    scans every object just read (~3 ms for a library's index of 1,000 findings), and every full one after that
+    again."""
     import gc
 
     with collector.pause():
         try:
             yield
         finally:
-            if FREEZE_READ:
+            if collector.OWN_PROCESS:
                 gc.freeze()
 
 

@@ -221,6 +221,29 @@ def test_consult_input_plain_file_with_a_bad_line(runner, tmp_path):
     assert good[0]["roles"]["Mg"] == ["stabilizer"]  # Section 3.1, ref 48
 
 
+def test_consult_input_settles_what_each_consultation_keeps_only_in_its_own_process(runner, tmp_path, monkeypatch):
+    """Where `hem` owns the process (system/collector.py OWN_PROCESS, set by cli.run), what each consultation of
+    `hem consult --input` keeps is frozen out of the cycle collector's sight before the next (collector.settle), so
+    full collections do not scan it again and again; run inside another's process (CliRunner here, a notebook) the
+    collector is left alone. The answers are the same either way: (MgCoNiCuZn)O (ref 48, Section 3.1) and
+    InGeSiP3 (Section 3.2)."""
+    import gc
+
+    from hemkg.system import collector
+
+    path = tmp_path / "candidates.txt"
+    path.write_text("(MgCoNiCuZn)O\nInGeSiP3\n", encoding="utf-8")
+    before = gc.get_freeze_count()
+    alone = run(runner, "consult", "--input", str(path), "--json")
+    assert alone.exit_code == 0 and gc.get_freeze_count() == before
+    monkeypatch.setattr(collector, "OWN_PROCESS", True)
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))  # counted, not done: the test process is pytest's
+    owned = run(runner, "consult", "--input", str(path), "--json")
+    assert owned.exit_code == 0 and len(frozen) == 2
+    assert json_lines(owned.stdout) == json_lines(alone.stdout)
+
+
 def test_consult_input_plain_file_text(runner, tmp_path):
     """Without --json each candidate is headed by its line number."""
     path = tmp_path / "c.txt"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hemkg.graph import diskcache, store
+from hemkg.system import collector
 
 
 @pytest.fixture
@@ -281,9 +282,10 @@ def test_the_cycle_collector_is_paused_only_while_an_entry_is_read(package, tmp_
 
 
 def test_what_is_read_is_frozen_only_where_hemkg_owns_the_process(package, tmp_path, monkeypatch):
-    """With FREEZE_READ (set by cli.run, the `hem` program's entry), what an entry holds is frozen out of the cycle
-    collector's sight once read, so the first collection after a read does not scan it; inside another's process
-    (a notebook, a test: FREEZE_READ unset) the process's collector is left alone."""
+    """Where hemkg owns the process (system/collector.py OWN_PROCESS, set by cli.run, the `hem` program's entry),
+    what an entry holds is frozen out of the cycle collector's sight once read, so the first collection after a read
+    does not scan it; inside another's process (a notebook, a test: OWN_PROCESS unset) the process's collector is
+    left alone."""
     import gc
 
     def derived() -> list:
@@ -293,7 +295,7 @@ def test_what_is_read_is_frozen_only_where_hemkg_owns_the_process(package, tmp_p
     diskcache.disk_cached(derived)()  # written
     before = gc.get_freeze_count()
     assert diskcache.disk_cached(derived)() == derived() and gc.get_freeze_count() == before
-    monkeypatch.setattr(diskcache, "FREEZE_READ", True)
+    monkeypatch.setattr(collector, "OWN_PROCESS", True)
     try:
         value = diskcache.disk_cached(derived)()
         assert value == derived() and gc.get_freeze_count() >= before + 1 and gc.isenabled()
@@ -302,15 +304,15 @@ def test_what_is_read_is_frozen_only_where_hemkg_owns_the_process(package, tmp_p
 
 
 def test_the_hem_program_owns_its_process(monkeypatch):
-    """`hem` and `python -m hemkg` enter through cli.run, which sets FREEZE_READ before the command runs; the
-    click group itself (what CliRunner and notebooks call) does not."""
+    """`hem` and `python -m hemkg` enter through cli.run, which sets collector.OWN_PROCESS before the command runs;
+    the click group itself (what CliRunner and notebooks call) does not."""
     import tomllib
 
     from hemkg import cli
 
     seen = []
-    monkeypatch.setattr(diskcache, "FREEZE_READ", False)
-    monkeypatch.setattr(cli, "main", lambda: seen.append(diskcache.FREEZE_READ))
+    monkeypatch.setattr(collector, "OWN_PROCESS", False)
+    monkeypatch.setattr(cli, "main", lambda: seen.append(collector.OWN_PROCESS))
     cli.run()
     assert seen == [True]
     root = Path(__file__).resolve().parent.parent  # the source tree: pyproject.toml is not installed
