@@ -26,7 +26,7 @@ from hemkg.errors import InputError
 from hemkg.graph.materials import element_data
 from hemkg.graph.vocab import Term, spoken_list, vocab
 from hemkg.system import collector
-from hemkg.system.kept import kept_or_made
+from hemkg.system.kept import kept_when_asked_again
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,9 @@ def consult(formula: str | ParsedFormula, ion: str = "Li", structure: Structure 
 
 
 # input_facts by formula (text, composition, framework), ion and structure, for every consultation of the process
+# that asks for the same candidate a second time (kept_when_asked_again: those asked for once, in _INPUTS_ASKED)
 _INPUTS: dict[tuple[Any, ...], tuple[dict[Fact, Source], dict[str, Any]]] = {}
+_INPUTS_ASKED: set[tuple[Any, ...]] = set()
 INPUTS_KEPT = 4096
 
 
@@ -151,10 +153,11 @@ def input_facts(parsed: ParsedFormula, ion: str, structure: Structure) -> tuple[
     """Everything the rules see of one candidate besides the knowledge graph: its formula, ion and structure,
     the estimates a rule judges (the entropy, returned too) and the charge balance's oxidation states.
 
-    Worked out once per process for the same candidate (about 0.4 million instructions, a tenth of a
+    Kept per process for a candidate consulted more than once (about 0.4 million instructions, a tenth of a
     consultation); each caller gets facts of its own, to add to, and the entropy, which nobody changes."""
     key = (parsed.text, tuple(parsed.composition.items()), parsed.framework, ion, structure)
-    base, measured = kept_or_made(_INPUTS, key, INPUTS_KEPT, _input_facts, parsed, ion, structure)
+    base, measured = kept_when_asked_again(_INPUTS, _INPUTS_ASKED, key, INPUTS_KEPT, _input_facts, parsed, ion,
+                                           structure)
     return dict(base), measured
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import alloy_phases, element_data, reported_capacities, reported_materials
 from hemkg.graph.vocab import json_key, number_word, vocab
-from hemkg.system.kept import kept_or_made
+from hemkg.system.kept import kept_when_asked_again
 
 if TYPE_CHECKING:
     from hemkg.consultation.consultation import Consultation
@@ -247,21 +247,22 @@ def _reported(c: Consultation) -> list[dict[str, Any]]:
 
 # theoretical_capacity's records by what they are worked out from, for every consultation of the process
 _CAPACITIES: dict[tuple[Any, ...], dict[str, Any]] = {}
+_CAPACITIES_ASKED: set[tuple[Any, ...]] = set()  # kept_when_asked_again: the keys asked for once
 CAPACITIES_KEPT = 4096
 
 
 def theoretical_capacity(c: Consultation) -> dict[str, Any]:
     """The theoretical capacity of the reactions element selection makes accessible, by mechanism, in mAh/g.
 
-    Unrounded (the screen compares with it); `rounded()` gives the JSON answer's figures. Worked out once per
-    process for the same formula, ion and conclusions it reads (the statuses, the mechanisms' elements, the
-    reported materials matched): nobody changes the record.
+    Unrounded (the screen compares with it); `rounded()` gives the JSON answer's figures. Kept per process for
+    the same formula, ion and conclusions it reads (the statuses, the mechanisms' elements, the reported materials
+    matched) once they are asked for again: nobody changes the record.
     """
     r = c.result
     key = (c.formula.text, c.formula.active, tuple(c.formula.composition.items()), c.ion,
            tuple(c.status(m) for m in vocab().mechanism_names), tuple(r.words("mechanism_element")),
            tuple(r.words("matches_reported")))
-    record = kept_or_made(_CAPACITIES, key, CAPACITIES_KEPT, _capacity, c)
+    record = kept_when_asked_again(_CAPACITIES, _CAPACITIES_ASKED, key, CAPACITIES_KEPT, _capacity, c)
     if any(v["exceeds_theoretical"] for v in record["reported"]):  # the paper's remark, and whether this run noted it
         record = {**record, "beyond_theoretical": _beyond_theoretical(c)}
     return record

@@ -751,14 +751,16 @@ def test_single_cation_entropy_is_plus_zero(formula):
 
 
 def test_a_candidates_input_facts_are_its_own_however_often_it_is_consulted():
-    """input_facts works out a candidate's facts once per process: for (MgCoNiCuZn)O (ref 48, Section 3.1) each
-    caller gets facts of its own to add to, another ion its own ion fact, and a formula read otherwise (the same
+    """input_facts keeps a candidate's facts per process once they are asked for again: for (MgCoNiCuZn)O (ref 48,
+    Section 3.1) each caller gets facts of its own to add to, another ion its own ion fact, and a formula read otherwise (the same
     text, another composition) its own elements."""
     import dataclasses
 
     from hemkg.consultation.consultation import input_facts
 
     parsed = parse_formula("(MgCoNiCuZn)O")
+    for _ in range(2):  # asked for twice: kept from then on (system/kept.py kept_when_asked_again)
+        input_facts(parsed, "Li", Structure())
     first, _ = input_facts(parsed, "Li", Structure())
     first[("element", ("Xe",))] = Source("input", "formula")
     again, _ = input_facts(parsed, "Li", Structure())
@@ -823,3 +825,30 @@ def test_a_kept_cache_makes_each_value_once_and_starts_afresh_when_full():
     assert [kept_or_made(cache, k, 2, make, k) for k in ("none", "none", "zn", "zn")] == [None, None, "ZN", "ZN"]
     assert made == ["none", "zn"]
     assert kept_or_made(cache, "mg", 2, make, "mg") == "MG" and cache == {"mg": "MG"}
+
+
+def test_a_value_asked_for_once_is_not_kept_and_one_asked_for_again_is():
+    """system/kept.py kept_when_asked_again, behind the input facts and the capacity of a candidate's formula: a
+    stream of new candidates, each asked for once, leaves nothing kept for the cycle collector to scan; a candidate
+    consulted again is made a second time and kept, then found; both the kept values and the keys asked for once
+    start afresh at the limit. Keys are formulas of Section 3.1 ((MgCoNiCuZn)O, ref 48; (FeCoNiCrMn)3O4)."""
+    from hemkg.system.kept import kept_when_asked_again
+
+    made = []
+
+    def make(key):
+        made.append(key)
+        return key.lower()
+
+    cache: dict[str, str] = {}
+    asked: set[str] = set()
+    stream = ["(MgCoNiCuZn)O", "(FeCoNiCrMn)3O4"]
+    assert [kept_when_asked_again(cache, asked, k, 2, make, k) for k in stream] == [k.lower() for k in stream]
+    assert cache == {} and asked == set(stream)
+    again = [kept_when_asked_again(cache, asked, "(MgCoNiCuZn)O", 2, make, "(MgCoNiCuZn)O") for _ in range(3)]
+    assert again == ["(mgconicuzn)o"] * 3 and made.count("(MgCoNiCuZn)O") == 2
+    assert cache == {"(MgCoNiCuZn)O": "(mgconicuzn)o"} and asked == {"(FeCoNiCrMn)3O4"}
+    kept_when_asked_again(cache, asked, "ZnO", 2, make, "ZnO")
+    kept_when_asked_again(cache, asked, "CuO", 2, make, "CuO")
+    assert asked == {"CuO"}  # emptied at the limit (2) before it took CuO
+
