@@ -89,9 +89,12 @@ def strongest(levels: list[str]) -> str:
 # An item, with the library's observations it lists and those it leaves out (counted, each once, in its level's
 # `more` item)
 Item = tuple[dict[str, Any], frozenset[engine.Fact], frozenset[engine.Fact]]
+# The library materials an item over gathered reports lists (_closest), sorted: a tuple of words, which the cycle
+# collector stops tracking, where a frozenset stays in its sight as long as a cache keeps it
+Listed = tuple[str, ...]
 # items by derivation (Derivation.key) and, for an item over gathered reports of which only the closest are listed,
 # the library materials listed (_closest)
-Items = dict[tuple[tuple[object, ...], frozenset[str] | None], Item]
+Items = dict[tuple[tuple[object, ...], Listed | None], Item]
 NO_FACTS: frozenset[engine.Fact] = frozenset()
 
 # Items that rest on the paper alone, for every consultation of the process: such an item is a function of its
@@ -120,7 +123,7 @@ def _item(c: Consultation, level: str | None, derivation: engine.Derivation, all
     return {"level": level, **found[0]}, found[1], found[2]
 
 
-def _listed_closest(c: Consultation, derivation: engine.Derivation, all_findings: bool) -> frozenset[str] | None:
+def _listed_closest(c: Consultation, derivation: engine.Derivation, all_findings: bool) -> Listed | None:
     """The library materials the item of a rule over gathered reports lists (_kept), or None where it lists every
     one (no library, `all_findings`, or a rule that reads no gathered reports)."""
     library = c.library
@@ -129,7 +132,7 @@ def _listed_closest(c: Consultation, derivation: engine.Derivation, all_findings
     return _kept(library, c, derivation)
 
 
-def _made_item(c: Consultation, derivation: engine.Derivation, closest: frozenset[str] | None) -> Item:
+def _made_item(c: Consultation, derivation: engine.Derivation, closest: Listed | None) -> Item:
     behind = _members(c, derivation)
     if behind.members:
         return _gathered_item(c, derivation, behind, closest)
@@ -147,21 +150,21 @@ def gathered(c: Consultation, derivation: engine.Derivation) -> list[engine.Deri
     return [m for p in derivation.premises for m in shared.get(p, ())]
 
 
-def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
+def _kept(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> Listed | None:
     """_closest() of a derivation's gathered reports, once per library revision for the candidate's elements among
     the library's (LibraryFindings.mask): the same for each candidate that differs only in others."""
     return kept_or_made(library.closest, (derivation.key, c.library_mask), PAPER_ITEMS_LIMIT, _closest,
                         library, c, derivation)
 
 
-def _closest(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> frozenset[str] | None:
+def _closest(library: LibraryFindings, c: Consultation, derivation: engine.Derivation) -> Listed | None:
     """Of the library's materials behind a rule's gathered reports, the RELATED_SHOWN nearest the candidate's
     elements (LibraryFindings.nearest), or None where there are no more than that: every one is listed. The item
     over those reports is the same for every candidate with the same closest materials."""
     behind = _members(c, derivation)
     if len(behind.naming) <= RELATED_SHOWN:
         return None
-    return frozenset(library.nearest(behind.naming_bits, c.library_mask, RELATED_SHOWN))
+    return tuple(sorted(library.nearest(behind.naming_bits, c.library_mask, RELATED_SHOWN)))
 
 
 class _Member(NamedTuple):
@@ -226,7 +229,7 @@ def _members(c: Consultation, derivation: engine.Derivation) -> _Gathered:
 
 
 def _gathered_item(c: Consultation, derivation: engine.Derivation, behind: _Gathered,
-                   kept: frozenset[str] | None) -> Item:
+                   kept: Listed | None) -> Item:
     """The item of a rule over gathered reports: its sentence, and the reports behind it (see _item); with `kept`,
     only the members whose library materials are all among them are listed."""
     library = c.library
@@ -413,8 +416,9 @@ def _kept_detail(c: Consultation, pairs: Pairs, all_findings: bool, make: Callab
     them."""
     details = c.library.details if c.library is not None else _PAPER_DETAILS
     pairs_key = tuple((level, d.key) for level, d in pairs)
-    return kept_or_made(details, (make, all_findings, c.library_mask, pairs_key), PAPER_ITEMS_LIMIT, _shared_detail,
-                        details, c, pairs, all_findings, make, cut_levels, pairs_key)
+    # keys of words and numbers alone (the maker by name), which the cycle collector stops tracking
+    return kept_or_made(details, (make.__name__, all_findings, c.library_mask, pairs_key), PAPER_ITEMS_LIMIT,
+                        _shared_detail, details, c, pairs, all_findings, make, cut_levels, pairs_key)
 
 
 def _shared_detail(details: dict[Any, Any], c: Consultation, pairs: Pairs, all_findings: bool,
@@ -426,7 +430,7 @@ def _shared_detail(details: dict[Any, Any], c: Consultation, pairs: Pairs, all_f
     Most grades list no library material picked for the candidate, so a new candidate shares them with others."""
     cuts = c.library is not None and not all_findings and any(
         sum(1 for level, _ in pairs if level == cut) > RELATED_SHOWN for cut in cut_levels)
-    at = (make, all_findings, c.library_mask if cuts else None, pairs_key,
+    at = (make.__name__, all_findings, c.library_mask if cuts else None, pairs_key,
           tuple(_listed_closest(c, d, all_findings) for _, d in pairs))
     return kept_or_made(details, at, PAPER_ITEMS_LIMIT, make, c, pairs, all_findings)
 

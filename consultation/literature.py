@@ -178,7 +178,7 @@ class LibraryFindings:
     gathered_members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     members: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     # by derivation (Derivation.key) and candidate's elements (mask()): the library materials an item lists (_kept)
-    closest: dict[tuple[Any, int], frozenset[str] | None] = field(default_factory=dict, repr=False, compare=False)
+    closest: dict[tuple[Any, int], tuple[str, ...] | None] = field(default_factory=dict, repr=False, compare=False)
     _under: dict[Fact, frozenset[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _behind: dict[Fact, dict[Weighed, int]] = field(default_factory=dict, repr=False, compare=False)
     # by candidate's elements (mask()): the observations by elements shared (closest_first), and the materials
