@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hemkg.engine import Fact, Source
 from hemkg.graph.materials import named_ions, oxidation_data
+from hemkg.system.kept import kept_when_asked_again
 
 if TYPE_CHECKING:
     from hemkg.consultation.formula import ParsedFormula
@@ -165,12 +166,28 @@ class Balance(NamedTuple):
 # ------------------------------------------------------------------ solving
 
 
+# Balances by composition: the last few asked for (a consultation asks three times: its input facts, its answer,
+# its capacity), and those asked for again after that, kept per process (system/kept.py kept_when_asked_again:
+# a stream of new candidates keeps none of their Sites, which the cycle collector never stops tracking)
+_RECENT: dict[tuple[tuple[str, float], ...], Balance] = {}
+RECENT_KEPT = 8
+_KEPT: dict[tuple[tuple[str, float], ...], Balance] = {}
+_ASKED: set[tuple[tuple[str, float], ...]] = set()
+BALANCES_KEPT = 4096
+
+
 def charge_balance(composition: Mapping[str, float]) -> Balance:
-    """The balanced reading of a composition (symbol -> amount), cached by composition."""
-    return _balance(tuple(composition.items()))
+    """The balanced reading of a composition (symbol -> amount). Nobody changes it."""
+    key = tuple(composition.items())
+    found = _RECENT.get(key)
+    if found is None:
+        found = kept_when_asked_again(_KEPT, _ASKED, key, BALANCES_KEPT, _balance, key)
+        if len(_RECENT) >= RECENT_KEPT:
+            _RECENT.clear()
+        _RECENT[key] = found
+    return found
 
 
-@functools.lru_cache(maxsize=4096)
 def _balance(items: tuple[tuple[str, float], ...]) -> Balance:
     data = oxidation_data()
     monatomic = data["monatomic"]

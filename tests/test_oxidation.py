@@ -403,3 +403,26 @@ def test_module_imports_no_heavy_library():
             "print(sorted(m for m in ('pymatgen', 'rdflib', 'pyoxigraph') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_consultation_works_its_balance_out_once_and_a_stream_keeps_none(monkeypatch):
+    """charge_balance keeps the last few compositions asked for (a consultation asks three times: its input facts,
+    its answer, its capacity) and, per process, those asked for again after that (system/kept.py
+    kept_when_asked_again), so that a stream of new candidates keeps none of their Sites in the cycle collector's
+    sight. (MgCoNiCuZn)O (ref 48, Section 3.1) asked for three times is balanced once and not kept; asked for again
+    after more than RECENT_KEPT other compositions it is balanced again and kept."""
+    from hemkg.consultation import oxidation
+
+    made = []
+    real = oxidation._balance
+    monkeypatch.setattr(oxidation, "_balance", lambda items: made.append(items) or real(items))
+    for name, empty in (("_RECENT", {}), ("_KEPT", {}), ("_ASKED", set())):
+        monkeypatch.setattr(oxidation, name, empty)
+    rock_salt = parse_formula("(MgCoNiCuZn)O").composition
+    first = [oxidation.charge_balance(rock_salt) for _ in range(3)]
+    assert len(made) == 1 and first[0] == first[2] and first[0].assignment.text().startswith("0.2 Mg2+")
+    assert oxidation._KEPT == {}
+    for n in range(1, oxidation.RECENT_KEPT + 2):  # others, until the last few no longer hold the rock salt
+        oxidation.charge_balance({"Fe": float(n), "O": float(n)})
+    assert oxidation.charge_balance(rock_salt) == first[0] and len([m for m in made if m == made[0]]) == 2
+    assert list(oxidation._KEPT) == [made[0]]
