@@ -6,6 +6,10 @@ whose full collections also scan all that the process keeps: with a library's in
 55,000 objects, 20 ms each. Paused, it is set off again by the first allocation after the work, over what then
 survives. Counted with valgrind, that is 0.4 million instructions of 5.5 a consultation with such a library.
 Unpickling the disk cache's entries pauses it too (graph/diskcache.py).
+
+Where hemkg is the process's own program (OWN_PROCESS), what it keeps is also frozen out of the collector's sight
+(`settle`, gc.freeze): the disk cache's entries once read, and what each consultation of `hem consult --input`
+keeps. Inside another's process nothing is frozen.
 """
 
 from __future__ import annotations
