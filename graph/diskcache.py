@@ -331,14 +331,11 @@ def _collector_paused() -> Iterator[None]:
     is on again: read entries live as long as the process, and without the freeze the first collection after a read
     scans every object just read (~3 ms for a library's index of 1,000 findings), and every full one after that
     again."""
-    import gc
-
     with collector.pause():
         try:
             yield
         finally:
-            if collector.OWN_PROCESS:
-                gc.freeze()
+            collector.settle()
 
 
 def _write(path: Path, value: object) -> None:

@@ -62,8 +62,9 @@ def paused(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 def settle() -> None:
     """Where hemkg is the process's own program (OWN_PROCESS), move every object alive now out of the collector's
-    sight. Between the consultations of `hem consult --input FILE`: what they keep (parsed formulas, evidence items
-    and grades, with a library thousands a hundred candidates) was scanned again by every full collection, about a
-    tenth of the instructions of a new candidate's consultation with a 1,000-finding library."""
+    sight: after the disk cache reads an entry, and between the consultations of `hem consult --input FILE`, whose
+    kept parses, evidence items and grades (thousands of objects every hundred candidates, with a library) every
+    full collection scanned again, about a tenth of the instructions of a new candidate's consultation with a
+    1,000-finding library."""
     if OWN_PROCESS:
         gc.freeze()

@@ -37,14 +37,10 @@ def kept_when_asked_again(cache: MutableMapping[_K, _V], asked: set[_K], key: _K
     found = cache.get(key, _MISSING)
     if found is not _MISSING:
         return found
-    found = make(*args)
     if key in asked:
-        if len(cache) >= limit:
-            cache.clear()
-        cache[key] = found
         asked.discard(key)
-    else:
-        if len(asked) >= limit:
-            asked.clear()
-        asked.add(key)
-    return found
+        return kept_or_made(cache, key, limit, make, *args)
+    if len(asked) >= limit:
+        asked.clear()
+    asked.add(key)
+    return make(*args)
